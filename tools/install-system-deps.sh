@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use, only when one is missing (idempotent, fast when done).
+set -euo pipefail
+need=()
+command -v gammu >/dev/null || need+=(gammu)
+command -v gammu-smsd >/dev/null || need+=(gammu-smsd)
+[ -x /usr/sbin/smsd ] || need+=(smstools)
+command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v socat >/dev/null || need+=(socat)
+[ ${#need[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing Debian packages: ${need[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
