@@ -6,7 +6,7 @@ import sys
 
 sys.path.insert(0, "tests/mpy")
 sys.path.insert(0, "firmware")
-sys.path.insert(0, "boards")
+sys.path.insert(0, "")  # repo root: `import boards.unix`
 
 
 def _run_one(fn):
