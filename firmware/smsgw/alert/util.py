@@ -1,0 +1,107 @@
+# Small shared helpers of the alert package: clocks (injectable), config checks, the state file.
+# Imports on CPython too (config validation runs on the host during `smsgate provision`).
+import time
+
+from smsgw.errors import ConfigError
+
+try:
+    from time import ticks_diff, ticks_ms
+except ImportError:  # CPython: a monotonic stand-in, only used when validating config there
+
+    def ticks_ms():
+        return int(time.monotonic() * 1000)
+
+    def ticks_diff(a, b):
+        return a - b
+
+
+UTC_OFFSET_S = [0]  # set from limits.utc_offset_min by start(); used for quiet hours and {time}
+
+
+def wall():
+    """Unix time in whole seconds (see totp.unix_time for the 2000-epoch ports)."""
+    from smsgw.alert.totp import unix_time
+
+    return unix_time()
+
+
+def local_seconds(t=None):
+    """Local wall time (Unix seconds + the configured UTC offset)."""
+    return (wall() if t is None else t) + UTC_OFFSET_S[0]
+
+
+def fmt_time(t):
+    """'YYYY-MM-DD HH:MM:SS' of local Unix seconds `t` (gmtime of the shifted value)."""
+    y, mo, d, h, mi, s = time.gmtime(t - _epoch_shift())[:6]
+    return "%04d-%02d-%02d %02d:%02d:%02d" % (y, mo, d, h, mi, s)
+
+
+def _epoch_shift():
+    return 946684800 if time.gmtime(0)[0] == 2000 else 0
+
+
+# --- config checks: every error names the dotted key -------------------------------------
+
+
+def check_dict(value, key, allowed):
+    if not isinstance(value, dict):
+        raise ConfigError(key, "must be an object")
+    for k in value:
+        if k not in allowed:
+            raise ConfigError("%s.%s" % (key, k), "unknown key")
+
+
+def check_int(value, key, lo, hi):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(key, "must be an integer")
+    if not lo <= value <= hi:
+        raise ConfigError(key, "must be %d..%d" % (lo, hi))
+    return value
+
+
+def check_str(value, key, max_len=160, empty=False):
+    if not isinstance(value, str):
+        raise ConfigError(key, "must be a string")
+    if len(value) > max_len or (not empty and not value):
+        raise ConfigError(key, "must be 1..%d characters" % max_len)
+    return value
+
+
+def check_number(value, key):
+    """A phone number in international format: '+' and 3..15 digits (E.164)."""
+    check_str(value, key, 16)
+    if value[0] != "+" or not (4 <= len(value) <= 16) or not value[1:].isdigit():
+        raise ConfigError(key, "must be an international number like +15550000001")
+    return value
+
+
+def check_numbers(value, key, min_n=1, max_n=10):
+    if not isinstance(value, list) or not min_n <= len(value) <= max_n:
+        raise ConfigError(key, "must be a list of %d..%d numbers" % (min_n, max_n))
+    for i, n in enumerate(value):
+        check_number(n, "%s.%d" % (key, i))
+    return value
+
+
+# --- the state file: tiny JSON, written atomically, on transitions only -----------------
+
+
+def load_json(path, default):
+    import json
+
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return default
+
+
+def save_json(path, obj):
+    """Write `obj` to `path` atomically (temp file + rename): a power cut leaves old or new."""
+    import json
+    import os
+
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f)
+    os.rename(tmp, path)
