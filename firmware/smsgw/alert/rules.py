@@ -1,0 +1,280 @@
+# Input rules: debounced digital inputs and analog thresholds with hysteresis raise an alert SMS
+# that escalates down a recipient list until someone answers "ACK <code>".
+#
+# Per rule: NORMAL -> (input active) -> ALERT (step i: recipient i alerted, deadline) --ack-->
+# ACKED; no ack by the deadline -> step i+1, ... -> DONE (list exhausted). Input back to normal ->
+# NORMAL (and `normal_message` to those alerted). An activation inside `cooldown_s` of the last
+# alert -> HELD (no SMS). State lives in a small JSON file written on transitions only, so an
+# escalation continues after a power cut; deadlines are wall-clock (Unix seconds).
+# Pure logic: clocks, input reader, sender and randomness are injected.
+from smsgw.alert import util
+
+NORMAL = 0
+ALERT = 1
+ACKED = 2
+DONE = 3
+HELD = 4
+STATE_NAMES = ("normal", "alert", "acked", "done", "held")
+ALERT_PRIORITY = 110  # above every other message (outbox: >= 100 goes first, past pacing)
+REPLY_PRIORITY = 100
+MAX_RULES = 16
+_KEYS = ("name", "pin", "adc", "pull", "active", "debounce_ms", "threshold", "hysteresis",
+         "direction", "message", "normal_message", "recipients", "ack_window_s", "cooldown_s")
+DEFAULT_MESSAGE = "{device}: {name} alert at {time}"
+
+
+def validate(value, key="rules"):
+    """Check the `rules` section (a list of rule objects). Raises ConfigError naming the key."""
+    if not isinstance(value, list) or len(value) > MAX_RULES:
+        raise util.ConfigError(key, "must be a list of at most %d rules" % MAX_RULES)
+    names = []
+    for i, r in enumerate(value):
+        k = "%s.%d" % (key, i)
+        _validate_rule(r, k)
+        if r["name"] in names:
+            raise util.ConfigError(k + ".name", "duplicate rule name")
+        names.append(r["name"])
+    return value
+
+
+def _validate_rule(r, k):
+    util.check_dict(r, k, _KEYS)
+    if "name" not in r:
+        raise util.ConfigError(k + ".name", "required")
+    util.check_str(r["name"], k + ".name", 24)
+    if ("pin" in r) == ("adc" in r):
+        raise util.ConfigError(k + ".pin", "give exactly one of pin (digital) or adc (analog)")
+    if "pin" in r:
+        util.check_int(r["pin"], k + ".pin", 0, 63)
+        if r.get("pull") not in (None, "up", "down", "none"):
+            raise util.ConfigError(k + ".pull", "must be up, down or none")
+        util.check_int(r.get("active", 1), k + ".active", 0, 1)
+    else:
+        util.check_int(r["adc"], k + ".adc", 0, 63)
+        if "threshold" not in r:
+            raise util.ConfigError(k + ".threshold", "required for an analog rule")
+        util.check_int(r["threshold"], k + ".threshold", -1000000, 1000000)
+        util.check_int(r.get("hysteresis", 0), k + ".hysteresis", 0, 1000000)
+        if r.get("direction", "above") not in ("above", "below"):
+            raise util.ConfigError(k + ".direction", "must be above or below")
+    util.check_int(r.get("debounce_ms", 50), k + ".debounce_ms", 0, 60000)
+    util.check_str(r.get("message", DEFAULT_MESSAGE), k + ".message", 300)
+    if r.get("normal_message") is not None:
+        util.check_str(r["normal_message"], k + ".normal_message", 300)
+    if "recipients" not in r:
+        raise util.ConfigError(k + ".recipients", "required")
+    util.check_numbers(r["recipients"], k + ".recipients")
+    util.check_int(r.get("ack_window_s", 300), k + ".ack_window_s", 1, 7 * 86400)
+    util.check_int(r.get("cooldown_s", 600), k + ".cooldown_s", 0, 30 * 86400)
+
+
+def fill(template, fields):
+    """Replace {device} {name} {value} {time} (only those; other braces stay as written)."""
+    for k in fields:
+        template = template.replace("{" + k + "}", str(fields[k]))
+    return template
+
+
+class Rule:
+    def __init__(self, cfg, index):
+        self.index = index
+        self.name = cfg["name"]
+        self.pin = cfg.get("pin")
+        self.adc = cfg.get("adc")
+        self.pull = cfg.get("pull")
+        self.level = cfg.get("active", 1)
+        self.threshold = cfg.get("threshold", 0)
+        self.hyst = cfg.get("hysteresis", 0)
+        self.below = cfg.get("direction", "above") == "below"
+        self.debounce = cfg.get("debounce_ms", 50)
+        self.message = cfg.get("message", DEFAULT_MESSAGE)
+        self.normal_message = cfg.get("normal_message")
+        self.recipients = cfg["recipients"]
+        self.window = cfg.get("ack_window_s", 300)
+        self.cooldown = cfg.get("cooldown_s", 600)
+        # runtime
+        self.value = None  # last reading (0/1 or the ADC value)
+        self.active = False  # debounced
+        self.raw = False
+        self.since = 0
+        self.st = NORMAL
+        self.step = 0
+        self.code = ""
+        self.deadline = 0
+        self.last = None  # wall time of the last alert sent (start of an escalation)
+
+    def is_active(self, reading):
+        """Raw activity of a reading; analog uses hysteresis around the debounced state."""
+        if self.adc is None:
+            return reading == self.level
+        if self.below:
+            edge = self.threshold + self.hyst if self.active else self.threshold
+            return reading < edge if self.active else reading <= edge
+        edge = self.threshold - self.hyst if self.active else self.threshold
+        return reading > edge if self.active else reading >= edge
+
+    def dump(self):
+        return [self.st, self.step, self.code, self.deadline, self.last, 1 if self.active else 0]
+
+    def restore(self, rec, now_ms):
+        self.st, self.step, self.code, self.deadline, self.last, act = rec
+        self.active = self.raw = bool(act)
+        self.since = now_ms
+
+
+class Engine:
+    """All rules of the unit.
+
+    Args:
+        rules_cfg: the validated `rules` list.
+        device: the device name for {device}.
+        send: send(number, text, msg_id, priority) -> bool (queued); ids are idempotent.
+        read: read(rule) -> the current reading (pin level or ADC value).
+        state_path: the JSON state file in flash (None: no persistence).
+        ticks, wall, rand: injectable clocks (ms monotonic, Unix seconds) and rand() -> int.
+    """
+
+    def __init__(self, rules_cfg, device, send, read, state_path=None, ticks=None, wall=None,
+                 rand=None):
+        self.rules = [Rule(c, i) for i, c in enumerate(rules_cfg)]
+        self.device = device
+        self._send = send
+        self._read = read
+        self._path = state_path
+        self._ticks = ticks or util.ticks_ms
+        self._wall = wall or util.wall
+        self._rand = rand or _rand
+        self.last_alert = None  # (rule name, wall time) for STATUS
+        self.alerts = 0
+        self.acks = 0
+        self._load()
+
+    def _load(self):
+        if not self._path:
+            return
+        saved = util.load_json(self._path, {})
+        now = self._ticks()
+        for r in self.rules:
+            rec = saved.get(r.name)
+            if rec and len(rec) == 6:
+                r.restore(rec, now)
+                # A clock that restarted (no NTP yet) must not stretch a deadline past one window.
+                r.deadline = min(r.deadline, self._wall() + r.window)
+                if r.last is not None and (self.last_alert is None or r.last > self.last_alert[1]):
+                    self.last_alert = (r.name, r.last)
+
+    def save(self):
+        if self._path:
+            util.save_json(self._path, dict((r.name, r.dump()) for r in self.rules))
+
+    def poll(self):
+        """Sample every input, apply debounce, run transitions and escalation deadlines."""
+        now = self._ticks()
+        changed = False
+        for r in self.rules:
+            v = self._read(r)
+            if v is None:
+                continue
+            r.value = v
+            raw = r.is_active(v)
+            if raw != r.raw:
+                r.raw = raw
+                r.since = now
+            if raw != r.active and util.ticks_diff(now, r.since) >= r.debounce:
+                r.active = raw
+                changed = True
+                self._on_active(r) if raw else self._on_normal(r)
+        changed = self._escalate() or changed
+        if changed:
+            self.save()
+
+    def _fields(self, r, t):
+        return {"device": self.device, "name": r.name, "value": r.value,
+                "time": util.fmt_time(util.local_seconds(t))}
+
+    def _on_active(self, r):
+        now = self._wall()
+        if r.last is not None and 0 <= now - r.last < r.cooldown:
+            r.st = HELD
+            return
+        r.code = self._new_code()
+        r.st, r.step, r.last, r.deadline = ALERT, 0, now, now + r.window
+        self.last_alert = (r.name, now)
+        self.alerts += 1
+        self._alert(r)
+
+    def _alert(self, r):
+        text = fill(r.message, self._fields(r, r.last)) + " Reply ACK %s" % r.code
+        self._send(r.recipients[r.step], text, "%s-%d-a%d" % (_rid(r), r.last, r.step),
+                   ALERT_PRIORITY)
+
+    def _on_normal(self, r):
+        was, r.st = r.st, NORMAL
+        if was in (ALERT, ACKED, DONE) and r.normal_message:
+            text = fill(r.normal_message, self._fields(r, self._wall()))
+            for i in range(min(r.step + 1, len(r.recipients))):
+                self._send(r.recipients[i], text, "%s-%d-n%d" % (_rid(r), r.last, i),
+                           REPLY_PRIORITY)
+
+    def _escalate(self):
+        now = self._wall()
+        changed = False
+        for r in self.rules:
+            if r.st == HELD and r.active and now - r.last >= r.cooldown:
+                r.st = NORMAL  # still active when the cooldown ends: alert now
+                self._on_active(r)
+                changed = True
+                continue
+            if r.st != ALERT or now < r.deadline:
+                continue
+            changed = True
+            r.step += 1
+            if r.step >= len(r.recipients):
+                r.st, r.step = DONE, len(r.recipients) - 1
+                continue
+            r.deadline = now + r.window
+            self._alert(r)
+        return changed
+
+    def ack(self, number, code):
+        """Handle "ACK <code>" from `number`. Returns the rule acknowledged, or None."""
+        for r in self.rules:
+            if r.st in (ALERT, DONE) and r.code == code and number in r.recipients:
+                r.st = ACKED
+                self.acks += 1
+                self.save()
+                text = "%s: %s acknowledged by %s (ACK %s)" % (self.device, r.name, number, code)
+                told = r.recipients[: r.step + 1]
+                if number not in told:
+                    told = told + [number]
+                for i, n in enumerate(told):
+                    self._send(n, text, "%s-%d-k%d" % (_rid(r), r.last, i), REPLY_PRIORITY)
+                return r
+        return None
+
+    def _new_code(self):
+        while True:
+            code = "%04d" % (self._rand() % 10000)
+            if not any(r.code == code and r.st in (ALERT, DONE) for r in self.rules):
+                return code
+
+    def inputs(self):
+        """'door=1 tank=1234' for STATUS."""
+        return " ".join("%s=%s" % (r.name, "?" if r.value is None else r.value)
+                        for r in self.rules)
+
+    def wanted_poll_ms(self):
+        """Sampling period: a few samples per debounce interval, 10..200 ms."""
+        d = min([r.debounce for r in self.rules] or [200]) // 3
+        return max(10, min(200, d))
+
+
+def _rid(r):
+    return "al%d" % r.index
+
+
+def _rand():
+    import os
+
+    b = os.urandom(2)
+    return b[0] << 8 | b[1]

@@ -1,0 +1,274 @@
+# heapsize: 128K
+# Input rules: debounce, analog hysteresis, escalation, ACK, cooldown, persistence (injected clock).
+from smsgw.alert import rules
+from smsgw.errors import ConfigError
+
+R1, R2, R3 = "+15550000001", "+15550000002", "+15550000003"
+STATE = "/tmp/smsgw_test_rules_state.json"
+
+
+class World:
+    """Injected clocks, inputs and an outbox that records what was sent."""
+
+    def __init__(self):
+        self.ms = 0
+        self.t = 1800000000
+        self.pins = {}
+        self.sent = []  # (number, text, id, priority)
+        self.codes = [1234, 5678, 4321, 8765]
+
+    def read(self, rule):
+        return self.pins.get(rule.pin if rule.adc is None else ("adc", rule.adc))
+
+    def send(self, number, text, msg_id, priority):
+        self.sent.append((number, text, msg_id, priority))
+        return True
+
+    def rand(self):
+        return self.codes.pop(0)
+
+    def engine(self, cfg, path=None):
+        return rules.Engine(cfg, "pump-3", self.send, self.read, path,
+                            ticks=lambda: self.ms, wall=lambda: self.t, rand=self.rand)
+
+    def run(self, eng, seconds, step_ms=10):
+        for _ in range(int(seconds * 1000) // step_ms):
+            self.ms += step_ms
+            if self.ms % 1000 == 0:
+                self.t += 1
+            eng.poll()
+
+
+def door(**kw):
+    cfg = {"name": "door", "pin": 14, "pull": "up", "active": 0, "debounce_ms": 50,
+           "message": "{device}: {name} opened at {time} ({value})",
+           "recipients": [R1, R2, R3], "ack_window_s": 60, "cooldown_s": 600}
+    cfg.update(kw)
+    return cfg
+
+
+def test_debounce_ignores_glitches_and_alerts_first_recipient():
+    w = World()
+    w.pins[14] = 1
+    e = w.engine([door()])
+    w.run(e, 1)
+    for _ in range(5):  # 30 ms glitches shorter than the 50 ms debounce
+        w.pins[14] = 0
+        w.run(e, 0.03)
+        w.pins[14] = 1
+        w.run(e, 0.03)
+    assert w.sent == []
+    w.pins[14] = 0
+    w.run(e, 0.04)
+    assert w.sent == []
+    w.run(e, 0.02)
+    assert len(w.sent) == 1
+    number, text, msg_id, prio = w.sent[0]
+    assert number == R1 and prio >= 100
+    assert text.startswith("pump-3: door opened at 2027-01-15 08:00:0")
+    assert text.endswith("(0) Reply ACK 1234")
+    assert e.rules[0].st == rules.ALERT
+
+
+def test_escalation_goes_down_the_list_until_ack():
+    w = World()
+    w.pins[14] = 0
+    e = w.engine([door()])
+    w.run(e, 0.1)
+    assert [s[0] for s in w.sent] == [R1]
+    w.run(e, 59)
+    assert len(w.sent) == 1
+    w.run(e, 1.5)
+    assert [s[0] for s in w.sent] == [R1, R2]
+    assert w.sent[1][1] == w.sent[0][1]  # same alert text, same code
+    assert e.ack(R3, "9999") is None  # wrong code
+    assert e.ack("+15559999999", "1234") is None  # not a recipient
+    assert e.ack(R2, "1234").name == "door"
+    confirm = w.sent[2:]
+    assert sorted(s[0] for s in confirm) == [R1, R2]
+    assert "acknowledged by " + R2 in confirm[0][1]
+    w.run(e, 200)
+    assert len(w.sent) == 4  # no further escalation
+    assert e.rules[0].st == rules.ACKED
+    assert e.ack(R2, "1234") is None  # acked once
+
+
+def test_exhausted_list_stops_and_late_ack_still_works():
+    w = World()
+    w.pins[14] = 0
+    e = w.engine([door(ack_window_s=5)])
+    w.run(e, 30)
+    assert [s[0] for s in w.sent] == [R1, R2, R3]
+    assert e.rules[0].st == rules.DONE
+    assert e.ack(R1, "1234") is not None
+    assert e.rules[0].st == rules.ACKED
+
+
+def test_normal_message_and_cooldown():
+    w = World()
+    w.pins[14] = 0
+    e = w.engine([door(normal_message="{name} closed", cooldown_s=100)])
+    w.run(e, 61)  # R1 then R2
+    w.pins[14] = 1
+    w.run(e, 0.1)
+    assert e.rules[0].st == rules.NORMAL
+    normal = [s for s in w.sent if s[1] == "door closed"]
+    assert sorted(s[0] for s in normal) == [R1, R2]
+    n = len(w.sent)
+    w.pins[14] = 0  # opens again inside the cooldown: held, no SMS
+    w.run(e, 10)
+    assert e.rules[0].st == rules.HELD and len(w.sent) == n
+    w.pins[14] = 1
+    w.run(e, 1)
+    assert len(w.sent) == n  # held episodes end quietly
+    w.run(e, 40)  # past the cooldown (100 s after the first alert)
+    w.pins[14] = 0
+    w.run(e, 0.1)
+    assert len(w.sent) == n + 1 and w.sent[-1][1].endswith("ACK 5678")
+
+
+def test_still_active_when_cooldown_ends_alerts():
+    w = World()
+    w.pins[14] = 0
+    e = w.engine([door(cooldown_s=30, ack_window_s=1000)])
+    w.run(e, 1)
+    e.ack(R1, "1234")
+    w.pins[14] = 1
+    w.run(e, 1)
+    w.pins[14] = 0
+    w.run(e, 1)
+    assert e.rules[0].st == rules.HELD
+    w.run(e, 30)
+    assert e.rules[0].st == rules.ALERT and w.sent[-1][1].endswith("ACK 5678")
+
+
+def test_analog_threshold_with_hysteresis():
+    w = World()
+    cfg = {"name": "tank", "adc": 34, "threshold": 3000, "hysteresis": 200, "debounce_ms": 0,
+           "message": "{name} level {value}", "normal_message": "{name} ok {value}",
+           "recipients": [R1], "cooldown_s": 0}
+    e = w.engine([cfg])
+    for v, want in ((2900, False), (3000, True), (2900, True), (2801, True), (2800, False),
+                    (2999, False), (3100, True)):
+        w.pins[("adc", 34)] = v
+        w.run(e, 0.02)
+        assert e.rules[0].active == want, v
+    texts = [s[1] for s in w.sent]
+    assert texts[0] == "tank level 3000 Reply ACK 1234"
+    assert texts[1] == "tank ok 2800"
+    assert texts[2].startswith("tank level 3100")
+
+
+def test_analog_below_direction():
+    w = World()
+    cfg = {"name": "batt", "adc": 1, "threshold": 100, "hysteresis": 10, "direction": "below",
+           "debounce_ms": 0, "recipients": [R1]}
+    e = w.engine([cfg])
+    for v, want in ((150, False), (100, True), (109, True), (110, False)):
+        w.pins[("adc", 1)] = v
+        w.run(e, 0.02)
+        assert e.rules[0].active == want, v
+    assert w.sent[0][1].startswith("pump-3: batt alert at ")
+
+
+def test_power_cut_mid_escalation_resumes_from_state_file():
+    import os
+
+    try:
+        os.remove(STATE)
+    except OSError:
+        pass
+    w = World()
+    w.pins[14] = 0
+    e = w.engine([door()], STATE)
+    w.run(e, 1)
+    assert [s[0] for s in w.sent] == [R1]
+    del e  # power cut: RAM lost, the flash file stays
+    w.t += 100  # the outage outlasts the ack window
+    w.ms = 0
+    e2 = w.engine([door()], STATE)
+    assert e2.rules[0].st == rules.ALERT and e2.rules[0].code == "1234"
+    w.run(e2, 0.1)
+    assert [s[0] for s in w.sent] == [R1, R2]
+    # the same message id as before the cut would have had: the outbox dedups a resend
+    assert w.sent[1][2].endswith("-a1")
+    assert e2.ack(R2, "1234") is not None
+    e3 = w.engine([door()], STATE)
+    assert e3.rules[0].st == rules.ACKED
+    os.remove(STATE)
+
+
+def test_state_written_on_transitions_only():
+    import os
+
+    try:
+        os.remove(STATE)
+    except OSError:
+        pass
+    w = World()
+    w.pins[14] = 1
+    e = w.engine([door()], STATE)
+    writes = [0]
+    orig = e.save
+
+    def counting():
+        writes[0] += 1
+        orig()
+
+    e.save = counting
+    w.run(e, 5)
+    assert writes[0] == 0
+    w.pins[14] = 0
+    w.run(e, 5)
+    assert writes[0] == 1
+    os.remove(STATE)
+
+
+def test_message_ids_unique_per_episode():
+    w = World()
+    w.pins[14] = 0
+    e = w.engine([door(cooldown_s=0, ack_window_s=1000)])
+    w.run(e, 1)
+    w.pins[14] = 1
+    w.run(e, 1)
+    w.pins[14] = 0
+    w.run(e, 1)
+    ids = [s[2] for s in w.sent]
+    assert len(ids) == 2 and ids[0] != ids[1]
+
+
+def test_inputs_summary_and_poll_period():
+    w = World()
+    w.pins[14] = 1
+    e = w.engine([door(), {"name": "tank", "adc": 2, "threshold": 5, "recipients": [R1]}])
+    e.poll()
+    assert e.inputs() == "door=1 tank=?"
+    assert e.wanted_poll_ms() == 16
+
+
+def _err(value):
+    try:
+        rules.validate(value, "rules")
+    except ConfigError as e:
+        return e.key
+    return None
+
+
+def test_validate_names_the_key():
+    good = {"name": "door", "pin": 14, "pull": "up", "active": 0, "debounce_ms": 50,
+            "message": "{device}: {name} opened at {time}",
+            "recipients": ["+15550000001", "+15550000002"], "ack_window_s": 300,
+            "cooldown_s": 600}
+    assert _err([good]) is None
+    assert _err({}) == "rules"
+    assert _err([dict(good, pin=99)]) == "rules.0.pin"
+    assert _err([dict(good, pull="sideways")]) == "rules.0.pull"
+    assert _err([dict(good, recipients=[])]) == "rules.0.recipients"
+    assert _err([dict(good, recipients=["5550000001"])]) == "rules.0.recipients.0"
+    assert _err([good, dict(good, colour=1)]) == "rules.1.colour"
+    assert _err([good, good]) == "rules.1.name"
+    assert _err([dict(good, ack_window_s=0)]) == "rules.0.ack_window_s"
+    analog = {"name": "t", "adc": 3, "recipients": [R1]}
+    assert _err([analog]) == "rules.0.threshold"
+    assert _err([dict(analog, threshold=5, pin=3)]) == "rules.0.pin"
+    assert _err([dict(analog, threshold=5, direction="up")]) == "rules.0.direction"
