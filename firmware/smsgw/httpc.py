@@ -1,0 +1,155 @@
+# A small asyncio HTTP/1.1 client for webhooks: one request per connection, http and https,
+# a deadline on the whole exchange, bounded reads (status line, headers, body prefix).
+import asyncio
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+_MAX_LINE = const(512)  # longest status or header line we read; longer lines are cut
+_MAX_HEADERS = const(40)  # more header lines than this: the response is refused
+MAX_URL = const(256)  # documented input limit for webhook URLs
+BODY_KEEP = const(256)  # bytes of the response body kept (for logs and tests)
+
+
+def parse_url(url):
+    """Split an http(s) URL -> (tls, host, port, path).
+
+    Raises:
+        ValueError: not a string, too long, not http/https, no host, bad port, spaces.
+    """
+    if not isinstance(url, str) or not url or len(url) > MAX_URL:
+        raise ValueError("url")
+    if url.startswith("http://"):
+        tls, rest, port = False, url[7:], 80
+    elif url.startswith("https://"):
+        tls, rest, port = True, url[8:], 443
+    else:
+        raise ValueError("url scheme")
+    if " " in rest or "\r" in rest or "\n" in rest:
+        raise ValueError("url chars")
+    i = rest.find("/")
+    hostport, path = (rest, "/") if i < 0 else (rest[:i], rest[i:])
+    if "@" in hostport:
+        raise ValueError("url userinfo")
+    host = hostport
+    if hostport.startswith("["):  # IPv6 literal
+        j = hostport.find("]")
+        if j < 0:
+            raise ValueError("url host")
+        host, tail = hostport[1:j], hostport[j + 1 :]
+        if tail:
+            if not tail.startswith(":"):
+                raise ValueError("url host")
+            port = _port(tail[1:])
+    elif ":" in hostport:
+        host, p = hostport.rsplit(":", 1)
+        port = _port(p)
+    if not host:
+        raise ValueError("url host")
+    return tls, host, port, path
+
+
+def _port(text):
+    try:
+        port = int(text)
+    except ValueError:
+        raise ValueError("url port") from None
+    if not 0 < port < 65536:
+        raise ValueError("url port")
+    return port
+
+
+def _tls_context(ca):
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca:  # DER bytes of the CA that signs the receiver's certificate
+        ctx.load_verify_locations(cadata=ca)  # DER: mbedtls refuses PEM here
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    else:
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+async def request(method, url, body=b"", headers=(), timeout_s=30, ca=None):
+    """One HTTP/1.1 request with `Connection: close`.
+
+    Args:
+        method: "POST", "GET", ...; url: http:// or https://; body: bytes or str;
+        headers: iterable of (name, value) strings; timeout_s: deadline for the whole exchange;
+        ca: CA certificate (DER bytes) for https (None: the server's certificate is not verified).
+    Returns:
+        (status, body_prefix) -- status an int, body_prefix at most BODY_KEEP bytes.
+    Raises:
+        ValueError for a bad URL; OSError or asyncio.TimeoutError on I/O failure or deadline.
+    """
+    tls, host, port, path = parse_url(url)
+    if isinstance(body, str):
+        body = body.encode()
+    return await asyncio.wait_for(
+        _exchange(method, tls, host, port, path, body, headers, ca), timeout_s
+    )
+
+
+async def _exchange(method, tls, host, port, path, body, headers, ca):
+    if tls:
+        ctx = _tls_context(ca)
+        reader, writer = await asyncio.open_connection(
+            host, port, ssl=ctx, server_hostname=host
+        )
+    else:
+        reader, writer = await asyncio.open_connection(host, port)
+    try:
+        head = "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Length: %d\r\n" % (
+            method,
+            path,
+            host if port in (80, 443) else "%s:%d" % (host, port),
+            len(body),
+        )
+        for name, value in headers:
+            head += "%s: %s\r\n" % (name, value)
+        writer.write(head.encode() + b"\r\n")
+        if body:
+            writer.write(body)
+        await writer.drain()
+        return await _response(reader)
+    finally:
+        await _close(writer)
+
+
+async def _response(reader):
+    line = await reader.readline()
+    parts = line[:_MAX_LINE].split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+        raise OSError("bad status line")
+    status = int(parts[1])
+    length = None
+    for _ in range(_MAX_HEADERS):
+        line = await reader.readline()
+        if not line or line in (b"\r\n", b"\n"):
+            break
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:].strip())
+    else:
+        raise OSError("too many headers")
+    want = BODY_KEEP if length is None else min(length, BODY_KEEP)
+    data = b""
+    while len(data) < want:
+        chunk = await reader.read(want - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return status, data
+
+
+async def _close(writer):
+    try:
+        writer.close()
+        await writer.wait_closed()
+    except OSError:  # the peer may already be gone; the exchange's result stands
+        pass

@@ -1,0 +1,211 @@
+# Durable webhook deliveries: an append-only journal in flash plus a small bounded dead-letter file.
+#
+# Journal lines (text, one record each, the body is the exact JSON envelope that gets signed):
+#   S <next_seq>                    sequence watermark (first line after a compaction)
+#   A <seq> <tries> <wid> <body>    a delivery was queued (or re-queued with its tries)
+#   T <seq> <tries>                 a try failed; tries is now <tries>
+#   D <seq>                         finished: delivered, moved to the dead list, or dropped
+# One event costs one appended line and one short line per try; the file is rewritten only when
+# finished records outweigh live ones (compaction, write-then-rename) and once at boot.
+# RAM per pending delivery: [seq, tries, due_ms, offset] -- the body stays in flash.
+# A torn last line (power cut mid-append) is ignored at load; the boot compaction drops it.
+import os
+import time
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+_COMPACT_MIN = const(4096)  # never compact a journal smaller than this (bytes)
+
+
+def _ticks():
+    return time.ticks_ms() if hasattr(time, "ticks_ms") else int(time.monotonic() * 1000)
+
+
+def _ticks_add(t, d):
+    return time.ticks_add(t, d) if hasattr(time, "ticks_add") else t + d
+
+
+def ticks_diff(a, b):
+    return time.ticks_diff(a, b) if hasattr(time, "ticks_diff") else a - b
+
+
+class Journal:
+    """Pending deliveries (journal) and the dead-letter list (small file) in directory `root`.
+
+    Args:
+        root: directory for the files; queue_max: pending deliveries kept (the oldest is moved to
+        the dead list with reason "overflow" when a new one arrives); dead_max: dead entries kept
+        (the oldest is dropped and counted in `dropped`).
+    """
+
+    def __init__(self, root, queue_max=64, dead_max=20):
+        self.path = root + "/wh_queue.log"
+        self.dead_path = root + "/wh_dead.log"
+        self.queue_max = queue_max
+        self.dead_max = dead_max
+        self.pending = []  # [seq, tries, due_ms, offset], in seq order
+        self.next_seq = 1
+        self.dropped = 0  # dead entries pushed out of the bounded dead list
+        self._size = 0
+        self._finished = 0  # finished records since the last compaction
+        self._load()
+        self.compact()
+
+    # -- loading -------------------------------------------------------------------------------
+    def _load(self):
+        try:
+            f = open(self.path, "rb")
+        except OSError:
+            return
+        live = {}
+        with f:
+            off = 0
+            while True:
+                line = f.readline()
+                if not line or not line.endswith(b"\n"):
+                    break  # end, or a torn last record
+                self._apply(line, off, live)
+                off += len(line)
+        now = _ticks()
+        self.pending = [[s, t, now, o] for s, (t, o) in sorted(live.items())]
+
+    def _apply(self, line, off, live):
+        kind = line[:1]
+        parts = line.split(b" ", 3)
+        if kind == b"S":
+            self.next_seq = max(self.next_seq, int(parts[1]))
+            return
+        seq = int(parts[1])
+        self.next_seq = max(self.next_seq, seq + 1)
+        if kind == b"A":
+            live[seq] = (int(parts[2]), off)
+        elif kind == b"T" and seq in live:
+            live[seq] = (int(parts[2]), live[seq][1])
+        elif kind == b"D":
+            live.pop(seq, None)
+
+    # -- writing -------------------------------------------------------------------------------
+    def _append(self, line):
+        with open(self.path, "ab") as f:
+            f.write(line)
+        self._size += len(line)
+
+    def add(self, wid, body, tries=0):
+        """Queue `body` (bytes, one line) for webhook `wid`; returns the moved-out entry or None.
+
+        When the queue is full the oldest pending delivery goes to the dead list ("overflow").
+        """
+        moved = None
+        if len(self.pending) >= self.queue_max:
+            moved = self.pending[0]
+            self.to_dead(moved, "overflow")
+        seq = self.next_seq
+        self.next_seq += 1
+        line = b"A %d %d %s %s\n" % (seq, tries, wid.encode(), body)
+        off = self._size
+        self._append(line)
+        self.pending.append([seq, tries, _ticks(), off])
+        return moved
+
+    def read(self, entry):
+        """-> (wid, body bytes) of a pending entry, read back from flash."""
+        with open(self.path, "rb") as f:
+            f.seek(entry[3])
+            line = f.readline()
+        parts = line.split(b" ", 4)
+        if parts[0] != b"A" or int(parts[1]) != entry[0]:
+            raise OSError("journal offset")
+        return parts[3].decode(), parts[4].rstrip(b"\n")
+
+    def failed(self, entry, delay_ms):
+        """Record a failed try; the entry becomes due again after `delay_ms`."""
+        entry[1] += 1
+        entry[2] = _ticks_add(_ticks(), int(delay_ms))
+        self._append(b"T %d %d\n" % (entry[0], entry[1]))
+
+    def done(self, entry):
+        """Remove a pending entry for good (delivered, dead or dropped)."""
+        self._append(b"D %d\n" % entry[0])
+        self.pending.remove(entry)
+        self._finished += 1
+        if self._size > _COMPACT_MIN and self._finished > 2 * len(self.pending) + 8:
+            self.compact()
+
+    def due(self):
+        """-> (entry, wait_ms) of the earliest-due pending delivery, or (None, 0)."""
+        best = None
+        now = _ticks()
+        for e in self.pending:
+            if best is None or ticks_diff(e[2], best[2]) < 0:
+                best = e
+        if best is None:
+            return None, 0
+        return best, max(0, ticks_diff(best[2], now))
+
+    def compact(self):
+        """Rewrite the journal with only the live records (write a temp file, then rename)."""
+        tmp = self.path + ".tmp"
+        with open(tmp, "wb") as out:
+            head = b"S %d\n" % self.next_seq
+            out.write(head)
+            size = len(head)
+            for e in self.pending:
+                wid, body = self.read(e)
+                line = b"A %d %d %s %s\n" % (e[0], e[1], wid.encode(), body)
+                out.write(line)
+                e[3] = size
+                size += len(line)
+        os.rename(tmp, self.path)
+        self._size = size
+        self._finished = 0
+
+    # -- dead letters --------------------------------------------------------------------------
+    def to_dead(self, entry, reason):
+        """Move a pending entry to the dead list (bounded: the oldest dead entry is dropped)."""
+        wid, body = self.read(entry)
+        line = b"%s %d %s %s\n" % (wid.encode(), entry[1], reason.encode(), body)
+        with open(self.dead_path, "ab") as f:
+            f.write(line)
+        self.done(entry)
+        self._trim_dead()
+
+    def dead(self):
+        """-> [(wid, tries, reason, body bytes)], oldest first (at most dead_max + 1 lines)."""
+        out = []
+        try:
+            f = open(self.dead_path, "rb")
+        except OSError:
+            return out
+        with f:
+            for line in f:
+                if line.endswith(b"\n"):
+                    p = line.rstrip(b"\n").split(b" ", 3)
+                    out.append((p[0].decode(), int(p[1]), p[2].decode(), p[3]))
+        return out
+
+    def _write_dead(self, items):
+        tmp = self.dead_path + ".tmp"
+        with open(tmp, "wb") as f:
+            for wid, tries, reason, body in items:
+                f.write(b"%s %d %s %s\n" % (wid.encode(), tries, reason.encode(), body))
+        os.rename(tmp, self.dead_path)
+
+    def _trim_dead(self):
+        items = self.dead()
+        if len(items) > self.dead_max:
+            self.dropped += len(items) - self.dead_max
+            self._write_dead(items[-self.dead_max :])
+
+    def take_dead(self, keep):
+        """Remove dead entries for which `keep(wid, body)` is False; return the removed ones."""
+        items = self.dead()
+        taken = [it for it in items if not keep(it[0], it[3])]
+        if taken:
+            self._write_dead([it for it in items if keep(it[0], it[3])])
+        return taken

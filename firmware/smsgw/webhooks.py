@@ -1,0 +1,342 @@
+# Signed webhooks in android-sms-gateway's shape, delivered from a durable queue (webhook_queue).
+#
+# Registrations: {"id", "url", "event"}, at most MAX_HOOKS, kept in <root>/webhooks.json.
+# Envelope: {"id": <event id, same on every try>, "webhookId", "deviceId", "event", "payload"}.
+# Headers: X-Timestamp (Unix seconds) and X-Signature = hex HMAC-SHA256(signing_key, body + ts);
+# unsigned when no signing_key is configured. A 2xx answer within timeout_s counts as delivered;
+# otherwise the try is retried after retry_base_s * 2**(tries-1) (capped at retry_max_s) until
+# retry_count tries, then the delivery goes to the bounded dead-letter list
+# (GET /webhooks/dead, POST /webhooks/dead/replay). One delivery at a time, earliest due first.
+import asyncio
+import os
+
+from smsgw import httpc
+from smsgw.webhook_queue import Journal
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+EVENTS = ("sms:received", "sms:sent", "sms:delivered", "sms:failed", "system:ping")
+MAX_HOOKS = const(16)
+_MAX_ID = const(64)
+DEFAULTS = {
+    "signing_key": None,
+    "retry_count": 14,  # tries in all, as android-sms-gateway
+    "retry_base_s": 10,  # first retry delay; doubles each try
+    "retry_max_s": 86400,  # cap on one retry delay
+    "timeout_s": 30,  # a 2xx must arrive within this
+    "queue_max": 64,  # pending deliveries kept in flash
+    "dead_max": 20,  # dead-letter entries kept
+    "ca": None,  # path of a DER CA certificate for https receivers (None: not verified)
+}
+_NUMS = {
+    "retry_count": (1, 100),
+    "retry_base_s": (0.001, 86400),
+    "retry_max_s": (0.001, 7 * 86400),
+    "timeout_s": (0.1, 120),
+    "queue_max": (1, 1000),
+    "dead_max": (1, 200),
+}
+
+
+def validate(value, key="webhooks"):
+    """Check the `webhooks` config section; return it merged over DEFAULTS.
+
+    Raises:
+        ConfigError naming the offending key.
+    """
+    from smsgw.errors import ConfigError
+
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise ConfigError(key, "must be an object")
+    out = dict(DEFAULTS)
+    for k, v in value.items():
+        name = "%s.%s" % (key, k)
+        if k not in DEFAULTS:
+            raise ConfigError(name, "unknown key")
+        if k in _NUMS:
+            lo, hi = _NUMS[k]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+                raise ConfigError(name, "must be a number in %s..%s" % (lo, hi))
+        elif v is not None and (not isinstance(v, str) or not v):
+            raise ConfigError(name, "must be a non-empty string")
+        out[k] = v
+    return out
+
+
+def _new_id():
+    import binascii
+
+    return binascii.hexlify(os.urandom(8)).decode()
+
+
+class Webhooks:
+    """Webhook registry, event fan-out and the one delivery task.
+
+    Args:
+        root: flash directory for webhooks.json and the queue files; cfg: validated section
+        (see DEFAULTS); device_id: put in every envelope; now: Unix-seconds clock (for tests).
+    """
+
+    def __init__(self, root, cfg=None, device_id="", now=None):
+        cfg = validate(cfg)
+        self.cfg = cfg
+        self.root = root
+        self.device_id = device_id
+        self._now = now
+        self.hooks = self._load_hooks()
+        self.queue = Journal(root, cfg["queue_max"], cfg["dead_max"])
+        self._wake = asyncio.Event()
+        self._task = None
+        self._ca = None
+        self.counters = {"delivered": 0, "tries_failed": 0, "dead": 0, "overflow": 0}
+        self.last_error = None
+
+    # -- registry ------------------------------------------------------------------------------
+    def _load_hooks(self):
+        import json
+
+        try:
+            with open(self.root + "/webhooks.json") as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return []
+
+    def _save_hooks(self):
+        import json
+
+        tmp = self.root + "/webhooks.json.tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.hooks, f)
+        os.rename(tmp, self.root + "/webhooks.json")
+
+    def _hook(self, wid):
+        for h in self.hooks:
+            if h["id"] == wid:
+                return h
+        return None
+
+    def create(self, body):
+        """POST /webhooks: -> (201, stored object) or (400, {"message"})."""
+        if not isinstance(body, dict):
+            return 400, {"message": "body must be a JSON object"}
+        url, event, wid = body.get("url"), body.get("event"), body.get("id")
+        try:
+            httpc.parse_url(url)
+        except ValueError as exc:
+            return 400, {"message": "invalid url (%s)" % exc}
+        if event not in EVENTS:
+            return 400, {"message": "event must be one of %s" % ", ".join(EVENTS)}
+        if wid is None:
+            wid = _new_id()
+        if not isinstance(wid, str) or not 0 < len(wid) <= _MAX_ID or " " in wid or "/" in wid:
+            return 400, {"message": "invalid id"}
+        old = self._hook(wid)
+        if old is None and len(self.hooks) >= MAX_HOOKS:
+            return 400, {"message": "at most %d webhooks" % MAX_HOOKS}
+        hook = {"id": wid, "url": url, "event": event}
+        if old is not None:  # same id: replace, as android-sms-gateway does
+            self.hooks.remove(old)
+        self.hooks.append(hook)
+        self._save_hooks()
+        return 201, hook
+
+    def delete(self, wid):
+        """DELETE /webhooks/{id}: -> 204 or 404. Its pending deliveries are dropped when due."""
+        hook = self._hook(wid)
+        if hook is None:
+            return 404
+        self.hooks.remove(hook)
+        self._save_hooks()
+        return 204
+
+    # -- events --------------------------------------------------------------------------------
+    def on_event(self, name, payload):
+        """events.subscribe handler: queue one delivery per matching webhook (never blocks)."""
+        import json
+
+        hooks = [h for h in self.hooks if h["event"] == name]
+        if not hooks:
+            return 0
+        evid = _new_id()
+        for h in hooks:
+            env = {
+                "id": evid,
+                "webhookId": h["id"],
+                "deviceId": self.device_id,
+                "event": name,
+                "payload": payload,
+            }
+            if self.queue.add(h["id"], json.dumps(env).encode()) is not None:
+                self.counters["overflow"] += 1
+        self._wake.set()
+        return len(hooks)
+
+    # -- delivery ------------------------------------------------------------------------------
+    def start(self):
+        """Start the delivery task (kept; stop() cancels it)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+        return self._task
+
+    async def stop(self):
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self):
+        while True:
+            entry, wait_ms = self.queue.due()
+            if entry is None or wait_ms > 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), (wait_ms or 3600000) / 1000)
+                except asyncio.TimeoutError:
+                    pass
+                continue
+            await self.deliver(entry)
+
+    def _headers(self, body):
+        import time
+
+        ts = str(int(self._now() if self._now else time.time()))
+        headers = [("Content-Type", "application/json"), ("X-Timestamp", ts)]
+        key = self.cfg["signing_key"]
+        if key:
+            from smsgw.hmac import sha256_hex
+
+            headers.append(("X-Signature", sha256_hex(key, body, ts)))
+        return headers
+
+    async def deliver(self, entry):
+        """One try of one pending delivery; records the outcome in the journal."""
+        wid, body = self.queue.read(entry)
+        hook = self._hook(wid)
+        if hook is None:  # the webhook was deleted: nothing to deliver to
+            self.queue.done(entry)
+            return False
+        try:
+            status, _ = await httpc.request(
+                "POST", hook["url"], body, self._headers(body), self.cfg["timeout_s"], self._cafile()
+            )
+            ok = 200 <= status < 300
+            self.last_error = None if ok else "HTTP %d" % status
+        except (OSError, ValueError, asyncio.TimeoutError) as exc:
+            ok = False
+            self.last_error = "%s: %s" % (type(exc).__name__, exc)
+        if ok:
+            self.counters["delivered"] += 1
+            self.queue.done(entry)
+            return True
+        self.counters["tries_failed"] += 1
+        self._retry(entry)
+        return False
+
+    def _retry(self, entry):
+        cfg = self.cfg
+        if entry[1] + 1 >= cfg["retry_count"]:
+            entry[1] += 1
+            self.counters["dead"] += 1
+            self.queue.to_dead(entry, "tries")
+            return
+        delay = min(cfg["retry_base_s"] * (1 << entry[1]), cfg["retry_max_s"])
+        self.queue.failed(entry, delay * 1000)
+
+    def _cafile(self):
+        path = self.cfg["ca"]
+        if path and self._ca is None:
+            with open(path, "rb") as f:
+                self._ca = f.read()
+        return self._ca
+
+    # -- dead letters --------------------------------------------------------------------------
+    def dead_list(self):
+        """GET /webhooks/dead: the dead deliveries, oldest first."""
+        import json
+
+        out = []
+        for wid, tries, reason, body in self.queue.dead():
+            env = json.loads(body)
+            out.append(
+                {
+                    "id": env.get("id"),
+                    "webhookId": wid,
+                    "event": env.get("event"),
+                    "tries": tries,
+                    "reason": reason,
+                    "payload": env.get("payload"),
+                }
+            )
+        return out
+
+    def replay(self, body=None):
+        """POST /webhooks/dead/replay: re-queue dead deliveries (all, or {"ids": [event ids]}).
+
+        Returns (200, {"replayed": n}) or (400, {"message"}).
+        """
+        ids = None
+        if isinstance(body, dict) and body.get("ids") is not None:
+            ids = body["ids"]
+            if not isinstance(ids, list):
+                return 400, {"message": "ids must be a list of event ids"}
+
+        def keep(wid, raw):
+            if ids is None:
+                return False
+            import json
+
+            return json.loads(raw).get("id") not in ids
+
+        taken = self.queue.take_dead(keep)
+        for wid, _tries, _reason, raw in taken:
+            self.queue.add(wid, raw)
+        if taken:
+            self._wake.set()
+        return 200, {"replayed": len(taken)}
+
+    def stats(self):
+        """Counters and queue depths for /health and MQTT status."""
+        d = dict(self.counters)
+        d["pending"] = len(self.queue.pending)
+        d["dropped"] = self.queue.dropped
+        return d
+
+
+def add_routes(app, hooks):
+    """Register the webhook endpoints on a microdot `app` for the Webhooks instance `hooks`."""
+
+    @app.get("/webhooks")
+    async def _list(req):
+        return hooks.hooks
+
+    @app.post("/webhooks")
+    async def _create(req):
+        status, obj = hooks.create(req.json)
+        return obj, status
+
+    @app.get("/webhooks/dead")
+    async def _dead(req):
+        return hooks.dead_list()
+
+    @app.post("/webhooks/dead/replay")
+    async def _replay(req):
+        status, obj = hooks.replay(req.json)
+        return obj, status
+
+    @app.delete("/webhooks/<wid>")
+    async def _delete(req, wid):
+        status = hooks.delete(wid)
+        if status == 404:
+            return {"message": "webhook not found"}, 404
+        return "", 204

@@ -1,0 +1,310 @@
+# heapsize: 128K
+# Webhooks on the MicroPython unix port: HMAC vectors, URL rules, registry, the flash journal
+# (power cut = a new instance on the same files), delivery with back-off, dead letters, replay.
+# The receiver here is an asyncio server in the same interpreter; tests/events/ checks the
+# signatures with CPython's hmac against a real HTTP server.
+import asyncio
+import json
+import os
+
+from smsgw import httpc, webhooks
+from smsgw.errors import ConfigError
+from smsgw.hmac import sha256_hex
+from smsgw.webhook_queue import Journal
+
+_N = [0]
+
+
+def _tmpdir():
+    _N[0] += 1
+    d = "/tmp/smsgw_wh_%d_%d" % (os.getpid() if hasattr(os, "getpid") else 0, _N[0])
+    d += "_" + "".join("%02x" % b for b in os.urandom(3))
+    os.mkdir(d)
+    return d
+
+
+def _rmtree(d):
+    for name in os.listdir(d):
+        os.remove(d + "/" + name)
+    os.rmdir(d)
+
+
+def test_hmac_rfc4231_vectors():
+    # RFC 4231 test cases 1, 2 and 6 (key longer than the block)
+    assert sha256_hex(b"\x0b" * 20, b"Hi There") == (
+        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+    )
+    assert sha256_hex(b"Jefe", b"what do ya want ", "for nothing?") == (
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    )
+    msg = b"Test Using Larger Than Block-Size Key - Hash Key First"
+    assert sha256_hex(b"\xaa" * 131, msg) == (
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+    )
+
+
+def test_parse_url_accepts_http_https_and_refuses_the_rest():
+    assert httpc.parse_url("http://h/x?y=1") == (False, "h", 80, "/x?y=1")
+    assert httpc.parse_url("https://h.example:8443") == (True, "h.example", 8443, "/")
+    assert httpc.parse_url("http://[::1]:81/a") == (False, "::1", 81, "/a")
+    bad = ["ftp://h/", "http://", "http://h:0/", "http://h:99999/", "http://h:x/", "h/x",
+           "http://a b/", "http://u:p@h/", None, 5, "http://" + "a" * 300]
+    for url in bad:
+        try:
+            httpc.parse_url(url)
+        except ValueError:
+            continue
+        raise AssertionError("accepted %r" % (url,))
+
+
+def test_validate_merges_defaults_and_names_the_bad_key():
+    cfg = webhooks.validate({"signing_key": "k", "retry_count": 3})
+    assert cfg["retry_count"] == 3 and cfg["retry_base_s"] == 10 and cfg["signing_key"] == "k"
+    for bad, key in (({"retry_count": 0}, "webhooks.retry_count"),
+                     ({"timeout_s": "x"}, "webhooks.timeout_s"),
+                     ({"nope": 1}, "webhooks.nope"), ({"signing_key": 5}, "webhooks.signing_key")):
+        try:
+            webhooks.validate(bad)
+        except ConfigError as exc:
+            assert exc.key == key, exc.key
+        else:
+            raise AssertionError(bad)
+
+
+def test_registry_create_delete_and_persist():
+    d = _tmpdir()
+    try:
+        w = webhooks.Webhooks(d)
+        st, h = w.create({"url": "http://127.0.0.1:9/x", "event": "sms:received"})
+        assert st == 201 and len(h["id"]) == 16 and h["event"] == "sms:received"
+        st, h2 = w.create({"id": "mine", "url": "https://e.x/y", "event": "sms:sent"})
+        assert st == 201 and h2 == {"id": "mine", "url": "https://e.x/y", "event": "sms:sent"}
+        assert w.create({"url": "ftp://x", "event": "sms:sent"})[0] == 400
+        assert w.create({"url": "http://x/", "event": "sms:bogus"})[0] == 400
+        assert w.create(None)[0] == 400
+        st, h3 = w.create({"id": "mine", "url": "http://e.x/z", "event": "sms:failed"})
+        assert st == 201 and len(w.hooks) == 2  # same id replaces
+        w2 = webhooks.Webhooks(d)  # reboot
+        assert sorted(x["id"] for x in w2.hooks) == sorted([h["id"], "mine"])
+        assert w2.delete("mine") == 204 and w2.delete("mine") == 404
+        assert [x["id"] for x in webhooks.Webhooks(d).hooks] == [h["id"]]
+    finally:
+        _rmtree(d)
+
+
+def test_signing_key_is_not_in_the_registry():
+    d = _tmpdir()
+    try:
+        w = webhooks.Webhooks(d, {"signing_key": "s3cret-key"})
+        w.create({"url": "http://127.0.0.1:9/x", "event": "sms:received"})
+        assert "s3cret" not in json.dumps(w.hooks)
+        with open(d + "/webhooks.json") as f:
+            assert "s3cret" not in f.read()
+    finally:
+        _rmtree(d)
+
+
+def test_journal_survives_power_cut_and_torn_line():
+    d = _tmpdir()
+    try:
+        j = Journal(d, queue_max=10)
+        for i in range(4):
+            j.add("w%d" % i, b'{"n": %d}' % i)
+        j.failed(j.pending[1], 5000)
+        j.done(j.pending[0])
+        with open(d + "/wh_queue.log", "ab") as f:
+            f.write(b"A 99 0 wX {\"torn")  # power cut in the middle of an append
+        j2 = Journal(d, queue_max=10)
+        got = [(e[0], e[1]) + j2.read(e) for e in j2.pending]
+        assert got == [(2, 1, "w1", b'{"n": 1}'), (3, 0, "w2", b'{"n": 2}'),
+                       (4, 0, "w3", b'{"n": 3}')], got
+        assert j2.next_seq == 5
+        j2.add("w9", b"{}")
+        assert Journal(d).pending[-1][0] == 5
+    finally:
+        _rmtree(d)
+
+
+def test_journal_compacts_and_keeps_sequence():
+    d = _tmpdir()
+    try:
+        j = Journal(d, queue_max=10)
+        body = b'{"pad": "' + b"x" * 200 + b'"}'
+        for i in range(200):
+            j.add("w", body)
+            j.done(j.pending[0])
+        j.add("w", b'{"last": 1}')
+        size = os.stat(d + "/wh_queue.log")[6]
+        assert size < 4096 + 512, size
+        j2 = Journal(d)
+        assert [e[0] for e in j2.pending] == [201] and j2.read(j2.pending[0])[1] == b'{"last": 1}'
+        j2.done(j2.pending[0])
+        assert Journal(d).next_seq == 202  # ids never reused after compaction
+    finally:
+        _rmtree(d)
+
+
+def test_overflow_moves_oldest_to_dead_and_dead_is_bounded():
+    d = _tmpdir()
+    try:
+        j = Journal(d, queue_max=3, dead_max=2)
+        for i in range(7):
+            j.add("w", b'{"id": "e%d"}' % i)
+        assert len(j.pending) == 3
+        dead = j.dead()
+        assert [x[3] for x in dead] == [b'{"id": "e2"}', b'{"id": "e3"}'], dead
+        assert all(x[2] == "overflow" for x in dead) and j.dropped == 2
+    finally:
+        _rmtree(d)
+
+
+class _Receiver:
+    """An asyncio HTTP receiver: answers `codes` in turn (then 200) and records requests."""
+
+    def __init__(self, codes=()):
+        self.codes = list(codes)
+        self.got = []
+        self.server = None
+        self.port = None
+
+    async def start(self):
+        for _ in range(20):
+            port = 20000 + int.from_bytes(os.urandom(2), "little") % 30000
+            try:
+                self.server = await asyncio.start_server(self._handle, "127.0.0.1", port)
+            except OSError:
+                continue
+            self.port = port
+            return "http://127.0.0.1:%d/hook" % port
+        raise OSError("no free port")
+
+    async def _handle(self, reader, writer):
+        line = await reader.readline()
+        headers = {}
+        while True:
+            h = await reader.readline()
+            if h in (b"\r\n", b""):
+                break
+            k, v = h.decode().split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        self.got.append((line, headers, body))
+        code = self.codes.pop(0) if self.codes else 200
+        writer.write(b"HTTP/1.1 %d X\r\nContent-Length: 2\r\n\r\nok" % code)
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    async def stop(self):
+        self.server.close()
+        await self.server.wait_closed()
+
+
+async def _until(cond, timeout_s=5):
+    for _ in range(int(timeout_s * 100)):
+        if cond():
+            return
+        await asyncio.sleep_ms(10)
+    raise AssertionError("timed out")
+
+
+async def test_delivery_signed_retried_then_delivered():
+    d = _tmpdir()
+    rx = _Receiver([500, 503])
+    url = await rx.start()
+    try:
+        w = webhooks.Webhooks(d, {"signing_key": "k3y", "retry_base_s": 0.02}, "dev1",
+                              now=lambda: 1700000000)
+        w.create({"id": "h1", "url": url, "event": "sms:received"})
+        w.create({"id": "h2", "url": url, "event": "sms:sent"})
+        w.start()
+        assert w.on_event("sms:received", {"message": "hi", "phoneNumber": "+1"}) == 1
+        assert w.on_event("sms:delivered", {}) == 0  # nobody listens: nothing stored
+        await _until(lambda: w.counters["delivered"] == 1)
+        assert len(rx.got) == 3 and w.counters["tries_failed"] == 2
+        line, headers, body = rx.got[-1]
+        assert line.startswith(b"POST /hook HTTP/1.1")
+        assert headers["x-timestamp"] == "1700000000"
+        assert headers["x-signature"] == sha256_hex("k3y", body, "1700000000")
+        env = json.loads(body)
+        assert env["webhookId"] == "h1" and env["deviceId"] == "dev1"
+        assert env["event"] == "sms:received" and env["payload"]["message"] == "hi"
+        assert len(set(json.loads(g[2])["id"] for g in rx.got)) == 1  # same id on every try
+        assert w.queue.pending == []
+        await w.stop()
+    finally:
+        await rx.stop()
+        _rmtree(d)
+
+
+async def test_dead_after_retry_count_then_replay():
+    d = _tmpdir()
+    rx = _Receiver([500] * 3)
+    url = await rx.start()
+    try:
+        w = webhooks.Webhooks(d, {"retry_count": 3, "retry_base_s": 0.01}, "dev1")
+        w.create({"id": "h1", "url": url, "event": "sms:failed"})
+        w.start()
+        w.on_event("sms:failed", {"reason": "x"})
+        await _until(lambda: w.counters["dead"] == 1)
+        dead = w.dead_list()
+        assert len(dead) == 1 and dead[0]["tries"] == 3 and dead[0]["reason"] == "tries"
+        assert dead[0]["webhookId"] == "h1" and dead[0]["payload"] == {"reason": "x"}
+        assert "X-Signature" not in str(rx.got[0][1]) and "x-signature" not in rx.got[0][1]
+        assert w.replay({"ids": ["nope"]}) == (200, {"replayed": 0})
+        assert w.replay({"ids": "bad"})[0] == 400
+        assert w.replay({"ids": [dead[0]["id"]]}) == (200, {"replayed": 1})
+        await _until(lambda: w.counters["delivered"] == 1)
+        assert w.dead_list() == [] and len(rx.got) == 4
+        assert json.loads(rx.got[-1][2])["id"] == dead[0]["id"]
+        await w.stop()
+    finally:
+        await rx.stop()
+        _rmtree(d)
+
+
+async def test_pending_deliveries_resume_after_power_cut():
+    d = _tmpdir()
+    try:
+        w = webhooks.Webhooks(d, {"retry_base_s": 60}, "dev1")
+        w.create({"id": "h1", "url": "http://127.0.0.1:9/none", "event": "sms:sent"})
+        for i in range(3):
+            w.on_event("sms:sent", {"messageId": "m%d" % i})
+        w.start()
+        await _until(lambda: w.counters["tries_failed"] >= 3)  # receiver down: all wait 60 s
+        await w.stop()
+        rx = _Receiver()
+        url = await rx.start()
+        w2 = webhooks.Webhooks(d, {"retry_base_s": 60}, "dev1")  # power cut, new boot
+        assert len(w2.queue.pending) == 3 and all(e[1] == 1 for e in w2.queue.pending)
+        w2.create({"id": "h1", "url": url, "event": "sms:sent"})
+        w2.start()
+        await _until(lambda: w2.counters["delivered"] == 3)
+        got = [json.loads(g[2])["payload"]["messageId"] for g in rx.got]
+        assert got == ["m0", "m1", "m2"], got
+        await w2.stop()
+        await rx.stop()
+    finally:
+        _rmtree(d)
+
+
+async def test_deleted_webhook_drops_its_pending_and_timeout_counts_as_failure():
+    d = _tmpdir()
+
+    async def hang(reader, writer):
+        await asyncio.sleep(5)
+
+    port = 20000 + int.from_bytes(os.urandom(2), "little") % 30000
+    srv = await asyncio.start_server(hang, "127.0.0.1", port)
+    try:
+        w = webhooks.Webhooks(d, {"timeout_s": 0.2, "retry_base_s": 60})
+        w.create({"id": "slow", "url": "http://127.0.0.1:%d/" % port, "event": "sms:sent"})
+        w.on_event("sms:sent", {})
+        ok = await w.deliver(w.queue.pending[0])
+        assert not ok and "TimeoutError" in w.last_error and w.queue.pending[0][1] == 1
+        w.delete("slow")
+        assert not await w.deliver(w.queue.pending[0]) and w.queue.pending == []
+    finally:
+        srv.close()
+        await srv.wait_closed()
+        _rmtree(d)
