@@ -1,0 +1,85 @@
+# Reassembly of concatenated SMS (3GPP TS 23.040 9.2.3.24.1): parts are grouped by
+# (sender key, reference, total); a group is handed back complete, or as an orphan by expire()
+# once it is older than the timeout or evicted because too many groups are pending. Nothing
+# is dropped silently: the firmware stores orphans as incomplete messages.
+try:
+    from time import ticks_diff
+except ImportError:  # CPython: plain integers
+
+    def ticks_diff(a, b):
+        return a - b
+
+
+class Reassembler:
+    """Collects message parts until complete.
+
+    Args:
+        timeout_ms: age (since the first part) after which an incomplete group is an orphan.
+        max_groups: pending groups kept at most; adding one more evicts the oldest to the
+            orphan list that the next expire() returns.
+    """
+
+    def __init__(self, timeout_ms, max_groups=8):
+        if max_groups < 1:
+            raise ValueError("max_groups must be >= 1")
+        self.timeout_ms = timeout_ms
+        self.max_groups = max_groups
+        self._groups = {}  # (key, ref, total) -> [first_ms, parts list]
+        self._evicted = []
+        self.evictions = 0
+
+    def pending(self):
+        """Number of incomplete groups held."""
+        return len(self._groups)
+
+    def add(self, key, ref, total, seq, text, now_ms):
+        """Add part `seq` (1-based) of `total`.
+
+        Returns:
+            the whole text when this part completes the message, else None. A repeated part
+            replaces the earlier copy.
+        Raises:
+            ValueError: seq or total out of range.
+        """
+        if not 1 <= seq <= total <= 255:
+            raise ValueError("bad concatenation seq %r / total %r" % (seq, total))
+        if total == 1:
+            return text
+        gk = (key, ref, total)
+        g = self._groups.get(gk)
+        if g is None:
+            if len(self._groups) >= self.max_groups:
+                self._evict_oldest()
+            g = [now_ms, [None] * total]
+            self._groups[gk] = g
+        g[1][seq - 1] = text
+        if None in g[1]:
+            return None
+        del self._groups[gk]
+        return "".join(g[1])
+
+    def _evict_oldest(self):
+        oldest = None
+        for gk, g in self._groups.items():
+            if oldest is None or ticks_diff(g[0], self._groups[oldest][0]) < 0:
+                oldest = gk
+        self._evicted.append(self._orphan(oldest, self._groups.pop(oldest)))
+        self.evictions += 1
+
+    @staticmethod
+    def _orphan(gk, g):
+        parts = g[1]
+        missing = [i + 1 for i in range(len(parts)) if parts[i] is None]
+        return (gk[0], gk[1], "".join(p for p in parts if p is not None), missing)
+
+    def expire(self, now_ms):
+        """Hand back groups older than the timeout (and evicted ones).
+
+        Returns:
+            [(key, ref, partial_text, missing_seqs), ...]; those groups are forgotten.
+        """
+        out = self._evicted
+        self._evicted = []
+        for gk in [k for k, g in self._groups.items() if ticks_diff(now_ms, g[0]) >= self.timeout_ms]:
+            out.append(self._orphan(gk, self._groups.pop(gk)))
+        return out
