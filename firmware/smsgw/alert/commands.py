@@ -1,0 +1,169 @@
+# SMS commands: "<TOTP code> STATUS | RELAY <n> ON|OFF | REBOOT | SEND <number> <text> | BALANCE"
+# from allow-listed numbers, each with its own base32 secret (RFC 6238, +-1 step). A code is
+# accepted once (the last used step per number is kept, in flash too); attempts are rate-limited
+# per number. Anything not authenticated does nothing, gets no reply and is only counted.
+# Also routes "ACK <code>" replies to the rules engine (the code itself is the credential there).
+from smsgw.alert import totp, util
+
+MAX_TEXT = 480  # longest command SMS considered (3 GSM-7 segments); longer is ignored
+_KEYS = ("allow", "max_attempts", "window_s", "balance_ussd", "reboot_delay_s")
+VERBS = ("STATUS", "RELAY", "REBOOT", "SEND", "BALANCE")
+
+
+def validate(value, key="commands"):
+    """Check the `commands` section. Raises ConfigError naming the key."""
+    util.check_dict(value, key, _KEYS)
+    allow = value.get("allow", {})
+    util.check_dict(allow, key + ".allow", allow)
+    if len(allow) > 20:
+        raise util.ConfigError(key + ".allow", "at most 20 numbers")
+    for number, secret in allow.items():
+        k = "%s.allow.%s" % (key, number)
+        util.check_number(number, k)
+        util.check_str(secret, k, 128)
+        try:
+            if len(totp.b32decode(secret)) < 10:
+                raise util.ConfigError(k, "secret too short (at least 16 base32 characters)")
+        except ValueError as e:
+            raise util.ConfigError(k, "secret is not base32 (%s)" % e)
+    util.check_int(value.get("max_attempts", 5), key + ".max_attempts", 1, 100)
+    util.check_int(value.get("window_s", 300), key + ".window_s", 1, 86400)
+    util.check_str(value.get("balance_ussd", "*100#"), key + ".balance_ussd", 20)
+    util.check_int(value.get("reboot_delay_s", 10), key + ".reboot_delay_s", 0, 600)
+    return value
+
+
+def validate_relays(value, key="relays"):
+    """`relays`: {"1": 25, ...} relay number (as text) -> output pin."""
+    util.check_dict(value, key, value)
+    for n, pin in value.items():
+        if not (isinstance(n, str) and n.isdigit() and 0 < len(n) <= 2):
+            raise util.ConfigError("%s.%s" % (key, n), "relay names are numbers 1..99")
+        util.check_int(pin, "%s.%s" % (key, n), 0, 63)
+    return value
+
+
+def parse(text):
+    """Split a command SMS. Returns (code, verb, args) or None when it is not shaped like one.
+
+    verb is upper-case; args: STATUS/REBOOT/BALANCE (), RELAY (n, on), SEND (number, text);
+    an unknown verb or bad arguments give verb "?" and args (reason,).
+    """
+    parts = text.strip().split(None, 2)
+    if len(parts) < 2 or len(parts[0]) != totp.DIGITS or not parts[0].isdigit():
+        return None
+    code, verb = parts[0], parts[1].upper()
+    rest = parts[2] if len(parts) > 2 else ""
+    if verb in ("STATUS", "REBOOT", "BALANCE") and not rest:
+        return code, verb, ()
+    if verb == "RELAY":
+        a = rest.upper().split()
+        if len(a) == 2 and a[0].isdigit() and a[1] in ("ON", "OFF"):
+            return code, verb, (a[0], a[1] == "ON")
+        return code, "?", ("usage: RELAY <n> ON|OFF",)
+    if verb == "SEND":
+        a = rest.split(None, 1)
+        if len(a) == 2:
+            try:
+                return code, verb, (util.check_number(a[0], "number"), a[1])
+            except util.ConfigError:
+                pass
+        return code, "?", ("usage: SEND <+number> <text>",)
+    return code, "?", ("commands: STATUS, RELAY n ON|OFF, REBOOT, SEND n text, BALANCE",)
+
+
+def parse_ack(text):
+    """'ACK 1234' (any case, spaces around) -> '1234', else None."""
+    parts = text.strip().split()
+    if len(parts) == 2 and parts[0].upper() == "ACK" and parts[1].isdigit():
+        return parts[1]
+    return None
+
+
+class Auth:
+    """Allow list, TOTP check with replay refusal and per-number rate limit.
+
+    Args:
+        cfg: the validated `commands` section.
+        counters: a dict for health (cmd_accepted, cmd_unknown_number, cmd_bad_code,
+            cmd_replayed, cmd_rate_limited, cmd_malformed).
+        state_path: JSON file keeping the last accepted step per number (None: RAM only).
+        ticks, wall: injectable clocks (ms monotonic, Unix seconds).
+    """
+
+    def __init__(self, cfg, counters, state_path=None, ticks=None, wall=None):
+        self.keys = dict((n, totp.b32decode(s)) for n, s in cfg.get("allow", {}).items())
+        self.max_attempts = cfg.get("max_attempts", 5)
+        self.window_ms = cfg.get("window_s", 300) * 1000
+        self.counters = counters
+        self._path = state_path
+        self._ticks = ticks or util.ticks_ms
+        self._wall = wall or util.wall
+        self._attempts = {}  # number -> [ticks of recent attempts], at most max_attempts
+        self.last_step = util.load_json(state_path, {}) if state_path else {}
+        for k in ("cmd_accepted", "cmd_unknown_number", "cmd_bad_code", "cmd_replayed",
+                  "cmd_rate_limited", "cmd_malformed"):
+            counters.setdefault(k, 0)
+
+    def _count(self, name):
+        self.counters[name] += 1
+        return None
+
+    def check(self, number, text):
+        """Authenticate one SMS. Returns (verb, args) to run, or None (do nothing, no reply)."""
+        key = self.keys.get(number)
+        if key is None:
+            return self._count("cmd_unknown_number")
+        if not self._allow_attempt(number):
+            return self._count("cmd_rate_limited")
+        cmd = parse(text) if len(text) <= MAX_TEXT else None
+        if cmd is None:
+            return self._count("cmd_malformed")
+        code, verb, args = cmd
+        now = self._wall()
+        step = totp.match(key, code, now, self.last_step.get(number, -1))
+        if step is None:
+            replay = totp.match(key, code, now) is not None
+            return self._count("cmd_replayed" if replay else "cmd_bad_code")
+        self.last_step[number] = step
+        if self._path:
+            util.save_json(self._path, self.last_step)
+        self.counters["cmd_accepted"] += 1
+        return verb, args
+
+    def _allow_attempt(self, number):
+        now = self._ticks()
+        recent = [t for t in self._attempts.get(number, ())
+                  if util.ticks_diff(now, t) < self.window_ms]
+        if len(recent) >= self.max_attempts:
+            self._attempts[number] = recent
+            return False
+        recent.append(now)
+        self._attempts[number] = recent
+        return True
+
+
+async def run(verb, args, actions):
+    """Execute an authenticated command. Returns the reply text.
+
+    `actions` provides: status() -> str, relay(n, on) -> bool, send(number, text) -> str,
+    async balance() -> str, reboot() (schedules the reset after the reply).
+    """
+    if verb == "STATUS":
+        return actions.status()
+    if verb == "RELAY":
+        n, on = args
+        if not actions.relay(n, on):
+            return "RELAY %s: no such relay" % n
+        return "RELAY %s %s" % (n, "ON" if on else "OFF")
+    if verb == "SEND":
+        return "SEND to %s: %s" % (args[0], actions.send(args[0], args[1]))
+    if verb == "BALANCE":
+        try:
+            return "BALANCE: %s" % await actions.balance()
+        except Exception as e:  # a USSD failure is the answer, not a crash of the command task
+            return "BALANCE failed: %s" % e
+    if verb == "REBOOT":
+        actions.reboot()
+        return "REBOOT: restarting"
+    return "ERROR %s" % args[0]
