@@ -1,0 +1,39 @@
+# Host-only boot script of the virtual board (never deployed): what the ESP32's ROM and
+# MicroPython's startup do before the REPL. Run as
+#   micropython -X heapsize=N -i vboot.py FLASH_DIR RUN_MAIN RESET_CAUSE
+# It installs the `machine` stand-in, mounts FLASH_DIR at `/` (os.VfsPosix), sets sys.path
+# like the ESP32, runs /boot.py and (when RUN_MAIN is 1) /main.py, then `-i` gives the REPL.
+import sys
+import os
+
+sys.path.insert(0, sys.argv[0].rsplit("/", 1)[0])
+import machine  # the stand-in from this folder
+
+machine._cause = int(sys.argv[3])
+os.mount(os.VfsPosix(sys.argv[1]), "/")
+os.chdir("/")
+sys.stdout.write("\x00vboard-up\x00")  # the bridge may now deliver Ctrl-C
+sys.path[:] = ["", ".frozen", "/lib"]
+_run_main = sys.argv[2] == "1"
+sys.argv[:] = [""]
+
+
+def _vb_run(name):
+    try:
+        os.stat(name)
+    except OSError:
+        return
+    try:
+        execfile(name)
+    except KeyboardInterrupt as exc:
+        sys.print_exception(exc)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        sys.print_exception(exc)
+
+
+_vb_run("boot.py")
+if _run_main:
+    _vb_run("main.py")
+del _vb_run, _run_main
