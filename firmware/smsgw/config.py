@@ -1,0 +1,160 @@
+# Configuration: one dict of DEFAULTS, merged with /config.json from flash, validated at boot.
+# Also imported by the host (`smsgate provision`, `smsgate virtual --config`) on CPython.
+# Errors name the dotted key: ConfigError("api.port", "must be 1..65535").
+from smsgw.errors import ConfigError
+
+DEFAULTS = {
+    "board": "unix",
+    "wifi": {"ssid": "", "password": ""},
+    "api": {"user": "sms", "password": "", "port": 8080, "host": "0.0.0.0"},
+    # modem.timeouts: free-form {name: milliseconds} read by at/modem/supervisor (tests shrink them)
+    "modem": {"model": "sim800", "port": "", "pin": "", "baud": 115200, "timeouts": {}},
+    "queue": {
+        "dir": "/data",  # where the durable journals live
+        "max_messages": 100,  # pending messages before POST answers 429
+        "max_stored": 400,  # messages kept (oldest finished ones are compacted away)
+        "min_free_kb": 8,  # free flash below this answers 503
+        "retries": 3,  # temporary +CMS errors retried this many times per part
+        "backoff_ms": 5000,  # first retry delay, doubled each time
+        "max_text": 1600,  # characters per message
+        "max_recipients": 10,
+    },
+    "inbox": {"max_messages": 100, "sweep_ms": 60000, "orphan_ms": 3600000},
+    "http": {"max_body": 4096},
+    "device": {"id": "", "name": "smsgate"},
+    "log": {"path": "/log.txt", "max_bytes": 8192, "debug": False},
+}
+
+BOARDS = ("unix", "tcall_sim800l", "t_sim7600")
+MODELS = ("sim800", "sim7600")
+_CHOICES = {"board": BOARDS, "modem.model": MODELS}
+_RANGES = {
+    "api.port": (1, 65535),
+    "modem.baud": (1200, 4000000),
+    "queue.max_messages": (1, 5000),
+    "queue.max_stored": (2, 10000),
+    "queue.min_free_kb": (0, 100000),
+    "queue.retries": (0, 20),
+    "queue.backoff_ms": (0, 3600000),
+    "queue.max_text": (1, 10000),
+    "queue.max_recipients": (1, 100),
+    "inbox.max_messages": (1, 5000),
+    "inbox.sweep_ms": (100, 86400000),
+    "inbox.orphan_ms": (0, 604800000),
+    "http.max_body": (256, 1048576),
+    "log.max_bytes": (512, 1048576),
+}
+_FREE = ("modem.timeouts",)  # dicts whose keys are not fixed here
+
+# Optional sections: validated by their own module's validate(value, key) ("module" or
+# "module:function"), imported lazily. Feature modules keep their line here true.
+OPTIONAL = {
+    "webhooks": "smsgw.webhooks",
+    "mqtt": "smsgw.mqtt",
+    "rules": "smsgw.alert.rules",
+    "commands": "smsgw.alert.commands",
+    "relays": "smsgw.alert.commands:validate_relays",
+    "heartbeat": "smsgw.alert:validate_heartbeat",
+    "limits": "smsgw.alert.limits",
+}
+
+
+def _copy(d):
+    return {k: (_copy(v) if isinstance(v, dict) else v) for k, v in d.items()}
+
+
+def merge(base, over):
+    """Deep-merge dict `over` into a copy of `base` (dicts merge, everything else replaces)."""
+    out = _copy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _type_name(v):
+    if isinstance(v, bool):
+        return "a boolean"
+    if isinstance(v, int):
+        return "an integer"
+    if isinstance(v, str):
+        return "a string"
+    if isinstance(v, dict):
+        return "an object"
+    return "a list"
+
+
+def _check(value, default, key):
+    if isinstance(default, bool) or not isinstance(default, int):
+        ok = isinstance(value, type(default)) and isinstance(value, bool) == isinstance(
+            default, bool
+        )
+    else:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    if not ok:
+        raise ConfigError(key, "must be %s" % _type_name(default))
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise ConfigError(key, "must be one of %s" % ", ".join(_CHOICES[key]))
+    if key in _RANGES:
+        lo, hi = _RANGES[key]
+        if not lo <= value <= hi:
+            raise ConfigError(key, "must be %d..%d" % (lo, hi))
+    if isinstance(default, dict):
+        _check_dict(value, default, key)
+
+
+def _check_dict(d, defaults, prefix):
+    if prefix in _FREE:
+        for k, v in d.items():
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise ConfigError(prefix + "." + k, "must be a non-negative integer")
+        return
+    for k, v in d.items():
+        key = prefix + "." + k if prefix else k
+        if k in defaults:
+            _check(v, defaults[k], key)
+        elif not prefix and k in OPTIONAL:
+            _validate_optional(k, v)
+        else:
+            raise ConfigError(key, "unknown key")
+
+
+def _validate_optional(name, value):
+    where = OPTIONAL[name].split(":")
+    fn_name = where[1] if len(where) > 1 else "validate"
+    try:
+        fn = getattr(__import__(where[0], None, None, [fn_name]), fn_name)
+    except (ImportError, AttributeError):
+        raise ConfigError(name, "not supported by this firmware (%s missing)" % OPTIONAL[name])
+    fn(value, name)
+
+
+def validate(cfg):
+    """Check a full config dict; raises ConfigError naming the first wrong key."""
+    if not isinstance(cfg, dict):
+        raise ConfigError("", "must be an object")
+    _check_dict(cfg, DEFAULTS, "")
+    q = cfg.get("queue", DEFAULTS["queue"])
+    if q.get("max_messages", 1) >= q.get("max_stored", 2):
+        raise ConfigError("queue.max_messages", "must be below queue.max_stored")
+    return cfg
+
+
+def load(path="/config.json"):
+    """DEFAULTS merged with the JSON file at `path` (absent: defaults), validated."""
+    import json
+
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        text = "{}"
+    try:
+        user = json.loads(text)
+    except ValueError:
+        raise ConfigError("", "%s is not valid JSON" % path)
+    if not isinstance(user, dict):
+        raise ConfigError("", "must be an object")
+    return validate(merge(DEFAULTS, user))

@@ -1,0 +1,71 @@
+# Tiny logger: prints, and appends to a bounded flash log (/log.txt, one rotation to /log.1.txt)
+# that `smsgate logs` reads. No `logging` module on the board; keep it this small.
+import time
+
+_path = None
+_max = 8192
+debug = False
+
+
+def setup(path, max_bytes=8192, dbg=False):
+    """Send log lines to `path` too (None: print only); rotate once past `max_bytes`."""
+    global _path, _max, debug
+    _path = path
+    _max = max_bytes
+    debug = dbg
+
+
+def _write(line):
+    if not _path:
+        return
+    import os
+
+    try:
+        try:
+            if os.stat(_path)[6] > _max:
+                os.rename(_path, _path[:-4] + ".1.txt")
+        except OSError:
+            pass
+        with open(_path, "a") as f:
+            f.write(line)
+            f.write("\n")
+    except OSError:
+        pass  # a full or absent flash must never stop the gateway
+
+
+def log(level, fmt, *args):
+    line = "%d %s %s" % (time.time(), level, (fmt % args) if args else fmt)
+    print(line)
+    _write(line)
+
+
+def info(fmt, *args):
+    log("I", fmt, *args)
+
+
+def warn(fmt, *args):
+    log("W", fmt, *args)
+
+
+def error(fmt, *args):
+    log("E", fmt, *args)
+
+
+def dprint(fmt, *args):
+    if debug:
+        print(fmt % args if args else fmt)
+
+
+def exc(msg, e):
+    """Log an exception with its traceback (flash log too)."""
+    import sys
+    import io
+
+    buf = io.StringIO()
+    if hasattr(sys, "print_exception"):
+        sys.print_exception(e, buf)
+    else:  # CPython
+        import traceback
+
+        traceback.print_exception(type(e), e, e.__traceback__, file=buf)
+    error("%s: %s", msg, buf.getvalue())

@@ -1,0 +1,273 @@
+# Durable outbox state in flash, built so a power cut at any instant loses nothing accepted.
+#
+# Layout under `root` (default /data):
+#   m/<h>/<key>      one message's immutable description (JSON), written temp + rename
+#   m/<h>/<key>.j    that message's append-only journal (one short line per state change;
+#                    a line without its "\n" is a torn tail and is ignored)
+#   idx.<gen>        every accepted key in order, fixed 17-byte records ("<key>\n")
+#   pri.<gen>        keys of priority >= 100 messages, same records
+#   cur              "<gen> <cursor idx> <cursor pri>\n" (temp + rename): the sender's position,
+#                    a lower bound (the sender skips finished messages), and the live generation
+#   mr.idx           256 fixed slots, slot = TP-MR: which (key, recipient, part) got that MR
+# key = 16 hex digits of sha256(id), so lookup by id is one file open whatever the depth.
+# Compaction drops the oldest finished records into a new generation (write idx.<gen+1>,
+# pri.<gen+1>, then commit `cur`); files of other generations are removed at open().
+import os
+
+try:
+    from micropython import const
+except ImportError:  # CPython (host tools)
+
+    def const(x):
+        return x
+
+
+_REC = const(17)
+_SLOT = const(24)
+
+
+def key_of(msg_id):
+    import hashlib
+    import binascii
+
+    return binascii.hexlify(hashlib.sha256(msg_id.encode()).digest()[:8]).decode()
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _mkdirs(path):
+    cur = ""
+    for part in path.split("/"):
+        if not part:
+            cur = "/" if not cur else cur
+            continue
+        cur = cur + part if cur.endswith("/") or not cur else cur + "/" + part
+        if not _exists(cur):
+            os.mkdir(cur)
+
+
+def write_atomic(path, data):
+    """Replace `path` with `data` so a crash leaves the old or the new content, never a mix."""
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.rename(tmp, path)
+
+
+def _size(path):
+    try:
+        return os.stat(path)[6]
+    except OSError:
+        return 0
+
+
+class Store:
+    """The outbox's flash store: message files, per-message journals, the ordered index."""
+
+    def __init__(self, root="/data", max_stored=400, min_free_kb=8):
+        self.root = root.rstrip("/") or "/"
+        self.max_stored = max_stored
+        self.min_free = min_free_kb * 1024
+        self.gen = 0
+        self.cur = 0  # next record of idx.<gen> the sender has not finished
+        self.pcur = 0  # same for pri.<gen>
+        self.writes = 0  # flash writes so far (wear figure for /health)
+        self.compactions = 0
+
+    def _p(self, name):
+        return self.root + "/" + name
+
+    def mpath(self, key):
+        return "%s/m/%s/%s" % (self.root, key[0], key)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def open(self):
+        """Create the layout, drop leftovers of an interrupted compaction, fix torn tails."""
+        _mkdirs(self.root + "/m")
+        for c in "0123456789abcdef":
+            if not _exists(self.root + "/m/" + c):
+                os.mkdir(self.root + "/m/" + c)
+        try:
+            with open(self._p("cur")) as f:
+                g, c, p = f.read().split()
+            self.gen, self.cur, self.pcur = int(g), int(c), int(p)
+        except (OSError, ValueError):
+            self.gen = self.cur = self.pcur = 0
+        keep = ("idx.%d" % self.gen, "pri.%d" % self.gen)
+        for name in os.listdir(self.root):
+            if (name.startswith("idx.") or name.startswith("pri.")) and name not in keep:
+                os.remove(self._p(name))
+            elif name.endswith(".tmp"):
+                os.remove(self._p(name))
+        for name in keep:
+            self._fix_tail(self._p(name))
+        if not _exists(self._p("mr.idx")):
+            write_atomic(self._p("mr.idx"), b" " * (_SLOT * 256))
+        self.cur = min(self.cur, self.count())
+        self.pcur = min(self.pcur, self.count(True))
+
+    def _fix_tail(self, path):
+        n = _size(path)
+        if n % _REC:
+            with open(path, "rb") as f:
+                data = f.read(n - n % _REC)
+            write_atomic(path, data)
+
+    # -- the ordered index ------------------------------------------------------------------
+    def _ipath(self, pri=False):
+        return self._p(("pri.%d" if pri else "idx.%d") % self.gen)
+
+    def count(self, pri=False):
+        """Records in the index (or the priority index)."""
+        return _size(self._ipath(pri)) // _REC
+
+    def key_at(self, i, pri=False):
+        """The key of record `i` (0 = oldest), or None."""
+        try:
+            with open(self._ipath(pri), "rb") as f:
+                f.seek(i * _REC)
+                rec = f.read(_REC)
+        except OSError:
+            return None
+        return rec[:16].decode() if len(rec) == _REC else None
+
+    def append_index(self, key, pri=False):
+        with open(self._ipath(pri), "ab") as f:
+            f.write(key.encode() + b"\n")
+        self.writes += 1
+
+    def save_cursor(self):
+        write_atomic(self._p("cur"), b"%d %d %d\n" % (self.gen, self.cur, self.pcur))
+        self.writes += 1
+
+    # -- messages -----------------------------------------------------------------------------
+    def exists(self, key):
+        return _exists(self.mpath(key))
+
+    def put(self, key, meta):
+        """Write a message's description (a dict) atomically."""
+        import json
+
+        write_atomic(self.mpath(key), json.dumps(meta).encode())
+        self.writes += 1
+
+    def get(self, key):
+        """The message's description dict, or None."""
+        import json
+
+        try:
+            with open(self.mpath(key)) as f:
+                return json.loads(f.read())
+        except (OSError, ValueError):
+            return None
+
+    def log(self, key, line):
+        """Append one journal line (no newline in `line`)."""
+        with open(self.mpath(key) + ".j", "a") as f:
+            f.write(line + "\n")
+        self.writes += 1
+
+    def journal(self, key):
+        """The complete journal lines, split into fields; a torn last line is dropped."""
+        try:
+            with open(self.mpath(key) + ".j") as f:
+                data = f.read()
+        except OSError:
+            return []
+        lines = data.split("\n")
+        lines.pop()  # "" after the last "\n", or a torn tail
+        return [ln.split(" ") for ln in lines if ln]
+
+    def remove(self, key):
+        for suffix in ("", ".j"):
+            try:
+                os.remove(self.mpath(key) + suffix)
+            except OSError:
+                pass
+
+    # -- TP-MR slots --------------------------------------------------------------------------
+    def set_mr(self, mr, key, r, p):
+        with open(self._p("mr.idx"), "r+b") as f:
+            f.seek((mr & 255) * _SLOT)
+            f.write(b"%s %02x %02x    \n" % (key.encode(), r, p))
+        self.writes += 1
+
+    def get_mr(self, mr):
+        """(key, recipient, part) last sent with TP-MR `mr`, or None."""
+        with open(self._p("mr.idx"), "rb") as f:
+            f.seek((mr & 255) * _SLOT)
+            rec = f.read(_SLOT)
+        if len(rec) < 22 or rec[16:17] != b" ":
+            return None
+        try:
+            return rec[:16].decode(), int(rec[17:19], 16), int(rec[20:22], 16)
+        except ValueError:
+            return None
+
+    # -- space --------------------------------------------------------------------------------
+    def free_bytes(self):
+        try:
+            st = os.statvfs(self.root)
+            return st[0] * st[4]
+        except (OSError, AttributeError):
+            return 1 << 30
+
+    def storage_full(self):
+        return self.free_bytes() < self.min_free
+
+    def compact(self, finished):
+        """Drop the oldest records before the cursor whose message `finished(key)` says is done,
+        removing their files, when the index holds more than max_stored. Returns records dropped.
+        Cost is paid once per ~max_stored/8 messages, not per operation."""
+        n = self.count()
+        if n <= self.max_stored:
+            return 0
+        want = n - self.max_stored + max(1, self.max_stored // 8)
+        drop = 0
+        while drop < min(want, self.cur):
+            k = self.key_at(drop)
+            if k is not None and not finished(k):
+                break
+            drop += 1
+        if not drop:
+            return 0
+        gone = []
+        for i in range(drop):
+            gone.append(self.key_at(i))
+        new = self.gen + 1
+        self._copy_tail(self._ipath(), self._p("idx.%d" % new), drop)
+        self._copy_tail(self._ipath(True), self._p("pri.%d" % new), self.pcur)
+        old = (self._ipath(), self._ipath(True))
+        self.gen, self.cur, self.pcur = new, self.cur - drop, 0
+        self.save_cursor()  # the commit point
+        for path in old:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+        for k in gone:
+            if k:
+                self.remove(k)
+        self.compactions += 1
+        return drop
+
+    def _copy_tail(self, src, dst, skip):
+        with open(dst, "wb") as out:
+            try:
+                with open(src, "rb") as f:
+                    f.seek(skip * _REC)
+                    buf = bytearray(_REC * 16)
+                    while True:
+                        n = f.readinto(buf)
+                        if not n:
+                            break
+                        out.write(memoryview(buf)[:n])
+            except OSError:
+                pass
+        self.writes += 1

@@ -1,0 +1,147 @@
+# heapsize: 64K
+# smsgw.store: atomic writes, torn-tail recovery, index, MR slots, compaction, O(1) operations.
+import os
+import time
+
+from fsutil import rmtree, scratch
+from smsgw.store import Store, key_of, write_atomic
+
+
+def _store(**kw):
+    s = Store(scratch("store"), **kw)
+    s.open()
+    return s
+
+
+def test_key_is_stable_and_short():
+    assert key_of("abc") == key_of("abc")
+    assert key_of("abc") != key_of("abd")
+    assert len(key_of("x" * 64)) == 16
+
+
+def test_message_and_journal_roundtrip():
+    s = _store()
+    k = key_of("m1")
+    s.append_index(k)
+    s.put(k, {"id": "m1", "to": ["+1"]})
+    s.log(k, "S 0 0 1 5")
+    s.log(k, "M 0 0 7 6")
+    assert s.get(k)["id"] == "m1"
+    assert s.journal(k) == [["S", "0", "0", "1", "5"], ["M", "0", "0", "7", "6"]]
+    assert s.count() == 1 and s.key_at(0) == k and s.key_at(1) is None
+    rmtree(s.root)
+
+
+def test_torn_journal_tail_is_ignored():
+    s = _store()
+    k = key_of("m2")
+    s.put(k, {"id": "m2"})
+    s.log(k, "S 0 0 1 5")
+    with open(s.mpath(k) + ".j", "a") as f:
+        f.write("M 0 0 ")  # power cut in the middle of a line
+    assert s.journal(k) == [["S", "0", "0", "1", "5"]]
+    rmtree(s.root)
+
+
+def test_torn_index_tail_is_repaired_on_open():
+    s = _store()
+    s.append_index(key_of("a"))
+    with open(s._ipath(), "ab") as f:
+        f.write(b"0123")
+    s2 = Store(s.root)
+    s2.open()
+    assert s2.count() == 1 and s2.key_at(0) == key_of("a")
+    s2.append_index(key_of("b"))
+    assert s2.key_at(1) == key_of("b")
+    rmtree(s.root)
+
+
+def test_atomic_write_leaves_old_or_new():
+    root = scratch("atomic")
+    p = root + "/f"
+    write_atomic(p, b"old")
+    with open(p + ".tmp", "wb") as f:
+        f.write(b"half")  # a crash before the rename
+    with open(p, "rb") as f:
+        assert f.read() == b"old"
+    s = Store(root)
+    s.open()  # leftovers of interrupted writes in the root are removed
+    assert "f.tmp" not in os.listdir(root)
+    rmtree(root)
+
+
+def test_mr_slots():
+    s = _store()
+    assert s.get_mr(5) is None
+    s.set_mr(5, key_of("x"), 2, 3)
+    s.set_mr(261, key_of("y"), 0, 1)  # wraps to slot 5
+    assert s.get_mr(5) == (key_of("y"), 0, 1)
+    assert s.get_mr(6) is None
+    rmtree(s.root)
+
+
+def test_cursor_survives_reopen():
+    s = _store()
+    for i in range(3):
+        s.append_index(key_of(str(i)))
+    s.cur = 2
+    s.save_cursor()
+    s2 = Store(s.root)
+    s2.open()
+    assert s2.cur == 2 and s2.gen == 0
+    rmtree(s.root)
+
+
+def test_compaction_drops_oldest_finished_only():
+    s = _store(max_stored=8)
+    keys = [key_of("c%d" % i) for i in range(12)]
+    for k in keys:
+        s.append_index(k)
+        s.put(k, {"id": k})
+    s.cur = 10  # the sender passed 10 of them
+    busy = keys[3]
+    dropped = s.compact(lambda k: k != busy)
+    assert dropped == 3, dropped  # stops at the first unfinished record
+    assert s.gen == 1 and s.count() == 9 and s.cur == 7
+    assert s.key_at(0) == busy and not s.exists(keys[0]) and s.exists(busy)
+    s2 = Store(s.root)
+    s2.open()
+    assert (s2.gen, s2.cur, s2.count()) == (1, 7, 9)
+    assert "idx.0" not in os.listdir(s.root)
+    rmtree(s.root)
+
+
+def test_interrupted_compaction_is_rolled_back():
+    s = _store(max_stored=4)
+    for i in range(3):
+        s.append_index(key_of(str(i)))
+    with open(s.root + "/idx.1", "wb") as f:
+        f.write(b"garbage")  # new generation written, `cur` never committed
+    s2 = Store(s.root)
+    s2.open()
+    assert s2.gen == 0 and s2.count() == 3 and "idx.1" not in os.listdir(s.root)
+    rmtree(s.root)
+
+
+def _op_ms(s, n):
+    t0 = time.ticks_ms()
+    for i in range(n):
+        k = s.key_at(s.count() - 1 - (i % 7))
+        s.get(k)
+        s.journal(k)
+    return time.ticks_diff(time.ticks_ms(), t0)
+
+
+def test_operation_cost_does_not_grow_with_depth():
+    s = _store(max_stored=2000)
+    t = {}
+    total = 0
+    for depth in (10, 300):
+        while total < depth:
+            k = key_of("d%d" % total)
+            s.append_index(k)
+            s.put(k, {"id": "d%d" % total, "to": ["+1"]})
+            total += 1
+        t[depth] = _op_ms(s, 60)
+    assert t[300] < 3 * t[10] + 20, t
+    rmtree(s.root)
