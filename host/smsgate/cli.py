@@ -13,6 +13,7 @@ import sys
 
 # name -> module that implements it. Add one line per command module.
 COMMAND_MODULES: dict[str, str] = {
+    "pdu": "smsgate.cmd_pdu",
 }
 
 
