@@ -1,0 +1,267 @@
+# heapsize: 192K
+# smsgw.outbox: validation, idempotency, sending part by part, errors, reports, crash recovery.
+import asyncio
+
+from fsutil import rmtree, scratch
+from smsgw import config, events
+from smsgw.errors import ATError, ATTimeout
+from smsgw.outbox import Outbox
+from smsgw.store import Store
+
+
+class FakeModem:
+    """send_pdu answers MRs 1, 2, ...; `script` holds exceptions to raise first."""
+
+    def __init__(self, script=()):
+        self.sent = []
+        self.script = list(script)
+        self.mr = 0
+
+    async def send_pdu(self, hexpdu, tlen):
+        await asyncio.sleep_ms(0)
+        if self.script:
+            e = self.script.pop(0)
+            if e is not None:
+                raise e
+        self.sent.append(hexpdu)
+        self.mr += 1
+        return self.mr
+
+
+def _outbox(modem=None, root=None, **q):
+    cfg = config.merge(config.DEFAULTS, {"queue": q})
+    cfg["queue"]["backoff_ms"] = q.get("backoff_ms", 1)
+    s = Store(root or scratch("outbox"), cfg["queue"]["max_stored"])
+    s.open()
+    return Outbox(s, cfg, modem)
+
+
+def _body(**kw):
+    b = {"textMessage": {"text": "hello"}, "phoneNumbers": ["+491701234567"]}
+    b.update(kw)
+    return b
+
+
+async def _drain(ob):
+    while True:
+        k = ob.next_key()
+        if k is None:
+            return
+        await ob.send(k)
+
+
+def test_validation_errors():
+    ob = _outbox()
+    bad = [
+        [],
+        {"phoneNumbers": ["+1"]},
+        _body(phoneNumbers=[]),
+        _body(phoneNumbers=["abc"]),
+        _body(isEncrypted=True),
+        _body(priority=200),
+        _body(simNumber=2),
+        _body(ttl=10, validUntil="2030-01-01T00:00:00Z"),
+        _body(validUntil="tomorrow"),
+        _body(withDeliveryReport="yes"),
+        _body(message="x"),
+        _body(textMessage={"text": "x" * 2000}),
+    ]
+    for b in bad:
+        st, obj = ob.submit(b)
+        assert st == 400 and obj["message"], (b, st, obj)
+    assert ob.store.count() == 0
+    rmtree(ob.store.root)
+
+
+def test_accept_gives_status_object_and_generates_id():
+    ob = _outbox()
+    st, obj = ob.submit({"message": "legacy", "phoneNumbers": ["+1555", "+1556"]})
+    assert st == 202
+    assert obj["state"] == "Pending" and len(obj["id"]) == 16
+    assert [r["state"] for r in obj["recipients"]] == ["Pending", "Pending"]
+    assert obj["isHashed"] is False and obj["isEncrypted"] is False
+    assert "Pending" in obj["states"]
+    assert ob.status(obj["id"])["state"] == "Pending"
+    rmtree(ob.store.root)
+
+
+async def test_same_id_twice_is_one_message():
+    m = FakeModem()
+    ob = _outbox(m)
+    assert ob.submit(_body(id="dup"))[0] == 202
+    st, obj = ob.submit(_body(id="dup", textMessage={"text": "other"}))
+    assert st == 202 and obj["id"] == "dup"
+    await _drain(ob)
+    assert ob.submit(_body(id="dup"))[1]["state"] == "Sent"
+    await _drain(ob)
+    assert len(m.sent) == 1
+    rmtree(ob.store.root)
+
+
+async def test_send_multipart_and_reports_to_delivered():
+    got = []
+    h = lambda name, p: got.append((name, p["phoneNumber"]))  # noqa: E731
+    events.subscribe(h)
+    m = FakeModem()
+    ob = _outbox(m)
+    ob.submit(_body(id="long", textMessage={"text": "x" * 400}, phoneNumbers=["+4911", "+4922"]))
+    await _drain(ob)
+    assert len(m.sent) == 6  # 3 parts x 2 recipients
+    s = ob.status("long")
+    assert s["state"] == "Sent" and "Sent" in s["states"] and "Processed" in s["states"]
+    for mr in (1, 2, 3):
+        assert ob.on_report(mr, "+4911", 0)
+    assert ob.status("long")["recipients"][0]["state"] == "Delivered"
+    assert ob.status("long")["state"] == "Sent"
+    assert ob.on_report(4, "+4922", 40)  # temporary: still waiting
+    assert ob.status("long")["recipients"][1]["state"] == "Sent"
+    assert not ob.on_report(5, "+4999", 0)  # wrong recipient: not paired
+    ob.on_report(4, "+4922", 0)
+    ob.on_report(5, "+4922", 0)
+    ob.on_report(6, "+4922", 0)
+    s = ob.status("long")
+    assert s["state"] == "Delivered" and "Delivered" in s["states"], s
+    events.unsubscribe(h)
+    assert got.count(("sms:sent", "+4911")) == 1 and ("sms:delivered", "+4922") in got, got
+    rmtree(ob.store.root)
+
+
+async def test_permanent_report_fails():
+    ob = _outbox(FakeModem())
+    ob.submit(_body(id="p"))
+    await _drain(ob)
+    ob.on_report(1, "+491701234567", 65)
+    s = ob.status("p")
+    assert s["state"] == "Failed" and "TP-ST 65" in s["recipients"][0]["error"]
+    rmtree(ob.store.root)
+
+
+async def test_permanent_cms_error_fails_with_reason():
+    ob = _outbox(FakeModem([ATError("AT+CMGS", "CMS", 50)]))
+    ob.submit(_body(id="c50"))
+    await _drain(ob)
+    s = ob.status("c50")
+    assert s["state"] == "Failed" and "+CMS ERROR: 50" in s["recipients"][0]["error"], s
+    rmtree(ob.store.root)
+
+
+async def test_temporary_cms_error_is_retried_bounded():
+    m = FakeModem([ATError("AT+CMGS", "CMS", 42), ATError("AT+CMGS", "CMS", 332)])
+    ob = _outbox(m, retries=3)
+    ob.submit(_body(id="t"))
+    await _drain(ob)
+    assert ob.status("t")["state"] == "Sent" and len(m.sent) == 1
+    m2 = FakeModem([ATError("AT+CMGS", "CMS", 42)] * 5)
+    ob2 = _outbox(m2, retries=2)
+    ob2.submit(_body(id="t2"))
+    await _drain(ob2)
+    s = ob2.status("t2")
+    assert s["state"] == "Failed" and "42" in s["recipients"][0]["error"] and not m2.sent
+    rmtree(ob.store.root)
+    rmtree(ob2.store.root)
+
+
+async def test_timeout_marks_uncertain_and_never_resends():
+    m = FakeModem([None, ATTimeout("AT+CMGS")])
+    ob = _outbox(m)
+    ob.submit(_body(id="u", textMessage={"text": "y" * 200}))
+    await _drain(ob)
+    s = ob.status("u")
+    assert len(m.sent) == 1 and "uncertain: part 2/2" in s["recipients"][0]["error"], s
+    assert s["state"] == "Sent"
+    await _drain(ob)
+    assert len(m.sent) == 1
+    rmtree(ob.store.root)
+
+
+async def test_crash_during_cmgs_is_uncertain_after_restart():
+    m = FakeModem()
+    ob = _outbox(m)
+    ob.submit(_body(id="k", textMessage={"text": "z" * 400}))
+    await _drain(ob)
+    ob.submit(_body(id="k2", textMessage={"text": "z" * 400}))
+    key = ob.next_key()
+    ob.store.log(key, "S 0 0 3 1")  # journaled, then the power went
+    ob2 = _outbox(m, root=ob.store.root)
+    await _drain(ob2)
+    s = ob2.status("k2")
+    assert len(m.sent) == 5 and "part 1/3" in s["recipients"][0]["error"], (len(m.sent), s)
+    assert ob2.status("k")["state"] == "Sent"
+    rmtree(ob.store.root)
+
+
+async def test_cancel_pending_only():
+    m = FakeModem()
+    ob = _outbox(m)
+    ob.submit(_body(id="x1"))
+    ob.submit(_body(id="x2"))
+    st, obj = ob.cancel("x1")
+    assert st == 200 and obj["state"] == "Cancelled"
+    await _drain(ob)
+    assert len(m.sent) == 1
+    assert ob.cancel("x2")[0] == 409 and ob.cancel("nope")[0] == 404
+    rmtree(ob.store.root)
+
+
+async def test_priority_goes_first():
+    m = FakeModem()
+    ob = _outbox(m)
+    ob.submit(_body(id="low", textMessage={"text": "low"}))
+    ob.submit(_body(id="high", textMessage={"text": "high"}, priority=100))
+    await _drain(ob)
+    assert ob.status("high")["states"]["Processed"] <= ob.status("low")["states"]["Processed"]
+    from smsgw import pdu
+
+    assert pdu.decode(m.sent[0])["text"] == "high" and pdu.decode(m.sent[1])["text"] == "low"
+    rmtree(ob.store.root)
+
+
+async def test_full_queue_is_429_and_nothing_dropped():
+    ob = _outbox(None, max_messages=3, max_stored=10)
+    for i in range(3):
+        assert ob.submit(_body(id="f%d" % i))[0] == 202
+    st, obj = ob.submit(_body(id="f3"))
+    assert st == 429 and "pending" in obj["message"]
+    assert ob.submit(_body(id="f1"))[0] == 202  # known id: still its status
+    ob.store.min_free = 1 << 60
+    ob.max_pending = 100
+    assert ob.submit(_body(id="f4"))[0] == 503
+    rmtree(ob.store.root)
+
+
+async def test_ttl_expiry_fails():
+    ob = _outbox(FakeModem())
+    ob.submit(_body(id="e", validUntil="2001-01-01T00:00:00Z"))
+    await _drain(ob)
+    s = ob.status("e")
+    assert s["state"] == "Failed" and s["recipients"][0]["error"] == "expired"
+    rmtree(ob.store.root)
+
+
+async def test_list_paging_and_filter():
+    ob = _outbox(FakeModem())
+    for i in range(5):
+        ob.submit(_body(id="l%d" % i))
+    ob.cancel("l0")
+    total, items = ob.list(limit=2, offset=1)
+    assert total == 5 and [x["id"] for x in items] == ["l3", "l2"]
+    total, items = ob.list(state="Cancelled")
+    assert total == 1 and items[0]["id"] == "l0"
+    rmtree(ob.store.root)
+
+
+async def test_compaction_keeps_pending_and_bounds_store():
+    ob = _outbox(FakeModem(), max_messages=5, max_stored=8)
+    for i in range(30):
+        assert ob.submit(_body(id="q%d" % i))[0] == 202
+        await _drain(ob)
+    assert ob.store.count() <= 8 and ob.store.compactions > 0
+    assert ob.status("q29")["state"] == "Sent" and ob.status("q0") is None
+    rmtree(ob.store.root)
+
+
+def test_rfc3339():
+    from smsgw.outbox import parse_rfc3339
+
+    assert parse_rfc3339("1970-01-01T00:00:00Z") == 0
+    assert parse_rfc3339("2026-11-25T21:00:00.123+01:00") == 1795636800
