@@ -1,0 +1,341 @@
+# MQTT bridge: events out, send commands in, retained status, availability by last will, and
+# Home Assistant discovery. Topics under <prefix>/<device-id>/ ("base"):
+#   received | sent | delivered | failed   events (JSON payload of the event), QoS 1
+#   status          retained JSON: signal, registration, queue depth, counters (status_fn)
+#   availability    retained "online"; the broker publishes the will "offline" when we vanish
+#   send            command in: {"id", "phoneNumbers"|"to", "text"} -> outbox.submit (QoS 1)
+#   ha/send         command in from Home Assistant's text entity: "+number: message"
+#   send/result     outcome out: {"id", "status": <http status>, "state", "message"}
+# Publishes go through a bounded queue (drop oldest, counted); the SMS engine never waits on MQTT.
+# Recovery lives here: any failure closes the connection and reconnects with capped back-off.
+import asyncio
+import json
+
+from smsgw.mqtt_client import MQTTClient
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+_MAX_TEXT = const(1600)
+DEFAULTS = {
+    "url": None,  # mqtt://user:pass@host:port or mqtts://...
+    "tls": False,
+    "prefix": "smsgate",
+    "discovery": True,
+    "discovery_prefix": "homeassistant",
+    "client_id": None,  # default: "smsgate-<device-id>"
+    "keepalive_s": 60,
+    "reconnect_max_s": 60,  # back-off cap (1, 2, 4, ... seconds)
+    "status_interval_s": 60,
+    "queue_max": 32,  # publishes waiting for the broker; oldest dropped beyond
+}
+_NUMS = {
+    "keepalive_s": (1, 3600),
+    "reconnect_max_s": (0.01, 3600),
+    "status_interval_s": (0.1, 86400),
+    "queue_max": (1, 500),
+}
+_EVENT_TOPIC = {
+    "sms:received": "received",
+    "sms:sent": "sent",
+    "sms:delivered": "delivered",
+    "sms:failed": "failed",
+}
+
+
+def parse_url(url):
+    """mqtt[s]://[user[:pass]@]host[:port] -> (tls, host, port, user, password).
+
+    Raises:
+        ValueError: another scheme, no host, bad port.
+    """
+    if not isinstance(url, str):
+        raise ValueError("url")
+    if url.startswith("mqtt://"):
+        tls, rest, port = False, url[7:], 1883
+    elif url.startswith("mqtts://"):
+        tls, rest, port = True, url[8:], 8883
+    else:
+        raise ValueError("url scheme (mqtt:// or mqtts://)")
+    rest = rest.split("/", 1)[0]
+    user = password = None
+    if "@" in rest:
+        cred, rest = rest.rsplit("@", 1)
+        user, _, pw = cred.partition(":")
+        password = pw if ":" in cred else None
+    host = rest
+    if ":" in rest:
+        host, p = rest.rsplit(":", 1)
+        try:
+            port = int(p)
+        except ValueError:
+            raise ValueError("url port") from None
+        if not 0 < port < 65536:
+            raise ValueError("url port")
+    if not host:
+        raise ValueError("url host")
+    return tls, host, port, user, password
+
+
+def validate(value, key="mqtt"):
+    """Check the `mqtt` config section; return it merged over DEFAULTS (raises ConfigError)."""
+    from smsgw.errors import ConfigError
+
+    if not isinstance(value, dict):
+        raise ConfigError(key, "must be an object")
+    out = dict(DEFAULTS)
+    for k, v in value.items():
+        name = "%s.%s" % (key, k)
+        if k not in DEFAULTS:
+            raise ConfigError(name, "unknown key")
+        if k in _NUMS:
+            lo, hi = _NUMS[k]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+                raise ConfigError(name, "must be a number in %s..%s" % (lo, hi))
+        elif k in ("tls", "discovery"):
+            if not isinstance(v, bool):
+                raise ConfigError(name, "must be a boolean")
+        elif v is not None and (not isinstance(v, str) or not v or "#" in v or "+" in v):
+            raise ConfigError(name, "must be a non-empty string without wildcards")
+        out[k] = v
+    if out["url"] is None:
+        raise ConfigError(key + ".url", "required")
+    try:
+        parse_url(out["url"])
+    except ValueError as exc:
+        raise ConfigError(key + ".url", str(exc)) from None
+    return out
+
+
+def parse_command(raw):
+    """A send command (JSON bytes) -> outbox body; raises ValueError with the reason."""
+    try:
+        cmd = json.loads(raw)
+    except ValueError:
+        raise ValueError("not JSON") from None
+    if not isinstance(cmd, dict):
+        raise ValueError("not a JSON object")
+    to = cmd.get("phoneNumbers", cmd.get("to"))
+    if isinstance(to, str):
+        to = [to]
+    text = cmd.get("text")
+    if not isinstance(to, list) or not to or not all(isinstance(n, str) for n in to):
+        raise ValueError("phoneNumbers (or to) must be a number or a list of numbers")
+    if not isinstance(text, str) or not text:
+        raise ValueError("text must be a non-empty string")
+    body = {"phoneNumbers": to, "textMessage": {"text": text}}
+    if cmd.get("id") is not None:
+        body["id"] = cmd["id"]
+    return body
+
+
+def parse_ha_text(raw):
+    """Home Assistant text entity payload "+number: message" -> outbox body (ValueError)."""
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    num, sep, msg = text.partition(":")
+    num, msg = num.strip(), msg.strip()
+    if not sep or not num or not msg or not all(c in "+0123456789 " for c in num):
+        raise ValueError('expected "+number: message"')
+    return {"phoneNumbers": [num.replace(" ", "")], "textMessage": {"text": msg}}
+
+
+class MqttBridge:
+    """Owns the MQTT connection task.
+
+    Args:
+        cfg: validated `mqtt` section; device_id: topic level and HA identifiers;
+        submit: fn(body) -> (http_status, status_obj) or an awaitable of it (outbox.submit);
+        status: fn() -> dict (or awaitable) for the retained status topic.
+    """
+
+    def __init__(self, cfg, device_id, submit=None, status=None):
+        self.cfg = validate(cfg)
+        self.device_id = device_id
+        self.base = "%s/%s" % (self.cfg["prefix"], device_id)
+        self.submit = submit
+        self.status_fn = status
+        self.queue = []  # (topic, payload, retain, qos)
+        self._ready = asyncio.Event()
+        self._task = None
+        self.client = None
+        self.connected = False
+        self.status_due = True
+        self.counters = {"connects": 0, "published": 0, "discards": 0, "commands": 0,
+                         "failures": 0}
+        self.last_error = None
+
+    # -- the SMS side: never waits -------------------------------------------------------------
+    def _put(self, topic, payload, retain=False, qos=1):
+        if len(self.queue) >= self.cfg["queue_max"]:
+            self.queue.pop(0)
+            self.counters["discards"] += 1
+        self.queue.append((topic, payload, retain, qos))
+        self._ready.set()
+
+    def on_event(self, name, payload):
+        """events.subscribe handler: enqueue the event, then a fresh status."""
+        sub = _EVENT_TOPIC.get(name)
+        if sub is None:
+            return
+        self._put("%s/%s" % (self.base, sub), json.dumps(payload))
+        self.status_due = True
+        self._ready.set()
+
+    # -- the connection ------------------------------------------------------------------------
+    def start(self):
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+        return self._task
+
+    async def stop(self):
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        if self.client is not None:
+            await self.client.close()
+
+    def _make_client(self):
+        cfg = self.cfg
+        tls, host, port, user, password = parse_url(cfg["url"])
+        will = (self.base + "/availability", b"offline", True, 1)
+        return MQTTClient(cfg["client_id"] or "smsgate-" + self.device_id, host, port, user,
+                          password, cfg["keepalive_s"], will, tls or cfg["tls"], clean=False,
+                          on_message=self._on_message)
+
+    async def _run(self):
+        delay = 1
+        cap = self.cfg["reconnect_max_s"]
+        while True:
+            self.client = self._make_client()
+            try:
+                await self.client.connect(self.cfg["keepalive_s"])
+                self.counters["connects"] += 1
+                self.connected = True
+                delay = 1
+                await self._session(self.client)
+            except (OSError, EOFError, asyncio.TimeoutError, ValueError) as exc:
+                self.counters["failures"] += 1
+                self.last_error = "%s %s" % (type(exc).__name__, exc)
+            self.connected = False
+            await self.client.close(graceful=False)
+            await asyncio.sleep(min(delay, cap))
+            delay = min(delay * 2, cap)
+
+    async def _session(self, c):
+        base = self.base
+        await c.publish(base + "/availability", b"online", retain=True, qos=1)
+        if self.cfg["discovery"]:
+            await self._discovery(c)
+        await c.subscribe(base + "/send", 1)
+        await c.subscribe(base + "/ha/send", 1)
+        self.status_due = True
+        await self._pump(c)
+
+    async def _pump(self, c):
+        # drain the queue; ping when idle; refresh status; leave when the connection dies
+        ka = self.cfg["keepalive_s"]
+        import time
+
+        last_status = last_tx = time.ticks_ms()
+        while True:
+            if c.dead.is_set():
+                raise OSError("connection lost: %s" % c.error)
+            now = time.ticks_ms()
+            if self.status_due or time.ticks_diff(now, last_status) >= (
+                self.cfg["status_interval_s"] * 1000
+            ):
+                self.status_due = False
+                last_status = now
+                await self._publish_status(c)
+                last_tx = now
+            if self.queue:
+                item = self.queue[0]
+                await c.publish(item[0], item[1], item[2], item[3])
+                if self.queue and self.queue[0] is item:  # not dropped meanwhile
+                    self.queue.pop(0)
+                self.counters["published"] += 1
+                last_tx = time.ticks_ms()
+                continue
+            if time.ticks_diff(now, last_tx) >= ka * 500:
+                await c.ping()
+                last_tx = now
+            self._ready.clear()
+            try:
+                await asyncio.wait_for(self._ready.wait(), min(ka / 2, 1))
+            except asyncio.TimeoutError:
+                pass
+
+    async def _publish_status(self, c):
+        st = {} if self.status_fn is None else self.status_fn()
+        if hasattr(st, "send"):  # a coroutine
+            st = await st
+        st = dict(st)
+        st["mqtt"] = {"published": self.counters["published"],
+                      "discards": self.counters["discards"], "connects": self.counters["connects"]}
+        await c.publish(self.base + "/status", json.dumps(st), retain=True, qos=1)
+
+    # -- commands in ---------------------------------------------------------------------------
+    async def _on_message(self, topic, msg, retained):
+        if retained:  # a stale retained command is never executed
+            return
+        if topic == self.base + "/send":
+            parse = parse_command
+        elif topic == self.base + "/ha/send":
+            parse = parse_ha_text
+        else:
+            return
+        self.counters["commands"] += 1
+        rid = None
+        try:
+            body = parse(msg)
+            rid = body.get("id")
+            res = self.submit(body) if self.submit else (503, {"message": "no outbox"})
+            if hasattr(res, "send"):
+                res = await res
+            status, obj = res
+            out = {"id": obj.get("id", rid), "status": status, "state": obj.get("state"),
+                   "message": obj.get("message")}
+        except ValueError as exc:
+            out = {"id": rid, "status": 400, "state": None, "message": str(exc)}
+        self._put(self.base + "/send/result", json.dumps(out))
+
+    # -- Home Assistant discovery --------------------------------------------------------------
+    def _device(self):
+        from smsgw import VERSION
+
+        return {"identifiers": ["smsgate_" + self.device_id], "name": "smsgate " + self.device_id,
+                "manufacturer": "smsgate", "model": "ESP32 + SIMCom modem", "sw_version": VERSION}
+
+    async def _discovery(self, c):
+        dp, did, base = self.cfg["discovery_prefix"], self.device_id, self.base
+        sensors = (
+            ("signal", "Signal", base + "/status", "{{ value_json.signal }}", "dBm"),
+            ("registration", "Registration", base + "/status", "{{ value_json.registration }}",
+             None),
+            ("queue", "Queue depth", base + "/status", "{{ value_json.queue }}", None),
+            ("last_received", "Last received SMS", base + "/received",
+             "{{ (value_json.phoneNumber ~ ': ' ~ value_json.message)[:250] }}", None),
+        )
+        dev = self._device()
+        for key, name, topic, tpl, unit in sensors:
+            cfg = {"name": name, "unique_id": "%s_%s" % (did, key), "state_topic": topic,
+                   "value_template": tpl, "availability_topic": base + "/availability",
+                   "device": dev}
+            if unit:
+                cfg["unit_of_measurement"] = unit
+                cfg["device_class"] = "signal_strength"
+                cfg["state_class"] = "measurement"
+            await c.publish("%s/sensor/%s_%s/config" % (dp, did, key), json.dumps(cfg), True, 1)
+        text = {"name": "Send SMS", "unique_id": did + "_send", "mode": "text", "max": 255,
+                "command_topic": base + "/ha/send", "availability_topic": base + "/availability",
+                "pattern": r"^\+?[0-9 ]+:.+", "device": dev}
+        await c.publish("%s/text/%s_send/config" % (dp, did), json.dumps(text), True, 1)

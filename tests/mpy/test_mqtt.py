@@ -1,0 +1,118 @@
+# heapsize: 128K
+# MQTT on the MicroPython unix port without a broker: packet bytes against MQTT 3.1.1 examples,
+# URL/config/command parsing, and the bridge's queue and command handling. The real-broker
+# tests (mosquitto + paho peer) are in tests/events/.
+import asyncio
+import json
+
+from smsgw import mqtt, mqtt_client
+from smsgw.errors import ConfigError
+
+
+def test_remaining_length_encoding_matches_spec_table():
+    # MQTT 3.1.1 2.2.3, Table 2.4 boundaries
+    cases = {0: b"\x00", 127: b"\x7f", 128: b"\x80\x01", 16383: b"\xff\x7f",
+             16384: b"\x80\x80\x01", 2097151: b"\xff\xff\x7f"}
+    for n, enc in cases.items():
+        assert mqtt_client._varlen(n) == enc, n
+
+
+def test_connect_packet_bytes():
+    pkt = mqtt_client.connect_packet("c1", 60, "u", "p", ("t/a", b"off", True, 1), clean=False)
+    # flags: user 0x80 | password 0x40 | will retain 0x20 | will qos1 0x08 | will 0x04 = 0xEC
+    body = (b"\x00\x04MQTT\x04\xec\x00\x3c" + b"\x00\x02c1" + b"\x00\x03t/a" + b"\x00\x03off" +
+            b"\x00\x01u" + b"\x00\x01p")
+    assert pkt == b"\x10" + bytes([len(body)]) + body
+    assert mqtt_client.connect_packet("c", 30)[9] == 0x02  # clean session only
+
+
+def test_publish_packet_bytes():
+    assert mqtt_client.publish_packet("a/b", b"hi") == b"\x30\x07\x00\x03a/bhi"
+    assert mqtt_client.publish_packet("a", "x", 1, True, pid=10) == b"\x33\x06\x00\x01a\x00\x0ax"
+
+
+def test_mqtt_url_and_validate():
+    assert mqtt.parse_url("mqtt://u:p@h:1884") == (False, "h", 1884, "u", "p")
+    assert mqtt.parse_url("mqtts://broker") == (True, "broker", 8883, None, None)
+    assert mqtt.parse_url("mqtt://u@h") == (False, "h", 1883, "u", None)
+    for bad in ("http://h", "mqtt://", "mqtt://h:0", "mqtt://h:x", None):
+        try:
+            mqtt.parse_url(bad)
+        except ValueError:
+            continue
+        raise AssertionError(bad)
+    cfg = mqtt.validate({"url": "mqtt://127.0.0.1:1883"})
+    assert cfg["prefix"] == "smsgate" and cfg["discovery"] is True
+    for bad, key in (({}, "mqtt.url"), ({"url": "x://"}, "mqtt.url"),
+                     ({"url": "mqtt://h", "tls": 1}, "mqtt.tls"),
+                     ({"url": "mqtt://h", "prefix": "a/#"}, "mqtt.prefix"),
+                     ({"url": "mqtt://h", "other": 1}, "mqtt.other")):
+        try:
+            mqtt.validate(bad)
+        except ConfigError as exc:
+            assert exc.key == key, (exc.key, key)
+        else:
+            raise AssertionError(bad)
+
+
+def test_command_parsing():
+    body = mqtt.parse_command(b'{"id": "a1", "to": "+4912", "text": "hi"}')
+    assert body == {"id": "a1", "phoneNumbers": ["+4912"], "textMessage": {"text": "hi"}}
+    body = mqtt.parse_command(b'{"phoneNumbers": ["+1", "+2"], "text": "x"}')
+    assert body == {"phoneNumbers": ["+1", "+2"], "textMessage": {"text": "x"}}
+    for bad in (b"nope", b"[]", b'{"text": "x"}', b'{"to": "+1"}', b'{"to": [1], "text": "x"}'):
+        try:
+            mqtt.parse_command(bad)
+        except ValueError:
+            continue
+        raise AssertionError(bad)
+    assert mqtt.parse_ha_text(b"+49 170 1234: hello: you") == {
+        "phoneNumbers": ["+491701234"], "textMessage": {"text": "hello: you"}}
+    for bad in (b"hello", b"+1:", b"abc: hi", b": hi"):
+        try:
+            mqtt.parse_ha_text(bad)
+        except ValueError:
+            continue
+        raise AssertionError(bad)
+
+
+def test_bridge_queue_is_bounded_and_maps_events():
+    b = mqtt.MqttBridge({"url": "mqtt://127.0.0.1:1", "queue_max": 3}, "dev")
+    for i in range(5):
+        b.on_event("sms:received", {"n": i})
+    b.on_event("system:ping", {})  # not an MQTT event
+    b.on_event("sms:bogus", {})
+    assert [json.loads(q[1])["n"] for q in b.queue] == [2, 3, 4]
+    assert b.queue[0][0] == "smsgate/dev/received" and b.queue[0][3] == 1
+    assert b.counters["discards"] == 2
+
+
+async def test_commands_go_to_submit_and_results_are_queued():
+    got = []
+
+    async def submit(body):
+        got.append(body)
+        return 202, {"id": body.get("id", "gen"), "state": "Pending"}
+
+    b = mqtt.MqttBridge({"url": "mqtt://127.0.0.1:1"}, "dev", submit=submit)
+    await b._on_message("smsgate/dev/send", b'{"id": "x1", "to": "+1", "text": "a"}', False)
+    await b._on_message("smsgate/dev/send", b'{"id": "x2", "to": "+1", "text": "old"}', True)
+    await b._on_message("smsgate/dev/ha/send", b"+2: b", False)
+    await b._on_message("smsgate/dev/send", b"garbage", False)
+    await b._on_message("smsgate/other/send", b"{}", False)
+    assert [x["textMessage"]["text"] for x in got] == ["a", "b"]  # retained command skipped
+    res = [json.loads(q[1]) for q in b.queue]
+    assert [q[0] for q in b.queue] == ["smsgate/dev/send/result"] * 3
+    assert res[0] == {"id": "x1", "status": 202, "state": "Pending", "message": None}
+    assert res[1]["id"] == "gen" and res[2]["status"] == 400
+
+
+async def test_unreachable_broker_backs_off_without_blocking():
+    b = mqtt.MqttBridge({"url": "mqtt://127.0.0.1:1", "reconnect_max_s": 0.05}, "dev")
+    b.start()
+    for _ in range(200):
+        b.on_event("sms:sent", {"messageId": "m"})  # never waits on MQTT
+        await asyncio.sleep_ms(2)
+    await b.stop()
+    assert b.counters["failures"] >= 3 and b.counters["connects"] == 0
+    assert len(b.queue) == 32 and ("ECONNREFUSED" in b.last_error or "111" in b.last_error)
