@@ -1,0 +1,75 @@
+"""smsgate.bundle: what goes on the flash, compiled, cached, copied only when changed."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from smsgate import bundle
+from smsgate.runtime import FIRMWARE_DIR, micropython_binary, micropython_env
+
+
+@pytest.fixture(scope="module")
+def files():
+    return bundle.build("unix")
+
+
+def test_layout(files):
+    assert "boards/unix.mpy" in files and "boards/__init__.mpy" in files
+    assert "lib/microdot/__init__.mpy" in files and "lib/microdot/microdot.mpy" in files
+    assert "smsgw/__init__.mpy" in files and "smsgw/config.mpy" in files
+    assert not any("pdu_mt" in p for p in files), "pdu_mt.py is host-only"
+    assert not any(p.endswith(".py") and p not in ("main.py", "boot.py") for p in files)
+    if (FIRMWARE_DIR / "main.py").exists():
+        assert files["main.py"] == FIRMWARE_DIR / "main.py"  # source, readable on the board
+    for path, local in files.items():
+        if path.endswith(".mpy"):
+            assert local.read_bytes()[:2] == b"M\x06", path  # mpy v6
+
+
+def test_unknown_board_is_refused():
+    with pytest.raises(bundle.BundleError, match="unknown board"):
+        bundle.build("no-such-board")
+
+
+def test_mpy_abi_check():
+    bundle.check_board_mpy(2822)  # the unix port (x64, v6.3)
+    bundle.check_board_mpy(0x2A06)  # an ESP32 (xtensawin, v6.2): bytecode loads anyway
+    with pytest.raises(bundle.BundleError, match="mpy v5"):
+        bundle.check_board_mpy(5)
+
+
+def test_install_to_dir_copies_only_changes_and_imports(files, tmp_path):
+    flash = tmp_path / "flash"
+    written = bundle.install_to_dir("unix", flash, files=files)
+    assert sorted(written) == sorted(files)
+    (flash / "config.json").write_text("{}")  # the board's own files are left alone
+    assert bundle.install_to_dir("unix", flash, files=files) == []
+    (flash / "smsgw" / "config.mpy").write_bytes(b"corrupt")
+    assert bundle.install_to_dir("unix", flash, files=files) == ["smsgw/config.mpy"]
+    assert (flash / "config.json").read_text() == "{}"
+    code = (
+        "import os, sys; os.chdir(%r); sys.path[:] = ['', '.frozen', 'lib']\n"
+        "import smsgw.config, boards.unix, microdot\n"
+        "print(smsgw.VERSION, smsgw.config.DEFAULTS['api']['port'], microdot.Microdot.__name__)"
+        % str(flash)
+    )
+    out = subprocess.run(
+        [micropython_binary(), "-X", "heapsize=128K", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=micropython_env(),
+    )
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert out.stdout.split()[1:] == ["8080", "Microdot"]
+
+
+def test_cache_is_keyed_by_source(tmp_path):
+    src = tmp_path / "m.py"
+    src.write_text("X = 1\n")
+    first = bundle.compile_file(src, "smsgw/m.py")
+    assert bundle.compile_file(src, "smsgw/m.py") == first
+    src.write_text("X = 2\n")
+    assert bundle.compile_file(src, "smsgw/m.py") != first

@@ -1,0 +1,142 @@
+"""The virtual board as a serial device: the real mpremote against VirtualBoard's REPL pty."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import mpremote
+
+from smsgate.vboard import HARD_RESET, VirtualBoard
+
+MAIN_PY = """\
+import asyncio
+import machine
+print("main: up, cause %d" % machine.reset_cause())
+
+async def tick():
+    n = 0
+    while True:
+        n += 1
+        with open("/ticks.txt", "w") as f:
+            f.write(str(n))
+        await asyncio.sleep_ms(20)
+
+try:
+    asyncio.run(tick())
+finally:
+    print("main: stopped")
+"""
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    root = tmp_path_factory.mktemp("vboard")
+    flash = root / "flash"
+    flash.mkdir()
+    (flash / "stale.txt").write_text("erased by blank")
+    b = VirtualBoard(flash, heap="128K", repl_link=root / "repl", blank=True, log=root / "con.log")
+    b.start()
+    yield b
+    b.stop()
+    assert not b.alive
+    assert not (root / "repl").exists()
+
+
+def test_blank_board_has_empty_flash_and_esp32_paths(board):
+    assert not (board.data_dir / "stale.txt").exists()
+    out = mpremote(
+        board.repl_link, "exec", "import os, sys; print(os.listdir('/'), sys.path, os.getcwd())"
+    )
+    assert out.stdout.strip() == "[] ['', '.frozen', '/lib'] /"
+
+
+def test_fs_cp_ls_cat_sha256(board, tmp_path):
+    src = tmp_path / "hello.txt"
+    src.write_bytes(b"hello board\n" + bytes(range(256)))
+    mpremote(board.repl_link, "fs", "mkdir", ":d")
+    mpremote(board.repl_link, "fs", "cp", str(src), ":d/hello.txt")
+    assert (board.data_dir / "d" / "hello.txt").read_bytes() == src.read_bytes()
+    ls = mpremote(board.repl_link, "fs", "ls", ":d").stdout
+    assert "hello.txt" in ls
+    back = tmp_path / "back.txt"
+    mpremote(board.repl_link, "fs", "cp", ":d/hello.txt", str(back))
+    assert back.read_bytes() == src.read_bytes()
+    (board.data_dir / "d" / "t.txt").write_text("line one\nline two\n")
+    assert mpremote(board.repl_link, "fs", "cat", ":d/t.txt").stdout == "line one\nline two\n"
+    import hashlib
+
+    sha = mpremote(board.repl_link, "fs", "sha256sum", ":d/hello.txt").stdout
+    assert hashlib.sha256(src.read_bytes()).hexdigest() in sha
+
+
+def test_run_and_chained_exec(board, tmp_path):
+    script = tmp_path / "s.py"
+    script.write_text("import sys\nprint('run', sys.implementation.name, 6 * 7)\n")
+    assert mpremote(board.repl_link, "run", str(script)).stdout.strip() == "run micropython 42"
+    out = mpremote(board.repl_link, "exec", "x = 5", "exec", "print(x * 2)").stdout
+    assert out.strip() == "10"
+    err = mpremote(board.repl_link, "exec", "raise ValueError('boom')", check=False)
+    assert err.returncode == 1 and "ValueError: boom" in err.stdout + err.stderr
+
+
+def test_main_runs_at_reset_and_ctrl_c_interrupts_it(board):
+    (board.data_dir / "main.py").write_text(MAIN_PY)
+    try:
+        mark = board.mark()
+        boots = board.boots
+        mpremote(board.repl_link, "reset")
+        assert board.wait_output("main: up, cause 2", 10, since=mark), board.output(mark)
+        # mpremote soft-resets first (one reboot), then machine.reset() ends the interpreter.
+        assert board.boots == boots + 2 and board.exit_codes[-1] == HARD_RESET
+        ticks = board.data_dir / "ticks.txt"
+        deadline = time.monotonic() + 5
+        while not (ticks.exists() and ticks.read_text() not in ("", "1")):
+            assert time.monotonic() < deadline, "main.py does not run"
+            time.sleep(0.02)
+        # mpremote's Ctrl-C stops the asyncio main.py; the REPL then answers.
+        out = mpremote(board.repl_link, "exec", "print('after', open('/ticks.txt').read() > '0')")
+        assert out.stdout.strip() == "after True"
+        assert board.wait_output("KeyboardInterrupt", 5, since=mark)
+        assert board.wait_output("main: stopped", 5, since=mark)
+        before = ticks.read_text()
+        time.sleep(0.2)
+        assert ticks.read_text() == before, "main.py still runs after Ctrl-C"
+        # A soft reset in the raw REPL restarts the interpreter without main.py (as an ESP32).
+        mark = board.mark()
+        mpremote(board.repl_link, "soft-reset")
+        assert board.wait_output("MPY: soft reboot", 5, since=mark)
+        assert b"main: up" not in board.output(mark)
+    finally:
+        (board.data_dir / "main.py").unlink()
+
+
+def test_machine_reset_cause_and_log(board):
+    out = mpremote(board.repl_link, "exec", "import machine; print(machine.reset_cause())")
+    assert out.stdout.strip() in ("1", "2", "5")
+    assert b"boot #" in board.log_path.read_bytes()
+
+
+def test_power_cut_and_restart(tmp_path):
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    (flash / "main.py").write_text("print('booted')\n")
+    (flash / "boot.py").write_text("print('boot.py ran')\n")
+    b = VirtualBoard(flash, heap="64K")
+    b.start()
+    try:
+        assert b.wait_output("boot.py ran", 5) and b.wait_output("booted", 5)
+        pid = b.pid
+        mark = b.mark()
+        b.restart()
+        assert b.pid != pid and b.alive
+        assert b.wait_output("booted", 5, since=mark)
+        b.kill()
+        assert b.wait(5) and not b.alive
+        assert b.exit_codes[-1] < 0  # killed by a signal: nothing flushed
+        mark = b.mark()
+        b.start()  # power back on
+        assert b.alive and b.wait_output("booted", 5, since=mark)
+    finally:
+        b.stop()
+    assert not b.alive
