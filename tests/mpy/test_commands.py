@@ -122,7 +122,7 @@ class Actions:
         self.relays[n] = on
         return True
 
-    def send(self, number, text):
+    def send_text(self, number, text):
         self.sent.append((number, text))
         return "queued"
 

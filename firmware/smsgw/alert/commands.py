@@ -146,7 +146,7 @@ class Auth:
 async def run(verb, args, actions):
     """Execute an authenticated command. Returns the reply text.
 
-    `actions` provides: status() -> str, relay(n, on) -> bool, send(number, text) -> str,
+    `actions` provides: status() -> str, relay(n, on) -> bool, send_text(number, text) -> str,
     async balance() -> str, reboot() (schedules the reset after the reply).
     """
     if verb == "STATUS":
@@ -157,7 +157,7 @@ async def run(verb, args, actions):
             return "RELAY %s: no such relay" % n
         return "RELAY %s %s" % (n, "ON" if on else "OFF")
     if verb == "SEND":
-        return "SEND to %s: %s" % (args[0], actions.send(args[0], args[1]))
+        return "SEND to %s: %s" % (args[0], actions.send_text(args[0], args[1]))
     if verb == "BALANCE":
         try:
             return "BALANCE: %s" % await actions.balance()

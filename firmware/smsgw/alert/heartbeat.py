@@ -1,0 +1,104 @@
+# Heartbeat: a boot message, a periodic "I am alive" (SMS and/or a `system:ping` event other
+# features forward), and an alert on the modem's UNDER-VOLTAGE WARNNING (SIMCom's spelling).
+from smsgw.alert import util
+
+_KEYS = ("boot", "interval_s", "sms", "event", "recipients", "message", "boot_message",
+         "under_voltage", "under_voltage_message")
+DEFAULTS = {
+    "boot": True,  # boot message to the recipients
+    "interval_s": 86400,  # period of the heartbeat (0: none)
+    "sms": False,  # heartbeat as SMS to the recipients (costs money: off unless asked)
+    "event": True,  # heartbeat as a system:ping event (webhooks/MQTT forward it)
+    "recipients": [],
+    "message": "{device} alive: up {uptime}, queue {queue}, signal {signal}",
+    "boot_message": "{device} started",
+    "under_voltage": True,
+    "under_voltage_message": "{device}: modem supply under-voltage ({detail})",
+}
+UV_MIN_GAP_S = 600  # at most one under-voltage SMS per 10 minutes (the URC repeats)
+
+
+def validate(value, key="heartbeat"):
+    """Check the `heartbeat` section. Raises ConfigError naming the key."""
+    util.check_dict(value, key, _KEYS)
+    for k in ("boot", "sms", "event", "under_voltage"):
+        if not isinstance(value.get(k, True), bool):
+            raise util.ConfigError("%s.%s" % (key, k), "must be true or false")
+    util.check_int(value.get("interval_s", 86400), key + ".interval_s", 0, 30 * 86400)
+    util.check_numbers(value.get("recipients", []), key + ".recipients", 0, 10)
+    for k in ("message", "boot_message", "under_voltage_message"):
+        util.check_str(value.get(k, "x"), "%s.%s" % (key, k), 300)
+    return value
+
+
+def uptime(seconds):
+    """'3d04h05m', '4h05m' or '5m12s'."""
+    d, s = divmod(int(seconds), 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    if d:
+        return "%dd%02dh%02dm" % (d, h, m)
+    if h:
+        return "%dh%02dm" % (h, m)
+    return "%dm%02ds" % (m, s)
+
+
+class Heartbeat:
+    """Decides what to send; the unit owns the task and the I/O.
+
+    Args:
+        cfg: the `heartbeat` section (DEFAULTS fill the gaps).
+        send: send(number, text, msg_id, priority) -> bool.
+        emit: emit(name, payload) (smsgw.events.emit).
+        fields: fields() -> dict for the templates ({device}, {uptime}, {queue}, {signal}...).
+        wall: injectable Unix seconds.
+    """
+
+    def __init__(self, cfg, send, emit, fields, wall=None, fallback=()):
+        self.fallback = list(fallback)  # under-voltage goes here when there are no recipients
+        c = dict(DEFAULTS)
+        c.update(cfg)
+        self.cfg = c
+        self._send = send
+        self._emit = emit
+        self._fields = fields
+        self._wall = wall or util.wall
+        self._uv_last = None
+        self.beats = 0
+
+    def _fill(self, template, extra=None):
+        from smsgw.alert.rules import fill
+
+        f = self._fields()
+        if extra:
+            f.update(extra)
+        return fill(template, f)
+
+    def _to_all(self, text, tag, priority, numbers=None):
+        t = self._wall()
+        for i, n in enumerate(numbers or self.cfg["recipients"]):
+            self._send(n, text, "hb-%s-%d-%d" % (tag, t, i), priority)
+
+    def boot(self):
+        if self.cfg["boot"]:
+            self._to_all(self._fill(self.cfg["boot_message"]), "b", 100)
+
+    def beat(self):
+        """One heartbeat: the event and/or the SMS."""
+        self.beats += 1
+        f = self._fields()
+        if self.cfg["event"]:
+            self._emit("system:ping", {"health": f, "beat": self.beats})
+        if self.cfg["sms"]:
+            self._to_all(self._fill(self.cfg["message"]), "p", 0)
+
+    def on_modem(self, name, detail):
+        """modem.listeners hook: alert once per UV_MIN_GAP_S on under-voltage."""
+        if name != "under_voltage" or not self.cfg["under_voltage"]:
+            return
+        now = self._wall()
+        if self._uv_last is not None and now - self._uv_last < UV_MIN_GAP_S:
+            return
+        self._uv_last = now
+        text = self._fill(self.cfg["under_voltage_message"], {"detail": detail})
+        self._to_all(text, "uv", 110, self.cfg["recipients"] or self.fallback)

@@ -1,0 +1,281 @@
+# The alert unit wired to the gateway: board inputs/relays, the outbox (alerts, replies, pacer),
+# inbound SMS (ACK and commands), the modem (USSD, under-voltage) and the heartbeat.
+# Every task is owned here; stop() cancels and awaits them.
+import asyncio
+
+from smsgw.alert import util
+
+_INBOX_MAX = 8  # inbound SMS waiting for the command task (more are dropped and counted)
+_RETRY_MAX = 16  # alert SMS the outbox refused for now (429/503), retried with the same id
+_RETRY_MS = 5000
+
+
+class Unit:
+    """Args: ctx with .cfg, .board, .modem, .outbox (attributes may be None)."""
+
+    retry_ms = _RETRY_MS
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        cfg = _cfg(ctx)
+        self.cfg = cfg
+        self.board = getattr(ctx, "board", None)
+        self.modem = getattr(ctx, "modem", None)
+        self.outbox = getattr(ctx, "outbox", None)
+        self.device = cfg.get("device", {}).get("name", "smsgate")
+        d = cfg.get("queue", {}).get("dir", "") or ""
+        self.dir = d.rstrip("/")
+        self.counters = {"inbound_dropped": 0, "submit_refused": 0, "submit_retried": 0}
+        self.tasks = []
+        self.inbox = []
+        self.inbox_ev = asyncio.Event()
+        self.retry = []
+        self.started_ms = util.ticks_ms()
+        self.pacer = self.engine = self.auth = self.heartbeat = None
+        self.relays = cfg.get("relays", {})
+
+    # -- building ----------------------------------------------------------------------------
+    def start(self):
+        from smsgw import events
+
+        cfg = self.cfg
+        lim = cfg.get("limits")
+        if lim:
+            from smsgw.alert import limits
+
+            util.UTC_OFFSET_S[0] = lim.get("utc_offset_min", 0) * 60
+            self.pacer = limits.Pacer(lim)
+            if self.outbox is not None:
+                self.outbox.pacer = self.pacer
+        for n, pin in self.relays.items():
+            self.board.pin(pin, "out", None)
+            self.board.write_pin(pin, 0)  # relays start OFF after a boot (safe default)
+        if cfg.get("rules"):
+            self._start_rules(cfg["rules"])
+        if cfg.get("commands") or cfg.get("rules"):
+            from smsgw.alert import commands
+
+            self.auth = commands.Auth(cfg.get("commands", {}), self.counters,
+                                      self._path("alert_cmd.json"))
+            events.subscribe(self._on_event)
+            self.tasks.append(asyncio.create_task(self._inbound_task()))
+        self._start_heartbeat(cfg.get("heartbeat", {}), events)
+        self.tasks.append(asyncio.create_task(self._retry_task()))
+        return self
+
+    def _path(self, name):
+        return "%s/%s" % (self.dir, name) if self.dir else name
+
+    def _start_rules(self, rules_cfg):
+        from smsgw.alert import rules
+
+        for r in rules_cfg:
+            if "pin" in r:
+                self.board.pin(r["pin"], "in", r.get("pull"))
+        self.engine = rules.Engine(rules_cfg, self.device, self.send, self._read,
+                                   self._path("alert_state.json"))
+        self.tasks.append(asyncio.create_task(self._rules_task()))
+
+    def _start_heartbeat(self, hb_cfg, events):
+        from smsgw.alert import heartbeat
+
+        fallback = [r["recipients"][0] for r in self.cfg.get("rules", ())]
+        self.heartbeat = heartbeat.Heartbeat(hb_cfg, self.send, events.emit, self.fields,
+                                             fallback=fallback)
+        if self.modem is not None and hasattr(self.modem, "listeners"):
+            self.modem.listeners.append(self.heartbeat.on_modem)
+        self.heartbeat.boot()
+        if self.heartbeat.cfg["interval_s"]:
+            self.tasks.append(asyncio.create_task(self._heartbeat_task()))
+
+    async def stop(self):
+        from smsgw import events
+
+        events.unsubscribe(self._on_event)
+        for t in self.tasks:
+            t.cancel()
+        for t in self.tasks:
+            try:
+                await t
+            except BaseException:  # CancelledError is expected: the task is ours to end
+                pass
+        self.tasks = []
+
+    # -- sending -----------------------------------------------------------------------------
+    def send(self, number, text, msg_id, priority):
+        """Queue one SMS (idempotent by id); refused ones are retried by _retry_task."""
+        if self.outbox is None:
+            return False
+        body = {"id": msg_id, "textMessage": {"text": text}, "phoneNumbers": [number],
+                "priority": priority, "withDeliveryReport": False}
+        status, _ = self.outbox.submit(body)
+        if status < 300:
+            return True
+        self.counters["submit_refused"] += 1
+        if len(self.retry) < _RETRY_MAX and status != 400:
+            self.retry.append(body)
+        return False
+
+    async def _retry_task(self):
+        while True:
+            await asyncio.sleep_ms(self.retry_ms)
+            while self.retry:
+                status, _ = self.outbox.submit(self.retry[0])
+                if status >= 300 and status != 400:
+                    break
+                self.retry.pop(0)
+                self.counters["submit_retried"] += 1
+
+    # -- inputs ------------------------------------------------------------------------------
+    def _read(self, rule):
+        try:
+            if rule.adc is None:
+                return self.board.read_pin(rule.pin)
+            return self.board.read_adc(rule.adc)
+        except (OSError, ValueError):
+            return None  # no reading this round; debounce keeps the last state
+
+    async def _rules_task(self):
+        period = self.engine.wanted_poll_ms()
+        while True:
+            try:
+                self.engine.poll()
+            except OSError as e:  # flash write failed: log, keep polling
+                from smsgw import log
+
+                log.exc("alert rules", e)
+            await asyncio.sleep_ms(period)
+
+    # -- inbound SMS: ACK and commands -------------------------------------------------------
+    def _on_event(self, name, payload):
+        if name != "sms:received":
+            return
+        if len(self.inbox) >= _INBOX_MAX:
+            self.counters["inbound_dropped"] += 1
+            return
+        self.inbox.append((payload.get("phoneNumber", ""), payload.get("message", "")))
+        self.inbox_ev.set()
+
+    async def _inbound_task(self):
+        while True:
+            if not self.inbox:
+                self.inbox_ev.clear()
+                await self.inbox_ev.wait()
+                continue
+            number, text = self.inbox.pop(0)
+            try:
+                await self.handle(number, text)
+            except Exception as e:  # one bad SMS must not end command handling
+                from smsgw import log
+
+                log.exc("alert command", e)
+
+    async def handle(self, number, text):
+        """One inbound SMS: an ACK for a rule, or a command (authenticated), or nothing."""
+        from smsgw.alert import commands
+
+        if not isinstance(text, str):
+            return
+        code = commands.parse_ack(text)
+        if code is not None and self.engine is not None:
+            if self.engine.ack(number, code) is None:
+                self.counters["ack_unmatched"] = self.counters.get("ack_unmatched", 0) + 1
+            return
+        cmd = self.auth.check(number, text)
+        if cmd is None:
+            return
+        reply = await commands.run(cmd[0], cmd[1], self)
+        self.reply(number, reply)
+
+    def reply(self, number, text):
+        from smsgw.alert import rules
+
+        self._reply_n = getattr(self, "_reply_n", 0) + 1
+        self.send(number, text[:300], "cr-%d-%d" % (util.wall(), self._reply_n),
+                  rules.REPLY_PRIORITY)
+
+    # -- command actions (commands.run calls these) ------------------------------------------
+    def fields(self):
+        st = getattr(self.modem, "status", None) or {}
+        q = self.outbox.pending() if self.outbox is not None else 0
+        return {"device": self.device, "uptime": self._uptime(), "queue": q,
+                "signal": st.get("rssi"), "reg": st.get("reg")}
+
+    def _uptime(self):
+        from smsgw.alert import heartbeat
+
+        return heartbeat.uptime(util.ticks_diff(util.ticks_ms(), self.started_ms) // 1000)
+
+    def status(self):
+        f = self.fields()
+        parts = ["%s up %s" % (self.device, f["uptime"]),
+                 "sig %s reg %s q %s" % (f["signal"], f["reg"], f["queue"])]
+        if self.engine is not None:
+            parts.append("in " + self.engine.inputs())
+            la = self.engine.last_alert
+            parts.append("last %s" % ("none" if la is None else "%s %s" % (
+                la[0], util.fmt_time(util.local_seconds(la[1])))))
+        return ", ".join(parts)
+
+    def relay(self, n, on):
+        pin = self.relays.get(n)
+        if pin is None:
+            return False
+        self.board.write_pin(pin, 1 if on else 0)
+        return True
+
+    def send_text(self, number, text):
+        if self.outbox is None:
+            return "no outbox"
+        status, obj = self.outbox.submit({"textMessage": {"text": text},
+                                          "phoneNumbers": [number]})
+        return obj.get("id", "") if status < 300 else "refused (%s)" % obj.get("message")
+
+    async def balance(self):
+        code = self.cfg.get("commands", {}).get("balance_ussd", "*100#")
+        m, text, dcs = await self.modem.ussd(code.encode())
+        return text
+
+    def reboot(self):
+        delay = self.cfg.get("commands", {}).get("reboot_delay_s", 10)
+        self.tasks.append(asyncio.create_task(self._reboot_later(delay)))
+
+    async def _reboot_later(self, delay_s):
+        # Give the reply time to leave: wait until the queue is empty, at most delay_s.
+        for _ in range(delay_s * 4):
+            if self.outbox is None or not self.outbox.pending():
+                break
+            await asyncio.sleep_ms(250)
+        from smsgw import log
+
+        log.info("alert: REBOOT command")
+        self.board.reset()
+
+    # -- heartbeat ---------------------------------------------------------------------------
+    async def _heartbeat_task(self):
+        while True:
+            await asyncio.sleep(self.heartbeat.cfg["interval_s"])
+            self.heartbeat.beat()
+
+    def health(self):
+        """Counters for /health (commands, alerts, pacing)."""
+        h = dict(self.counters)
+        if self.engine is not None:
+            h["alerts"] = self.engine.alerts
+            h["acks"] = self.engine.acks
+            h["rules"] = dict((r.name, _state_name(r.st)) for r in self.engine.rules)
+        if self.pacer is not None:
+            h["paced"] = self.pacer.held
+            h["segments_today"] = self.pacer.day_count
+        return h
+
+
+def _state_name(st):
+    from smsgw.alert.rules import STATE_NAMES
+
+    return STATE_NAMES[st]
+
+
+def _cfg(ctx):
+    c = getattr(ctx, "cfg", None)
+    return c if c is not None else getattr(ctx, "config", {})

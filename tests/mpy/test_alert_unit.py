@@ -1,0 +1,216 @@
+# heapsize: 192K
+# The alert unit wired to fakes of the board, outbox and modem: ACK/commands from inbound SMS
+# events, relays, STATUS, heartbeat, under-voltage, section validation dispatch.
+import asyncio
+
+import smsgw.alert as alert
+from smsgw import events
+from smsgw.alert import totp
+from smsgw.errors import ConfigError
+
+SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+R1, R2 = "+15550000001", "+15550000002"
+
+
+class Board:
+    def __init__(self):
+        self.levels = {14: 1}
+        self.modes = {}
+        self.out = {}
+
+    def pin(self, n, mode, pull):
+        self.modes[n] = (mode, pull)
+
+    def read_pin(self, n):
+        return self.levels[n]
+
+    def write_pin(self, n, v):
+        self.out[n] = v
+
+    def read_adc(self, n):
+        return 0
+
+
+class Outbox:
+    def __init__(self):
+        self.bodies = []
+        self.ids = set()
+        self.pacer = None
+
+    def submit(self, body):
+        if body.get("id") in self.ids:
+            return 202, {"id": body["id"]}
+        self.ids.add(body.get("id"))
+        self.bodies.append(body)
+        return 202, {"id": body.get("id") or "x%d" % len(self.bodies)}
+
+    def pending(self):
+        return 0
+
+    def texts(self, number=None):
+        return [b["textMessage"]["text"] for b in self.bodies
+                if number is None or b["phoneNumbers"] == [number]]
+
+
+class Modem:
+    def __init__(self):
+        self.status = {"rssi": 21, "reg": 1}
+        self.listeners = []
+
+    async def ussd(self, code):
+        assert code == b"*101#"
+        return 0, "Balance 9.99", 15
+
+
+class Ctx:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.board = Board()
+        self.outbox = Outbox()
+        self.modem = Modem()
+
+
+def _cfg():
+    return {
+        "device": {"name": "pump-3"},
+        "queue": {"dir": "/tmp"},
+        "rules": [{"name": "door", "pin": 14, "pull": "up", "active": 0, "debounce_ms": 30,
+                   "recipients": [R1, R2], "ack_window_s": 300, "cooldown_s": 0}],
+        "commands": {"allow": {R1: SECRET}, "balance_ussd": "*101#"},
+        "relays": {"1": 25},
+        "limits": {"per_minute": 6},
+        "heartbeat": {"recipients": [R2], "interval_s": 0},
+    }
+
+
+def _clean():
+    import os
+
+    for f in ("/tmp/alert_state.json", "/tmp/alert_cmd.json"):
+        try:
+            os.remove(f)
+        except OSError:
+            pass
+
+
+def _inbound(number, text):
+    events.emit("sms:received", {"phoneNumber": number, "message": text, "messageId": "m"})
+
+
+async def test_unit_end_to_end_with_fakes():
+    _clean()
+    ctx = Ctx(_cfg())
+    unit = alert.start(ctx)
+    try:
+        ob = ctx.outbox
+        assert ob.pacer is unit.pacer and ob.pacer.per_minute == 6
+        assert ctx.board.modes[14] == ("in", "up") and ctx.board.out == {25: 0}
+        assert ob.texts(R2) == ["pump-3 started"]  # boot message
+        ctx.board.levels[14] = 0  # door opens
+        await asyncio.sleep_ms(150)
+        alert_text = ob.texts(R1)[-1]
+        assert alert_text.startswith("pump-3: door alert at ") and " Reply ACK " in alert_text
+        code = alert_text.rsplit(" ", 1)[1]
+        assert ob.bodies[-1]["priority"] >= 100
+        # commands: STATUS with a fresh code, then RELAY; a wrong code does nothing
+        t = totp.unix_time()
+        key = totp.b32decode(SECRET)
+        n = len(ob.bodies)
+        _inbound(R1, "000000 STATUS")
+        _inbound(R2, totp.totp(key, t) + " STATUS")  # not on the allow list
+        await asyncio.sleep_ms(50)
+        assert len(ob.bodies) == n
+        assert unit.counters["cmd_unknown_number"] == 1
+        _inbound(R1, totp.totp(key, t - 30) + " STATUS")
+        _inbound(R1, totp.totp(key, t) + " relay 1 on")
+        _inbound(R1, totp.totp(key, t + 30) + " BALANCE")
+        await asyncio.sleep_ms(50)
+        replies = ob.texts(R1)[-3:]
+        assert replies[0].startswith("pump-3 up ") and "sig 21 reg 1" in replies[0]
+        assert "in door=0" in replies[0] and "last door 20" in replies[0]
+        assert replies[1] == "RELAY 1 ON" and ctx.board.out[25] == 1
+        assert replies[2] == "BALANCE: Balance 9.99"
+        # the ACK stops the escalation and is confirmed to the alerted recipient
+        _inbound(R1, "ACK " + code)
+        await asyncio.sleep_ms(50)
+        assert ob.texts(R1)[-1] == "pump-3: door acknowledged by %s (ACK %s)" % (R1, code)
+        assert unit.health()["rules"] == {"door": "acked"}
+        # under-voltage URC from the modem: one SMS to the heartbeat recipients
+        for fn in ctx.modem.listeners:
+            fn("under_voltage", "UNDER-VOLTAGE WARNNING")
+            fn("under_voltage", "UNDER-VOLTAGE WARNNING")
+        uv = [x for x in ob.texts(R2) if "under-voltage" in x]
+        assert uv == ["pump-3: modem supply under-voltage (UNDER-VOLTAGE WARNNING)"]
+    finally:
+        await unit.stop()
+        _clean()
+    assert unit.tasks == []
+
+
+async def test_refused_submit_is_retried_with_same_id():
+    _clean()
+    cfg = _cfg()
+    del cfg["rules"]
+    ctx = Ctx(cfg)
+    calls = []
+    real = ctx.outbox.submit
+
+    def flaky(body):
+        calls.append(body.get("id"))
+        if len(calls) == 1:
+            return 429, {"message": "too many"}
+        return real(body)
+
+    ctx.outbox.submit = flaky
+    from smsgw.alert.unit import Unit
+
+    Unit.retry_ms = 20
+    unit = alert.start(ctx)  # the boot message is refused once
+    try:
+        assert unit.retry and unit.counters["submit_refused"] == 1
+        await asyncio.sleep_ms(100)
+        assert calls[0] == calls[1] and ctx.outbox.texts(R2) == ["pump-3 started"]
+    finally:
+        Unit.retry_ms = 5000
+        await unit.stop()
+        _clean()
+
+
+def test_heartbeat_beat_emits_ping_and_sms():
+    from smsgw.alert import heartbeat
+
+    sent, emitted = [], []
+    hb = heartbeat.Heartbeat({"sms": True, "recipients": [R1]}, lambda *a: sent.append(a),
+                             lambda n, p: emitted.append((n, p)),
+                             lambda: {"device": "d", "uptime": "5m00s", "queue": 2, "signal": 20},
+                             wall=lambda: 1800000000)
+    hb.beat()
+    assert emitted[0][0] == "system:ping" and emitted[0][1]["beat"] == 1
+    assert sent[0][:2] == (R1, "d alive: up 5m00s, queue 2, signal 20")
+    assert heartbeat.uptime(3 * 86400 + 4 * 3600 + 5 * 60) == "3d04h05m"
+    assert heartbeat.uptime(65) == "1m05s"
+
+
+def _err(value, key):
+    try:
+        alert.validate(value, key)
+    except ConfigError as e:
+        return e.key
+    return None
+
+
+def test_validate_dispatches_per_section():
+    cfg = _cfg()
+    for k in alert.SECTIONS:
+        assert _err(cfg[k], k) is None, k
+    assert _err({"per_minute": -1}, "limits") == "limits.per_minute"
+    assert _err({"interval_s": "1"}, "heartbeat") == "heartbeat.interval_s"
+    assert _err({"recipients": ["x"]}, "heartbeat") == "heartbeat.recipients.0"
+    assert _err({}, "alarms") == "alarms"
+    cfg["rules"][0]["pin"] = 25
+    try:
+        alert.check_config(cfg)
+    except ConfigError as e:
+        assert e.key == "rules.0.pin"
+    else:
+        raise AssertionError("relay pin used as input accepted")
