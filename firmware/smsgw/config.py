@@ -7,8 +7,9 @@ DEFAULTS = {
     "board": "unix",
     "wifi": {"ssid": "", "password": ""},
     "api": {"user": "sms", "password": "", "port": 8080, "host": "0.0.0.0"},
-    # modem.timeouts: free-form {name: milliseconds} read by at/modem/supervisor (tests shrink them)
-    "modem": {"model": "sim800", "port": "", "pin": "", "baud": 115200, "timeouts": {}},
+    # Other numeric modem keys (timeouts in ms, time_scale, queue_depth...) are read by
+    # smsgw.modem / smsgw.supervisor; any such key is accepted when it is a number >= 0.
+    "modem": {"model": "sim800", "port": "", "pin": "", "baud": 115200},
     "queue": {
         "dir": "/data",  # where the durable journals live
         "max_messages": 100,  # pending messages before POST answers 429
@@ -44,7 +45,7 @@ _RANGES = {
     "http.max_body": (256, 1048576),
     "log.max_bytes": (512, 1048576),
 }
-_FREE = ("modem.timeouts",)  # dicts whose keys are not fixed here
+_NUMERIC_EXTRA = ("modem",)  # sections that also take any extra key with a number >= 0
 
 # Optional sections: validated by their own module's validate(value, key) ("module" or
 # "module:function"), imported lazily. Feature modules keep their line here true.
@@ -106,15 +107,13 @@ def _check(value, default, key):
 
 
 def _check_dict(d, defaults, prefix):
-    if prefix in _FREE:
-        for k, v in d.items():
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise ConfigError(prefix + "." + k, "must be a non-negative integer")
-        return
     for k, v in d.items():
         key = prefix + "." + k if prefix else k
         if k in defaults:
             _check(v, defaults[k], key)
+        elif prefix in _NUMERIC_EXTRA:
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+                raise ConfigError(key, "must be a number >= 0")
         elif not prefix and k in OPTIONAL:
             _validate_optional(k, v)
         else:

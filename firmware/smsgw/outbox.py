@@ -30,6 +30,7 @@ CMS_TEXT = {
     304: "invalid PDU mode parameter", 322: "memory full", 330: "SMSC address unknown",
     331: "no network service", 332: "network timeout", 500: "unknown error",
 }
+_MAYBE_SENT = ("REBOOT", "POWER DOWN", "PARSE")  # ATError kinds after which a part may be out
 _UNCERTAIN = "uncertain: part %d/%d may have been sent before a power loss or modem timeout; not resent"
 
 
@@ -373,6 +374,8 @@ class Outbox:
             try:
                 mr = await self.modem.send_pdu(part[0], part[1])
             except ATError as e:
+                if e.kind in _MAYBE_SENT:  # modem rebooted / unparsable answer mid-send
+                    return self._uncertain(key, meta, r, p, e)
                 code = e.code if e.kind == "CMS" else None
                 tries += 1
                 if (code is None or code in TEMPORARY_CMS) and tries <= self.retries:
@@ -384,13 +387,16 @@ class Outbox:
                 self._fail(key, meta, r, _cms_reason(e))
                 return False
             except Exception as e:  # ATTimeout or worse: the part may have gone out
-                self.store.log(key, "U %d %d %d" % (r, p, events.now()))
-                self.counters["uncertain"] += 1
-                log.warn("part %d of %s uncertain: %s", p, meta["id"], e)
-                return None
+                return self._uncertain(key, meta, r, p, e)
             self.store.log(key, "M %d %d %d %d" % (r, p, mr, events.now()))
             self.store.set_mr(mr, key, r, p)
             return True
+
+    def _uncertain(self, key, meta, r, p, e):
+        self.store.log(key, "U %d %d %d" % (r, p, events.now()))
+        self.counters["uncertain"] += 1
+        log.warn("part %d of %s uncertain: %s", p, meta["id"], e)
+        return None
 
     def _fail(self, key, meta, r, reason):
         self.store.log(key, "F %d %d %s" % (r, events.now(), reason))

@@ -1,0 +1,305 @@
+# The inbox: consumes modem.incoming, stores each SMS durably and only then deletes it from the
+# modem; reassembles multipart (parts journaled until complete; orphans kept as incomplete
+# messages after a timeout); dedups the same PDU seen twice (URC and sweep); pairs status
+# reports with the outbox; sweeps the modem storage at start and periodically.
+#
+# Layout under <root>/in/: one file per message, "<seq>" (8 digits, JSON), and "parts" (JSON
+# lines of parts waiting for their siblings; rewritten when a group completes).
+# Bound: at most inbox.max_messages files. Eviction is oldest first, preferring messages already
+# delivered to the API (fetched by GET /inbox, or handed to an event subscriber when stored);
+# when none of the 8 oldest was delivered the oldest goes anyway and `evicted_unread` counts it.
+import asyncio
+import time
+
+from smsgw import events, log
+
+_SCAN = 8  # how far from the oldest to look for an already-delivered message to evict
+_SEEN = 64  # PDU hashes remembered for dedup
+
+
+def _hash(h):
+    import hashlib
+    import binascii
+
+    return binascii.hexlify(hashlib.sha256(h.encode()).digest()[:6]).decode()
+
+
+class Inbox:
+    """Received messages.
+
+    Args:
+        root: the store directory (the inbox lives in root/in).
+        cfg: full config (inbox.* read).
+        modem: the Modem (incoming, sweep, delete); None for tests without one.
+        outbox: where status reports go (on_report); None drops them.
+        ready: optional asyncio.Event-like; sweeps wait for it.
+    """
+
+    def __init__(self, root, cfg, modem=None, outbox=None, ready=None):
+        from smsgw.concat import Reassembler
+
+        c = cfg["inbox"]
+        self.dir = root.rstrip("/") + "/in"
+        self.max = c["max_messages"]
+        self.sweep_ms = c["sweep_ms"]
+        self.modem = modem
+        self.outbox = outbox
+        self.ready = ready
+        self.re = Reassembler(max(1, c["orphan_ms"]))
+        self.first = self.next = 0
+        self.fetched = 0  # messages with seq < fetched were returned by GET /inbox
+        self.seen = []
+        self.counters = {"received": 0, "parts": 0, "duplicates": 0, "reports": 0,
+                         "bad_pdus": 0, "store_errors": 0, "delete_errors": 0, "evicted": 0,
+                         "evicted_unread": 0, "incomplete": 0, "sweeps": 0}
+        self.tasks = []
+
+    # -- storage ---------------------------------------------------------------------------
+    def open(self):
+        import os
+
+        try:
+            os.mkdir(self.dir)
+        except OSError:
+            pass
+        seqs = [int(n) for n in os.listdir(self.dir) if len(n) == 8 and n.isdigit()]
+        if seqs:
+            self.first, self.next = min(seqs), max(seqs) + 1
+        stored = []
+        for s in range(max(self.first, self.next - _SEEN), self.next):
+            m = self.get(s)
+            if m:
+                self._remember(m.get("h"))
+                stored.append(m.get("h"))
+        now = time.ticks_ms()
+        for p in self._parts():
+            self._remember(p["h"])
+            done = self.re.add(p["k"], p["r"], p["t"], p["s"], p["x"], now)
+            if done is not None:  # completed before a crash cut the parts rewrite short
+                self._complete(p, done, stored)
+
+    def _path(self, seq):
+        return "%s/%08d" % (self.dir, seq)
+
+    def get(self, seq):
+        import json
+
+        try:
+            with open(self._path(seq)) as f:
+                return json.loads(f.read())
+        except (OSError, ValueError):
+            return None
+
+    def _parts(self):
+        import json
+
+        out = []
+        try:
+            with open(self.dir + "/parts") as f:
+                for line in f:
+                    if line.endswith("\n"):
+                        try:
+                            out.append(json.loads(line))
+                        except ValueError:
+                            pass
+        except OSError:
+            pass
+        return out
+
+    def _remember(self, h):
+        if h and h not in self.seen:
+            self.seen.append(h)
+            if len(self.seen) > _SEEN:
+                self.seen.pop(0)
+
+    def _write(self, msg):
+        """Store one complete (or orphaned) message durably; returns it with its id."""
+        import json
+        from smsgw.store import write_atomic
+
+        seq = self.next
+        msg["id"] = "%s-%d" % (msg["h"], seq)
+        msg["d"] = 1 if events.count() else 0
+        write_atomic(self._path(seq), json.dumps(msg).encode())
+        self.next = seq + 1
+        self._evict()
+        return msg
+
+    def _evict(self):
+        import os
+
+        while self.next - self.first > self.max:
+            victim = None
+            for s in range(self.first, min(self.first + _SCAN, self.next)):
+                m = self.get(s)
+                if m is None or s < self.fetched or m.get("d"):
+                    victim = s
+                    break
+            if victim is None:
+                victim = self.first
+                self.counters["evicted_unread"] += 1
+            try:
+                os.remove(self._path(victim))
+                self.counters["evicted"] += 1
+            except OSError:
+                pass
+            while self.first < self.next and self.get(self.first) is None:
+                self.first += 1
+
+    def list(self, limit=50, offset=0):
+        """(total, [message, ...]) newest first, in android-sms-gateway's inbox shape."""
+        out = []
+        total = 0
+        for s in range(self.next - 1, self.first - 1, -1):
+            m = self.get(s)
+            if m is None:
+                continue
+            if offset <= total < offset + limit:
+                out.append(_public(m))
+            total += 1
+        self.fetched = self.next
+        return total, out
+
+    # -- processing ------------------------------------------------------------------------
+    def handle(self, kind, index, h):
+        """Process one (kind, index, hex) from the modem. Returns True when the modem copy may
+        be deleted (stored durably, a duplicate, or undecodable)."""
+        from smsgw import pdu
+
+        try:
+            d = pdu.decode(h)
+        except Exception as e:
+            self.counters["bad_pdus"] += 1
+            log.warn("undecodable PDU at %s: %s", index, e)
+            return True
+        if d.get("type") == "status_report":
+            self.counters["reports"] += 1
+            if self.outbox is not None:
+                self.outbox.on_report(d.get("mr", -1), d.get("number", ""), d.get("status", 0))
+            return True
+        hh = _hash(h)
+        if hh in self.seen:
+            self.counters["duplicates"] += 1
+            return True
+        try:
+            self._store(d, hh)
+        except OSError as e:
+            self.counters["store_errors"] += 1
+            log.error("inbox store failed: %s", e)
+            return False
+        self._remember(hh)
+        return True
+
+    def _store(self, d, hh):
+        c = (d.get("udh") or {}).get("concat")
+        number = d.get("number", "")
+        text = d.get("text")
+        if text is None:
+            text = d.get("data", "")
+        at = events.now()
+        if not c or c["total"] <= 1:
+            self._deliver({"h": hh, "n": number, "x": text, "at": at, "ts": d.get("scts")})
+            return
+        import json
+
+        p = {"h": hh, "k": number, "r": c["ref"], "t": c["total"], "s": c["seq"], "x": text,
+             "at": at, "ts": d.get("scts")}
+        with open(self.dir + "/parts", "a") as f:
+            f.write(json.dumps(p) + "\n")
+        self.counters["parts"] += 1
+        done = self.re.add(number, c["ref"], c["total"], c["seq"], text, time.ticks_ms())
+        if done is not None:
+            self._complete(p, done)
+
+    def _complete(self, p, text, stored=()):
+        # The whole message first, then drop its parts. A crash between the two: at open()
+        # the group completes again, and `stored` (hashes of stored messages) says it is done.
+        group = (p["k"], p["r"], p["t"])
+        parts = self._parts()
+        mine = [q for q in parts if (q["k"], q["r"], q["t"]) == group]
+        first = min(mine, key=lambda q: q["at"]) if mine else p
+        if first["h"] not in stored:
+            self._deliver({"h": first["h"], "n": p["k"], "x": text, "at": first["at"],
+                           "ts": first.get("ts"), "parts": p["t"]})
+        self._rewrite_parts([q for q in parts if (q["k"], q["r"], q["t"]) != group])
+
+    def _rewrite_parts(self, keep):
+        import json
+        from smsgw.store import write_atomic
+
+        write_atomic(self.dir + "/parts", "".join(json.dumps(q) + "\n" for q in keep).encode())
+
+    def _deliver(self, msg):
+        msg = self._write(msg)
+        self.counters["received"] += 1
+        events.emit("sms:received", _payload(msg))
+
+    def expire(self):
+        """Store orphaned groups (timed out) as incomplete messages; returns how many."""
+        n = 0
+        for key, ref, partial, missing in self.re.expire(time.ticks_ms()):
+            parts = self._parts()
+            mine = [q for q in parts if q["k"] == key and q["r"] == ref]
+            first = min(mine, key=lambda q: q["at"]) if mine else {"h": "", "at": events.now()}
+            self._deliver({"h": first["h"], "n": key, "x": partial, "at": first["at"],
+                           "ts": first.get("ts"), "missing": missing})
+            self._rewrite_parts([q for q in parts if not (q["k"] == key and q["r"] == ref)])
+            self.counters["incomplete"] += 1
+            n += 1
+        return n
+
+    # -- tasks -----------------------------------------------------------------------------
+    def start(self):
+        self.tasks = [asyncio.create_task(self._consume()), asyncio.create_task(self._sweeper())]
+
+    async def stop(self):
+        for t in self.tasks:
+            t.cancel()
+        for t in self.tasks:
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):
+                pass
+        self.tasks = []
+
+    async def _consume(self):
+        async for kind, index, h in self.modem.incoming:
+            try:
+                ok = self.handle(kind, index, h)
+                if ok and index is not None:
+                    await self.modem.delete(index)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self.counters["delete_errors"] += 1
+                log.warn("inbox: %s", e)
+
+    async def _sweeper(self):
+        while True:
+            try:
+                if self.ready is not None and not self.ready.is_set():
+                    await self.ready.wait()
+                await self.modem.sweep()
+                self.counters["sweeps"] += 1
+                self.expire()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.warn("sweep: %s", e)
+            await asyncio.sleep_ms(self.sweep_ms)
+
+
+def _payload(m):
+    return {"messageId": m["id"], "message": m["x"], "phoneNumber": m["n"], "simNumber": 1,
+            "receivedAt": events.iso(m["at"])}
+
+
+def _public(m):
+    out = {"id": m["id"], "type": "SMS", "message": m["x"], "phoneNumber": m["n"],
+           "simNumber": 1, "receivedAt": events.iso(m["at"])}
+    if m.get("parts"):
+        out["partsCount"] = m["parts"]
+    if m.get("missing"):
+        out["incomplete"] = True
+        out["missingParts"] = m["missing"]
+    return out

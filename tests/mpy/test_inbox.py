@@ -1,0 +1,134 @@
+# heapsize: 192K
+# smsgw.inbox: durable store before delete, multipart, dedup, orphans, eviction, reports.
+import asyncio
+
+from fsutil import rmtree, scratch
+from smsgw import config, events, pdu_mt
+from smsgw.inbox import Inbox
+
+
+class Reports:
+    def __init__(self):
+        self.got = []
+
+    def on_report(self, mr, number, st):
+        self.got.append((mr, number, st))
+
+
+def _inbox(root=None, **c):
+    cfg = config.merge(config.DEFAULTS, {"inbox": c})
+    ib = Inbox(root or scratch("inbox"), cfg, outbox=Reports())
+    import os
+
+    try:
+        os.mkdir(ib.dir[: -len("/in")])
+    except OSError:
+        pass
+    ib.open()
+    return ib
+
+
+def test_single_message_stored_and_listed():
+    got = []
+    h = lambda n, p: got.append((n, p["message"], p["phoneNumber"]))  # noqa: E731
+    events.subscribe(h)
+    ib = _inbox()
+    (pdu,) = pdu_mt.encode_deliver("+4917012345", "Hi there €")
+    assert ib.handle("sms", 3, pdu)
+    events.unsubscribe(h)
+    total, items = ib.list()
+    assert total == 1 and items[0]["message"] == "Hi there €", items
+    assert items[0]["phoneNumber"] == "+4917012345" and items[0]["receivedAt"].endswith("Z")
+    assert got == [("sms:received", "Hi there €", "+4917012345")]
+    rmtree(ib.dir[:-3])
+
+
+def test_duplicate_pdu_is_stored_once():
+    ib = _inbox()
+    (pdu,) = pdu_mt.encode_deliver("+4917012345", "once")
+    assert ib.handle("sms", 1, pdu) and ib.handle("sms", None, pdu)
+    assert ib.list()[0] == 1 and ib.counters["duplicates"] == 1
+    ib2 = _inbox(ib.dir[:-3])  # dedup memory survives a restart
+    assert ib2.handle("sms", 1, pdu) and ib2.list()[0] == 1
+    rmtree(ib.dir[:-3])
+
+
+def test_multipart_reassembled_across_restart():
+    ib = _inbox()
+    text = "long " * 80
+    parts = pdu_mt.encode_deliver("+4917012345", text, ref=9)
+    assert len(parts) == 3
+    ib.handle("sms", 1, parts[2])
+    ib.handle("sms", 2, parts[0])
+    assert ib.list()[0] == 0
+    ib2 = _inbox(ib.dir[:-3])  # power cut with two parts journaled
+    ib2.handle("sms", 3, parts[1])
+    total, items = ib2.list()
+    assert total == 1 and items[0]["message"] == text and items[0]["partsCount"] == 3
+    assert ib2._parts() == []
+    rmtree(ib.dir[:-3])
+
+
+def test_orphan_kept_as_incomplete():
+    ib = _inbox(orphan_ms=0)
+    parts = pdu_mt.encode_deliver("+4917012345", "abc " * 100, ref=4)
+    ib.handle("sms", 1, parts[0])
+    import time
+
+    time.sleep_ms(5)
+    assert ib.expire() == 1
+    total, items = ib.list()
+    assert total == 1 and items[0]["incomplete"] and items[0]["missingParts"] == [2, 3], items
+    rmtree(ib.dir[:-3])
+
+
+def test_eviction_bounded_oldest_first():
+    ib = _inbox(max_messages=3)
+    for i in range(5):
+        ib.handle("sms", None, pdu_mt.encode_deliver("+4917012345", "m%d" % i)[0])
+    total, items = ib.list()
+    assert total == 3 and [m["message"] for m in items] == ["m4", "m3", "m2"]
+    assert ib.counters["evicted_unread"] == 2
+    rmtree(ib.dir[:-3])
+
+
+def test_report_goes_to_outbox():
+    ib = _inbox()
+    assert ib.handle("report", 7, pdu_mt.encode_status_report(42, "+4911", status=0))
+    assert ib.outbox.got == [(42, "+4911", 0)]
+    assert ib.handle("sms", 8, "ZZ")  # undecodable: counted, deleted
+    assert ib.counters["bad_pdus"] == 1
+    rmtree(ib.dir[:-3])
+
+
+class FakeModem:
+    def __init__(self, stored):
+        from smsgw.ring import Ring
+
+        self.incoming = Ring(4)
+        self.stored = dict(stored)
+        self.deleted = []
+
+    async def sweep(self):
+        for i, h in list(self.stored.items()):
+            await self.incoming.put(("sms", i, h))
+
+    async def delete(self, i):
+        self.deleted.append(i)
+        self.stored.pop(i, None)
+
+
+async def test_tasks_drain_full_storage():
+    msgs = {i: pdu_mt.encode_deliver("+4917000000", "s%d" % i)[0] for i in range(10)}
+    m = FakeModem(msgs)
+    ib = _inbox()
+    ib.modem = m
+    ib.start()
+    for _ in range(100):
+        await asyncio.sleep_ms(5)
+        if not m.stored:
+            break
+    await ib.stop()
+    assert not m.stored and sorted(m.deleted) == list(range(10))
+    assert ib.list()[0] == 10
+    rmtree(ib.dir[:-3])
