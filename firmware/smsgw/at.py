@@ -1,0 +1,354 @@
+# AT engine: one reader task owns the modem stream; one command at a time under a lock.
+#
+# Every line the modem sends goes either to the command waiting for it (info lines, final
+# result, the `> ` prompt) or to the URC subscribers, even when a URC arrives in the middle of
+# a response (SIMCom reference §1.4). Limits: a line is at most LINE_MAX bytes (longer lines are
+# cut at the limit and counted in `overflows`); bytes outside printable ASCII are dropped and
+# counted in `garbage` (0x00/0xFF/invalid UTF-8 after a brown-out, the echoed Ctrl-Z).
+import asyncio
+
+from smsgw.errors import ATError, ATTimeout
+
+try:
+    from micropython import const
+except ImportError:  # CPython (docs, linters)
+
+    def const(x):
+        return x
+
+
+LINE_MAX = const(1024)  # longest accepted line (a 2-line +CMT PDU is < 400; USSD UCS2 < 700)
+_READ_CHUNK = const(64)
+_CR = const(13)
+_LF = const(10)
+_GT = const(62)
+_SPACE = const(32)
+_CTRL_Z = b"\x1a"
+_ESC = b"\x1b"
+_ESC_WAIT_MS = const(2000)  # after ESC at a lost prompt: time for the modem's OK
+
+# Lines that are unsolicited whatever command is running (27.005/27.007, SIMCom boot/power).
+URC_PREFIXES = (
+    "+CMTI:", "+CMT:", "+CDSI:", "+CDS:", "RING", "+CLIP:", "RDY", "+CPIN:", "+CFUN:",
+    "Call Ready", "SMS Ready", "SMS DONE", "PB DONE", "UNDER-VOLTAGE", "OVER-VOLTAGE",
+    "NORMAL POWER DOWN", "+CREG:", "+CGREG:", "+CEREG:", "+CUSD:", "NO CARRIER",
+    "*ATREADY:", "Autobaud", "+CTZV:", "*PSUTTZ:", "DST:", "*PSNWID:",
+)  # fmt: skip
+
+# Verbose error texts (CMEE=2) -> codes: one string each, not a dict (RAM). Lower case.
+# +CME: 3GPP TS 27.007 9.2; +CMS: 27.005 3.2.5 (SIM800 and SIM7600 wordings, reference §4).
+_CME_TEXT = (
+    "|phone failure=0|operation not allowed=3|operation not supported=4|sim not inserted=10"
+    "|sim pin required=11|sim puk required=12|sim failure=13|sim busy=14|sim wrong=15"
+    "|incorrect password=16|sim pin2 required=17|sim puk2 required=18|memory full=20"
+    "|invalid index=21|not found=22|memory failure=23|no network service=30"
+    "|network timeout=31|network not allowed - emergency call only=32|unknown=100|"
+)
+_CMS_TEXT = (
+    "|short message transfer rejected=21|network out of order=38|temporary failure=41"
+    "|switching equipment congestion=42|resources unavailable, unspecified=47"
+    "|requested facility not subscribed=50|requested facility not implemented=69"
+    "|sim sms storage full=208|me failure=300|operation not allowed=302"
+    "|operation not supported=303|invalid pdu mode=304|invalid pdu mode parameter=304"
+    "|invalid text mode=305|invalid text mode parameter=305|sim not inserted=310"
+    "|sim pin necessary=311|sim pin required=311|sim failure=313|sim busy=314"
+    "|memory failure=320|invalid memory index=321|memory full=322|invalid input value=325"
+    "|smsc address unknown=330|no network=331|no network service=331|network timeout=332"
+    "|no cnma ack=340|no +cnma ack expected=340|unknown=500|unknown error=500|"
+)
+
+
+def error_code(table, text):
+    """Code for a verbose error text in `_CME_TEXT`/`_CMS_TEXT`, or None when unknown."""
+    k = table.find("|%s=" % text.lower())
+    if k < 0:
+        return None
+    k += len(text) + 2
+    return int(table[k : table.find("|", k)])
+
+
+# A prefix that is both a URC and the answer of a read command (`AT+CREG?` -> `+CREG: 0,1`;
+# the URC drops <n>: `+CREG: 1` or `+CREG: 1,"00C3","1234"`): the answer's 2nd field is bare.
+_REG_PREFIXES = ("+CREG:", "+CGREG:", "+CEREG:")
+
+
+def _is_reg_answer(line):
+    parts = line.split(",", 2)
+    return len(parts) > 1 and not parts[1].lstrip().startswith('"')
+
+
+def parse_error(line):
+    """Return (kind, code, text) for a final error line, or None for anything else."""
+    if line == "ERROR":
+        return ("ERROR", None, None)
+    if line.startswith("+CME ERROR:"):
+        kind, table = "CME", _CME_TEXT
+    elif line.startswith("+CMS ERROR:"):
+        kind, table = "CMS", _CMS_TEXT
+    else:
+        return None
+    text = line[11:].strip()
+    try:
+        return (kind, int(text), None)
+    except ValueError:
+        return (kind, error_code(table, text), text)
+
+
+def expected_prefix(cmd):
+    """The info-line prefix `cmd` answers with when that prefix is also a URC, else None.
+
+    Only read forms (`AT+CREG?`, `AT+CPIN?`, `AT+CFUN?`) claim a URC prefix: the write forms
+    (`AT+CUSD=1,...`, `AT+CPIN="1234"`) are followed by genuine URCs.
+    """
+    if not cmd.startswith("AT+") or not cmd.endswith("?"):
+        return None
+    p = cmd[2:-1] + ":"
+    return p if p in URC_PREFIXES else None
+
+
+class _Pending:
+    # State of the command in flight; owned by ATChannel.
+    def __init__(self, cmd, expect, want_prompt):
+        self.cmd = cmd  # str, without CR
+        self.expect = expect
+        self.want_prompt = want_prompt
+        self.data = None  # str written after the prompt (its echo is dropped)
+        self.lines = []
+        self.result = None  # "OK" | ("ERR", kind, code, text) | exception
+        self.prompt = False
+        self.event = asyncio.Event()
+
+
+class ATChannel:
+    """The AT command channel over a modem stream (UART, pty, in-memory fake).
+
+    Args:
+        stream: object with `readinto`/`write` usable by `asyncio.StreamReader`.
+    """
+
+    def __init__(self, stream):
+        self._io = asyncio.StreamReader(stream)  # MicroPython: one Stream reads and writes
+        self._line = bytearray(LINE_MAX)
+        self._n = 0
+        self._rbuf = bytearray(_READ_CHUNK)
+        self._rmv = memoryview(self._rbuf)
+        self._lock = asyncio.Lock()
+        self._subs = []  # [(prefix, fn)]
+        self._pending = None
+        self._urc2 = None  # (line, prefix) of a 2-line URC waiting for its PDU line
+        self._skip_space = False
+        self._task = None
+        self.on_timeout = None  # fn(cmd) called on every command timeout (the supervisor)
+        self.counters = {
+            "commands": 0, "timeouts": 0, "errors": 0, "urcs": 0, "echoes": 0,
+            "garbage": 0, "overflows": 0, "stray": 0, "urc_errors": 0,
+        }  # fmt: skip
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self):
+        """Start the reader task (idempotent)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._reader())
+
+    async def stop(self):
+        """Cancel the reader task and wait for it to end."""
+        t, self._task = self._task, None
+        if t is not None:
+            t.cancel()
+            try:
+                await t
+            except asyncio.CancelledError:
+                pass  # the cancellation we asked for
+
+    def on_urc(self, prefix, fn):
+        """Call `fn(line, pdu)` for each URC line starting with `prefix` ("" = all URCs).
+
+        `pdu` is the second line of `+CMT:` / `+CDS: <len>` URCs, else None. Handlers run in
+        the reader task: they must not block (enqueue or set an Event instead).
+        """
+        self._subs.append((prefix, fn))
+
+    def abort(self, kind="REBOOT"):
+        """Fail the command in flight with `ATError(cmd, kind)` (e.g. the modem rebooted)."""
+        p = self._pending
+        if p is not None and p.result is None:
+            p.result = ATError(p.cmd, kind)
+            p.event.set()
+
+    # -- commands --------------------------------------------------------------------------
+    async def cmd(self, cmd, timeout_ms=2000, data=None, prompt_ms=5000, expect=None):
+        """Send one command and return its info lines.
+
+        Args:
+            cmd: the command as bytes, without CR (b"AT+CSQ").
+            timeout_ms: time allowed for the final result (after the data, if any).
+            data: bytes/str sent after the `> ` prompt, followed by Ctrl-Z (AT+CMGS).
+            prompt_ms: time allowed for the prompt; on timeout ESC is sent.
+            expect: info-line prefix that is also a URC prefix (default from `cmd`).
+        Returns:
+            list of str info lines (echo, blank lines and URCs removed).
+        Raises:
+            ATTimeout(cmd, partial_lines), ATError(cmd, kind, code, text).
+        """
+        self.start()
+        scmd = cmd.decode() if isinstance(cmd, (bytes, bytearray)) else cmd
+        async with self._lock:
+            self.counters["commands"] += 1
+            p = _Pending(scmd, expect or expected_prefix(scmd), data is not None)
+            self._pending = p
+            try:
+                await self._write(cmd, b"\r")
+                if data is not None:
+                    if not await self._wait(p, prompt_ms):
+                        await self._write(_ESC)
+                        await self._wait(p, _ESC_WAIT_MS, final=True)
+                        raise self._timeout(p)
+                    if p.result is None:  # got the prompt, not an early error
+                        p.data = data.decode() if not isinstance(data, str) else data
+                        await self._write(data, _CTRL_Z)
+                if not await self._wait(p, timeout_ms, final=True):
+                    raise self._timeout(p)
+            finally:
+                self._pending = None
+            return self._finish(p)
+
+    async def _write(self, a, b=None):
+        w = self._io
+        w.write(a.encode() if isinstance(a, str) else a)
+        if b is not None:
+            w.write(b)
+        await w.drain()
+
+    async def _wait(self, p, ms, final=False):
+        # True when the event came (final result, or prompt when not `final`).
+        while True:
+            if p.result is not None or (p.prompt and not final):
+                return True
+            p.event.clear()
+            try:
+                await asyncio.wait_for_ms(p.event.wait(), ms)
+            except asyncio.TimeoutError:
+                return p.result is not None
+
+    def _timeout(self, p):
+        self.counters["timeouts"] += 1
+        if self.on_timeout is not None:
+            self.on_timeout(p.cmd)
+        return ATTimeout(p.cmd, p.lines)
+
+    def _finish(self, p):
+        r = p.result
+        if r == "OK":
+            return p.lines
+        if isinstance(r, Exception):
+            raise r
+        self.counters["errors"] += 1
+        raise ATError(p.cmd, r[1], r[2], r[3])
+
+    # -- reader ----------------------------------------------------------------------------
+    async def _reader(self):
+        rd = self._io
+        mv = self._rmv
+        while True:
+            n = await rd.readinto(mv)
+            if n:
+                self._feed(mv, n)
+            elif n == 0 or n is None:
+                await asyncio.sleep_ms(5)  # EOF/no data on a pty with VMIN=0: do not spin
+
+    def _feed(self, mv, n):
+        line = self._line
+        for i in range(n):
+            b = mv[i]
+            if self._skip_space:
+                self._skip_space = False
+                if b == _SPACE:
+                    continue
+            if b == _CR or b == _LF:
+                if self._n:
+                    self._line_done()
+                continue
+            if b < 32 or b > 126:
+                self.counters["garbage"] += 1
+                continue
+            if self._n == 0 and b == _GT:
+                p = self._pending
+                if p is not None and p.want_prompt and not p.prompt:
+                    p.prompt = True
+                    p.event.set()
+                    self._skip_space = True
+                    continue
+            if self._n < LINE_MAX:
+                line[self._n] = b
+                self._n += 1
+            elif self._n == LINE_MAX:
+                self.counters["overflows"] += 1
+                self._n += 1  # mark: drop the rest of this line
+        # The last byte of a chunk may leave a partial line: kept for the next chunk.
+
+    def _line_done(self):
+        n = min(self._n, LINE_MAX)
+        self._n = 0
+        s = bytes(self._line[:n]).decode().rstrip()
+        if s:
+            self._dispatch(s)
+
+    def _dispatch(self, s):
+        u = self._urc2
+        if u is not None:  # the PDU line of +CMT / +CDS
+            self._urc2 = None
+            self._emit(u[1], u[0], s)
+            return
+        p = self._pending
+        prefix = None
+        for pre in URC_PREFIXES:
+            if s.startswith(pre):
+                prefix = pre
+                break
+        if prefix is not None and not (p is not None and self._is_answer(p, prefix, s)):
+            if prefix == "+CMT:" or (prefix == "+CDS:" and s[6:].strip().isdigit()):
+                self._urc2 = (s, prefix)
+            else:
+                self._emit(prefix, s, None)
+            return
+        if p is None or p.result is not None:
+            self._stray(s)
+            return
+        if s == p.cmd or (p.data is not None and s == p.data):
+            self.counters["echoes"] += 1
+            return
+        if s == "OK":
+            p.result = "OK"
+        else:
+            e = parse_error(s)
+            if e is None:
+                p.lines.append(s)
+                return
+            p.result = ("ERR",) + e
+        p.event.set()
+
+    def _is_answer(self, p, prefix, s):
+        if p.expect != prefix:
+            return False
+        return _is_reg_answer(s) if prefix in _REG_PREFIXES else True
+
+    def _stray(self, s):
+        # A line nobody waits for (a late answer after a timeout, unknown URC).
+        for pre, fn in self._subs:
+            if pre and s.startswith(pre):
+                self._call(fn, s, None)
+                return
+        self.counters["stray"] += 1
+
+    def _emit(self, prefix, s, pdu):
+        self.counters["urcs"] += 1
+        for pre, fn in self._subs:
+            if s.startswith(pre):
+                self._call(fn, s, pdu)
+
+    def _call(self, fn, s, pdu):
+        try:
+            fn(s, pdu)
+        except Exception as e:  # a handler bug must not kill the reader: counted, reported
+            self.counters["urc_errors"] += 1
+            self.last_urc_error = repr(e)

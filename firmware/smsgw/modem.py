@@ -1,0 +1,456 @@
+# The modem driver: init sequence, send, incoming SMS/reports, USSD, status. It never retries
+# or resets on its own (STYLE §8): failures raise; the supervisor decides what to do.
+#
+# Incoming: +CMTI/+CDSI indices are read (AT+CMGR) by one worker task and pushed to
+# `incoming` as (kind, index, hex); +CMT/+CDS PDUs (not stored) are pushed as (kind, None, hex).
+# The consumer deletes with `delete(i)` only after storing durably; the modem never deletes.
+import asyncio
+import time
+
+from smsgw.errors import ATError, ATTimeout, SmsgateError
+from smsgw.ring import Ring
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
+_PENDING_MAX = const(16)  # +CMTI/+CDSI indices waiting to be read; beyond: left for the sweep
+_RESERVE = const(2)  # ring slots only URC pushes (+CMT/+CDS, cannot wait) may use
+
+
+class ModemError(SmsgateError):
+    """The modem is not usable: `reason` says why ("no answer", "SIM PIN required", ...)."""
+
+    def __init__(self, reason):
+        super().__init__("modem: %s" % reason)
+        self.reason = reason
+
+
+def pdu_kind(hex_pdu):
+    """"sms" (SMS-DELIVER), "report" (SMS-STATUS-REPORT) or None (SUBMIT: our own sent copy).
+
+    Looks only at TP-MTI (3GPP TS 23.040 9.2.3.1) after the SMSC field; a malformed PDU is
+    "sms" so that the inbox sees (and can drop) it rather than it sitting in storage forever.
+    """
+    try:
+        off = 2 + 2 * int(hex_pdu[0:2], 16)
+        mti = int(hex_pdu[off : off + 2], 16) & 3
+    except ValueError:
+        return "sms"
+    return "sms" if mti == 0 else "report" if mti == 2 else None
+
+
+def parse_cusd(line):
+    """`+CUSD: m[,"text"[,dcs]]` with SIM800 (`0, "x", 15`) or 3GPP spacing -> (m, text, dcs)."""
+    body = line[6:].strip()
+    q1 = body.find('"')
+    if q1 < 0:
+        return (int(body.split(",")[0]), None, None)
+    q2 = body.rfind('"')
+    m = int(body[:q1].rstrip(" ,"))
+    text = body[q1 + 1 : q2]
+    rest = body[q2 + 1 :].strip(" ,")
+    dcs = int(rest) if rest else None
+    # 3GPP TS 23.038 5: coding group 01xx with bits 3-2 = 10 is UCS2 (72 = 0x48).
+    if dcs is not None and dcs & 0xCC == 0x48 and len(text) % 4 == 0:
+        try:
+            text = ucs2_decode(text)
+        except ValueError:
+            pass  # not hex after all: the raw text is the best we have
+    return (m, text, dcs)
+
+
+def ucs2_decode(h):
+    """UTF-16BE hex (surrogate pairs joined) -> str. Raises ValueError on bad hex."""
+    out = []
+    hi = 0
+    for i in range(0, len(h) - 3, 4):
+        u = int(h[i : i + 4], 16)
+        if 0xD800 <= u < 0xDC00:
+            hi = u
+            continue
+        if 0xDC00 <= u < 0xE000 and hi:
+            u = 0x10000 + ((hi - 0xD800) << 10) + (u - 0xDC00)
+        hi = 0
+        out.append(chr(u))
+    return "".join(out)
+
+
+def _reg_stat(line, urc):
+    # `+CREG: n,stat[,..]` (answer) or `+CREG: stat[,..]` (URC) -> stat
+    parts = line[line.find(":") + 1 :].split(",")
+    try:
+        return int(parts[0 if urc else 1])
+    except (ValueError, IndexError):
+        return None
+
+
+class Modem:
+    """Driver for one SIMCom modem.
+
+    Args:
+        at: ATChannel over the modem stream.
+        profile: smsgw.profiles.SIM800 / SIM7600.
+        board: the Board (kept for the supervisor; the driver itself does no power actions).
+        cfg: the `modem` config dict; keys (all optional): pin, time_scale (1.0; multiplies the
+            profile's times), queue_depth (8), probe_ms (1000), cmgs_timeout_ms,
+            boot_timeout_ms, ready_timeout_ms (100 s), reg_timeout_ms (120 s), poll_ms (1000).
+    """
+
+    def __init__(self, at, profile, board=None, cfg=None):
+        self.at = at
+        self.profile = profile
+        self.board = board
+        self.cfg = cfg = cfg or {}
+        self._scale = cfg.get("time_scale", 1)
+        self.incoming = Ring(max(cfg.get("queue_depth", 8), _RESERVE + 1), _RESERVE)
+        self._pending = []  # [(kind, index)] from +CMTI/+CDSI
+        self._pending_ev = asyncio.Event()
+        self._ussd = None
+        self._ussd_ev = asyncio.Event()
+        self._sms_ready = False
+        self._reg = {}  # prefix -> last stat seen in a URC or an answer
+        self._pin_bad = False
+        self._task = None
+        self.listeners = []  # fn(name, detail): "reboot", "under_voltage", "power_down", ...
+        self.counters = {
+            "sent": 0, "send_errors": 0, "received": 0, "reports": 0, "reboots": 0,
+            "under_voltage": 0, "over_voltage": 0, "pending_overflow": 0, "direct_lost": 0,
+            "read_errors": 0, "skipped": 0, "sweeps": 0, "starts": 0,
+        }  # fmt: skip
+        self.status = {
+            "ready": False, "registered": False, "reg": None, "rssi": None, "model": None,
+            "imei": None, "sim": None, "power": None, "reboot_seen": False,
+            "counters": self.counters,
+        }  # fmt: skip
+        at.on_urc("", self._on_urc)
+
+    def _ms(self, key, default):
+        v = self.cfg.get(key)
+        return int(v) if v is not None else int(default * self._scale)
+
+    # -- start -----------------------------------------------------------------------------
+    async def start(self):
+        """Bring the modem from power-on (or unknown state) to ready for SMS.
+
+        Raises:
+            ModemError, ATTimeout, ATError: the modem is not usable (the supervisor escalates).
+        """
+        p = self.profile
+        st = self.status
+        st["ready"] = False
+        self.counters["starts"] += 1
+        await self._sync(self._ms("boot_timeout_ms", p.boot_ms * 3))
+        await self.at.cmd(b"ATE0")  # echo returns after every reboot (reference §1.2)
+        await self.at.cmd(b"AT+CMEE=1")
+        await self._sim(self._ms("ready_timeout_ms", 100000))
+        await self._sms_setup(self._ms("ready_timeout_ms", 100000))
+        for c in p.reg_urc_cmds:
+            try:
+                await self.at.cmd(c)
+            except ATError:
+                self.counters["skipped"] += 1  # URC form unsupported: polling still works
+        await self._wait_registered(self._ms("reg_timeout_ms", 120000))
+        lines = await self.at.cmd(b"AT+CGSN")
+        st["imei"] = lines[0] if lines else None
+        lines = await self.at.cmd(b"AT+CGMM")
+        st["model"] = lines[0] if lines else p.name
+        await self.signal()
+        st["ready"] = True
+        if self._task is None:
+            self._task = asyncio.create_task(self._reader_worker())
+
+    async def stop(self):
+        """Cancel the incoming worker (the AT channel is stopped by its owner)."""
+        t, self._task = self._task, None
+        if t is not None:
+            t.cancel()
+            try:
+                await t
+            except asyncio.CancelledError:
+                pass  # the cancellation we asked for
+
+    async def _sync(self, budget_ms):
+        # Autobaud: repeat `AT` until OK (reference §2.1); garbage answers are fine.
+        probe = self.cfg.get("probe_ms", 1000)
+        t0 = time.ticks_ms()
+        while True:
+            try:
+                await self.at.cmd(b"AT", probe)
+                return
+            except (ATTimeout, ATError):
+                if time.ticks_diff(time.ticks_ms(), t0) > budget_ms:
+                    raise ModemError("no answer")
+                await asyncio.sleep_ms(min(probe, 200))
+
+    async def _retry(self, fn, budget_ms, what):
+        # Run `fn` until it returns without ATError, within budget (SIM busy, SMS not ready).
+        t0 = time.ticks_ms()
+        poll = self._ms("poll_ms", 1000)
+        while True:
+            try:
+                return await fn()
+            except ATError as e:
+                if time.ticks_diff(time.ticks_ms(), t0) > budget_ms:
+                    raise ModemError("%s: %s" % (what, e))
+            await asyncio.sleep_ms(poll)
+
+    async def _sim(self, budget_ms):
+        lines = await self._retry(lambda: self.at.cmd(b"AT+CPIN?"), budget_ms, "SIM")
+        state = lines[0][6:].strip() if lines else "READY"
+        self.status["sim"] = state
+        if state == "READY":
+            return
+        if state != "SIM PIN":
+            raise ModemError(state)  # PUK, PH-SIM PIN ...: a human must act
+        pin = self.cfg.get("pin")
+        if not pin:
+            raise ModemError("SIM PIN required")
+        if self._pin_bad:
+            raise ModemError("SIM PIN rejected earlier; not retried")
+        try:
+            await self.at.cmd(b'AT+CPIN="%s"' % pin, 10000)
+        except ATError:
+            self._pin_bad = True  # never retry a wrong PIN: it burns one of 3 attempts
+            raise ModemError("SIM PIN rejected")
+        self.status["sim"] = "READY"
+
+    async def _sms_setup(self, budget_ms):
+        # Rejected until "SMS Ready"/"SMS DONE" (reference §2.1/2.2): retried until accepted.
+        async def setup():
+            await self.at.cmd(b"AT+CMGF=0")
+            await self.at.cmd(self.profile.cnmi)
+            await self.at.cmd(self.profile.storage, 5000)
+
+        await self._retry(setup, budget_ms, "SMS not ready")
+        self._sms_ready = True
+
+    async def _wait_registered(self, budget_ms):
+        t0 = time.ticks_ms()
+        while True:
+            stat = await self.registration()
+            if stat in (1, 5):
+                return
+            if time.ticks_diff(time.ticks_ms(), t0) > budget_ms:
+                raise ModemError("not registered (stat %s)" % stat)
+            await asyncio.sleep_ms(self._ms("poll_ms", 1000))
+
+    # -- queries ---------------------------------------------------------------------------
+    async def probe(self):
+        """`AT` -> True. Raises ATTimeout/ATError when the modem does not answer OK."""
+        await self.at.cmd(b"AT", self.cfg.get("probe_ms", 1000))
+        return True
+
+    async def signal(self):
+        """`AT+CSQ` -> (rssi, ber); 99 = unknown. dBm ~ -113 + 2 * rssi."""
+        for line in await self.at.cmd(b"AT+CSQ"):
+            if line.startswith("+CSQ:"):
+                r, b = line[5:].split(",")
+                self.status["rssi"] = int(r)
+                return (int(r), int(b))
+        raise ATError("AT+CSQ", "PARSE")
+
+    async def registration(self):
+        """Best registration <stat> over the profile's CREG/CGREG/CEREG (1 home, 5 roaming)."""
+        best = None
+        for c in self.profile.reg_cmds:
+            try:
+                lines = await self.at.cmd(c)
+            except ATError:
+                continue  # e.g. no +CEREG on this firmware: the others still count
+            for line in lines:
+                stat = _reg_stat(line, False)
+                if stat is not None:
+                    self._reg[line[: line.find(":") + 1]] = stat
+                    if best is None or stat in (1, 5):
+                        best = stat
+            if best in (1, 5):
+                break
+        self._set_reg(best)
+        return best
+
+    def _set_reg(self, stat):
+        self.status["reg"] = stat
+        self.status["registered"] = stat in (1, 5)
+
+    async def ussd(self, code, timeout_ms=None):
+        """Send a USSD request; returns (m, text, dcs) from the `+CUSD:` answer.
+
+        Raises:
+            ATTimeout: no `+CUSD:` in time; ATError: the request was refused.
+        """
+        self._ussd = None
+        self._ussd_ev.clear()
+        c = b'AT+CUSD=1,"%s",15' % code
+        await self.at.cmd(c, 5000)
+        if self._ussd is None:  # the URC may precede OK (reference §1.4): then already here
+            try:
+                await asyncio.wait_for_ms(
+                    self._ussd_ev.wait(), timeout_ms or self._ms("ussd_ms", self.profile.ussd_ms)
+                )
+            except asyncio.TimeoutError:
+                raise ATTimeout(c.decode(), [])
+        return self._ussd
+
+    # -- SMS -------------------------------------------------------------------------------
+    async def send_pdu(self, hex_pdu, tpdu_len):
+        """AT+CMGS=<tpdu_len>, prompt, PDU + Ctrl-Z -> TP-MR (int).
+
+        Raises:
+            ATError (kind "CMS" with the network cause, or "REBOOT" when the modem rebooted
+            mid-send: the part may or may not have left), ATTimeout (prompt lost -> ESC sent,
+            or no `+CMGS:` within the CMGS timeout: outcome unknown).
+        """
+        p = self.profile
+        try:
+            lines = await self.at.cmd(
+                b"AT+CMGS=%d" % tpdu_len,
+                self._ms("cmgs_timeout_ms", p.cmgs_timeout_ms),
+                data=hex_pdu,
+                prompt_ms=self._ms("prompt_ms", p.prompt_ms),
+            )
+        except (ATError, ATTimeout):
+            self.counters["send_errors"] += 1
+            raise
+        for line in lines:
+            if line.startswith("+CMGS:"):
+                self.counters["sent"] += 1
+                return int(line[6:].split(",")[0])
+        self.counters["send_errors"] += 1
+        raise ATError("AT+CMGS=%d" % tpdu_len, "PARSE")
+
+    async def read_pdu(self, i):
+        """AT+CMGR=<i> -> hex PDU (with SMSC field), or None for an empty slot."""
+        lines = await self.at.cmd(b"AT+CMGR=%d" % i, 5000)
+        for k in range(len(lines) - 1):
+            if lines[k].startswith("+CMGR:"):
+                return lines[k + 1]
+        return None
+
+    async def list_pdus(self):
+        """AT+CMGL=4 (all) -> [(index, stat, hex)]."""
+        lines = await self.at.cmd(b"AT+CMGL=4", self._ms("list_ms", 25000))
+        out = []
+        for k in range(len(lines) - 1):
+            h = lines[k]
+            if h.startswith("+CMGL:"):
+                f = h[6:].split(",")
+                out.append((int(f[0]), int(f[1]), lines[k + 1]))
+        return out
+
+    async def delete(self, i):
+        """AT+CMGD=<i>: delete one stored message (after the consumer stored it durably)."""
+        await self.at.cmd(b"AT+CMGD=%d" % i, 5000)
+
+    async def delete_all(self):
+        """Delete every stored message (profile form: SIM800 `1,4`, SIM7600 `,4`)."""
+        await self.at.cmd(self.profile.delete_all, self._ms("list_ms", 25000))
+
+    async def sweep(self):
+        """Push every stored SMS/report to `incoming` (safety net for lost URCs, full storage).
+
+        Waits for room in `incoming` (the messages stay in storage meanwhile). Returns the
+        number pushed; duplicates of earlier pushes are expected (the consumer dedups).
+        """
+        n = 0
+        for i, _stat, h in await self.list_pdus():
+            kind = pdu_kind(h)
+            if kind is None:
+                continue
+            await self.incoming.put((kind, i, h))
+            n += 1
+        self.counters["sweeps"] += 1
+        return n
+
+    async def _reader_worker(self):
+        # Reads the stored messages announced by +CMTI/+CDSI, one at a time.
+        while True:
+            while not self._pending:
+                self._pending_ev.clear()
+                await self._pending_ev.wait()
+            kind, i = self._pending.pop(0)
+            try:
+                h = await self.read_pdu(i)
+            except (ATError, ATTimeout):
+                self.counters["read_errors"] += 1  # still in storage: the next sweep gets it
+                continue
+            if h is None:
+                self.counters["read_errors"] += 1
+                continue
+            k = pdu_kind(h) or kind
+            await self.incoming.put((k, i, h))
+            self.counters["received" if k == "sms" else "reports"] += 1
+
+    # -- URCs ------------------------------------------------------------------------------
+    def _on_urc(self, line, pdu):
+        c = line[0]
+        if c == "+":
+            self._on_plus(line, pdu)
+        elif line in self.profile.reboot_urcs or line.startswith("*ATREADY"):
+            self._on_boot(line)
+        elif line in self.profile.sms_ready_urcs:
+            self._sms_ready = True
+        elif line.startswith("UNDER-VOLTAGE") or line.startswith("OVER-VOLTAGE"):
+            self.status["power"] = line
+            self.counters["under_voltage" if line[0] == "U" else "over_voltage"] += 1
+            self._notify("under_voltage" if line[0] == "U" else "over_voltage", line)
+            if line.endswith("POWER DOWN"):
+                self._down("power_down", line)
+        elif line == "NORMAL POWER DOWN":
+            self._down("power_down", line)
+
+    def _on_plus(self, line, pdu):
+        if line.startswith("+CMTI:") or line.startswith("+CDSI:"):
+            try:
+                i = int(line[line.rfind(",") + 1 :])
+            except ValueError:
+                i = -1
+            if i < 0:  # `+CMTI: ,-1`: not stored anywhere (reference §10.11)
+                self.counters["direct_lost"] += 1
+            elif len(self._pending) >= _PENDING_MAX:
+                self.counters["pending_overflow"] += 1  # left in storage for the next sweep
+            else:
+                self._pending.append(("sms" if line[2] == "M" else "report", i))
+                self._pending_ev.set()
+        elif line.startswith("+CMT:") or line.startswith("+CDS:"):
+            kind = "sms" if line[2] == "M" else "report"
+            if pdu is not None and self.incoming.put_nowait((kind, None, pdu)):
+                self.counters["received" if kind == "sms" else "reports"] += 1
+            else:
+                self.counters["direct_lost"] += 1  # not stored by the modem: cannot re-read
+        elif line.startswith("+CUSD:"):
+            try:
+                self._ussd = parse_cusd(line)
+            except ValueError:
+                self._ussd = (None, line, None)
+            self._ussd_ev.set()
+        elif line.startswith("+CREG:") or line.startswith("+CGREG:") or line.startswith("+CEREG:"):
+            stat = _reg_stat(line, True)
+            self._reg[line[: line.find(":") + 1]] = stat
+            regd = [s for s in self._reg.values() if s in (1, 5)]
+            self._set_reg(regd[0] if regd else stat)
+        elif line.startswith("+CPIN:"):
+            self.status["sim"] = line[6:].strip()
+
+    def _on_boot(self, line):
+        # RDY (or A7670 *ATREADY): the modem (re)booted; echo and settings are back to defaults.
+        self._sms_ready = False
+        self._reg = {}
+        if self.status["ready"]:
+            self.counters["reboots"] += 1
+            self.status["reboot_seen"] = True
+            self._down("reboot", line)
+
+    def _down(self, name, line):
+        self.status["ready"] = False
+        self._set_reg(None)
+        self.at.abort("REBOOT" if name == "reboot" else "POWER DOWN")
+        self._notify(name, line)
+
+    def _notify(self, name, detail):
+        for fn in self.listeners:
+            fn(name, detail)

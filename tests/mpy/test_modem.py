@@ -1,0 +1,272 @@
+# Modem driver on MicroPython against the in-memory fake stream of test_at.
+# heapsize: 160K
+import asyncio
+
+from smsgw import profiles
+from smsgw.at import ATChannel
+from smsgw.errors import ATError
+from smsgw.modem import Modem, ModemError, parse_cusd, pdu_kind, ucs2_decode
+from test_at import FakeStream
+
+_OK = b"\r\nOK\r\n"
+DELIVER = "07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07"
+REPORT = "0006D60B911326880736F4111011719551401110117195714000"
+
+
+def _base(model="SIM800"):
+    r = {
+        "AT": _OK,
+        "ATE0": _OK,
+        "AT+CMEE=1": _OK,
+        "AT+CPIN?": b"\r\n+CPIN: READY\r\n" + _OK,
+        "AT+CMGF=0": _OK,
+        "AT+CNMI=2,1,0,1,0": _OK,
+        "AT+CNMI=2,1,0,2,0": _OK,
+        'AT+CPMS="SM","SM","SM"': b"\r\n+CPMS: 0,30,0,30,0,30\r\n" + _OK,
+        "AT+CREG=1": _OK,
+        "AT+CGREG=1": _OK,
+        "AT+CEREG=1": _OK,
+        "AT+CREG?": b"\r\n+CREG: 1,1\r\n" + _OK,
+        "AT+CGREG?": b"\r\n+CGREG: 1,1\r\n" + _OK,
+        "AT+CEREG?": b"\r\n+CEREG: 1,1\r\n" + _OK,
+        "AT+CGSN": b"\r\n866123456789012\r\n" + _OK,
+        "AT+CGMM": b"\r\n" + model.encode() + b"\r\n" + _OK,
+        "AT+CSQ": b"\r\n+CSQ: 18,0\r\n" + _OK,
+    }
+    return r
+
+
+def _modem(replies, model="SIM800", **cfg):
+    s = FakeStream(replies)
+    at = ATChannel(s)
+    c = {"time_scale": 0.01, "probe_ms": 100}
+    c.update(cfg)
+    return s, at, Modem(at, profiles.get(model), None, c)
+
+
+async def _close(at, m):
+    await m.stop()
+    await at.stop()
+
+
+async def test_start_sim800():
+    s, at, m = _modem(_base())
+    await m.start()
+    st = m.status
+    assert st["ready"] and st["registered"] and st["rssi"] == 18
+    assert st["imei"] == "866123456789012" and st["model"] == "SIM800"
+    assert "AT+CNMI=2,1,0,1,0" in s.commands
+    await _close(at, m)
+
+
+async def test_start_sim7600_cgreg_counts():
+    r = _base("SIM7600")
+    r["AT+CREG?"] = b"\r\n+CREG: 0,3\r\n" + _OK  # LTE: CREG denied, CGREG registered
+    s, at, m = _modem(r, "SIM7600")
+    await m.start()
+    assert m.status["registered"] and "AT+CNMI=2,1,0,2,0" in s.commands
+    assert "AT+CGREG?" in s.commands
+    await _close(at, m)
+
+
+async def test_start_waits_for_sms_ready_and_autobaud():
+    r = _base()
+    state = {"ready": False, "at": 0}
+
+    def at_reply(st, cmd):
+        state["at"] += 1
+        return _OK if state["at"] > 2 else b"\xff\x00"  # autobaud: garbage, then OK
+
+    def cmgf(st, cmd):
+        if state["ready"]:
+            return _OK
+        state["ready"] = True
+        return b"\r\n+CMS ERROR: 302\r\n\r\nSMS Ready\r\n"
+
+    r["AT"] = at_reply
+    r["AT+CMGF=0"] = cmgf
+    s, at, m = _modem(r, boot_timeout_ms=3000)
+    await m.start()
+    assert m.status["ready"] and s.commands.count("AT+CMGF=0") == 2
+    assert at.counters["garbage"] >= 4
+    await _close(at, m)
+
+
+async def test_pin_sent_once_never_retried_when_wrong():
+    r = _base()
+    r["AT+CPIN?"] = b"\r\n+CPIN: SIM PIN\r\n" + _OK
+    r['AT+CPIN="1111"'] = b"\r\n+CME ERROR: 16\r\n"
+    s, at, m = _modem(r, pin="1111")
+    for _ in range(2):
+        try:
+            await m.start()
+            raise AssertionError("started with a wrong PIN")
+        except ModemError as e:
+            assert "PIN" in e.reason
+    assert s.commands.count('AT+CPIN="1111"') == 1
+    await _close(at, m)
+
+
+async def test_pin_required_without_pin():
+    r = _base()
+    r["AT+CPIN?"] = b"\r\n+CPIN: SIM PIN\r\n" + _OK
+    s, at, m = _modem(r)
+    try:
+        await m.start()
+        raise AssertionError("started")
+    except ModemError as e:
+        assert e.reason == "SIM PIN required"
+    await _close(at, m)
+
+
+async def test_send_pdu_returns_mr():
+    r = _base()
+    r["AT+CMGS=20"] = b"\r\n> "
+    r["<data>"] = b"\r\n+CMGS: 42\r\n" + _OK
+    s, at, m = _modem(r)
+    await m.start()
+    assert await m.send_pdu("0011000B911326880736F40000A70568656C6C6F", 20) == 42
+    assert s.data_written[-1] == (b"0011000B911326880736F40000A70568656C6C6F", b"\x1a")
+    assert m.counters["sent"] == 1
+    await _close(at, m)
+
+
+async def test_send_pdu_cms_error():
+    r = _base()
+    r["AT+CMGS=20"] = b"\r\n> "
+    r["<data>"] = b"\r\n+CMS ERROR: 500\r\n"
+    s, at, m = _modem(r)
+    await m.start()
+    try:
+        await m.send_pdu("00", 20)
+        raise AssertionError("sent")
+    except ATError as e:
+        assert (e.kind, e.code) == ("CMS", 500)
+    assert m.counters["send_errors"] == 1
+    await _close(at, m)
+
+
+async def test_reboot_mid_send_surfaces_error():
+    r = _base()
+    r["AT+CMGS=20"] = b"\r\n> "
+    r["<data>"] = b"\x00\xff\r\nRDY\r\n\r\n+CFUN: 1\r\n"
+    s, at, m = _modem(r)
+    events = []
+    m.listeners.append(lambda name, d: events.append(name))
+    await m.start()
+    try:
+        await m.send_pdu("00", 20)
+        raise AssertionError("sent")
+    except ATError as e:
+        assert e.kind == "REBOOT"
+    assert not m.status["ready"] and m.status["reboot_seen"]
+    assert m.counters["reboots"] == 1 and events == ["reboot"]
+    await _close(at, m)
+
+
+async def test_cmti_read_and_pushed():
+    r = _base()
+    r["AT+CMGR=3"] = b'\r\n+CMGR: 0,"",38\r\n' + DELIVER.encode() + b"\r\n" + _OK
+    s, at, m = _modem(r)
+    await m.start()
+    s.feed(b'\r\n+CMTI: "SM",3\r\n')
+    item = await asyncio.wait_for_ms(m.incoming.get(), 1000)
+    assert item == ("sms", 3, DELIVER)
+    assert "AT+CMGD=3" not in s.commands  # never deletes on its own
+    await _close(at, m)
+
+
+async def test_cmt_and_cds_direct_and_cdsi():
+    r = _base("SIM7600")
+    r["AT+CMGR=0"] = b'\r\n+CMGR: 0,"",25\r\n' + REPORT.encode() + b"\r\n" + _OK
+    s, at, m = _modem(r, "SIM7600")
+    await m.start()
+    s.feed(b'\r\n+CMT: "",38\r\n' + DELIVER.encode() + b"\r\n")
+    s.feed(b"\r\n+CDS: 25\r\n" + REPORT.encode() + b"\r\n")
+    s.feed(b'\r\n+CDSI: "SR",0\r\n')
+    got = []
+    for _ in range(3):
+        got.append(await asyncio.wait_for_ms(m.incoming.get(), 1000))
+    assert got == [("sms", None, DELIVER), ("report", None, REPORT), ("report", 0, REPORT)], got
+    await _close(at, m)
+
+
+async def test_sweep_lists_everything():
+    r = _base()
+    sub = "0011000B911326880736F40000A70568656C6C6F"
+    r["AT+CMGL=4"] = (
+        b'\r\n+CMGL: 1,1,"",38\r\n' + DELIVER.encode() + b"\r\n"
+        b'+CMGL: 2,3,"",20\r\n' + sub.encode() + b"\r\n"
+        b'+CMGL: 5,0,"",25\r\n' + REPORT.encode() + b"\r\n" + _OK
+    )
+    r["AT+CMGD=1"] = _OK
+    s, at, m = _modem(r)
+    await m.start()
+    assert await m.sweep() == 2
+    assert m.incoming.get_nowait() == ("sms", 1, DELIVER)
+    assert m.incoming.get_nowait() == ("report", 5, REPORT)
+    await m.delete(1)
+    assert s.commands[-1] == "AT+CMGD=1"
+    await _close(at, m)
+
+
+async def test_queue_full_policy():
+    r = _base()
+    s, at, m = _modem(r, queue_depth=3)
+    await m.start()
+    for _ in range(4):
+        s.feed(b'\r\n+CMT: "",38\r\n' + DELIVER.encode() + b"\r\n")
+    await asyncio.sleep_ms(100)
+    assert len(m.incoming) == 3 and m.counters["direct_lost"] == 1, (len(m.incoming), m.counters)
+    assert m.incoming.discards == 1
+    await _close(at, m)
+
+
+async def test_ussd_both_spacings():
+    r = _base()
+    r['AT+CUSD=1,"*100#",15'] = _OK
+    s, at, m = _modem(r)
+    await m.start()
+
+    async def later():
+        await asyncio.sleep_ms(30)
+        s.feed(b'\r\n+CUSD: 0, "Balance:40,60r", 15\r\n')
+
+    t = asyncio.create_task(later())
+    assert await m.ussd("*100#", 1000) == (0, "Balance:40,60r", 15)
+    await t
+    r['AT+CUSD=1,"*101#",15'] = b'\r\n+CUSD: 0,"0042006100BB",72\r\n' + _OK  # URC before OK
+    assert await m.ussd("*101#", 1000) == (0, "Ba\xbb", 72)
+    await _close(at, m)
+
+
+def test_parsers():
+    assert parse_cusd("+CUSD: 2") == (2, None, None)
+    assert parse_cusd('+CUSD: 1,"menu",15') == (1, "menu", 15)
+    assert ucs2_decode("D83DDE00") == "\U0001F600"
+    assert pdu_kind(DELIVER) == "sms" and pdu_kind(REPORT) == "report"
+    assert pdu_kind("0011000B91") is None and pdu_kind("zz") == "sms"
+
+
+async def test_registration_urc_updates_status():
+    s, at, m = _modem(_base())
+    await m.start()
+    s.feed(b"\r\n+CREG: 2\r\n")
+    await asyncio.sleep_ms(50)
+    assert not m.status["registered"] and m.status["reg"] == 2
+    s.feed(b'\r\n+CREG: 5,"00C3","1A2B"\r\n')
+    await asyncio.sleep_ms(50)
+    assert m.status["registered"]
+    await _close(at, m)
+
+
+async def test_under_voltage_event():
+    s, at, m = _modem(_base())
+    ev = []
+    m.listeners.append(lambda n, d: ev.append((n, d)))
+    await m.start()
+    s.feed(b"\r\nUNDER-VOLTAGE WARNNING\r\n")
+    await asyncio.sleep_ms(50)
+    assert ev == [("under_voltage", "UNDER-VOLTAGE WARNNING")]
+    assert m.counters["under_voltage"] == 1 and m.status["ready"]
+    await _close(at, m)
