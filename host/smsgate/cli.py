@@ -14,6 +14,8 @@ import sys
 # name -> module that implements it. Add one line per command module.
 COMMAND_MODULES: dict[str, str] = {
     "pdu": "smsgate.cmd_pdu",
+    "totp": "smsgate.cmd_totp",
+    "sim": "smsgate.cmd_sim",
 }
 
 

@@ -1,0 +1,165 @@
+"""Pin control of the virtual board: an HTTP port that plays the outside world's wires.
+
+`boards/unix.py` (the firmware side) reads its inputs from `<flash>/.pins.json`
+(`{"<gpio>": value}`, digital levels and ADC readings alike) and writes its outputs to
+`<flash>/.outputs.json`. This module edits and reads those files for the host:
+
+- `POST /pins/{pin}` `{"value": 0|1}`  sets a digital input level;
+- `POST /adc/{pin}`  `{"value": N}`    sets an analog reading (0..65535);
+- `GET /pins/{pin}`                    `{"pin", "value"}`: the level the firmware drives on an
+  output (null when it never wrote it), plus `"input"`: what the host set;
+- `GET /pins`                          `{"inputs": {...}, "outputs": {...}}`.
+
+Inputs are written atomically (temp file + rename) so the firmware never reads half a file.
+Served on 127.0.0.1 only, from a thread (`BoardControl(data_dir, port).start()`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+INPUTS = ".pins.json"
+OUTPUTS = ".outputs.json"
+MAX_BODY = 1024
+MAX_PIN = 63
+MAX_ADC = 65535
+
+
+class PinFiles:
+    """The two pin files of one virtual board's flash folder."""
+
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        self.dir = Path(data_dir)
+        self._lock = threading.Lock()
+
+    def _load(self, name: str) -> dict[str, Any]:
+        try:
+            data = json.loads((self.dir / name).read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def inputs(self) -> dict[str, Any]:
+        return self._load(INPUTS)
+
+    def outputs(self) -> dict[str, Any]:
+        return self._load(OUTPUTS)
+
+    def set_input(self, pin: int, value: int) -> None:
+        """Set an input (digital level or ADC reading) the firmware will read next."""
+        with self._lock:
+            data = self.inputs()
+            data[str(pin)] = int(value)
+            tmp = self.dir / (INPUTS + ".tmp")
+            tmp.write_text(json.dumps(data))
+            os.replace(tmp, self.dir / INPUTS)
+
+    def output(self, pin: int) -> int | None:
+        """The level the firmware last wrote on `pin`, or None."""
+        v = self.outputs().get(str(pin))
+        return None if v is None else int(v)
+
+
+def _pin_of(path: str, prefix: str) -> int | None:
+    rest = path[len(prefix) :]
+    if not rest.isdigit() or int(rest) > MAX_PIN:
+        return None
+    return int(rest)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    files: PinFiles  # set on the subclass made per server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # quiet: tests and the CLI print what matters
+
+    def _answer(self, status: int, obj: Any) -> None:
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        path = self.path.split("?", 1)[0].rstrip("/")
+        if path == "/pins":
+            self._answer(200, {"inputs": self.files.inputs(), "outputs": self.files.outputs()})
+            return
+        pin = _pin_of(path, "/pins/") if path.startswith("/pins/") else None
+        if pin is None:
+            self._answer(404, {"message": "not found"})
+            return
+        self._answer(200, {"pin": pin, "value": self.files.output(pin),
+                           "input": self.files.inputs().get(str(pin))})
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        path = self.path.split("?", 1)[0].rstrip("/")
+        kind = "pins" if path.startswith("/pins/") else "adc" if path.startswith("/adc/") else None
+        pin = _pin_of(path, "/%s/" % kind) if kind else None
+        if pin is None:
+            self._answer(404, {"message": "not found"})
+            return
+        value = self._value(kind)
+        if value is None:
+            return
+        self.files.set_input(pin, value)
+        self._answer(200, {"pin": pin, "value": value})
+
+    def _value(self, kind: str) -> int | None:
+        n = int(self.headers.get("Content-Length") or 0)
+        if n > MAX_BODY:
+            self._answer(413, {"message": "body larger than %d bytes" % MAX_BODY})
+            return None
+        try:
+            value = json.loads(self.rfile.read(n) or b"null")["value"]
+        except (ValueError, TypeError, KeyError):
+            self._answer(400, {"message": 'body must be {"value": N}'})
+            return None
+        lo, hi = (0, 1) if kind == "pins" else (0, MAX_ADC)
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            self._answer(400, {"message": "value must be an integer %d..%d" % (lo, hi)})
+            return None
+        return value
+
+
+class BoardControl:
+    """The pin control server of one virtual board (a daemon thread).
+
+    Args:
+        data_dir: the board's flash folder (where `.pins.json` / `.outputs.json` live).
+        port: TCP port on 127.0.0.1 (0 picks a free one; see `.port` / `.url`).
+    """
+
+    def __init__(self, data_dir: str | os.PathLike[str], port: int = 0) -> None:
+        self.files = PinFiles(data_dir)
+        handler = type("Handler", (_Handler,), {"files": self.files})
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server.daemon_threads = True
+        self.port: int = self._server.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> BoardControl:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+                                        name="board-control")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(5)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> BoardControl:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
