@@ -15,7 +15,6 @@ import sys
 COMMAND_MODULES: dict[str, str] = {
     "pdu": "smsgate.cmd_pdu",
     "totp": "smsgate.cmd_totp",
-    "sim": "smsgate.cmd_sim",
 }
 
 
