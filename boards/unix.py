@@ -70,7 +70,9 @@ class Board:
             return {}
 
     def read_pin(self, n):
-        return int(self._read(".pins.json").get(str(n), 0))
+        # An input the host never set floats to its pull, as on a real board (pull-up -> 1).
+        idle = 1 if self._modes.get(n, (None, None))[1] == "up" else 0
+        return int(self._read(".pins.json").get(str(n), idle))
 
     def read_adc(self, n):
         return int(self._read(".pins.json").get(str(n), 0))
