@@ -323,7 +323,15 @@ class Outbox:
                     self._fail(key, meta, r, "expired")
             return
         if self.pacer is not None:
-            await asyncio.sleep_ms(self.pacer.delay_ms(_segments(meta, rs), meta["prio"]))
+            d = self.pacer.delay_ms(_segments(meta, rs), meta["prio"])
+            if d:  # held (carrier caps, quiet hours): wait, but a new submit wakes us, and
+                # next_key chooses again so a priority message overtakes the held ones
+                self.wake.clear()
+                try:
+                    await asyncio.wait_for_ms(self.wake.wait(), min(d, 60000))
+                except asyncio.TimeoutError:
+                    pass
+                return
         for r, rec in enumerate(rs):
             if not await self._send_recipient(key, meta, r):
                 return

@@ -1,4 +1,4 @@
-# heapsize: 192K
+# heapsize: 256K
 # The alert unit wired to fakes of the board, outbox and modem: ACK/commands from inbound SMS
 # events, relays, STATUS, heartbeat, under-voltage, section validation dispatch.
 import asyncio
@@ -214,3 +214,60 @@ def test_validate_dispatches_per_section():
         assert e.key == "rules.0.pin"
     else:
         raise AssertionError("relay pin used as input accepted")
+
+
+class _SendModem:
+    def __init__(self):
+        self.sent = []
+
+    async def send_pdu(self, hexpdu, tlen):
+        await asyncio.sleep_ms(0)
+        self.sent.append(hexpdu)
+        return len(self.sent)
+
+
+async def test_pacer_on_real_outbox_spreads_burst_and_alert_overtakes():
+    from fsutil import rmtree, scratch
+    from smsgw import config
+    from smsgw.alert import limits
+    from smsgw.outbox import Outbox
+    from smsgw.store import Store
+
+    cfg = config.merge(config.DEFAULTS, {"queue": {"backoff_ms": 1}})
+    store = Store(scratch("alert_pacer"), cfg["queue"]["max_stored"])
+    store.open()
+    modem = _SendModem()
+    ob = Outbox(store, cfg, modem)
+    clock = [0]
+    ob.pacer = limits.Pacer({"per_minute": 3}, ticks=lambda: clock[0], clock=lambda: 43200)
+    for i in range(7):
+        assert ob.submit({"id": "bulk%d" % i, "textMessage": {"text": "bulk %d" % i},
+                          "phoneNumbers": ["+15550000009"], "withDeliveryReport": False})[0] == 202
+    task = asyncio.create_task(ob.run())
+    try:
+        await asyncio.sleep_ms(100)
+        assert len(modem.sent) == 3  # the per-minute cap holds the rest
+        clock[0] = 30000
+        ob.submit({"id": "alert", "textMessage": {"text": "ALERT"}, "priority": 110,
+                   "phoneNumbers": ["+15550000001"], "withDeliveryReport": False})
+        await asyncio.sleep_ms(100)
+        assert len(modem.sent) == 4  # the alert went at once, past the cap
+        assert ob.status("alert")["state"] == "Sent"
+        assert ob.status("bulk3")["state"] == "Pending"  # held, not dropped
+        clock[0] = 60000  # the first three leave the window; the alert (t=30 s) still counts
+        ob.wake.set()
+        await asyncio.sleep_ms(100)
+        assert len(modem.sent) == 6
+        clock[0] = 180000
+        ob.wake.set()
+        await asyncio.sleep_ms(100)
+        assert len(modem.sent) == 8
+        for i in range(7):
+            assert ob.status("bulk%d" % i)["state"] == "Sent", i
+    finally:
+        task.cancel()
+        try:
+            await task
+        except BaseException:
+            pass
+        rmtree(store.root)
