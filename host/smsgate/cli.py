@@ -15,6 +15,7 @@ import sys
 COMMAND_MODULES: dict[str, str] = {
     "pdu": "smsgate.cmd_pdu",
     "totp": "smsgate.cmd_totp",
+    "sim": "smsgate.cmd_sim",
 }
 
 

@@ -1,0 +1,62 @@
+"""`smsgate sim modem`: run a simulated SIM800/SIM7600 on a pty (and TCP) with a control API."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from smsgate.sim.profiles import PROFILES
+
+
+def add_parser(subparsers) -> None:
+    """Register `sim` and its `modem` sub-command."""
+    p = subparsers.add_parser("sim", help="modem simulator")
+    sub = p.add_subparsers(dest="sim_command", metavar="SUBCOMMAND")
+    m = sub.add_parser("modem", help="serve a simulated SIM800/SIM7600 on a pty")
+    m.add_argument("--model", choices=sorted(PROFILES), default="sim800")
+    m.add_argument("--link", help="symlink to create for the pty slave")
+    m.add_argument("--tcp", type=int, help="also serve the modem on 127.0.0.1:PORT")
+    m.add_argument("--number", default="+15550009999", help="the modem's own number")
+    m.add_argument("--control", type=int, help="control API port on 127.0.0.1 (0 = free port)")
+    m.add_argument("--pin", help="SIM PIN (the SIM starts locked)")
+    m.add_argument("--log", help="append the AT transcript to FILE")
+    m.add_argument("--time-scale", type=float, default=1.0, help="multiply model delays")
+    m.add_argument("--report-delay", type=float, help="seconds until a status report")
+    m.add_argument("--report-status", type=int, default=0, help="TP-ST of status reports")
+    m.add_argument("--send-latency", type=float, help="seconds from ^Z to +CMGS")
+    m.set_defaults(func=do_modem)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def do_modem(args: argparse.Namespace) -> int:
+    """Serve until SIGINT/SIGTERM; prints the device path (and the control URL)."""
+    return asyncio.run(_serve(args))
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from smsgate.sim.serve import Simulator
+
+    sim = Simulator(
+        link=args.link, tcp=args.tcp, control=args.control, log=args.log, model=args.model,
+        number=args.number, pin=args.pin, time_scale=args.time_scale,
+        send_latency_s=args.send_latency, report_delay_s=args.report_delay,
+        report_status=args.report_status,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await sim.start()
+    try:
+        print(args.link or sim.pty.device, flush=True)
+        if sim.tcp:
+            print("tcp: 127.0.0.1:%d" % sim.tcp_port, flush=True)
+        if sim.control:
+            print("control: http://127.0.0.1:%d" % sim.control_port, flush=True)
+        await stop.wait()
+    finally:
+        await sim.stop()
+    sys.stdout.flush()
+    return 0

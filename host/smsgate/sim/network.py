@@ -1,0 +1,323 @@
+"""The virtual network behind the modem: registration, sent messages, reports, inbound SMS,
+USSD and calls. Inbound traffic waits at the "SMSC" (held) until the modem can take it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from smsgate.sim.storage import Slot
+from smsgw import gsm7
+from smsgw import pdu as codec
+from smsgw import pdu_mt
+from smsgw import tpfields as tf
+from smsgw.concat import Reassembler
+
+
+class Network:
+    """Network side of one simulated modem."""
+
+    def __init__(self, modem) -> None:
+        self.m = modem
+        self.rssi = 20
+        self.operator = "SimNet"
+        self.plmn = "00101"  # 3GPP test network
+        self.cops_format = 0
+        self.smsc = "+15550000000"
+        self.smsc_type = 145
+        self.target_reg = 1
+        self.voltage_mv = 4050
+        self.ussd_text = "Balance: 12.34 EUR"
+        self.send_latency_s = 0.0
+        self.report_delay_s = 0.0
+        self.report_status = 0
+        self.sent: list[dict] = []
+        self._groups: dict[tuple, dict] = {}
+        self._reasm = Reassembler(timeout_ms=1 << 30, max_groups=64)
+        self.held: list[tuple[str, str]] = []  # (kind, pdu hex) waiting at the SMSC
+        self.call: dict | None = None
+        self._ring_task: asyncio.Task | None = None
+        self._ref = 0
+        self.counters = {"sms_sent": 0, "parts_sent": 0, "sms_delivered": 0, "reports": 0,
+                         "reports_dropped": 0}
+
+    # ---- registration ------------------------------------------------------------------------
+    async def register_later(self) -> None:
+        self.set_registration(2)
+        await self.m.sleep(self.m.profile["reg_after_s"])
+        self.set_registration(self.target_reg)
+
+    def reg_fields(self, n: int, stat: int | None = None) -> str:
+        stat = self.m.registered if stat is None else stat
+        if n == 2 and stat in (1, 5):
+            return '%d,"1A2B","3C4D"' % stat
+        return "%d" % stat
+
+    def set_registration(self, stat: int) -> None:
+        """Change the registration state; URCs as CREG/CGREG/CEREG n ask; release held SMS."""
+        m = self.m
+        if stat in (1, 5):
+            self.target_reg = stat
+            if m.cfun != 1 or not m.sim_ready or m.sim_state != "READY":
+                stat = 0
+        elif stat in (0, 3) and m.stage == "up":
+            self.target_reg = stat
+        if stat == m.registered:
+            return
+        m.registered = stat
+        names = [("+CREG", m.creg), ("+CGREG", m.cgreg)]
+        if m.profile["has_cereg"]:
+            names.append(("+CEREG", m.cereg))
+        for name, n in names:
+            if n:
+                m.urc("%s: %s" % (name, self.reg_fields(n, stat)))
+        self.pump()
+
+    def registered(self) -> bool:
+        return self.m.registered in (1, 5)
+
+    def on_power_off(self) -> None:
+        if self._ring_task:
+            self._ring_task.cancel()
+        self.call = None
+
+    # ---- outgoing ----------------------------------------------------------------------------
+    def record_submit(self, hexpdu: str, d: dict, mr: int) -> None:
+        """One submitted part: reassemble by concat reference, schedule its status report."""
+        self.counters["parts_sent"] += 1
+        concat = (d.get("udh") or {}).get("concat")
+        to = d.get("number", "")
+        if concat and concat["total"] > 1:
+            key = (to, concat["ref"], concat["total"])
+            entry = self._groups.get(key)
+            if entry is None or concat["seq"] in entry["_seqs"]:
+                entry = self._new_entry(to, d, concat["total"])
+                self._groups[key] = entry
+            entry["_seqs"].append(concat["seq"])
+            text = self._reasm.add(to, concat["ref"], concat["total"], concat["seq"],
+                                   d.get("text", ""), int(time.monotonic() * 1000))
+            entry["_texts"][concat["seq"] - 1] = d.get("text", "")
+            entry["text"] = "".join(t for t in entry["_texts"] if t is not None)
+            if text is not None:
+                entry["text"] = text
+                entry["complete"] = True
+                self._groups.pop(key, None)
+        else:
+            entry = self._new_entry(to, d, 1)
+            entry["text"] = d.get("text", "")
+            entry["complete"] = True
+        entry["parts"] += 1
+        entry["mr"].append(mr)
+        entry["pdus"].append(hexpdu)
+        entry["srr"] = entry["srr"] or bool(d.get("srr"))
+        if entry["complete"]:
+            self.counters["sms_sent"] += 1
+        if d.get("srr"):
+            self.m.spawn(self._report_later(mr, to, self.report_delay_s, self.report_status))
+
+    def _new_entry(self, to: str, d: dict, total: int) -> dict:
+        entry = {"to": to, "text": "", "parts": 0, "total": total, "mr": [], "srr": False,
+                 "pdus": [], "encoding": d.get("encoding"), "class": d.get("class"),
+                 "complete": False, "_seqs": [], "_texts": [None] * total}
+        self.sent.append(entry)
+        return entry
+
+    def sent_list(self) -> list[dict]:
+        return [{k: v for k, v in e.items() if not k.startswith("_")} for e in self.sent]
+
+    async def _report_later(self, mr: int, to: str, delay: float, status: int) -> None:
+        await asyncio.sleep(delay)
+        self.held.append(("report", pdu_mt.encode_status_report(mr, to, status=status)))
+        self.pump()
+
+    # ---- incoming ----------------------------------------------------------------------------
+    def inject_sms(self, sender: str, text: str, cls: int | None = None,
+                   encoding: str | None = None) -> int:
+        """An SMS from `sender` arrives at the SMSC; returns the number of parts."""
+        self._ref = (self._ref + 1) % 256
+        if cls is None and encoding in (None, "auto"):
+            pdus = pdu_mt.encode_deliver(sender, text, ref=self._ref)
+        else:
+            pdus = _deliver_pdus(sender, text, self._ref, cls, encoding)
+        for p in pdus:
+            self.held.append(("sms", p))
+        self.pump()
+        return len(pdus)
+
+    def can_take(self) -> bool:
+        m = self.m
+        return m.powered and m.stage == "up" and m.sms_ready and self.registered()
+
+    def pump(self) -> None:
+        """Hand waiting messages to the modem while it can take them (storage free)."""
+        while self.held and self.can_take():
+            kind, hexpdu = self.held[0]
+            ok = self._deliver_report(hexpdu) if kind == "report" else self._deliver_sms(hexpdu)
+            if not ok:
+                return  # storage full: the SMSC keeps it and retries when space is freed
+            self.held.pop(0)
+
+    def _deliver_sms(self, hexpdu: str) -> bool:
+        m = self.m
+        mode, mt = m.cnmi[0], m.cnmi[1]
+        if mt == 2 and mode != 0:
+            self._push("+CMT", hexpdu)
+            self.counters["sms_delivered"] += 1
+            return True
+        store = m.stores[m.cpms[2]]
+        index = store.put(Slot(0, hexpdu, 0, "sms"))
+        if index is None:
+            return False
+        self.counters["sms_delivered"] += 1
+        if mt in (1, 2, 3) and mode != 0:
+            m.urc('+CMTI: "%s",%d' % (store.name, index))
+        return True
+
+    def _deliver_report(self, hexpdu: str) -> bool:
+        m = self.m
+        ds = m.cnmi[3]
+        if ds == 1:
+            self._push("+CDS", hexpdu)
+        elif ds == 2 and "SR" in m.stores:
+            index = m.stores["SR"].put(Slot(0, hexpdu, 0, "report"))
+            if index is None:
+                return False
+            m.urc('+CDSI: "SR",%d' % index)
+        else:
+            self.counters["reports_dropped"] += 1
+            return True
+        self.counters["reports"] += 1
+        return True
+
+    def _push(self, name: str, hexpdu: str) -> None:
+        """+CMT / +CDS routed to the TE (PDU or text form)."""
+        from smsgate.sim.sms import _entry_lines, tpdu_len
+
+        m = self.m
+        if m.csms == 1:
+            m.pending_cnma += 1
+        if m.cmgf == 0:
+            alpha = '"",' if name == "+CMT" else ""
+            m.write(("\r\n%s: %s%d\r\n%s\r\n" % (name, alpha, tpdu_len(hexpdu), hexpdu)).encode())
+            return
+        lines = _entry_lines(m, name, None, Slot(0, hexpdu, 0, "sms" if name == "+CMT" else
+                                                 "report"))
+        head = lines[0].replace('"REC UNREAD",', "", 1)
+        m.write(("\r\n%s\r\n" % "\r\n".join([head] + lines[1:])).encode("latin-1", "replace"))
+
+    def fill_storage(self, name: str | None) -> None:
+        """Fill a store with read filler messages (the `storage_full` fault)."""
+        store = self.m.stores[name or self.m.cpms[2]]
+        while not store.full():
+            p = pdu_mt.encode_deliver("+15550000001", "filler %d" % store.used)[0]
+            store.put(Slot(1, p, 0, "sms"))
+
+    def storage(self) -> dict:
+        out = self.m.stores.as_dict()
+        for store in out.values():
+            for msg in store["messages"]:
+                d = codec.decode(msg["pdu"], smsc=True)
+                msg.update({k: d.get(k) for k in ("number", "text", "status", "mr")})
+        out["held"] = len(self.held)
+        return out
+
+    # ---- USSD, calls, clock ------------------------------------------------------------------
+    async def ussd(self, code: str) -> None:
+        m = self.m
+        await m.sleep(m.profile["ussd_delay_s"])
+        if not self.registered():
+            m.urc("+CUSD: 4")
+            return
+        if m.cscs == "HEX" and m.profile["cusd_hex_fails"]:
+            m.urc("+CUSD: 2")
+            return
+        text, dcs = self.ussd_text, 15
+        if m.cscs == "UCS2":
+            text, dcs = text.encode("utf-16-be").hex().upper(), 72
+        m.urc(m.profile["cusd"].format(m=0, text=text, dcs=dcs))
+
+    def start_call(self, number: str) -> None:
+        if self.call is not None:
+            raise ValueError("a call is already in progress")
+        self.call = {"from": number, "state": "ringing"}
+        self._ring_task = self.m.spawn(self._ring())
+
+    async def _ring(self) -> None:
+        m, p = self.m, self.m.profile
+        for _ in range(p["ring_max"]):
+            if not self.call or self.call["state"] != "ringing":
+                return
+            m.urc("RING")
+            if m.clip:
+                num = self.call["from"]
+                typ = 145 if num.startswith("+") else (129 if num else 128)
+                m.urc(p["clip"].format(num=num, type=typ))
+            await m.sleep(p["ring_interval_s"])
+        self.hangup()
+
+    def hangup(self, by_te: bool = False) -> bool:
+        """End the call; the caller hanging up shows NO CARRIER."""
+        if self.call is None:
+            return False
+        self.call = None
+        if self._ring_task and self._ring_task is not asyncio.current_task():
+            self._ring_task.cancel()
+        if not by_te:
+            self.m.urc("NO CARRIER")
+        return True
+
+    def answer(self) -> bool:
+        if self.call and self.call["state"] == "ringing":
+            self.call["state"] = "active"
+            return True
+        return False
+
+    def clock(self) -> str:
+        m = self.m
+        if getattr(m, "cclk_set", None):
+            base = _parse_clock(m.cclk_set) + (time.monotonic() - m.cclk_set_at)
+        elif m.profile["cclk_start"] == "network" and self.registered():
+            base = time.time()
+        else:
+            base = 1072915200 + (time.monotonic() - m.boot_time)  # 2004-01-01 00:00:00 UTC
+        t = time.gmtime(base)
+        return "%02d/%02d/%02d,%02d:%02d:%02d+00" % (t[0] % 100, t[1], t[2], t[3], t[4], t[5])
+
+
+def _parse_clock(text: str) -> float:
+    import calendar
+
+    date, clock = text.split(",")
+    y, mo, d = (int(x) for x in date.split("/"))
+    h, mi, s = (int(x) for x in clock[:8].split(":"))
+    return calendar.timegm((2000 + y, mo, d, h, mi, s, 0, 0, 0))
+
+
+def _deliver_pdus(sender: str, text: str, ref: int, cls: int | None, encoding: str | None):
+    """SMS-DELIVER PDUs with a message class and/or forced UCS-2 (23.038 §4 DCS 00xx)."""
+    if encoding == "ucs2":
+        units = gsm7.to_ucs2(text)
+        runs = [units[i : i + 140] for i in range(0, len(units), 140)] or [b""]
+        if len(runs) > 1:
+            runs = [units[i : i + 134] for i in range(0, len(units), 134)]
+        parts = []
+        for seq, run in enumerate(runs, 1):
+            udh = bytes((5, 0, 3, ref, len(runs), seq)) if len(runs) > 1 else b""
+            parts.append((bool(udh), len(udh) + len(run), udh + run))
+        dcs = 0x08
+    elif encoding in (None, "auto", "gsm7"):
+        _, dcs, parts = codec.user_data_parts(text, ref)
+    else:
+        raise ValueError("encoding must be gsm7, ucs2 or auto")
+    if cls is not None:
+        if cls not in (0, 1, 2, 3):
+            raise ValueError("class must be 0..3")
+        dcs |= 0x10 | cls
+    head, oa = tf.smsc_field(None), tf.address(sender)
+    ts = pdu_mt._ts_octets(None)
+    out = []
+    for udhi, udl, ud in parts:
+        fo = 0x04 | (0x40 if udhi else 0)
+        out.append(tf.hexu(head + bytes((fo,)) + oa + bytes((0, dcs)) + ts + bytes((udl,)) + ud))
+    return out

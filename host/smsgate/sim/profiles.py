@@ -1,0 +1,225 @@
+"""SIM800L and SIM7600E as data: identity, boot URCs, timings, CNMI ranges, storages, formats.
+
+The engine (`engine.py`) reads only these tables; a model difference is a value here, never an
+`if model == ...` in the engine. Sources: the SIM800 V1.09 and SIM7600 V3.00 AT manuals and the
+public logs collected in the project's SIMCom reference (§1-§10).
+
+Behaviour we had to GUESS (no manual text or log pins it down):
+- Autobaud (SIM800): bytes before the first complete `AT` line are dropped without echo; boot
+  URCs due before that sync are never printed, later ones (Call Ready, SMS Ready) are.
+- Lines without an `AT` prefix are ignored silently (no ERROR).
+- Before SMS-ready: SIM800 answers `AT+CMGS`/`AT+CMGW` with `+CMS ERROR: 325` and the other SMS
+  commands with `+CME ERROR: 3` (as in the jakhax#4 log); SIM7600 uses `+CMS ERROR: 302` for
+  the sends. `AT+CPIN?` / `AT+CSCA?` before `+CPIN: READY` answer `+CME ERROR: 14` (SIM busy).
+- The network registers `reg_after_s` after SIM-ready; `+CSQ: 0,0` (SIM800) / `99,99` (SIM7600)
+  until then.
+- SIM7600 storage indices are 0-based (its manual); SIM800 1-based (every log).
+- Stores modelled: SIM800 `SM` (30) and `ME` (20, empty); SIM7600 `SM` (30), `ME` (23) and `SR`
+  (status reports for `<ds>=2`, 30). `AT+CPMS=?` advertises only these (no SM_P/ME_P/MT).
+- `AT+CMGD=<i>,<flag>` with flag>0 ignores the index on both models; `AT+CMGD=,4` is accepted
+  on SIM7600 only (SIM800: ERROR).
+- ESC at the `> ` prompt answers `OK` on both models (documented for SIM7600 only).
+- `AT+CNMI` with fewer than 5 values keeps the current value of the omitted ones.
+- A PDU whose length disagrees with `AT+CMGS=<n>` or that does not decode: `+CMS ERROR: 304`;
+  a send while not registered: `+CMS ERROR: 331`.
+- Text-mode sends longer than one SMS are split by the modem (concatenated, rolling TP-MR; the
+  `+CMGS:` shows the last MR).
+- Status reports with `<ds>=0` are dropped (counted); `+CDSI` stores them in `SR` (SIM7600 only).
+- A wrong PIN counts down 3 attempts, then `SIM PUK` (PUK "12345678"); a PIN sent when none is
+  pending answers `+CME ERROR: 3` without costing an attempt.
+- USSD: the reply comes `ussd_delay_s` after the OK; with `AT+CSCS="HEX"` SIM800 answers
+  `+CUSD: 2` (TinyGSM#192 observation), UCS2 gives hex with dcs 72.
+- RING repeats every `ring_interval_s`; the caller gives up after `ring_max` rings (NO CARRIER).
+- SIM7600 `AT+CCLK?` starts at the current UTC time (network time), SIM800 at 04/01/01.
+"""
+
+from __future__ import annotations
+
+# Error texts for CMEE=2 (SIM800 manual wording; SIM7600 differs only in capitals).
+CME_TEXT = {
+    3: "operation not allowed",
+    4: "operation not supported",
+    10: "SIM not inserted",
+    11: "SIM PIN required",
+    12: "SIM PUK required",
+    13: "SIM failure",
+    14: "SIM busy",
+    16: "incorrect password",
+    20: "memory full",
+    21: "invalid index",
+    30: "no network service",
+    100: "unknown",
+}
+CMS_TEXT = {
+    21: "Short message transfer rejected",
+    38: "Network out of order",
+    41: "Temporary failure",
+    42: "Switching equipment Congestion",
+    47: "Resources unavailable, unspecified",
+    50: "Requested facility not subscribed",
+    69: "Requested facility not implemented",
+    300: "ME failure",
+    302: "operation not allowed",
+    303: "operation not supported",
+    304: "invalid PDU mode",
+    305: "invalid text mode",
+    310: "SIM not inserted",
+    311: "SIM pin necessary",
+    314: "SIM busy",
+    320: "memory failure",
+    321: "invalid memory index",
+    322: "memory full",
+    325: "invalid input value",
+    330: "SMSC address unknown",
+    331: "no network",
+    332: "network timeout",
+    340: "no cnma ack",
+    500: "Unknown",
+}
+
+# Commands that need SMS-ready (and an unlocked SIM).
+SMS_COMMANDS = frozenset(
+    "+CMGF +CMGS +CMGW +CMGL +CMGR +CMGD +CMGDA +CPMS +CNMI +CSCA +CSMP +CSDH +CSMS +CNMA +CMMS"
+    .split()
+)
+
+SIM800 = {
+    "name": "sim800",
+    "identity": {
+        "CGMI": "SIMCOM_Ltd",
+        "CGMM": "SIMCOM_SIM800L",
+        "CGMR": "Revision:1418B04SIM800L24",
+        "ATI": "SIM800 R14.18",
+        "CGSN": "866262037412345",
+        "CIMI": "310260123456789",
+        "ICCID": "8901260123456789012F",
+    },
+    # commands of the other model that this one answers with ERROR
+    "lacks": frozenset("+CRESET +CPOF +CICCID +CPSI +CNSMOD +CEREG +CHUP".split()),
+    "iccid_prefix": "",  # AT+CCID answers the bare ICCID
+    # (delay from power-on in seconds, URC); "{cpin}" becomes READY or SIM PIN.
+    "boot": [
+        (3.0, "RDY"),
+        (3.05, "+CFUN: 1"),
+        (3.1, "+CPIN: {cpin}"),
+        (6.0, "Call Ready"),
+        (7.0, "SMS Ready"),
+    ],
+    "sim_ready_urc": "+CPIN: {cpin}",  # the URC that ends "SIM busy"
+    "sms_ready_urc": "SMS Ready",
+    "after_pin": ["+CPIN: READY", "Call Ready", "SMS Ready"],  # once a PIN is accepted
+    "after_pin_gap_s": 1.0,
+    "reg_after_s": 2.0,
+    "autobaud": True,
+    "defaults": {
+        "echo": 1, "cmee": 0, "cmgf": 0, "cnmi": (2, 1, 0, 0, 0), "cscs": "IRA", "ipr": 0,
+        "creg": 0, "cgreg": 0, "cereg": 0, "csdh": 0, "csmp": (17, 167, 0, 0), "clip": 0,
+        "crc": 0, "cmms": 0, "csms": 0, "cpms": ("SM", "SM", "SM"),
+    },
+    "cscs_list": ("IRA", "GSM", "UCS2", "HEX", "PCCP", "PCDN", "8859-1"),
+    "cnmi_test": "+CNMI: (0-3),(0-3),(0,2),(0,1),(0,1)",
+    "cnmi_ranges": ((0, 1, 2, 3), (0, 1, 2, 3), (0, 2), (0, 1), (0, 1)),
+    "cnmi_rules": (),
+    "stores": {"SM": 30, "ME": 20},
+    "cpms_lists": (("SM", "ME"), ("SM", "ME"), ("SM", "ME")),
+    "index_base": 1,
+    "cmgd_empty_index": False,  # AT+CMGD=,4 accepted?
+    "has_cmgda": True,
+    "has_cereg": False,
+    "has_cpsi": False,
+    "prompt": "\r\n> ",
+    "not_ready_send": ("CMS", 325),
+    "not_ready_other": ("CME", 3),
+    "csq_unregistered": (0, 0),
+    "cbc": "+CBC: 0,{pct},{mv}",
+    "cusd": '+CUSD: {m}, "{text}", {dcs}',
+    "cusd_hex_fails": True,
+    "clip": '+CLIP: "{num}",{type},"",0,"",0',
+    "cops_act": "",
+    "cclk_start": "network-less",  # 04/01/01,00:00:00+00 ticking from boot
+    "cfun_reset_cmd": "+CFUN=1,1",
+    "poweroff": {"+CPOWD": "NORMAL POWER DOWN"},
+    "poweroff_ok": False,
+    "ussd_delay_s": 2.0,
+    "ring_interval_s": 1.0,
+    "ring_max": 30,
+    "send_latency_s": 2.0,
+    "report_delay_s": 5.0,
+}
+
+SIM7600 = {
+    "name": "sim7600",
+    "identity": {
+        "CGMI": "SIMCOM INCORPORATED",
+        "CGMM": "SIMCOM_SIM7600E",
+        "CGMR": "+CGMR: LE11B14SIM7600M22",
+        "ATI": "Manufacturer: SIMCOM INCORPORATED\r\nModel: SIMCOM_SIM7600E\r\n"
+        "Revision: SIM7600M22_V1.1\r\nIMEI: 862636051234567\r\n+GCAP: +CGSM",
+        "CGSN": "862636051234567",
+        "CIMI": "262011234567890",
+        "ICCID": "89490200001234567890",
+    },
+    "lacks": frozenset("+CPOWD +CCID +CMGDA +CBATCHK +CIURC".split()),
+    "iccid_prefix": "+ICCID: ",
+    "boot": [
+        (12.0, "RDY"),
+        (13.0, "+CPIN: {cpin}"),
+        (18.0, "SMS DONE"),
+        (20.0, "PB DONE"),
+    ],
+    "sim_ready_urc": "+CPIN: {cpin}",
+    "sms_ready_urc": "SMS DONE",
+    "after_pin": ["+CPIN: READY", "SMS DONE", "PB DONE"],
+    "after_pin_gap_s": 2.0,
+    "reg_after_s": 3.0,
+    "autobaud": False,
+    "defaults": {
+        "echo": 1, "cmee": 2, "cmgf": 0, "cnmi": (2, 1, 0, 0, 0), "cscs": "IRA", "ipr": 115200,
+        "creg": 0, "cgreg": 0, "cereg": 0, "csdh": 0, "csmp": (17, 167, 0, 0), "clip": 0,
+        "crc": 0, "cmms": 0, "csms": 0, "cpms": ("SM", "SM", "SM"),
+    },
+    "cscs_list": ("IRA", "GSM", "UCS2"),
+    "cnmi_test": "+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)",
+    "cnmi_ranges": ((0, 1, 2), (0, 1, 2, 3), (0, 2), (0, 1, 2), (0, 1)),
+    # (field index, value, modes allowed): SIM7600 manual §9.2.9.
+    "cnmi_rules": ((1, 3, (1,)), (3, 1, (1, 2)), (1, 2, (1, 2))),
+    "stores": {"SM": 30, "ME": 23, "SR": 30},
+    "cpms_lists": (("ME", "SM", "SR"), ("ME", "SM"), ("ME", "SM")),
+    "index_base": 0,
+    "cmgd_empty_index": True,
+    "has_cmgda": False,
+    "has_cereg": True,
+    "has_cpsi": True,
+    "prompt": "\r\n> ",
+    "not_ready_send": ("CMS", 302),
+    "not_ready_other": ("CME", 3),
+    "csq_unregistered": (99, 99),
+    "cbc": "+CBC: {volts}V",
+    "cusd": '+CUSD: {m},"{text}",{dcs}',
+    "cusd_hex_fails": False,
+    "clip": '+CLIP: "{num}",{type},,,"",0',
+    "cops_act": ",7",
+    "cclk_start": "network",
+    "cfun_reset_cmd": "+CFUN=1,1",
+    "poweroff": {"+CPOF": None},
+    "poweroff_ok": True,
+    "ussd_delay_s": 2.0,
+    "ring_interval_s": 1.0,
+    "ring_max": 30,
+    "send_latency_s": 2.0,
+    "report_delay_s": 5.0,
+}
+
+PROFILES = {"sim800": SIM800, "sim7600": SIM7600}
+
+
+def get(name: str) -> dict:
+    """The profile table for `name` ("sim800" or "sim7600").
+
+    Raises:
+        ValueError: unknown model.
+    """
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError("unknown model %r (known: %s)" % (name, ", ".join(PROFILES))) from None
