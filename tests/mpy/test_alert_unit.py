@@ -68,6 +68,7 @@ class Ctx:
         self.board = Board()
         self.outbox = Outbox()
         self.modem = Modem()
+        self.health_checks = {}
 
 
 def _cfg():
@@ -112,6 +113,7 @@ async def test_unit_end_to_end_with_fakes():
         assert alert_text.startswith("pump-3: door alert at ") and " Reply ACK " in alert_text
         code = alert_text.rsplit(" ", 1)[1]
         assert ob.bodies[-1]["priority"] >= 100
+        assert ctx.health_checks["alert"]()["status"] == "warn"  # unacknowledged alert
         # commands: STATUS with a fresh code, then RELAY; a wrong code does nothing
         t = totp.unix_time()
         key = totp.b32decode(SECRET)
@@ -135,6 +137,8 @@ async def test_unit_end_to_end_with_fakes():
         await asyncio.sleep_ms(50)
         assert ob.texts(R1)[-1] == "pump-3: door acknowledged by %s (ACK %s)" % (R1, code)
         assert unit.health()["rules"] == {"door": "acked"}
+        assert ctx.health_checks["alert"]()["status"] == "pass"
+        assert ctx.health_checks["alert"]()["observedValue"]["cmd_bad_code"] == 1
         # under-voltage URC from the modem: one SMS to the heartbeat recipients
         for fn in ctx.modem.listeners:
             fn("under_voltage", "UNDER-VOLTAGE WARNNING")

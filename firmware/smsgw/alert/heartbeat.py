@@ -54,7 +54,8 @@ class Heartbeat:
         wall: injectable Unix seconds.
     """
 
-    def __init__(self, cfg, send, emit, fields, wall=None, fallback=()):
+    def __init__(self, cfg, send, emit, fields, wall=None, fallback=(), ping=None):
+        self._ping = ping  # ping() -> the system:ping payload (default: the fields)
         self.fallback = list(fallback)  # under-voltage goes here when there are no recipients
         c = dict(DEFAULTS)
         c.update(cfg)
@@ -86,9 +87,10 @@ class Heartbeat:
     def beat(self):
         """One heartbeat: the event and/or the SMS."""
         self.beats += 1
-        f = self._fields()
         if self.cfg["event"]:
-            self._emit("system:ping", {"health": f, "beat": self.beats})
+            p = self._ping() if self._ping else {"health": self._fields()}
+            p["beat"] = self.beats
+            self._emit("system:ping", p)
         if self.cfg["sms"]:
             self._to_all(self._fill(self.cfg["message"]), "p", 0)
 

@@ -30,7 +30,8 @@ class Unit:
         self.inbox = []
         self.inbox_ev = asyncio.Event()
         self.retry = []
-        self.started_ms = util.ticks_ms()
+        started = getattr(ctx, "started", None)
+        self.started_ms = util.ticks_ms() if started is None else started
         self.pacer = self.engine = self.auth = self.heartbeat = None
         self.relays = cfg.get("relays", {})
 
@@ -61,6 +62,9 @@ class Unit:
             self.tasks.append(asyncio.create_task(self._inbound_task()))
         self._start_heartbeat(cfg.get("heartbeat", {}), events)
         self.tasks.append(asyncio.create_task(self._retry_task()))
+        checks = getattr(self.ctx, "health_checks", None)
+        if checks is not None:
+            checks["alert"] = self.health_check
         return self
 
     def _path(self, name):
@@ -81,7 +85,7 @@ class Unit:
 
         fallback = [r["recipients"][0] for r in self.cfg.get("rules", ())]
         self.heartbeat = heartbeat.Heartbeat(hb_cfg, self.send, events.emit, self.fields,
-                                             fallback=fallback)
+                                             fallback=fallback, ping=self._ping_payload)
         if self.modem is not None and hasattr(self.modem, "listeners"):
             self.modem.listeners.append(self.heartbeat.on_modem)
         self.heartbeat.boot()
@@ -256,6 +260,22 @@ class Unit:
         while True:
             await asyncio.sleep(self.heartbeat.cfg["interval_s"])
             self.heartbeat.beat()
+
+    def _ping_payload(self):
+        """system:ping carries the gateway's /health document when there is one."""
+        try:
+            from smsgw import health
+
+            return health.build(self.ctx)
+        except (ImportError, AttributeError):
+            return {"health": self.fields()}
+
+    def health_check(self):
+        """The /health check of the unit: warn while an alert is unacknowledged."""
+        h = self.health()
+        open_alerts = [n for n, st in h.get("rules", {}).items() if st in ("alert", "done")]
+        return {"description": "alert unit: rule states, commands, pacing", "observedUnit":
+                "counters", "observedValue": h, "status": "warn" if open_alerts else "pass"}
 
     def health(self):
         """Counters for /health (commands, alerts, pacing)."""
