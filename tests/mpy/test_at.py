@@ -24,6 +24,7 @@ class FakeStream(io.IOBase):
         self.data_written = []
         self.chunk = chunk  # partial reads, like a pty/UART
         self.in_data = False
+        self.silent = 0  # swallow this many command lines (-1: all): a silent modem
 
     def feed(self, b):
         self.rx += b
@@ -61,6 +62,9 @@ class FakeStream(io.IOBase):
             self._reply(cmd)
 
     def _reply(self, cmd):
+        if self.silent:
+            self.silent -= 1 if self.silent > 0 else 0
+            return
         r = self.replies.get(cmd, b"\r\nERROR\r\n")
         if callable(r):
             r = r(self, cmd)

@@ -1,0 +1,162 @@
+# The one recovery layer (STYLE §8): low layers raise, this task probes, counts, backs off and
+# climbs the ladder AT probe -> reset command (CFUN=1,1) -> PWRKEY -> power cut -> MCU reset,
+# then re-runs modem.start(). `ready` is set while the modem is usable (outbox/sweeps wait on it).
+import asyncio
+
+from smsgw.errors import ATError, ATTimeout, SmsgateError
+
+LEVELS = ("probe", "reset_cmd", "pwrkey", "power", "mcu_reset")
+
+
+class Supervisor:
+    """Keeps the modem usable.
+
+    Args:
+        modem: smsgw.modem.Modem.
+        board: the Board (pwrkey_pulse, modem_power, reset).
+        cfg: the `modem` config section; keys (optional, ms): probe_every_ms (30000),
+            backoff_ms (1000), backoff_max_ms (300000), time_scale (1, multiplies profile times).
+    """
+
+    def __init__(self, modem, board, cfg=None):
+        cfg = cfg or {}
+        self.modem = modem
+        self.board = board
+        self.ready = asyncio.Event()
+        self._kick = asyncio.Event()
+        self._scale = cfg.get("time_scale", 1)
+        self._every = int(cfg.get("probe_every_ms", 30000))
+        self._backoff = int(cfg.get("backoff_ms", 1000))
+        self._backoff_max = int(cfg.get("backoff_max_ms", 300000))
+        self._busy = False
+        self._task = None
+        self.counters = {
+            "recoveries": 0, "failures": 0, "reinits": 0, "waits": 0, "last_error": None,
+            "probe": 0, "reset_cmd": 0, "pwrkey": 0, "power": 0, "mcu_reset": 0,
+        }  # fmt: skip
+        modem.listeners.append(self._on_event)
+        modem.at.on_timeout = self._on_timeout
+
+    def start(self):
+        """Start the supervising task (idempotent)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self.run())
+
+    async def stop(self):
+        t, self._task = self._task, None
+        if t is not None:
+            t.cancel()
+            try:
+                await t
+            except asyncio.CancelledError:
+                pass  # the cancellation we asked for
+
+    def kick(self):
+        """Probe now (e.g. after a command timeout elsewhere)."""
+        self._kick.set()
+
+    def _on_timeout(self, cmd):
+        if not self._busy:
+            self._kick.set()
+
+    def _on_event(self, name, detail):
+        if name in ("reboot", "power_down"):
+            self.ready.clear()
+            self._kick.set()
+
+    def _fail(self, e):
+        self.counters["failures"] += 1
+        self.counters["last_error"] = repr(e)
+
+    async def run(self):
+        """Forever: start the modem, then probe it; on failure climb the ladder."""
+        while True:
+            self._busy = True
+            try:
+                await self._bring_up()
+            finally:
+                self._busy = False
+            await self._watch()
+
+    async def _bring_up(self):
+        # Until start() succeeds: first a plain start, then one ladder level per failure.
+        if await self._start():
+            return
+        level = 0
+        n = 0
+        while True:
+            await asyncio.sleep_ms(min(self._backoff << min(n, 16), self._backoff_max))
+            n += 1
+            if level >= 2 and await self._answers():
+                # It talks (SIM, network, SMS not ready): power actions will not help. Wait.
+                self.counters["waits"] += 1
+                level = 1
+            else:
+                level = await self._act(level)
+            if await self._start():
+                self.counters["recoveries"] += 1
+                return
+            level = min(level + 1, len(LEVELS) - 1)
+
+    async def _start(self):
+        try:
+            await self.modem.start()
+        except (SmsgateError, OSError) as e:
+            self._fail(e)
+            return False
+        self.ready.set()
+        return True
+
+    async def _answers(self):
+        try:
+            return await self.modem.probe()
+        except (ATTimeout, ATError):
+            return False
+
+    async def _act(self, level):
+        # Perform ladder step `level`; returns the level actually done.
+        name = LEVELS[level]
+        self.counters[name] += 1
+        m = self.modem
+        if name == "probe":
+            await self._answers()
+        elif name == "reset_cmd":
+            try:
+                await m.at.cmd(m.profile.reset_cmd, int(5000 * self._scale))
+            except (ATTimeout, ATError) as e:
+                self._fail(e)  # a stuck modem may not answer: the next levels handle it
+            await asyncio.sleep_ms(int(1000 * self._scale))
+        elif name == "pwrkey":
+            await self.board.pwrkey_pulse()
+        elif name == "power":
+            if await self.board.modem_power(False):
+                await asyncio.sleep_ms(int(m.profile.power_off_ms * self._scale))
+                await self.board.modem_power(True)
+            else:
+                self.counters["power"] -= 1  # this board cannot: go straight to the MCU reset
+                return await self._act(level + 1)
+        else:
+            self.board.reset()  # does not return on a real board
+        return level
+
+    async def _watch(self):
+        # Healthy: probe every probe_every_ms or when kicked; leave on the first failure.
+        while True:
+            self._kick.clear()
+            try:
+                await asyncio.wait_for_ms(self._kick.wait(), self._every)
+            except asyncio.TimeoutError:
+                pass  # the periodic probe
+            if not self.ready.is_set():  # the modem rebooted or powered down
+                self.counters["reinits"] += 1
+                return
+            self._busy = True
+            try:
+                await self.modem.probe()
+            except (ATTimeout, ATError) as e:
+                self._fail(e)
+                self.ready.clear()
+                self.modem.status["ready"] = False
+                return
+            finally:
+                self._busy = False

@@ -1,0 +1,139 @@
+# Recovery ladder on MicroPython: fake modem stream + fake board.
+# heapsize: 160K
+import asyncio
+
+from smsgw import profiles
+from smsgw.at import ATChannel
+from smsgw.modem import Modem
+from smsgw.supervisor import Supervisor
+from test_at import FakeStream
+from test_modem import _base
+
+_CFG = {
+    "time_scale": 0.01, "probe_ms": 50, "boot_timeout_ms": 150, "backoff_ms": 10,
+    "backoff_max_ms": 40, "probe_every_ms": 50, "reg_timeout_ms": 200, "ready_timeout_ms": 200,
+}  # fmt: skip
+
+
+class Reset(Exception):
+    pass
+
+
+class FakeBoard:
+    def __init__(self, stream, can_power=False):
+        self.calls = []
+        self.stream = stream
+        self.can_power = can_power
+
+    async def pwrkey_pulse(self):
+        self.calls.append("pwrkey")
+
+    async def modem_power(self, on):
+        self.calls.append("power_on" if on else "power_off")
+        if self.can_power and on:
+            self.stream.silent = 0  # a power cycle cures a stuck modem
+        return self.can_power
+
+    def reset(self):
+        self.calls.append("reset")
+        raise Reset()
+
+
+def _setup(can_power=False, model="SIM800"):
+    s = FakeStream(_base(model))
+    s.replies["AT+CFUN=1,1"] = b"\r\nOK\r\n"
+    at = ATChannel(s)
+    m = Modem(at, profiles.get(model), None, _CFG)
+    b = FakeBoard(s, can_power)
+    return s, at, m, b, Supervisor(m, b, _CFG)
+
+
+async def _close(sup, m, at):
+    await sup.stop()
+    await m.stop()
+    await at.stop()
+
+
+async def _until(cond, ms=3000):
+    for _ in range(ms // 10):
+        if cond():
+            return
+        await asyncio.sleep_ms(10)
+    raise AssertionError("condition not reached")
+
+
+async def test_ready_after_start():
+    s, at, m, b, sup = _setup()
+    sup.start()
+    await asyncio.wait_for_ms(sup.ready.wait(), 2000)
+    assert m.status["ready"] and sup.counters["recoveries"] == 0
+    await _close(sup, m, at)
+
+
+async def test_silent_modem_recovered_by_probe():
+    s, at, m, b, sup = _setup()
+    sup.start()
+    await asyncio.wait_for_ms(sup.ready.wait(), 2000)
+    s.silent = 3  # the next probe and the re-start's sync attempts go unanswered
+    sup.kick()
+    await _until(lambda: not sup.ready.is_set())
+    await _until(lambda: sup.ready.is_set())
+    c = sup.counters
+    assert c["recoveries"] == 1 and c["probe"] == 1 and c["reset_cmd"] == 0, c
+    assert c["failures"] >= 2 and c["last_error"]
+    assert b.calls == []
+    await _close(sup, m, at)
+
+
+async def test_stuck_modem_power_cycled():
+    s, at, m, b, sup = _setup(can_power=True)
+    sup.start()
+    await asyncio.wait_for_ms(sup.ready.wait(), 2000)
+    s.silent = -1  # stuck until its power is cut
+    sup.kick()
+    await _until(lambda: not sup.ready.is_set())
+    await _until(lambda: sup.ready.is_set(), 8000)
+    c = sup.counters
+    assert (c["probe"], c["reset_cmd"], c["pwrkey"], c["power"]) == (1, 1, 1, 1), c
+    assert b.calls == ["pwrkey", "power_off", "power_on"] and c["mcu_reset"] == 0
+    await _close(sup, m, at)
+
+
+async def test_no_power_switch_ends_in_mcu_reset():
+    s, at, m, b, sup = _setup(can_power=False)
+    s.silent = -1
+    try:
+        await asyncio.wait_for_ms(sup.run(), 8000)
+        raise AssertionError("run returned")
+    except Reset:
+        pass
+    c = sup.counters
+    assert (c["probe"], c["reset_cmd"], c["pwrkey"], c["power"], c["mcu_reset"]) == (
+        1, 1, 1, 0, 1), c  # fmt: skip
+    assert b.calls == ["pwrkey", "power_off", "reset"]
+    await m.stop()
+    await at.stop()
+
+
+async def test_reboot_mid_session_reinit_without_ladder():
+    s, at, m, b, sup = _setup()
+    sup.start()
+    await asyncio.wait_for_ms(sup.ready.wait(), 2000)
+    n = s.commands.count("ATE0")
+    s.feed(b"\r\nRDY\r\n")
+    await _until(lambda: not sup.ready.is_set())
+    await _until(lambda: sup.ready.is_set())
+    assert s.commands.count("ATE0") == n + 1 and sup.counters["reinits"] == 1
+    assert sup.counters["reset_cmd"] == 0 and m.counters["reboots"] == 1
+    await _close(sup, m, at)
+
+
+async def test_talking_modem_not_power_cycled():
+    # The modem answers AT but never registers: no PWRKEY/power/MCU reset loop.
+    s, at, m, b, sup = _setup(can_power=True)
+    s.replies["AT+CREG?"] = b"\r\n+CREG: 0,2\r\n\r\nOK\r\n"
+    sup.start()
+    await _until(lambda: sup.counters["waits"] >= 2, 8000)
+    assert b.calls == [] and sup.counters["mcu_reset"] == 0
+    assert "not registered" in sup.counters["last_error"]
+    await _close(sup, m, at)
