@@ -80,6 +80,7 @@ class Reassembler:
         """
         out = self._evicted
         self._evicted = []
-        for gk in [k for k, g in self._groups.items() if ticks_diff(now_ms, g[0]) >= self.timeout_ms]:
+        old = [k for k, g in self._groups.items() if ticks_diff(now_ms, g[0]) >= self.timeout_ms]
+        for gk in old:
             out.append(self._orphan(gk, self._groups.pop(gk)))
         return out

@@ -45,16 +45,19 @@ def to_septets(text):
     return bytes(out)
 
 
-def septets_to_text(septets, single_shift=False):
+def septets_to_text(septets, single_shift=False, locking_shift=False):
     """Map septet values back to text.
 
     Args:
         septets: bytes of septet values (0..127).
-        single_shift: True when a national single-shift table is announced in the UDH; its
-            escaped characters are then shown as replacements (we only carry the default tables).
+        single_shift: a national single-shift table is announced in the UDH (3GPP TS 23.040
+            9.2.3.24.15): escaped characters come from it and show as replacements, since we
+            carry the default tables only.
+        locking_shift: a national locking-shift table is announced (9.2.3.24.16): every
+            unescaped septet comes from it and shows as a replacement.
     Returns:
-        (text, unknown_count): unknown escape codes, a dangling ESC and national-table
-        characters become REPLACEMENT and are counted.
+        (text, unknown_count): unknown escape codes (a replacement for the pair), a dangling
+        ESC and national-table characters become REPLACEMENT and are counted.
     """
     parts = []
     unknown = 0
@@ -64,7 +67,11 @@ def septets_to_text(septets, single_shift=False):
         s = septets[i] & 0x7F
         i += 1
         if s != _ESC:
-            parts.append(_BASIC[s])
+            if locking_shift:
+                unknown += 1
+                parts.append(REPLACEMENT)
+            else:
+                parts.append(_BASIC[s])
             continue
         j = -1 if (i >= n or single_shift) else _EXT_CODES.find(bytes((septets[i] & 0x7F,)))
         if j < 0:

@@ -69,7 +69,8 @@ def user_data_parts(text, ref=0, ref_bits=8):
         fill = (7 - (udh_len * 8) % 7) % 7
         multi = _GSM7_MAX - (udh_len * 8 + fill) // 7
     else:
-        encoding, dcs, units, size, is_lead = "ucs2", 0x08, gsm7.to_ucs2(text), 2, _is_high_surrogate
+        units = gsm7.to_ucs2(text)
+        encoding, dcs, size, is_lead = "ucs2", 0x08, 2, _is_high_surrogate
         single = _OCTET_MAX // 2
         multi = (_OCTET_MAX - udh_len) // 2
     runs = _chunks(units, single, size, is_lead)
@@ -102,7 +103,7 @@ def encode_submit(number, text, srr=False, ref=0, ref_bits=8, validity_s=None, s
         ref: concatenation reference; ref_bits: 8 or 16.
         validity_s: relative validity period in seconds, or None for no TP-VP.
         smsc: SMSC number, or None for `00` (the modem's stored SMSC).
-        mr: TP-MR of the first part (later parts count up).
+        mr: TP-MR of every part (modems put their own counter there and answer +CMGS: <mr>).
     Returns:
         (encoding, [(hex, tpdu_len), ...]): upper-case hex starting with the SMSC field;
         tpdu_len is the octet count AT+CMGS wants (without the SMSC field).
@@ -114,9 +115,9 @@ def encode_submit(number, text, srr=False, ref=0, ref_bits=8, validity_s=None, s
     da = tf.address(number)
     vp = b"" if validity_s is None else bytes((tf.relative_vp(validity_s),))
     out = []
-    for i, (udhi, udl, ud) in enumerate(parts):
+    for udhi, udl, ud in parts:
         fo = 0x01 | (0x10 if vp else 0) | (0x20 if srr else 0) | (0x40 if udhi else 0)
-        tpdu = bytes((fo, (mr + i) & 0xFF)) + da + bytes((0, dcs)) + vp + bytes((udl,)) + ud
+        tpdu = bytes((fo, mr & 0xFF)) + da + bytes((0, dcs)) + vp + bytes((udl,)) + ud
         out.append((tf.hexu(head + tpdu), len(tpdu)))
     return encoding, out
 
@@ -137,7 +138,7 @@ def _user_data(buf, pos, alphabet, compressed, udhi, d):
     if p + n_oct > len(buf):
         raise PduError("UDL larger than the user data", pos)
     hdr = 0
-    single_shift = False
+    shifts = 0  # bit 0: national single shift, bit 1: national locking shift
     if udhi and udl:
         udhl = buf[p]
         hdr = udhl + 1
@@ -145,13 +146,13 @@ def _user_data(buf, pos, alphabet, compressed, udhi, d):
             raise PduError("UDHL past the end of the user data", p)
         udh = tf.parse_udh(buf, p + 1, p + hdr, d)
         for ie in udh.get("other", ()):
-            if ie["iei"] == 0x24 or ie["iei"] == 0x25:  # national language shift tables
-                single_shift = True
+            if ie["iei"] == 0x24 or ie["iei"] == 0x25:  # national language tables 9.2.3.24.15
+                shifts |= ie["iei"] - 0x23
     d["encoding"] = _ENCODINGS[alphabet] if not compressed else "8bit"
     if alphabet == 0 and not compressed:
         hsept = (hdr * 8 + 6) // 7
         sept = gsm7.unpack(memoryview(buf)[p + hdr : p + n_oct], udl - hsept, hsept * 7 - hdr * 8)
-        text, unknown = gsm7.septets_to_text(sept, single_shift)
+        text, unknown = gsm7.septets_to_text(sept, shifts & 1, shifts & 2)
     elif alphabet == 2 and not compressed:
         text, unknown = gsm7.ucs2_to_text(buf[p + hdr : p + n_oct])
     else:

@@ -68,7 +68,7 @@ def _is_digits(s):
     if not s:
         return False
     for ch in s:
-        if _DIGITS.find(ch) < 0:
+        if "0123456789*#".find(ch) < 0:  # a/b/c would clash with alphanumeric names
             return False
     return True
 

@@ -24,8 +24,8 @@ from smsgw.errors import PduError
 # The order keys are printed in (the decode contract); keys not listed follow, sorted.
 KEY_ORDER = (
     "error", "type", "smsc", "number", "number_type", "pid", "dcs", "encoding", "class",
-    "mwi", "text", "data", "unknown_septets", "unknown_units", "udh", "concat", "port",
-    "other", "ref", "total", "seq", "dst", "src", "bits", "iei", "scts", "discharge",
+    "mwi", "text", "iei", "data", "unknown_septets", "unknown_units", "udh", "concat", "port",
+    "other", "ref", "total", "seq", "dst", "src", "bits", "scts", "discharge",
     "status", "mr", "vp", "srr", "active", "kind", "store",
 )  # fmt: skip
 _RANK = {k: i for i, k in enumerate(KEY_ORDER)}

@@ -53,3 +53,10 @@ def test_lone_surrogate_and_odd_octet_are_replaced():
     text, unknown = gsm7.ucs2_to_text(bytes.fromhex("D83D0041DE00") + b"\x00")
     assert text == gsm7.REPLACEMENT + "A" + gsm7.REPLACEMENT + gsm7.REPLACEMENT
     assert unknown == 3
+
+
+def test_national_shift_tables_show_replacements():
+    s = bytes((0x41, 0x1B, 0x65, 0x42))  # "A€B" in the default tables
+    assert gsm7.septets_to_text(s, True) == ("A" + gsm7.REPLACEMENT + "B", 1)
+    r = gsm7.REPLACEMENT  # locking shift alone: the default extension table still applies
+    assert gsm7.septets_to_text(s, False, True) == (r + "€" + r, 2)

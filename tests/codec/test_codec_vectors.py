@@ -1,0 +1,259 @@
+"""Published PDU vectors decoded and encoded by the firmware codec (on CPython).
+
+Sources (data copied, not code):
+- [DF] dreamfabric.com "SMS PDU format" page: the classic "hellohello" SMS-DELIVER.
+- [GM] faucamp/python-gsmmodem test/test_pdu.py (TestSmsPdu, TestSmsPduAddressFields,
+  TestRelativeValidityPeriod, TestTimestamp, TestUdh*): decode and encode vectors.
+"""
+
+import pytest
+
+from smsgw import gsm7, pdu, tpfields
+from smsgw.errors import PduError
+
+DECODE_VECTORS = [
+    # [DF]
+    (
+        "07917283010010F5040BC87238880900F10000993092516195800AE8329BFD4697D9EC37",
+        {
+            "type": "deliver", "smsc": "+27381000015", "number": "27838890001",
+            "number_type": "unknown", "pid": 0, "dcs": 0, "encoding": "gsm7",
+            "text": "hellohello", "scts": "1999-03-29T15:16:59+02:00",
+        },
+    ),
+    # [GM] SMS-DELIVER, international sender
+    (
+        "06917228195339040B917228214365F700003130805120618005D4F29C2E03",
+        {
+            "type": "deliver", "smsc": "+2782913593", "number": "+27821234567",
+            "number_type": "international", "pid": 0, "dcs": 0, "encoding": "gsm7",
+            "text": "Test2", "scts": "2013-03-08T15:02:16+02:00",
+        },
+    ),
+    # [GM]
+    (
+        "07915892000000F0040B915892214365F700007040213252242331493A283D0795C3F33C88FE06C9CB"
+        "6132885EC6D341EDF27C1E3E97E7207B3A0C0A5241E377BB1D7693E72E",
+        {
+            "type": "deliver", "smsc": "+85290000000", "number": "+85291234567",
+            "number_type": "international", "pid": 0, "dcs": 0, "encoding": "gsm7",
+            "text": "It is easy to read text messages via AT commands.",
+            "scts": "2007-04-12T23:25:42+08:00",
+        },
+    ),
+    # [GM] extension characters and an accented letter of the default alphabet
+    (
+        "06917228195339040B917228214365F70000313062315352800A800D8A5E98D337A910",
+        {
+            "type": "deliver", "smsc": "+2782913593", "number": "+27821234567",
+            "number_type": "international", "pid": 0, "dcs": 0, "encoding": "gsm7",
+            "text": "@{tést}!", "scts": "2013-03-26T13:35:25+02:00",
+        },
+    ),
+    # [GM] SMS-SUBMIT with status report request and relative VP (3 days)
+    (
+        "07911326040000F0310D0B911326880736F40000A90FF7FBDD454E87CDE1B0DB357EB701",
+        {
+            "type": "submit", "smsc": "+31624000000", "number": "+31628870634",
+            "number_type": "international", "pid": 0, "dcs": 0, "encoding": "gsm7",
+            "text": "www.diafaan.com", "mr": 13, "vp": 259200, "srr": True,
+        },
+    ),
+    # [GM] SMS-STATUS-REPORT
+    (
+        "0006D60B911326880736F4111011719551401110117195714000",
+        {
+            "type": "status_report", "number": "+31628870634", "number_type": "international",
+            "scts": "2011-01-11T17:59:15+01:00", "discharge": "2011-01-11T17:59:17+01:00",
+            "status": 0, "mr": 214,
+        },
+    ),
+    # [GM] DELIVER with an 8-bit concatenation UDH (1 of 1), national sender
+    (
+        "0591721891F1400781721881F800003160526104848059050003C30101916536FB1DCABEEB2074D85E"
+        "064941B19CAB060319A5C522289C96D3D3ED32286C0FA7D96131BBEC024941B19CAB0603DDD36C36A8"
+        "8C87A7E565D0DB0D82C55EB0DB4B068BCD5C20",
+        {
+            "type": "deliver", "smsc": "+2781191", "number": "2781188", "number_type": "unknown",
+            "pid": 0, "dcs": 0, "encoding": "gsm7",
+            "text": "Hello!You have R 19.50 FREE airtime available. R 19.50 will expire on "
+            "01/07/2013. ",
+            "udh": {"concat": {"ref": 195, "total": 1, "seq": 1, "bits": 8}},
+            "scts": "2013-06-25T16:40:48+02:00",
+        },
+    ),
+    # [GM] UCS-2 SMS-SUBMIT
+    (
+        "07914346466554F601000B914316565811F9000806304253F68449",
+        {
+            "type": "submit", "smsc": "+34646456456", "number": "+34616585119",
+            "number_type": "international", "pid": 0, "dcs": 8, "encoding": "ucs2",
+            "text": "あ叶葉", "mr": 0, "srr": False,
+        },
+    ),
+    # [GM] 8-bit data coding
+    (
+        "0591721891F101000B917228214365F700040C48656C6C6F20776F726C6421",
+        {
+            "type": "submit", "smsc": "+2781191", "number": "+27821234567",
+            "number_type": "international", "pid": 0, "dcs": 4, "encoding": "8bit",
+            "data": "48656C6C6F20776F726C6421", "mr": 0, "srr": False,
+        },
+    ),
+    # [GM] absolute validity period
+    (
+        "0019000B917228001011F100003170013193008017D474BB3CA787DB70903DCC4E93D3F43C885E9ED301",
+        {
+            "type": "submit", "number": "+27820001111", "number_type": "international",
+            "pid": 0, "dcs": 0, "encoding": "gsm7", "text": "Timestamp validity test",
+            "mr": 0, "srr": False, "vp": "2013-07-10T13:39:00+02:00",
+        },
+    ),
+    # [GM] semi-invalid status report captured from a ZTE modem: decodes, number is odd
+    (
+        "0297F1061C0F910B487228297020F5317062419272803170624192138000",
+        {
+            "type": "status_report", "smsc": "+1", "number": "+#08427829207025",
+            "number_type": "international", "mr": 28, "status": 0,
+            "scts": "2013-07-26T14:29:27+02:00", "discharge": "2013-07-26T14:29:31+02:00",
+        },
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("hexpdu,expected", DECODE_VECTORS, ids=range(len(DECODE_VECTORS)))
+def test_decode_published_vectors(hexpdu, expected):
+    assert pdu.decode(hexpdu) == expected
+
+
+def test_ucs2_udl_beyond_140_is_rejected():
+    # [GM] marks this PDU's UDL (0xA0 = 160 octets) as invalid; we raise rather than guess.
+    with pytest.raises(PduError) as e:
+        pdu.decode("0041010C910661345542F60008A0050003000301306F3044")
+    assert "UDL" in e.value.reason and e.value.pos == 13
+
+
+ENCODE_VECTORS = [
+    # [GM] (number, text, kwargs, expected hex)
+    ("+27820001111", "Hello World!", {}, "0001000B917228001011F100000CC8329BFD065DDF72363904"),
+    (
+        "+123456789", "世界您好！", {"validity_s": 52 * 7 * 86400, "smsc": "+44000000000"},
+        "07914400000000F01100099121436587F90008F40A4E16754C60A8597DFF01",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("number,text,kw,expected", ENCODE_VECTORS)
+def test_encode_published_vectors(number, text, kw, expected):
+    _, parts = pdu.encode_submit(number, text, **kw)
+    assert parts == [(expected, len(expected) // 2 - (len(tpfields.smsc_field(kw.get("smsc")))))]
+
+
+# [GM] test_encodeSmsSubmit_concatenated: 3 parts, 8-bit ref 0, TP-RD set (FO 0x45, ours 0x41).
+LOREM = (
+    "Lorem ipsum dolor sit amet, consectetur adipisicing elit, sed do eiusmod tempor incididunt "
+    "ut labore et dolore magna aliqua.Ut enim ad minim veniam, quinostrud exercitation ullamco "
+    "laboris nisi ut aliquip ex ea commodo consequat.Duis aute irure dolor in reprehenderit in "
+    "voluptate velit esse cillum doloe eu fugiat nulla pariatur.Excepteur sint occaecat "
+    "cupidatat non proident, sunt in culpa qui officia deserunt mollit anim id est laborum"
+)
+LOREM_PDUS = [
+    "0045000B915121551532F40000A0050003000301986F79B90D4AC3E7F53688FC66BFE5A0799A0E0AB7CB7416"
+    "68FC76CFCB637A995E9783C2E4343C3D4F8FD3EE33A8CC4ED359A079990C22BF41E5747DDE7E9341F4721BFE"
+    "9683D2EE719A9C26D7DD74509D0E6287C56F791954A683C86FF65B5E06B5C36777181466A7E3F5B0AB4A0795"
+    "DDE936284C06B5D3EE741B642FBBD3E1360B14AFA7DD",
+    "0045000B915121551532F40000A0050003000302DE73BABC4E0695F165F9384D0FD3D36F37A8CE6687DBE337"
+    "881D16BFE5E939C89D9EA741753A28CC4EC7EB6938A88C0795C3A0F1BBDD7E93DFA0F1DB3D2FC7EB61BA8B58"
+    "4FCF41E13ABD0C4ACBEBF23288FC66BFE5A0B41B242FC3E56574D94D2ECBD37450DA0DB2BFD975383D4C2F83"
+    "EC65769A0E2ACFE765D038CD66D7DB20F29BFD2E83CA",
+    "0045000B915121551532F400008C050003000303EA2073FD9C0ED341EE3A9B1D06C1C3F274985E97BB8AF871"
+    "194E2FD7E5A079DA4D07BDC7E370791CA683C675789A1CA687E920F7DB0D82CBDF6972D94D6781E675371D94"
+    "7683C675363C0C8AD7D3A0B7D99C1EA7C32072795E96D7DD7450FBCD66A7E9A0B03BDD06A5C9A0F29C0E6287"
+    "C56F79BD0D",
+]
+
+
+def test_concatenated_submit_matches_published_parts():
+    encoding, parts = pdu.encode_submit("+15125551234", LOREM)
+    assert encoding == "gsm7"
+    assert [h[:2] + "41" + h[4:] for h, _ in parts] == [
+        h[:2] + "41" + h[4:] for h in LOREM_PDUS
+    ]  # same bytes apart from TP-RD
+    assert parts[0][0][4:] == LOREM_PDUS[0][4:] and parts[0][1] == len(LOREM_PDUS[0]) // 2 - 1
+    text = "".join(pdu.decode(h)["text"] for h in LOREM_PDUS)
+    assert text == LOREM
+
+
+ADDRESS_VECTORS = [  # [GM] TestSmsPduAddressFields: (number, field hex, number_type)
+    ("+9876543210", "0A918967452301", "international"),
+    ("+987654321", "099189674523F1", "international"),
+    ("+27829135934", "0B917228195339F4", "international"),
+    ("abc", "06D061F118", "alphanumeric"),
+    ("FRANCOIS", "0ED04669D0397C26A7", "alphanumeric"),
+    ("a[]{}€", "14D0E10D6FE3DBA036A94D19", "alphanumeric"),
+    ("0129998765", "0AA11092997856", "national"),
+]
+
+
+@pytest.mark.parametrize("number,field,number_type", ADDRESS_VECTORS)
+def test_address_fields(number, field, number_type):
+    d = {}
+    buf = bytes.fromhex(field)
+    assert tpfields.read_address(buf, 0, d, "TP-OA") == len(buf)
+    assert d == {"number": number, "number_type": number_type}
+    if number_type != "national":  # we write plain digits as TON unknown (0x81)
+        assert tpfields.address(number).hex().upper() == field
+
+
+@pytest.mark.parametrize(
+    "seconds,octet", [(1800, 5), (16 * 3600, 151), (3 * 86400, 169), (5 * 7 * 86400, 197)]
+)
+def test_relative_validity_period(seconds, octet):  # [GM] TestRelativeValidityPeriod
+    assert tpfields.relative_vp(seconds) == octet
+    assert tpfields.vp_seconds(octet) == seconds
+
+
+def test_relative_validity_rounds_up_and_caps():
+    assert tpfields.relative_vp(1) == 0  # 5 minutes is the least
+    assert tpfields.relative_vp(301) == 1
+    assert tpfields.relative_vp(12 * 3600 + 1) == 144
+    assert tpfields.relative_vp(10**9) == 255
+    for v in range(256):  # every octet maps back to itself
+        assert tpfields.relative_vp(tpfields.vp_seconds(v)) == v
+
+
+@pytest.mark.parametrize(
+    "field,iso",
+    [  # [GM] TestTimestamp
+        ("51117200000000", "2015-11-27T00:00:00+00:00"),
+        ("51117200000080", "2015-11-27T00:00:00+02:00"),
+        ("70402132522423", "2007-04-12T23:25:42+08:00"),
+        ("7040213252242B", "2007-04-12T23:25:42-08:00"),
+    ],
+)
+def test_timestamps(field, iso):
+    assert tpfields.timestamp(bytes.fromhex(field), 0, "TP-SCTS") == iso
+
+
+@pytest.mark.parametrize(
+    "udh,expected",
+    [  # [GM] TestUdhConcatenation / TestUdhPortAddress IEs
+        ("0003170301", {"concat": {"ref": 23, "total": 3, "seq": 1, "bits": 8}}),
+        ("080401800402", {"concat": {"ref": 384, "total": 4, "seq": 2, "bits": 16}}),
+        ("04026432", {"port": {"dst": 100, "src": 50, "bits": 8}}),
+        ("050404D21466", {"port": {"dst": 1234, "src": 5222, "bits": 16}}),
+        ("2401019900", {"other": [{"iei": 0x24, "data": "01"}, {"iei": 0x99, "data": ""}]}),
+        ("0003170004", {"other": [{"iei": 0, "data": "170004"}]}),  # seq 0: ignore (9.2.3.24.1)
+    ],
+)
+def test_udh_elements(udh, expected):
+    buf = bytes.fromhex(udh)
+    d = {}
+    tpfields.parse_udh(buf, 0, len(buf), d)
+    assert d["udh"] == expected
+
+
+def test_gsm7_semi_octets_and_ucs2():  # [GM] TestGsm7 / TestUcs2 style checks
+    assert gsm7.to_ucs2("あ叶葉") == bytes([0x30, 0x42, 0x53, 0xF6, 0x84, 0x49])
+    assert gsm7.to_septets("世界您好！") is None
+    assert tpfields.smsc_field("+9876543210").hex().upper() == "06918967452301"
