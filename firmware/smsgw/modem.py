@@ -115,6 +115,7 @@ class Modem:
         self._sms_ready = False
         self._reg = {}  # prefix -> last stat seen in a URC or an answer
         self._pin_bad = False
+        self._echo_mark = 0
         self._task = None
         self.listeners = []  # fn(name, detail): "reboot", "under_voltage", "power_down", ...
         self.counters = {
@@ -160,6 +161,7 @@ class Modem:
         lines = await self.at.cmd(b"AT+CGMM")
         st["model"] = lines[0] if lines else p.name
         await self.signal()
+        self._echo_mark = self.at.counters["echoes"]
         st["ready"] = True
         if self._task is None:
             self._task = asyncio.create_task(self._reader_worker())
@@ -241,8 +243,14 @@ class Modem:
 
     # -- queries ---------------------------------------------------------------------------
     async def probe(self):
-        """`AT` -> True. Raises ATTimeout/ATError when the modem does not answer OK."""
+        """`AT` -> True. Raises ATTimeout/ATError when the modem does not answer OK.
+
+        An echo seen since `start()` means the modem rebooted without a RDY (SIM800 in autobaud
+        mode prints no boot URCs, reference §2.1): that is reported like RDY ("reboot").
+        """
         await self.at.cmd(b"AT", self.cfg.get("probe_ms", 1000))
+        if self.status["ready"] and self.at.counters["echoes"] > self._echo_mark:
+            self._on_boot("echo")
         return True
 
     async def signal(self):

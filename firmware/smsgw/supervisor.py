@@ -141,15 +141,14 @@ class Supervisor:
 
     async def _watch(self):
         # Healthy: probe every probe_every_ms or when kicked; leave on the first failure.
-        while True:
+        while self.ready.is_set():
             self._kick.clear()
             try:
                 await asyncio.wait_for_ms(self._kick.wait(), self._every)
             except asyncio.TimeoutError:
                 pass  # the periodic probe
-            if not self.ready.is_set():  # the modem rebooted or powered down
-                self.counters["reinits"] += 1
-                return
+            if not self.ready.is_set():
+                break
             self._busy = True
             try:
                 await self.modem.probe()
@@ -160,3 +159,4 @@ class Supervisor:
                 return
             finally:
                 self._busy = False
+        self.counters["reinits"] += 1  # the modem rebooted or powered down: start() again

@@ -137,3 +137,21 @@ async def test_talking_modem_not_power_cycled():
     assert b.calls == [] and sup.counters["mcu_reset"] == 0
     assert "not registered" in sup.counters["last_error"]
     await _close(sup, m, at)
+
+
+async def test_silent_reboot_seen_by_echo():
+    # SIM800 in autobaud mode reboots without RDY: the echo of the probe gives it away.
+    s, at, m, b, sup = _setup()
+    sup.start()
+    await asyncio.wait_for_ms(sup.ready.wait(), 2000)
+    n = s.commands.count("ATE0")
+    s.replies["AT"] = b"AT\r\r\nOK\r\n"
+    s.replies["ATE0"] = b"ATE0\r\r\nOK\r\n"
+    sup.kick()
+    await _until(lambda: s.commands.count("ATE0") == n + 1)
+    s.replies["AT"] = b"\r\nOK\r\n"
+    s.replies["ATE0"] = b"\r\nOK\r\n"
+    await _until(lambda: sup.ready.is_set())
+    assert m.counters["reboots"] == 1 and sup.counters["reinits"] == 1
+    assert sup.counters["reset_cmd"] == 0
+    await _close(sup, m, at)
