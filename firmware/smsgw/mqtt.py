@@ -207,9 +207,11 @@ class MqttBridge:
         cfg = self.cfg
         tls, host, port, user, password = parse_url(cfg["url"])
         will = (self.base + "/availability", b"offline", True, 1)
-        return MQTTClient(cfg["client_id"] or "smsgate-" + self.device_id, host, port, user,
-                          password, cfg["keepalive_s"], will, tls or cfg["tls"], clean=False,
-                          on_message=self._on_message)
+        c = MQTTClient(cfg["client_id"] or "smsgate-" + self.device_id, host, port, user,
+                       password, cfg["keepalive_s"], will, tls or cfg["tls"], clean=False,
+                       on_message=self._on_message)
+        c.wake = self._ready  # the pump leaves at once when the connection dies
+        return c
 
     async def _run(self):
         delay = 1
@@ -282,6 +284,7 @@ class MqttBridge:
         st["mqtt"] = {"published": self.counters["published"],
                       "discards": self.counters["discards"], "connects": self.counters["connects"]}
         await c.publish(self.base + "/status", json.dumps(st), retain=True, qos=1)
+        self.counters["published"] += 1
 
     # -- commands in ---------------------------------------------------------------------------
     async def _on_message(self, topic, msg, retained):

@@ -104,6 +104,7 @@ class MQTTClient:
         self._acks = {}  # pid -> Event, for SUBACK and PUBACK
         self._lock = asyncio.Lock()
         self.dead = asyncio.Event()  # set when the connection is gone
+        self.wake = None  # optional Event the owner also wants set when the connection dies
         self.error = None
 
     async def connect(self, timeout_s=10):
@@ -214,6 +215,8 @@ class MQTTClient:
 
     def _die(self):
         self.dead.set()
+        if self.wake is not None:
+            self.wake.set()
         for ev in self._acks.values():
             ev.set()
 

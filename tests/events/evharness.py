@@ -61,6 +61,8 @@ class Mosquitto:
         self.conf.write_text(
             "listener %d 127.0.0.1\nallow_anonymous true\npersistence true\n"
             "persistence_location %s/\nlog_dest file %s/mosquitto.log\n" % (self.port, tmp, tmp)
+            # as root, mosquitto would drop to its own user, which cannot write the temp dir
+            + ("user root\n" if os.geteuid() == 0 else "")
         )
         self.proc: subprocess.Popen | None = None
 

@@ -1,0 +1,165 @@
+"""The MQTT bridge (MicroPython) against a real mosquitto, with paho-mqtt as the other side:
+retained discovery/status/availability, events, send commands, last will, broker restart."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import paho.mqtt.client as paho
+from evharness import wait_for
+
+DEV = "devM"
+BASE = "smsgate/" + DEV
+
+
+class Peer:
+    """A paho client that records every message it sees (persistent session, QoS 1)."""
+
+    def __init__(self, port: int, topics=("#",), client_id: str = "peer", clean: bool = True):
+        self.msgs: list[tuple[str, bytes, bool]] = []
+        self.lock = threading.Lock()
+        self.c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id,
+                             clean_session=clean)
+        self.c.on_message = self._on_message
+        self.c.on_connect = lambda c, u, f, rc, p: [c.subscribe(t, 1) for t in topics]
+        self.c.reconnect_delay_set(0.1, 0.5)
+        self.c.connect("127.0.0.1", port, keepalive=10)
+        self.c.loop_start()
+
+    def _on_message(self, c, u, msg):
+        with self.lock:
+            self.msgs.append((msg.topic, msg.payload, bool(msg.retain)))
+
+    def on(self, topic: str) -> list[tuple[bytes, bool]]:
+        with self.lock:
+            return [(p, r) for t, p, r in self.msgs if t == topic]
+
+    def publish(self, topic: str, payload, qos: int = 1) -> None:
+        self.c.publish(topic, payload, qos=qos).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+def _cfg(broker, **kw):
+    m = {"url": broker.url, "reconnect_max_s": 0.5, "keepalive_s": 5, "status_interval_s": 30}
+    m.update(kw)
+    return {"device": DEV, "mqtt": m}
+
+
+def _up(gw):
+    gw.start()
+    wait_for(lambda: gw.state().get("mqtt", {}).get("connected"), 10, "the bridge to connect")
+
+
+def test_discovery_status_availability_are_retained(broker, mpy_gateway):
+    gw = mpy_gateway(_cfg(broker))
+    _up(gw)
+    wait_for(lambda: gw.state()["mqtt"]["published"] >= 1, 10, "a status publish")
+    peer = Peer(broker.port, ("homeassistant/#", BASE + "/#"))  # joins later: retained only
+    try:
+        wait_for(lambda: peer.on(BASE + "/status"), 5, "retained status")
+        assert peer.on(BASE + "/availability") == [(b"online", True)]
+        st = json.loads(peer.on(BASE + "/status")[0][0])
+        assert st["signal"] == -71 and st["registration"] == "home" and "queue" in st
+        keys = ("signal", "registration", "queue", "last_received")
+        wait_for(lambda: all(peer.on("homeassistant/sensor/%s_%s/config" % (DEV, k))
+                             for k in keys), 5, "discovery")
+        for k in keys:
+            payload, retained = peer.on("homeassistant/sensor/%s_%s/config" % (DEV, k))[0]
+            cfg = json.loads(payload)
+            assert retained and cfg["unique_id"] == "%s_%s" % (DEV, k)
+            assert cfg["availability_topic"] == BASE + "/availability"
+            assert cfg["device"]["identifiers"] == ["smsgate_" + DEV]
+        text = json.loads(peer.on("homeassistant/text/%s_send/config" % DEV)[0][0])
+        assert text["command_topic"] == BASE + "/ha/send"
+    finally:
+        peer.close()
+
+
+def test_events_out_commands_in_results_out(broker, mpy_gateway):
+    gw = mpy_gateway(_cfg(broker))
+    _up(gw)
+    peer = Peer(broker.port, (BASE + "/#",))
+    try:
+        time.sleep(0.3)
+        gw.send(emit=["sms:received", {"messageId": "m1", "message": "hi", "phoneNumber": "+1"}])
+        gw.send(emit=["sms:delivered", {"messageId": "m0"}])
+        wait_for(lambda: peer.on(BASE + "/received") and peer.on(BASE + "/delivered"), 5, "events")
+        assert json.loads(peer.on(BASE + "/received")[0][0])["message"] == "hi"
+        peer.publish(BASE + "/send", json.dumps({"id": "c1", "to": "+4917", "text": "yo"}))
+        peer.publish(BASE + "/ha/send", "+4918: from HA")
+        peer.publish(BASE + "/send", "not json")
+        wait_for(lambda: len(peer.on(BASE + "/send/result")) == 3, 5, "3 results")
+        res = [json.loads(p) for p, _ in peer.on(BASE + "/send/result")]
+        assert res[0] == {"id": "c1", "status": 202, "state": "Pending", "message": None}
+        assert res[1]["status"] == 202 and res[2]["status"] == 400
+        sub = gw.submitted()
+        assert sub[0] == {"id": "c1", "phoneNumbers": ["+4917"], "textMessage": {"text": "yo"}}
+        assert sub[1]["phoneNumbers"] == ["+4918"] and sub[1]["textMessage"]["text"] == "from HA"
+    finally:
+        peer.close()
+
+
+def test_last_will_says_offline_on_power_cut(broker, mpy_gateway):
+    gw = mpy_gateway(_cfg(broker))
+    _up(gw)
+    peer = Peer(broker.port, (BASE + "/availability",))
+    try:
+        wait_for(lambda: peer.on(BASE + "/availability"), 5, "online")
+        gw.kill()
+        wait_for(lambda: peer.on(BASE + "/availability")[-1][0] == b"offline", 10, "the will")
+    finally:
+        peer.close()
+    late = Peer(broker.port, (BASE + "/availability",), client_id="late")
+    try:
+        wait_for(lambda: late.on(BASE + "/availability"), 5, "retained offline")
+        assert late.on(BASE + "/availability")[0] == (b"offline", True)
+    finally:
+        late.close()
+
+
+def test_broker_restart_reconnects_and_loses_no_command(broker, mpy_gateway):
+    gw = mpy_gateway(_cfg(broker))
+    _up(gw)
+    peer = Peer(broker.port, (BASE + "/#",), client_id="watcher", clean=False)
+    try:
+        peer.publish(BASE + "/send", json.dumps({"id": "before", "to": "+1", "text": "a"}))
+        wait_for(lambda: len(gw.submitted()) == 1, 5, "first command")
+        broker.stop()
+        wait_for(lambda: not gw.state()["mqtt"]["connected"], 10, "the bridge to notice")
+        gw.send(emit=["sms:sent", {"messageId": "while-down"}])  # queued, not lost
+        broker.start()
+        # published at once, most likely before the bridge is back: the broker keeps it for
+        # the bridge's persistent session (clean_session=0, QoS 1)
+        wait_for(lambda: peer.c.is_connected(), 10, "the peer to reconnect")
+        peer.publish(BASE + "/send", json.dumps({"id": "after", "to": "+1", "text": "b"}))
+        wait_for(lambda: len(gw.submitted()) == 2, 15, "the command sent during the restart")
+        assert [s["id"] for s in gw.submitted()] == ["before", "after"]
+        wait_for(lambda: peer.on(BASE + "/sent"), 10, "the event queued while down")
+        wait_for(lambda: gw.state()["mqtt"]["connects"] >= 2, 5, "a second connect")
+        assert json.loads(peer.on(BASE + "/sent")[0][0])["messageId"] == "while-down"
+    finally:
+        peer.close()
+
+
+def test_throughput_events_per_second(broker, mpy_gateway, record_property):
+    gw = mpy_gateway(_cfg(broker, queue_max=300))
+    _up(gw)
+    peer = Peer(broker.port, (BASE + "/received",))
+    try:
+        time.sleep(0.3)
+        n = 200
+        t0 = time.monotonic()
+        gw.send(burst=["sms:received", n])
+        wait_for(lambda: len(peer.on(BASE + "/received")) >= n, 60, "%d events" % n)
+        rate = n / (time.monotonic() - t0)
+        record_property("mqtt_events_per_s", round(rate, 1))
+        print("mqtt: %.1f events/s" % rate)
+        ids = {json.loads(p)["messageId"] for p, _ in peer.on(BASE + "/received")}
+        assert len(ids) == n and rate > 5
+    finally:
+        peer.close()
