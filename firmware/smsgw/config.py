@@ -52,11 +52,11 @@ _NUMERIC_EXTRA = ("modem",)  # sections that also take any extra key with a numb
 OPTIONAL = {
     "webhooks": "smsgw.webhooks",
     "mqtt": "smsgw.mqtt",
-    "rules": "smsgw.alert.rules",
-    "commands": "smsgw.alert.commands",
-    "relays": "smsgw.alert.commands:validate_relays",
-    "heartbeat": "smsgw.alert:validate_heartbeat",
-    "limits": "smsgw.alert.limits",
+    "rules": "smsgw.alert",
+    "commands": "smsgw.alert",
+    "relays": "smsgw.alert",
+    "heartbeat": "smsgw.alert",
+    "limits": "smsgw.alert",
 }
 
 

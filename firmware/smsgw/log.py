@@ -23,7 +23,9 @@ def _write(line):
     try:
         try:
             if os.stat(_path)[6] > _max:
-                os.rename(_path, _path[:-4] + ".1.txt")
+                from smsgw.store import rename
+
+                rename(_path, _path[:-4] + ".1.txt")
         except OSError:
             pass
         with open(_path, "a") as f:

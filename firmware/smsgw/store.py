@@ -57,7 +57,18 @@ def write_atomic(path, data):
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
         f.write(data)
-    os.rename(tmp, path)
+    rename(tmp, path)
+
+
+def rename(src, dst):
+    """os.rename that also works on the unix port's VfsPosix mounted at "/" (its rename fails
+    with ENOENT for an absolute destination; relative to "/" it works)."""
+    try:
+        os.rename(src, dst)
+    except OSError:
+        if not dst.startswith("/") or os.getcwd() != "/":
+            raise
+        os.rename(src, dst[1:])
 
 
 def _size(path):

@@ -1,0 +1,156 @@
+# The HTTP API (microdot), in the shape of android-sms-gateway's local server:
+#   POST /message | /messages           -> 202 status object (outbox.submit)
+#   GET  /messages?state=&limit=&offset= -> [status], X-Total-Count
+#   GET  /messages/<id> | /message/<id>  -> status;  DELETE the same -> cancel while Pending
+#   GET  /inbox?limit=&offset=           -> received messages, X-Total-Count
+#   GET  /health (no auth)               -> health document, HTTP 500 when "fail"
+# HTTP Basic auth (constant-time compare) on everything but /health and /. Errors are JSON
+# {"message": ...} with 400/401/404/405/409/413/429/500/503, never a traceback. Request bodies
+# are limited to http.max_body bytes (413). Feature modules add routes to the returned app
+# (e.g. E's /webhooks) with @app.route(...) and reuse `json_body(request)` for parsing.
+import json
+
+_LIMIT_MAX = 500
+
+
+def _eq(a, b):
+    """Compare two byte strings in time independent of where they differ."""
+    diff = len(a) ^ len(b)
+    for i in range(len(b)):
+        diff |= (a[i] if i < len(a) else 0) ^ b[i]
+    return diff == 0
+
+
+def error(status, msg, headers=None):
+    return {"message": msg}, status, headers or {}
+
+
+def json_body(request):
+    """The request body parsed as JSON; raises ValueError with a client-facing message."""
+    try:
+        return json.loads(request.body.decode())
+    except (ValueError, UnicodeError):
+        raise ValueError("malformed JSON body")
+
+
+def _int_arg(request, name, default, lo, hi):
+    v = request.args.get(name)
+    if v is None or v == "":
+        return default
+    try:
+        n = int(v)
+    except ValueError:
+        raise ValueError("%s: an integer" % name)
+    if not lo <= n <= hi:
+        raise ValueError("%s: %d..%d" % (name, lo, hi))
+    return n
+
+
+def make_app(ctx):
+    """Build the microdot app over the gateway context (ctx.cfg, .outbox, .inbox, ...)."""
+    from microdot import Microdot, Request
+    import binascii
+
+    cfg = ctx.cfg
+    Request.max_content_length = cfg["http"]["max_body"]
+    Request.max_body_length = cfg["http"]["max_body"]
+    Request.max_readline = 1024
+    app = Microdot()
+    cred = "%s:%s" % (cfg["api"]["user"], cfg["api"]["password"])
+    expected = b"Basic " + binascii.b2a_base64(cred.encode()).strip()
+    public = ("/health", "/")
+
+    @app.before_request
+    async def _auth(request):
+        ctx.requests += 1
+        if request.path in public:
+            return None
+        got = request.headers.get("Authorization", "").encode()
+        if not _eq(got, expected):
+            ctx.auth_failures += 1
+            return error(401, "unauthorized", {"WWW-Authenticate": 'Basic realm="smsgate"'})
+        return None
+
+    @app.route("/message", methods=["POST"])
+    @app.route("/messages", methods=["POST"])
+    async def _send(request):
+        try:
+            body = json_body(request)
+        except ValueError as e:
+            return error(400, str(e))
+        status, obj = ctx.outbox.submit(body)
+        return obj, status
+
+    @app.route("/messages", methods=["GET"])
+    async def _list(request):
+        state = request.args.get("state") or None
+        from smsgw.outbox import STATES
+
+        if state is not None and state not in STATES:
+            return error(400, "state: one of %s" % ", ".join(STATES))
+        try:
+            limit = _int_arg(request, "limit", 50, 1, _LIMIT_MAX)
+            offset = _int_arg(request, "offset", 0, 0, 1 << 30)
+        except ValueError as e:
+            return error(400, str(e))
+        total, items = ctx.outbox.list(state, limit, offset)
+        return items, 200, {"X-Total-Count": str(total)}
+
+    @app.route("/messages/<mid>", methods=["GET"])
+    @app.route("/message/<mid>", methods=["GET"])
+    async def _get(request, mid):
+        st = ctx.outbox.status(mid)
+        if st is None:
+            return error(404, "message not found")
+        return st
+
+    @app.route("/messages/<mid>", methods=["DELETE"])
+    @app.route("/message/<mid>", methods=["DELETE"])
+    async def _cancel(request, mid):
+        status, obj = ctx.outbox.cancel(mid)
+        return obj, status
+
+    @app.route("/inbox", methods=["GET"])
+    async def _inbox(request):
+        try:
+            limit = _int_arg(request, "limit", 50, 1, _LIMIT_MAX)
+            offset = _int_arg(request, "offset", 0, 0, 1 << 30)
+        except ValueError as e:
+            return error(400, str(e))
+        total, items = ctx.inbox.list(limit, offset)
+        return items, 200, {"X-Total-Count": str(total)}
+
+    @app.route("/health", methods=["GET"])
+    async def _health(request):
+        from smsgw import health
+
+        doc = health.build(ctx)
+        return doc, 500 if doc["status"] == "fail" else 200
+
+    @app.route("/", methods=["GET"])
+    async def _root(request):
+        from smsgw import VERSION
+
+        return {"status": "ok", "model": cfg["modem"]["model"], "version": VERSION,
+                "name": cfg["device"]["name"]}
+
+    for code, msg in ((404, "not found"), (405, "method not allowed"),
+                      (413, "payload too large (max %d bytes)" % cfg["http"]["max_body"]),
+                      (400, "bad request"), (500, "internal error")):
+        _on_status(app, code, msg)
+
+    @app.errorhandler(Exception)
+    async def _crash(request, exc):
+        ctx.api_errors += 1
+        from smsgw import log
+
+        log.exc("api", exc)
+        return error(500, "internal error")
+
+    return app
+
+
+def _on_status(app, code, msg):
+    @app.errorhandler(code)
+    async def _h(request):
+        return error(code, msg)

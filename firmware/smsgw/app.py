@@ -1,0 +1,156 @@
+# Wiring: config -> board -> AT channel -> modem -> supervisor -> store/outbox/inbox -> API,
+# then optional features (each module's start(ctx)), loaded only when configured.
+#
+# The context object handed to features (the seam for webhooks/MQTT/alert):
+#   ctx.cfg, .board, .at, .modem, .supervisor, .store, .outbox, .inbox, .app (microdot: add
+#   routes before the server starts), .ready (asyncio.Event: modem usable), .features
+#   ({name: whatever start() returned}), .health_checks ({name: fn() -> check dict}),
+#   .tasks (tasks the app owns), .started (ticks_ms at boot).
+import asyncio
+import gc
+import time
+
+from smsgw import config, log
+
+# feature module -> config sections that switch it on
+FEATURES = (
+    ("smsgw.webhooks", ("webhooks",)),
+    ("smsgw.mqtt", ("mqtt",)),
+    ("smsgw.alert", ("rules", "commands", "relays", "heartbeat", "limits")),
+)
+
+
+class Ctx:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.board = self.at = self.modem = self.supervisor = None
+        self.store = self.outbox = self.inbox = self.app = None
+        self.ready = asyncio.Event()
+        self.features = {}
+        self.health_checks = {}
+        self.tasks = []
+        self.started = time.ticks_ms()
+        self.mem_peak = 0
+        self.requests = self.auth_failures = self.api_errors = 0
+
+    def mem_now(self):
+        return gc.mem_alloc()
+
+
+def build(cfg):
+    """Create every core object (nothing runs yet). Returns the context."""
+    from smsgw.at import ATChannel
+    from smsgw.modem import Modem
+    from smsgw import profiles
+    from smsgw.store import Store
+    from smsgw.outbox import Outbox
+    from smsgw.inbox import Inbox
+
+    ctx = Ctx(cfg)
+    board_mod = __import__("boards." + cfg["board"], None, None, ["Board"])
+    ctx.board = board_mod.Board(cfg)
+    ctx.at = ATChannel(ctx.board.open_modem())
+    ctx.modem = Modem(ctx.at, profiles.get(cfg["modem"]["model"]), ctx.board, cfg["modem"])
+    try:
+        from smsgw.supervisor import Supervisor
+    except ImportError:
+        Supervisor = None
+    if Supervisor is not None:
+        ctx.supervisor = Supervisor(ctx.modem, ctx.board, cfg["modem"])
+        ctx.ready = ctx.supervisor.ready
+    q = cfg["queue"]
+    ctx.store = Store(q["dir"], q["max_stored"], q["min_free_kb"])
+    ctx.store.open()
+    ctx.outbox = Outbox(ctx.store, cfg, ctx.modem, ctx.ready)
+    ctx.inbox = Inbox(q["dir"], cfg, ctx.modem, ctx.outbox, ctx.ready)
+    ctx.inbox.open()
+    gc.collect()
+    from smsgw import api
+
+    ctx.app = api.make_app(ctx)
+    gc.collect()
+    return ctx
+
+
+async def _sample_heap(ctx):
+    # The heap high-water mark for /health (sampled: MicroPython keeps no peak of its own).
+    while True:
+        ctx.mem_peak = max(ctx.mem_peak, gc.mem_alloc())
+        await asyncio.sleep_ms(50)
+
+
+def _start_supervisor(ctx):
+    if ctx.supervisor is None:
+        raise ImportError("smsgw.supervisor is missing: the modem cannot be brought up")
+    t = ctx.supervisor.start()
+    if t is not None and t not in ctx.tasks:
+        ctx.tasks.append(t)
+
+
+def _start_features(ctx):
+    for mod_name, sections in FEATURES:
+        if not any(ctx.cfg.get(s) for s in sections):
+            continue
+        try:
+            mod = __import__(mod_name, None, None, ["start"])
+            ctx.features[mod_name] = mod.start(ctx)
+            log.info("feature %s started", mod_name)
+        except Exception as e:  # a broken optional feature must not take the gateway down
+            log.exc("feature %s" % mod_name, e)
+        gc.collect()
+
+
+def _on_loop_error(ctx):
+    def handler(loop, context):
+        e = context.get("exception")
+        if e is None:
+            log.error("loop error: %s", context.get("message"))
+        else:
+            log.exc("unhandled in task", e)
+        log.error("resetting")
+        ctx.board.reset()
+
+    return handler
+
+
+async def start(ctx):
+    """Start every task; returns once the HTTP server is listening in the background."""
+    ctx.at.start()
+    ctx.tasks.append(asyncio.create_task(_sample_heap(ctx)))
+    _start_supervisor(ctx)
+    ctx.tasks.append(ctx.outbox.start())
+    ctx.inbox.start()
+    _start_features(ctx)
+    api = ctx.cfg["api"]
+    ctx.tasks.append(asyncio.create_task(ctx.app.start_server(api["host"], api["port"])))
+    gc.collect()
+    log.info("smsgate API on http://%s:%d/ (user %s)", api["host"], api["port"], api["user"])
+
+
+async def run(cfg_path="/config.json"):
+    """The firmware's main coroutine: never returns while the gateway runs."""
+    cfg = config.load(cfg_path)
+    lg = cfg["log"]
+    log.setup(lg["path"], lg["max_bytes"], lg["debug"])
+    ctx = build(cfg)
+    asyncio.get_event_loop().set_exception_handler(_on_loop_error(ctx))
+    await start(ctx)
+    while True:
+        await asyncio.sleep(3600)
+
+
+def main(cfg_path="/config.json"):
+    """Entry point called by main.py: run forever; a fatal error is logged and the MCU reset."""
+    try:
+        asyncio.run(run(cfg_path))
+    except KeyboardInterrupt:
+        raise
+    except Exception as e:
+        log.exc("fatal", e)
+        import sys
+
+        try:
+            board = __import__("boards." + config.load(cfg_path)["board"], None, None, ["Board"])
+            board.Board({}).reset()
+        except Exception:
+            sys.exit(3)

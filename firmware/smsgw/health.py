@@ -1,0 +1,61 @@
+# The /health document (android-sms-gateway's shape): {"status": pass|warn|fail, "version",
+# "releaseId", "checks": {name: {description, observedUnit, observedValue, status}}}.
+# Overall status is the worst check. Also pushed as system:ping by feature modules.
+import time
+
+_RANK = {"pass": 0, "warn": 1, "fail": 2}
+_BOOT_GRACE_MS = 120000  # a modem not ready this long after boot is a failure, not a warning
+
+
+def _check(desc, unit, value, status):
+    return {"description": desc, "observedUnit": unit, "observedValue": value, "status": status}
+
+
+def build(ctx):
+    """The health document of the running gateway context."""
+    from smsgw import VERSION, events
+
+    checks = {}
+    ms = getattr(ctx.modem, "status", None) or {}
+    up = time.ticks_diff(time.ticks_ms(), ctx.started)
+    ready = bool(ms.get("ready"))
+    checks["modem"] = _check("modem answers and is ready for SMS", "boolean", ready,
+                             "pass" if ready else ("warn" if up < _BOOT_GRACE_MS else "fail"))
+    reg = bool(ms.get("registered"))
+    checks["registration"] = _check("registered on the network", "boolean", reg,
+                                    "pass" if reg else "warn")
+    rssi = ms.get("rssi")
+    checks["signal"] = _check("signal quality (CSQ 0-31, 99 unknown)", "CSQ", rssi,
+                              "pass" if rssi is not None and 5 <= rssi <= 31 else "warn")
+    ob = ctx.outbox
+    depth = ob.pending()
+    checks["queue:depth"] = _check("messages not yet sent", "messages", depth,
+                                   "fail" if depth >= ob.max_pending else
+                                   "warn" if depth * 5 >= ob.max_pending * 4 else "pass")
+    now = events.now()
+    failed = len([t for t in ob.failed_at if now - t < 3600])
+    checks["messages:failed"] = _check("failed messages in the last hour", "messages", failed,
+                                       "warn" if failed else "pass")
+    free = ob.store.free_bytes()
+    checks["storage:free"] = _check("free flash", "bytes", free,
+                                    "fail" if free < ob.store.min_free else
+                                    "warn" if free < 2 * ob.store.min_free else "pass")
+    sup = getattr(ctx.supervisor, "counters", None) or {}
+    rec = sum(v for v in sup.values() if isinstance(v, int))
+    checks["recovery"] = _check("modem recovery actions since boot", "actions", rec,
+                                "warn" if ms.get("reboot_seen") else "pass")
+    checks["memory:heap"] = _check("heap in use now / high-water", "bytes",
+                                   [ctx.mem_now(), ctx.mem_peak], "pass")
+    checks["uptime"] = _check("seconds since boot", "s", up // 1000, "pass")
+    for name, fn in ctx.health_checks.items():  # added by feature modules
+        try:
+            checks[name] = fn()
+        except Exception as e:
+            checks[name] = _check(name, "error", str(e), "warn")
+    worst = "pass"
+    for c in checks.values():
+        if _RANK.get(c["status"], 0) > _RANK[worst]:
+            worst = c["status"]
+    return {"status": worst, "version": VERSION, "releaseId": 1, "checks": checks,
+            "counters": {"outbox": ob.counters, "inbox": ctx.inbox.counters,
+                         "store_writes": ob.store.writes, "events_errors": events.errors}}
