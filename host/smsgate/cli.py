@@ -14,6 +14,10 @@ import sys
 # name -> module that implements it. Add one line per command module.
 COMMAND_MODULES: dict[str, str] = {
     "pdu": "smsgate.cmd_pdu",
+    "install": "smsgate.board_tools",
+    "provision": "smsgate.board_tools",
+    "verify": "smsgate.board_tools",
+    "logs": "smsgate.board_tools",
     "totp": "smsgate.cmd_totp",
     "sim": "smsgate.cmd_sim",
 }

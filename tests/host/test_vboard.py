@@ -48,7 +48,9 @@ def test_blank_board_has_empty_flash_and_esp32_paths(board):
     out = mpremote(
         board.repl_link, "exec", "import os, sys; print(os.listdir('/'), sys.path, os.getcwd())"
     )
-    assert out.stdout.strip() == "[] ['', '.frozen', '/lib'] /"
+    # Only the mount point of the host's /dev (where the modem's pty lives) shows.
+    assert out.stdout.strip() == "['dev'] ['', '.frozen', '/lib'] /"
+    assert list(board.data_dir.iterdir()) == []
 
 
 def test_fs_cp_ls_cat_sha256(board, tmp_path):

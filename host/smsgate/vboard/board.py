@@ -228,6 +228,7 @@ class VirtualBoard:
         self._booted = False  # boot script has mounted the flash (marker seen)
         self._ready = False  # interpreter waits at a prompt: input may flow
         self._sigint_pending = False
+        self._sigint_sent = False  # a SIGINT that may land outside a program (kills the port)
         self._head = b""  # output before the boot marker
         self._carry = b""  # trailing \r kept to fold \r\r\n across reads
         self._tail = b""  # last output bytes, to recognise prompts
@@ -257,8 +258,7 @@ class VirtualBoard:
         if self._to_mp and self._ready:
             wfds.append(self._mp_m)
         r, w, _ = select.select(rfds, wfds, [], 0.1)
-        if self._host_m in r:
-            self._read_host()
+        # The board's output first: a prompt it printed decides what a Ctrl-C from the host is.
         if self._mp_m in r:
             if not self._read_mp():
                 self._on_exit()
@@ -266,6 +266,8 @@ class VirtualBoard:
         elif self._proc.poll() is not None and not self._drain_mp():
             self._on_exit()
             return
+        if self._host_m in r:
+            self._read_host()
         if self._host_m in w:
             self._to_host = self._write(self._host_m, self._to_host)
         if self._mp_m in w and self._ready:
@@ -305,6 +307,7 @@ class VirtualBoard:
         if not self._booted:
             self._sigint_pending = True
         elif self._proc.poll() is None:
+            self._sigint_sent = True
             self._proc.send_signal(signal.SIGINT)
 
     def _drain_mp(self) -> bool:
@@ -364,8 +367,9 @@ class VirtualBoard:
                 return
             data = data[at:]
             self._swallow = False
-        if not self._ready and self._tail.endswith(_PROMPTS):
+        if self._tail.endswith(_PROMPTS):
             self._ready = True
+            self._sigint_sent = False
         self._send_host(data)
 
     def _send_host(self, data: bytes) -> None:
@@ -383,7 +387,13 @@ class VirtualBoard:
         if not self._running:
             return
         kind, self._reset_kind = self._reset_kind, None
-        if kind == "button" or code == HARD_RESET or code < 0:
+        if code == -signal.SIGINT and self._sigint_sent and kind is None:
+            # Our Ctrl-C arrived just as the program ended (the port's REPL dies of SIGINT):
+            # what the host asked for is the REPL, so start again without main.py.
+            self._note("interrupted between program and prompt: back to the REPL")
+            self._spawn(run_main=False, cause=_CAUSE_SOFT)
+            return
+        if kind == "button" or code not in (0, SOFT_RESET):
             self._note("hard reset (exit status %d)" % code)
             self._raw = False
             self._to_mp = bytearray()

@@ -1,16 +1,18 @@
 # Host-only boot script of the virtual board (never deployed): what the ESP32's ROM and
 # MicroPython's startup do before the REPL. Run as
 #   micropython -X heapsize=N -i vboot.py FLASH_DIR RUN_MAIN RESET_CAUSE
-# It installs the `machine` stand-in, mounts FLASH_DIR at `/` (os.VfsPosix), sets sys.path
-# like the ESP32, runs /boot.py and (when RUN_MAIN is 1) /main.py, then `-i` gives the REPL.
+# It installs the `machine` and `os` stand-ins, mounts FLASH_DIR at `/` (os.VfsPosix) and the
+# host's /dev at /dev (the modem's pty stands for a real board's UART), sets sys.path like the
+# ESP32, runs /boot.py and (when RUN_MAIN is 1) /main.py, then `-i` gives the REPL.
 import sys
-import os
 
 sys.path.insert(0, sys.argv[0].rsplit("/", 1)[0])
-import machine  # the stand-in from this folder
+import machine  # the stand-ins from this folder (machine.reset, os.rename fix)
+import os
 
 machine._cause = int(sys.argv[3])
 os.mount(os.VfsPosix(sys.argv[1]), "/")
+os.mount(os.VfsPosix("/dev"), "/dev")  # the host's devices: the modem pty is /dev/pts/N
 os.chdir("/")
 sys.stdout.write("\x00vboard-up\x00")  # the bridge may now deliver Ctrl-C
 sys.path[:] = ["", ".frozen", "/lib"]

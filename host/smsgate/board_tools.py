@@ -1,0 +1,512 @@
+"""`smsgate install | provision | verify | logs`: a board (real or virtual) over mpremote.
+
+Each command opens the board's serial port with mpremote's transport, which interrupts the
+running main.py (Ctrl-C) and soft-resets into the raw REPL, exactly as `mpremote` does. When a
+command has finished it leaves the raw REPL and soft-reboots the board (Ctrl-D in the friendly
+REPL), so boot.py and main.py run again and the gateway is back (`--no-restart` leaves the board
+at the REPL). A gateway is therefore stopped for the few seconds a command takes; messages
+accepted before are in the flash journal and are picked up again at boot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from smsgate import bundle
+from smsgate.cli import CliError
+
+CONFIG_PATH = "/config.json"
+LOG_PATH = "/log.txt"
+_CHUNK = 512
+_SECRET_WORDS = ("password", "pin", "secret", "token", "key", "psk")
+
+
+class DeviceError(CliError):
+    """The board answered with a traceback: its last line is the message."""
+
+
+class Device:
+    """One mpremote connection to a board, in the raw REPL.
+
+    Args:
+        port: serial device (`/dev/ttyUSB0`, or the virtual board's pty link).
+        soft_reset: soft-reset when entering the raw REPL (mpremote's default).
+    """
+
+    def __init__(self, port: str, soft_reset: bool = True) -> None:
+        from mpremote.transport import TransportError
+        from mpremote.transport_serial import SerialTransport
+
+        self.port = port
+        self.restart = True  # soft-reboot when closing (see close)
+        try:
+            self.transport = SerialTransport(port, baudrate=115200)
+        except (TransportError, OSError) as exc:
+            raise CliError("cannot open %s: %s" % (port, exc)) from None
+        try:
+            self.transport.enter_raw_repl(soft_reset=soft_reset)
+        except TransportError as exc:
+            self.transport.close()
+            raise CliError("no MicroPython REPL on %s: %s" % (port, exc)) from None
+
+    def exec(self, code: str, timeout: float = 30) -> str:
+        """Run `code` on the board; returns its output (str)."""
+        from mpremote.transport import TransportExecError
+
+        try:
+            out = self.transport.exec_raw(code, timeout=timeout)
+        except TransportExecError as exc:  # pragma: no cover - exec_raw returns errors
+            raise DeviceError(_last_line(exc.error_output)) from None
+        data, err = out
+        if err:
+            raise DeviceError(_last_line(err.decode(errors="replace"))) from None
+        return data.decode(errors="replace")
+
+    def eval_json(self, code: str, timeout: float = 30) -> Any:
+        """Run `code`, which prints one JSON value last; returns that value."""
+        out = self.exec(code, timeout).strip().splitlines()
+        if not out:
+            raise CliError("the board printed nothing for: %s" % code.splitlines()[0])
+        return json.loads(out[-1])
+
+    def read(self, path: str) -> bytes | None:
+        """A file's content, or None when it does not exist."""
+        code = (
+            "import binascii\ntry:\n f=open(%r,'rb')\nexcept OSError:\n print('-')\nelse:\n"
+            " while 1:\n  b=f.read(%d)\n  if not b:break\n  print(binascii.b2a_base64(b,newline=False).decode())\n"
+            " f.close()\n print('.')" % (path, _CHUNK)
+        )
+        lines = self.exec(code).split()
+        if lines[:1] == ["-"]:
+            return None
+        import base64
+
+        return b"".join(base64.b64decode(line) for line in lines[:-1])
+
+    def write(self, path: str, data: bytes) -> None:
+        """Write a file atomically: a temp file beside it, then a rename.
+
+        LittleFS (the ESP32 default) and VfsPosix replace the target in the rename; on FAT the
+        old file has to be removed first, which leaves a short window.
+        """
+        tmp = path + ".tmp"
+        self.exec("f=open(%r,'wb')\nw=f.write" % tmp)
+        for i in range(0, len(data), _CHUNK):
+            self.exec("w(%r)" % data[i : i + _CHUNK])
+        self.exec(
+            "f.close()\nimport os\ntry:\n os.rename(%r,%r)\nexcept OSError:\n"
+            " os.remove(%r)\n os.rename(%r,%r)" % (tmp, path, path, tmp, path)
+        )
+
+    def makedirs(self, dirs: list[str]) -> None:
+        """Create directories (parents first), ignoring those that exist."""
+        if dirs:
+            self.exec(
+                "import os\nfor d in %r:\n try:\n  os.mkdir(d)\n except OSError:\n  pass" % dirs
+            )
+
+    def hashes(self, paths: list[str]) -> dict[str, str | None]:
+        """sha256 (hex) of each file on the board, None when absent: one exec for all."""
+        code = (
+            "import hashlib,binascii,json\nb=bytearray(%d)\nm=memoryview(b)\nr={}\n"
+            "for p in %r:\n try:\n  f=open(p,'rb')\n except OSError:\n  r[p]=None\n  continue\n"
+            " h=hashlib.sha256()\n while 1:\n  n=f.readinto(b)\n  if not n:break\n  h.update(m[:n])\n"
+            " f.close()\n r[p]=binascii.hexlify(h.digest()).decode()\nprint(json.dumps(r))"
+            % (_CHUNK, paths)
+        )
+        return self.eval_json(code, timeout=60)
+
+    def close(self, restart: bool = True) -> None:
+        """Leave the raw REPL; with `restart`, soft-reboot so boot.py and main.py run again."""
+        try:
+            self.transport.exit_raw_repl()
+            if restart:
+                self.transport.serial.write(b"\x04")  # Ctrl-D in the friendly REPL
+                time.sleep(0.1)
+        finally:
+            self.transport.close()
+
+    def __enter__(self) -> "Device":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(restart=getattr(self, "restart", True))
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "error on the board"
+
+
+def _open(args: argparse.Namespace) -> Device:
+    dev = Device(args.port)
+    dev.restart = not getattr(args, "no_restart", False)
+    return dev
+
+
+# -- install ---------------------------------------------------------------------------------
+
+
+def _parents(paths: list[str]) -> list[str]:
+    dirs: list[str] = []
+    for p in paths:
+        parts = p.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            d = "/" + "/".join(parts[:i])
+            if d not in dirs:
+                dirs.append(d)
+    return dirs
+
+
+def _board_arg(name: str | None) -> str | None:
+    return name.replace("_", "-") if name else None
+
+
+def do_install(args: argparse.Namespace) -> int:
+    """Put the firmware on the board; only files whose sha256 differs are copied."""
+    with _open(args) as dev:
+        info = dev.eval_json(
+            "import sys,json\nb=None\ntry:\n b=json.load(open('/config.json')).get('board')\n"
+            "except Exception:\n pass\nprint(json.dumps([sys.implementation._mpy,sys.platform,b]))"
+        )
+        mpy, platform, cfg_board = info
+        try:
+            bundle.check_board_mpy(mpy)
+        except bundle.BundleError as exc:
+            raise CliError(str(exc)) from None
+        board = args.board or _board_arg(cfg_board) or ("unix" if platform == "linux" else None)
+        if not board:
+            raise CliError("say which board this is: --board tcall-sim800l|t-sim7600|unix")
+        try:
+            files = bundle.build(board)
+        except bundle.BundleError as exc:
+            raise CliError(str(exc)) from None
+        remote = dev.hashes(["/" + p for p in files])
+        changed = [p for p, src in files.items() if remote["/" + p] != bundle.file_sha256(src)]
+        twins = [
+            "/" + p[:-4] + ".py" for p in files if p.endswith(".mpy") and not p.startswith("lib/")
+        ]
+        stale = [p for p, h in dev.hashes(twins).items() if h is not None]
+        if not changed and not stale:
+            print("nothing to copy: %d files on %s already up to date (board %s)"
+                  % (len(files), args.port, board))
+            return 0
+        dev.makedirs(_parents(changed))
+        total = 0
+        for p in changed:
+            data = files[p].read_bytes()
+            dev.write("/" + p, data)
+            total += len(data)
+            print("  wrote /%s (%d bytes)" % (p, len(data)))
+        for p in stale:  # a .py beside its .mpy would be imported instead of the .mpy
+            dev.exec("import os\nos.remove(%r)" % p)
+            print("  removed %s (source shadowing the compiled module)" % p)
+        after = dev.hashes(["/" + p for p in changed])
+        bad = [p for p in changed if after["/" + p] != bundle.file_sha256(files[p])]
+        if bad:
+            raise CliError("verification failed after writing: %s" % ", ".join(bad))
+    print("installed board %s on %s: %d of %d files written (%d bytes), %d unchanged"
+          % (board, args.port, len(changed), len(files), total, len(files) - len(changed)))
+    return 0
+
+
+# -- provision -------------------------------------------------------------------------------
+
+# flag -> dotted config key (smsgw/config.py DEFAULTS)
+_FLAG_KEYS = {
+    "api_user": "api.user",
+    "api_password": "api.password",
+    "http_port": "api.port",
+    "modem": "modem.model",
+    "modem_port": "modem.port",
+    "pin": "modem.pin",
+    "baud": "modem.baud",
+    "board": "board",
+    "device_name": "device.name",
+    "device_id": "device.id",
+}
+
+
+def _set(cfg: dict, dotted: str, value: Any) -> None:
+    node = cfg
+    keys = dotted.split(".")
+    for k in keys[:-1]:
+        node = node.setdefault(k, {})
+        if not isinstance(node, dict):
+            raise CliError("%s: cannot set inside a non-object" % dotted, status=2)
+    node[keys[-1]] = value
+
+
+def _is_secret(dotted: str) -> bool:
+    last = dotted.rsplit(".", 1)[-1].lower()
+    return any(w in last for w in _SECRET_WORDS)
+
+
+def _flatten(cfg: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in cfg.items():
+        key = prefix + k
+        if isinstance(v, dict) and v:
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def _device_path(path: str) -> str:
+    """A host link to a pty (the simulator's `ttyV0`) as the virtual board sees it.
+
+    The virtual board mounts the host's /dev at /dev, but not the folder of the link.
+    """
+    if os.path.islink(path):
+        real = os.path.realpath(path)
+        if real.startswith("/dev/"):
+            return real
+    return path
+
+
+def updates_from_args(args: argparse.Namespace) -> dict:
+    """The config changes asked for on the command line (file first, then flags)."""
+    cfg: dict = {}
+    if args.config:
+        try:
+            cfg = json.loads(Path(args.config).read_text())
+        except (OSError, ValueError) as exc:
+            raise CliError("--config %s: %s" % (args.config, exc), status=2) from None
+        if not isinstance(cfg, dict):
+            raise CliError("--config %s: must be a JSON object" % args.config, status=2)
+    if args.wifi is not None:
+        ssid, sep, password = args.wifi.partition(":")
+        if not sep or not ssid:
+            raise CliError("--wifi: expected SSID:PASSWORD", status=2)
+        _set(cfg, "wifi.ssid", ssid)
+        _set(cfg, "wifi.password", password)
+    for attr, key in _FLAG_KEYS.items():
+        value = getattr(args, attr, None)
+        if value is not None:
+            if key == "board":
+                value = value.replace("-", "_")
+            if key == "modem.port":
+                value = _device_path(value)
+            _set(cfg, key, value)
+    for item in args.set or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise CliError("--set: expected KEY=VALUE, got %r" % item, status=2)
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw  # a bare string
+        _set(cfg, key, value)
+    return cfg
+
+
+def _validate(cfg: dict) -> None:
+    from smsgw import config
+    from smsgw.errors import ConfigError
+
+    try:
+        config.validate(config.merge(config.DEFAULTS, cfg))
+    except ConfigError as exc:
+        raise CliError("invalid config: %s" % exc, status=2) from None
+
+
+def do_provision(args: argparse.Namespace) -> int:
+    """Validate on the host, merge into the board's config, write it atomically."""
+    from smsgw import config
+
+    updates = updates_from_args(args)
+    if not updates:
+        raise CliError("nothing to provision: give --config or settings", status=2)
+    _validate(updates)  # before touching the board
+    with _open(args) as dev:
+        raw = dev.read(CONFIG_PATH)
+        current: dict = {}
+        if raw is not None:
+            try:
+                current = json.loads(raw)
+            except ValueError:
+                print("warning: %s on the board was not valid JSON; replacing it" % CONFIG_PATH)
+            if not isinstance(current, dict):
+                current = {}
+        merged = config.merge(current, updates)
+        _validate(merged)
+        text = (json.dumps(merged, indent=1, sort_keys=True) + "\n").encode()
+        before, after = _flatten(current), _flatten(merged)
+        changed = sorted(k for k in after if before.get(k, object()) != after[k])
+        if raw == text:
+            print("config on %s unchanged (sha256 %s)" % (args.port, _sha(text)))
+            return 0
+        dev.write(CONFIG_PATH, text)
+        if dev.read(CONFIG_PATH) != text:
+            raise CliError("the config read back differs from what was written")
+    for key in changed:
+        shown = "(secret)" if _is_secret(key) else json.dumps(after[key])
+        print("  %s = %s" % (key, shown))
+    print("config written to %s:%s (%d keys changed, sha256 %s)%s"
+          % (args.port, CONFIG_PATH, len(changed), _sha(text),
+             "" if args.no_restart else "; board restarted"))
+    return 0
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- verify ----------------------------------------------------------------------------------
+
+
+def do_verify(args: argparse.Namespace) -> int:
+    """Config digest and the on-board self-check as a pass/fail table; 0 when all pass."""
+    import smsgw
+
+    with _open(args) as dev:
+        raw = dev.read(CONFIG_PATH)
+        out = dev.exec("import smsgw.selfcheck as s\ns.main(%r)" % smsgw.VERSION, timeout=60)
+    line = [x for x in out.splitlines() if x.startswith("SELFCHECK ")]
+    if not line:
+        raise CliError("the self-check printed no result:\n%s" % out.strip())
+    results = json.loads(line[-1][len("SELFCHECK "):])
+    if raw is None:
+        print("config   %s: absent (firmware defaults)" % CONFIG_PATH)
+    else:
+        print("config   %s: %d bytes, sha256 %s" % (CONFIG_PATH, len(raw), _sha(raw)))
+    width = max(len(r[0]) for r in results)
+    for name, ok, detail in results:
+        print("%s  %s  %s" % ("PASS" if ok else "FAIL", name.ljust(width), detail))
+    failed = [r[0] for r in results if not r[1]]
+    if failed:
+        print("verify: %d of %d checks failed: %s" % (len(failed), len(results), ", ".join(failed)))
+        return 1
+    print("verify: all %d checks passed" % len(results))
+    return 0
+
+
+# -- logs ------------------------------------------------------------------------------------
+
+
+def _read_from(dev: Device, path: str, offset: int) -> tuple[int, bytes]:
+    """(size, bytes from offset) of a file on the board; size -1 when absent."""
+    code = (
+        "import os,binascii\ntry:\n s=os.stat(%r)[6]\nexcept OSError:\n s=-1\nprint(s)\n"
+        "if s>%d:\n f=open(%r,'rb')\n f.seek(%d)\n while 1:\n  b=f.read(%d)\n  if not b:break\n"
+        "  print(binascii.b2a_base64(b,newline=False).decode())\n f.close()"
+        % (path, offset, path, offset, _CHUNK)
+    )
+    import base64
+
+    lines = dev.exec(code).split()
+    size = int(lines[0])
+    return size, b"".join(base64.b64decode(x) for x in lines[1:])
+
+
+def _stream_console(dev: Device, end: float | None) -> None:
+    """Restart the gateway and print its console (the log lines are printed there too)."""
+    dev.transport.exit_raw_repl()
+    serial = dev.transport.serial
+    serial.write(b"\x04")  # soft reboot: main.py runs again
+    serial.timeout = 0.2
+    while end is None or time.monotonic() < end:
+        data = serial.read(4096)
+        if data:
+            sys.stdout.write(data.decode(errors="replace").replace("\r\n", "\n"))
+            sys.stdout.flush()
+
+
+def do_logs(args: argparse.Namespace) -> int:
+    """Print the board's log file, then with `--follow` the lines appended to it.
+
+    The board runs one interpreter: while the REPL reads files, main.py is stopped. So
+    `--follow` restarts the gateway and streams its console, where every log line is printed
+    as it is appended. `--poll` instead re-reads the file every `--interval` seconds and keeps
+    the gateway stopped (useful when main.py is not running anyway, e.g. after a crash).
+    """
+    dev = _open(args)
+    restart = dev.restart
+    try:
+        size, data = _read_from(dev, args.file, 0)
+        if size < 0:
+            print("(no %s on the board yet)" % args.file, file=sys.stderr)
+        sys.stdout.write(data.decode(errors="replace"))
+        sys.stdout.flush()
+        end = time.monotonic() + args.duration if args.duration else None
+        if args.follow:
+            restart = False  # the gateway is already running again
+            _stream_console(dev, end)
+            return 0
+        offset = max(size, 0)
+        while args.poll and (end is None or time.monotonic() < end):
+            time.sleep(args.interval)
+            size, data = _read_from(dev, args.file, offset)
+            if size < offset:  # rotated: the new file starts over
+                size, data = _read_from(dev, args.file, 0)
+            offset = max(size, 0)
+            sys.stdout.write(data.decode(errors="replace"))
+            sys.stdout.flush()
+        return 0
+    finally:
+        if restart:
+            dev.close(restart=True)
+        else:
+            dev.transport.close()
+
+
+# -- parsers ---------------------------------------------------------------------------------
+
+
+def _port(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", "-p", required=True, help="serial port of the board (or a pty)")
+    p.add_argument("--no-restart", action="store_true",
+                   help="leave the board at the REPL instead of soft-rebooting it afterwards")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register install, provision, verify and logs (once, whichever name comes first)."""
+    if "install" in sub.choices:
+        return
+    p = sub.add_parser("install", help="put the firmware on a board (only changed files)")
+    _port(p)
+    p.add_argument("--board", choices=bundle.BOARDS,
+                   help="board type (default: the board's config, or unix on the unix port)")
+    p.set_defaults(func=do_install)
+
+    p = sub.add_parser("provision", help="validate and write the board's config")
+    _port(p)
+    p.add_argument("--config", help="JSON file with config keys to set")
+    p.add_argument("--wifi", metavar="SSID:PASSWORD")
+    p.add_argument("--api-user")
+    p.add_argument("--api-password")
+    p.add_argument("--http-port", type=int)
+    p.add_argument("--modem", choices=("sim800", "sim7600"))
+    p.add_argument("--modem-port", help="modem device (the virtual board: the simulator's pty)")
+    p.add_argument("--pin", help="SIM PIN")
+    p.add_argument("--baud", type=int, help="modem UART speed")
+    p.add_argument("--board", choices=bundle.BOARDS)
+    p.add_argument("--device-name")
+    p.add_argument("--device-id")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="any config key, dotted (value parsed as JSON, else a string)")
+    p.set_defaults(func=do_provision)
+
+    p = sub.add_parser("verify", help="config digest and the on-board self-check")
+    _port(p)
+    p.set_defaults(func=do_verify)
+
+    p = sub.add_parser("logs", help="print the board's log file")
+    _port(p)
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--follow", "-f", action="store_true",
+                     help="then restart the gateway and print lines as they are logged")
+    how.add_argument("--poll", action="store_true",
+                     help="then re-read the file for appended lines (the gateway stays stopped)")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+    p.add_argument("--duration", type=float, help="stop following after this many seconds")
+    p.add_argument("--file", default=LOG_PATH, help=argparse.SUPPRESS)
+    p.set_defaults(func=do_logs)
