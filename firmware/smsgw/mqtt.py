@@ -342,3 +342,46 @@ class MqttBridge:
                 "command_topic": base + "/ha/send", "availability_topic": base + "/availability",
                 "pattern": r"^\+?[0-9 ]+:.+", "device": dev}
         await c.publish("%s/text/%s_send/config" % (dp, did), json.dumps(text), True, 1)
+
+
+_REG = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown", 5: "roaming"}
+
+
+def topic_id(cfg):
+    """The device's topic level: device.id, else device.name, without MQTT special characters."""
+    d = cfg["device"]
+    raw = d.get("id") or d.get("name") or "smsgate"
+    return "".join("_" if c in "/#+ " else c for c in raw)
+
+
+def modem_status(ctx):
+    """The retained status document from the gateway context."""
+    ms = ctx.modem.status
+    rssi = ms.get("rssi")
+    return {
+        "signal": None if rssi is None or rssi == 99 else -113 + 2 * rssi,  # 27.007 +CSQ
+        "csq": rssi,
+        "registration": _REG.get(ms.get("reg"), "unknown"),
+        "ready": bool(ms.get("ready")),
+        "queue": ctx.outbox.pending(),
+        "counters": {"outbox": ctx.outbox.counters, "inbox": ctx.inbox.counters},
+    }
+
+
+def start(ctx):
+    """Feature entry point (smsgw.app): the bridge on events, outbox.submit and the status."""
+    from smsgw import events
+
+    bridge = MqttBridge(ctx.cfg["mqtt"], topic_id(ctx.cfg), submit=ctx.outbox.submit,
+                        status=lambda: modem_status(ctx))
+    events.subscribe(bridge.on_event)
+
+    def check():
+        ok = bridge.connected
+        return {"description": "connected to the MQTT broker (discards: %d)"
+                % bridge.counters["discards"], "observedUnit": "boolean", "observedValue": ok,
+                "status": "pass" if ok else "warn"}
+
+    ctx.health_checks["mqtt"] = check
+    ctx.tasks.append(bridge.start())
+    return bridge

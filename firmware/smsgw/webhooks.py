@@ -305,6 +305,14 @@ class Webhooks:
             self._wake.set()
         return 200, {"replayed": len(taken)}
 
+    def health_check(self):
+        """/health check: deliveries waiting; warn when any died or the queue is 80 % full."""
+        n = len(self.queue.pending)
+        bad = self.counters["dead"] or n * 5 >= self.cfg["queue_max"] * 4
+        return {"description": "webhook deliveries pending (dead: %d)" % self.counters["dead"],
+                "observedUnit": "deliveries", "observedValue": n,
+                "status": "warn" if bad else "pass"}
+
     def stats(self):
         """Counters and queue depths for /health and MQTT status."""
         d = dict(self.counters)
@@ -314,29 +322,58 @@ class Webhooks:
 
 
 def add_routes(app, hooks):
-    """Register the webhook endpoints on a microdot `app` for the Webhooks instance `hooks`."""
+    """Register the webhook endpoints on the microdot `app` (smsgw.api's auth covers them).
 
-    @app.get("/webhooks")
+    GET /webhooks, POST /webhooks -> 201, DELETE /webhooks/<id> -> 204 | 404,
+    GET /webhooks/dead, POST /webhooks/dead/replay ({"ids": [event ids]} or {} for all).
+    """
+    from smsgw.api import error, json_body
+
+    def _body(req, optional=False):
+        if optional and not req.body:
+            return {}
+        return json_body(req)
+
+    @app.route("/webhooks", methods=["GET"])
     async def _list(req):
         return hooks.hooks
 
-    @app.post("/webhooks")
+    @app.route("/webhooks", methods=["POST"])
     async def _create(req):
-        status, obj = hooks.create(req.json)
+        try:
+            status, obj = hooks.create(_body(req))
+        except ValueError as exc:
+            return error(400, str(exc))
         return obj, status
 
-    @app.get("/webhooks/dead")
+    @app.route("/webhooks/dead", methods=["GET"])
     async def _dead(req):
         return hooks.dead_list()
 
-    @app.post("/webhooks/dead/replay")
+    @app.route("/webhooks/dead/replay", methods=["POST"])
     async def _replay(req):
-        status, obj = hooks.replay(req.json)
+        try:
+            status, obj = hooks.replay(_body(req, True))
+        except ValueError as exc:
+            return error(400, str(exc))
         return obj, status
 
-    @app.delete("/webhooks/<wid>")
+    @app.route("/webhooks/<wid>", methods=["DELETE"])
     async def _delete(req, wid):
-        status = hooks.delete(wid)
-        if status == 404:
-            return {"message": "webhook not found"}, 404
+        if hooks.delete(wid) == 404:
+            return error(404, "webhook not found")
         return "", 204
+
+
+def start(ctx):
+    """Feature entry point (smsgw.app): build, subscribe to events, add routes, start the task."""
+    from smsgw import events
+
+    cfg = ctx.cfg
+    hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), cfg["device"]["id"],
+                     now=events.now)
+    events.subscribe(hooks.on_event)
+    add_routes(ctx.app, hooks)
+    ctx.health_checks["webhooks"] = hooks.health_check
+    ctx.tasks.append(hooks.start())
+    return hooks
