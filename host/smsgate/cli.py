@@ -14,6 +14,7 @@ import sys
 # name -> module that implements it. Add one line per command module.
 COMMAND_MODULES: dict[str, str] = {
     "pdu": "smsgate.cmd_pdu",
+    "virtual": "smsgate.cmd_virtual",
     "install": "smsgate.board_tools",
     "provision": "smsgate.board_tools",
     "verify": "smsgate.board_tools",

@@ -1,0 +1,97 @@
+"""`smsgate virtual`: the real firmware on a virtual board against a simulated modem."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import time
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "virtual",
+        help="run the gateway firmware on a virtual board with a simulated modem",
+        description="Start a simulated SIM800/SIM7600, put the firmware bundle on a virtual "
+        "board's flash, write its config.json and serve the gateway API on 127.0.0.1.",
+    )
+    p.add_argument("--model", choices=("sim800", "sim7600"), default="sim800")
+    p.add_argument("--http-port", type=int, default=8080, help="API port (default 8080)")
+    p.add_argument("--sim-control", type=int, default=0, metavar="PORT",
+                   help="the simulator's control API port (default: a free one)")
+    p.add_argument("--data", metavar="DIR", help="the board's flash folder (kept; default: "
+                   "a fresh temporary folder)")
+    p.add_argument("--heap", default="256K", help="MicroPython heap (default 256K)")
+    p.add_argument("--user", default="sms")
+    p.add_argument("--password", help="API password (default: a random one, printed)")
+    p.add_argument("--attach", metavar="LINK", help="use an already running `smsgate sim "
+                   "modem` on this pty link instead of starting one")
+    p.add_argument("--config", metavar="FILE", help="JSON merged into the board's config.json")
+    p.add_argument("--sim-scale", type=float, default=1.0,
+                   help="simulator time scale (default 1.0: real modem timings)")
+    p.set_defaults(func=do_virtual)
+
+
+def _user_config(path: str | None) -> dict:
+    from smsgate.cli import CliError
+
+    if not path:
+        return {}
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise CliError("--config %s: %s" % (path, exc))
+    if not isinstance(data, dict):
+        raise CliError("--config %s: must be a JSON object" % path)
+    return data
+
+
+def do_virtual(args: argparse.Namespace) -> int:
+    from smsgate.cli import CliError
+    from smsgate.virtual import GatewayError, VirtualGateway
+    from smsgw.errors import ConfigError
+
+    extra = _user_config(args.config)
+    sim_args = ("--control", str(args.sim_control)) if args.sim_control else ()
+    try:
+        gw = VirtualGateway(
+            model=args.model, http_port=args.http_port, data_dir=args.data, heap=args.heap,
+            user=args.user, password=args.password, attach=args.attach, config=extra,
+            sim_scale=args.sim_scale, fw_scale=min(1.0, max(args.sim_scale, 0.2)),
+            sim_args=sim_args,
+        )
+    except ConfigError as exc:
+        raise CliError("config: %s" % exc)
+
+    def _term(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, _term)
+    try:
+        try:
+            gw.start(timeout=120)
+        except ConfigError as exc:
+            raise CliError("config: %s" % exc)
+        except GatewayError as exc:
+            raise CliError(str(exc))
+        print("smsgate virtual gateway (%s) is up" % args.model)
+        print("  API:         %s/  (user %s, password %s)" % (gw.url, gw.user, gw.password))
+        print("  board flash: %s" % gw.data_dir)
+        if gw.sim is not None:
+            print("  sim control: %s  (POST /sms, GET /sent, POST /fault)" % gw.sim.control_url)
+        else:
+            print("  modem:       attached to %s" % args.attach)
+        print("  try: curl -u %s:%s -H 'Content-Type: application/json' -d "
+              "'{\"textMessage\":{\"text\":\"hi\"},\"phoneNumbers\":[\"+15551234567\"]}' "
+              "%s/message" % (gw.user, gw.password, gw.url))
+        print("Ctrl-C to stop.", flush=True)
+        while gw.board is not None and gw.board.alive:
+            time.sleep(0.5)
+        return 1
+    except KeyboardInterrupt:
+        print("stopping")
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        gw.stop()
