@@ -1,0 +1,148 @@
+"""End to end on the virtual board (the real firmware bundle on the MicroPython unix port against
+the simulated modem): webhooks to a signature-checking receiver and MQTT through mosquitto."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from evharness import Mosquitto, Receiver, wait_for
+from test_mqtt_broker import Peer
+
+from smsgate.virtual import VirtualGateway
+
+KEY = "e2e-signing-key"
+DEV = "vg1"
+BASE = "smsgate/" + DEV
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    """One broker, one receiver, one virtual gateway with webhooks and MQTT, shared."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    broker = Mosquitto(tmp)
+    broker.start()
+    rx = Receiver(KEY)
+    rx.start()
+    cfg = {
+        "device": {"id": DEV},
+        "webhooks": {"signing_key": KEY, "retry_base_s": 0.2, "retry_max_s": 1},
+        "mqtt": {"url": broker.url, "reconnect_max_s": 0.5, "keepalive_s": 10},
+    }
+    gw = VirtualGateway(config=cfg, data_dir=tmp / "flash")
+    peer = None
+    try:
+        gw.start()
+        gw.wait_ready()
+        for ev in ("sms:received", "sms:sent", "sms:delivered", "sms:failed"):
+            st, _, _ = gw.api("POST", "/webhooks", {"id": ev.split(":")[1], "url": rx.url,
+                                                     "event": ev})
+            assert st == 201
+        wait_for(lambda: (gw.health() or {}).get("checks", {}).get("mqtt", {})
+                 .get("observedValue"), 15, "MQTT connected")
+        peer = Peer(broker.port, ("homeassistant/#", BASE + "/#"), client_id="e2e-peer",
+                    clean=False)
+        yield gw, rx, broker, peer
+    finally:
+        if peer:
+            peer.close()
+        gw.stop()
+        rx.stop()
+        broker.stop()
+
+
+def _payloads(peer, topic):
+    return [json.loads(p) for p, _ in peer.on(topic)]
+
+
+def test_inbound_sms_gives_webhook_and_mqtt_event(rig):
+    gw, rx, _, peer = rig
+    gw.sim.send_sms("+15551234", "hello from the field")
+    wait_for(lambda: [g for g in rx.got if g["event"] == "sms:received"], 20, "the webhook")
+    env = [g for g in rx.got if g["event"] == "sms:received"][-1]
+    assert env["deviceId"] == DEV and env["webhookId"] == "received"
+    assert env["payload"]["phoneNumber"] == "+15551234"
+    assert env["payload"]["message"] == "hello from the field"
+    wait_for(lambda: _payloads(peer, BASE + "/received"), 10, "the MQTT event")
+    assert _payloads(peer, BASE + "/received")[-1]["message"] == "hello from the field"
+    assert rx.bad_signatures == 0
+
+
+def test_send_gives_sent_then_delivered(rig):
+    gw, rx, _, peer = rig
+    st, body, _ = gw.api("POST", "/message", {"id": "e2e-out", "phoneNumbers": ["+15559876"],
+                                              "textMessage": {"text": "out we go"}})
+    assert st == 202, body
+    gw.wait_state("e2e-out", "Delivered", 30)
+
+    def mine(event):
+        return [g for g in rx.got if g["event"] == event
+                and g["payload"].get("messageId") == "e2e-out"]
+
+    wait_for(lambda: mine("sms:sent") and mine("sms:delivered"), 20, "sent + delivered hooks")
+    order = [g["event"] for g in rx.got if g["payload"].get("messageId") == "e2e-out"]
+    assert order.index("sms:sent") < order.index("sms:delivered")
+    assert mine("sms:sent")[0]["payload"]["phoneNumber"] == "+15559876"
+    wait_for(lambda: [p for p in _payloads(peer, BASE + "/delivered")
+                      if p.get("messageId") == "e2e-out"], 10, "MQTT delivered")
+
+
+def test_mqtt_send_command_reaches_the_simulator_once(rig):
+    gw, _, _, peer = rig
+    cmd = json.dumps({"id": "mq-1", "to": "+15550001", "text": "via mqtt"})
+    peer.publish(BASE + "/send", cmd)
+    peer.publish(BASE + "/send", cmd)  # same id again: the same message, sent once
+    wait_for(lambda: len([r for r in _payloads(peer, BASE + "/send/result")
+                          if r["id"] == "mq-1"]) == 2, 15, "two results")
+    res = [r for r in _payloads(peer, BASE + "/send/result") if r["id"] == "mq-1"]
+    assert {r["status"] for r in res} <= {200, 202} and res[0]["state"] in ("Pending", "Processed",
+                                                                              "Sent", "Delivered")
+    gw.wait_state("mq-1", ("Sent", "Delivered"), 30)
+    time.sleep(0.5)
+    texts = [s.get("text") for s in gw.sim.sent()]
+    assert texts.count("via mqtt") == 1, texts
+
+
+def test_home_assistant_discovery_and_text_command(rig):
+    gw, _, _, peer = rig
+    dev = json.loads(peer.on("homeassistant/sensor/%s_signal/config" % DEV)[0][0])
+    assert peer.on("homeassistant/sensor/%s_signal/config" % DEV)[0][1]  # retained
+    assert dev["state_topic"] == BASE + "/status" and dev["device_class"] == "signal_strength"
+    status = _payloads(peer, BASE + "/status")[-1]
+    assert status["registration"] in ("home", "roaming") and isinstance(status["signal"], int)
+    assert isinstance(status["queue"], int)
+    assert peer.on(BASE + "/availability")[0] == (b"online", True)
+    text = json.loads(peer.on("homeassistant/text/%s_send/config" % DEV)[0][0])
+    peer.publish(text["command_topic"], "+15550002: from home assistant")
+    wait_for(lambda: "from home assistant" in [s.get("text") for s in gw.sim.sent()], 30,
+             "the HA SMS at the simulator")
+
+
+def test_receiver_down_and_power_cut_lose_no_event(rig):
+    gw, rx, _, _ = rig
+    rx.stop()
+    before = len(rx.got)
+    for i in range(3):
+        gw.sim.send_sms("+1555000%d" % i, "while down %d" % i)
+    wait_for(lambda: (gw.health() or {}).get("checks", {}).get("webhooks", {})
+             .get("observedValue", 0) >= 3, 30, "3 deliveries pending")
+    gw.restart_board(kill=True)  # power cut with the deliveries pending
+    rx.start()
+    want = {"while down %d" % i for i in range(3)}
+    wait_for(lambda: want <= {g["payload"].get("message") for g in rx.got[before:]}, 30,
+             "the 3 pending deliveries after the reboot")
+    assert rx.bad_signatures == 0
+    ids = [g["id"] for g in rx.got[before:] if g["payload"].get("message") in want]
+    assert len(set(ids)) == 3  # de-duplicable by id (duplicates allowed, losses not)
+
+
+def test_broker_restart_loses_no_command(rig):
+    gw, _, broker, peer = rig
+    broker.stop()
+    time.sleep(0.5)
+    broker.start()
+    wait_for(lambda: peer.c.is_connected(), 10, "the peer to reconnect")
+    peer.publish(BASE + "/send", json.dumps({"id": "mq-2", "to": "+15550003", "text": "after"}))
+    gw.wait_state("mq-2", ("Sent", "Delivered"), 30)
+    assert "after" in [s.get("text") for s in gw.sim.sent()]
