@@ -27,6 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--attach", metavar="LINK", help="use an already running `smsgate sim "
                    "modem` on this pty link instead of starting one")
     p.add_argument("--config", metavar="FILE", help="JSON merged into the board's config.json")
+    p.add_argument("--mqtt", metavar="URL", help="MQTT broker, e.g. mqtt://127.0.0.1:1883 "
+                   "(sets mqtt.url; other mqtt.* keys come from --config)")
     p.add_argument("--sim-scale", type=float, default=1.0,
                    help="simulator time scale (default 1.0: real modem timings)")
     p.set_defaults(func=do_virtual)
@@ -53,6 +55,9 @@ def do_virtual(args: argparse.Namespace) -> int:
     from smsgw.errors import ConfigError
 
     extra = _user_config(args.config)
+    if args.mqtt:  # E (events): --mqtt URL is mqtt.url over whatever --config says
+        mq = extra.get("mqtt") if isinstance(extra.get("mqtt"), dict) else {}
+        extra["mqtt"] = dict(mq, url=args.mqtt)
     sim_args = ("--control", str(args.sim_control)) if args.sim_control else ()
     try:
         gw = VirtualGateway(
