@@ -484,11 +484,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--api-user")
     p.add_argument("--api-password")
     p.add_argument("--http-port", type=int)
-    p.add_argument("--modem", choices=("sim800", "sim7600"))
+    p.add_argument("--modem", help="modem model: sim800 or sim7600")
     p.add_argument("--modem-port", help="modem device (the virtual board: the simulator's pty)")
     p.add_argument("--pin", help="SIM PIN")
     p.add_argument("--baud", type=int, help="modem UART speed")
-    p.add_argument("--board", choices=bundle.BOARDS)
+    p.add_argument("--board", help="board type: tcall-sim800l, t-sim7600 or unix")
     p.add_argument("--device-name")
     p.add_argument("--device-id")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",

@@ -1,0 +1,242 @@
+"""smsgate install / provision / verify / logs with the real mpremote transport against a
+blank virtual board, ending with the gateway booting from its own flash.
+
+The tests of this module run in order on one board (a session on a real board would too):
+install -> re-install -> provision -> reset -> HTTP -> verify -> logs -> simulator stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from conftest import mpremote
+
+from smsgate import bundle
+from smsgate.sim.harness import SimProcess
+from smsgate.vboard import VirtualBoard
+
+PASSWORD = "pr0v1sioned-s3cret"
+
+
+def smsgate(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "smsgate", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tools")
+    sim = SimProcess("sim800", tmpdir=root / "sim", time_scale=0.05).start()
+    board = VirtualBoard(
+        root / "flash", heap="256K", repl_link=root / "ttyBOARD", blank=True,
+        log=root / "console.log",
+    ).start()
+    rig = type("Rig", (), {})()
+    rig.sim, rig.board, rig.port, rig.http = sim, board, str(root / "ttyBOARD"), free_port()
+    yield rig
+    board.stop()
+    sim.stop()
+
+
+def api(rig, method: str, path: str, body=None, password: str = PASSWORD, timeout=5.0):
+    req = urllib.request.Request(
+        "http://127.0.0.1:%d%s" % (rig.http, path),
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+    )
+    req.add_header("Content-Type", "application/json")
+    token = base64.b64encode(("sms:%s" % password).encode()).decode()
+    req.add_header("Authorization", "Basic " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_provision_errors_are_caught_on_the_host():
+    # Nothing connects: the port does not even exist, and each error is one line, status 2.
+    cases = [
+        (["--http-port", "70000"], "api.port"),
+        (["--set", "api.colour=3"], "api.colour: unknown key"),
+        (["--set", "queue.retries=\"many\""], "queue.retries: must be an integer"),
+        (["--wifi", "no-colon"], "SSID:PASSWORD"),
+        (["--modem", "sim900"], "modem.model: must be one of sim800, sim7600"),
+        (["--board", "esp8266"], "board: must be one of"),
+    ]
+    for extra, needle in cases:
+        out = smsgate("provision", "--port", "/dev/does-not-exist", *extra)
+        assert out.returncode == 2, (extra, out.stdout, out.stderr)
+        assert needle in out.stderr and len(out.stderr.strip().splitlines()) <= 2, out.stderr
+
+
+def test_install_blank_board(rig):
+    out = smsgate("install", "--port", rig.port, "--board", "unix")
+    assert out.returncode == 0, out.stdout + out.stderr
+    files = bundle.build("unix")
+    assert "%d of %d files written" % (len(files), len(files)) in out.stdout
+    for path, src in files.items():
+        assert (rig.board.data_dir / path).read_bytes() == src.read_bytes(), path
+
+
+def test_reinstall_copies_nothing(rig):
+    t0 = time.monotonic()
+    out = smsgate("install", "--port", rig.port)  # the board is told by the unix port
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.startswith("nothing to copy"), out.stdout
+    assert time.monotonic() - t0 < 20
+
+
+def test_install_replaces_a_changed_file_and_a_shadowing_source(rig):
+    flash = rig.board.data_dir
+    (flash / "smsgw" / "events.mpy").write_bytes(b"broken")
+    (flash / "smsgw" / "events.py").write_text("raise ImportError('shadow')\n")
+    out = smsgate("install", "--port", rig.port)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "wrote /smsgw/events.mpy" in out.stdout and "removed /smsgw/events.py" in out.stdout
+    assert not (flash / "smsgw" / "events.py").exists()
+
+
+def test_provision_writes_merged_config_without_echoing_secrets(rig):
+    out = smsgate(
+        "provision", "--port", rig.port, "--board", "unix", "--api-user", "sms",
+        "--api-password", PASSWORD, "--http-port", str(rig.http), "--modem", "sim800",
+        "--modem-port", rig.sim.link, "--set", "api.host=\"127.0.0.1\"",
+        "--set", "modem.time_scale=0.2", "--set", "queue.backoff_ms=500", "--no-restart",
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert PASSWORD not in out.stdout + out.stderr
+    assert "api.password = (secret)" in out.stdout
+    cfg = json.loads((rig.board.data_dir / "config.json").read_text())
+    assert cfg["api"] == {"user": "sms", "password": PASSWORD, "port": rig.http,
+                          "host": "127.0.0.1"}
+    assert cfg["modem"]["port"].startswith("/dev/pts/")  # the pty as the board sees it
+    # A second provision merges into what is there.
+    out = smsgate("provision", "--port", rig.port, "--device-name", "bench-1", "--no-restart")
+    assert out.returncode == 0, out.stdout + out.stderr
+    cfg2 = json.loads((rig.board.data_dir / "config.json").read_text())
+    assert cfg2["device"]["name"] == "bench-1" and cfg2["api"] == cfg["api"]
+    assert not (rig.board.data_dir / "config.json.tmp").exists()
+
+
+def test_invalid_provision_leaves_the_config_untouched(rig, tmp_path):
+    before = (rig.board.data_dir / "config.json").read_bytes()
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"api": {"port": 0}}))
+    out = smsgate("provision", "--port", rig.port, "--config", str(bad))
+    assert out.returncode == 2 and "api.port" in out.stderr, out.stdout + out.stderr
+    # Valid alone, invalid once merged with the board's config: caught after reading it.
+    (rig.board.data_dir / "config.json").write_text(
+        json.dumps(dict(json.loads(before), queue={"max_stored": 50}))
+    )
+    mid = (rig.board.data_dir / "config.json").read_bytes()
+    out = smsgate("provision", "--port", rig.port, "--set", "queue.max_messages=60")
+    assert out.returncode == 2 and "queue.max_messages" in out.stderr, out.stdout + out.stderr
+    assert (rig.board.data_dir / "config.json").read_bytes() == mid
+    (rig.board.data_dir / "config.json").write_bytes(before)
+
+
+def test_reset_boots_the_gateway_from_its_flash(rig):
+    mark = rig.board.mark()
+    mpremote(rig.port, "reset")
+    deadline = time.monotonic() + 60
+    status = None
+    while time.monotonic() < deadline:
+        try:
+            status, doc = api(rig, "GET", "/health", timeout=2)
+            if status == 200 and doc.get("checks", {}).get("modem", {}).get("status") == "pass":
+                break
+        except OSError:
+            pass
+        time.sleep(0.2)
+    else:
+        pytest.fail("gateway not up: %s\n%s" % (status, rig.board.output(mark)[-3000:]))
+    status, body = api(rig, "POST", "/messages",
+                       {"textMessage": {"text": "provisioned hello"}, "phoneNumbers": ["+15550001111"]})
+    assert status == 202, body
+    sent = rig.sim.wait_sent(1, timeout=30)
+    assert sent[-1]["text"] == "provisioned hello"
+    status, _ = api(rig, "POST", "/messages", {"textMessage": {"text": "x"},
+                                               "phoneNumbers": ["+15550001111"]},
+                    password="wrong")
+    assert status == 401
+
+
+def test_verify_passes_on_the_provisioned_board(rig):
+    cfg = (rig.board.data_dir / "config.json").read_bytes()
+    out = smsgate("verify", "--port", rig.port)
+    assert out.returncode == 0, out.stdout + out.stderr
+    import hashlib
+
+    assert hashlib.sha256(cfg).hexdigest() in out.stdout
+    assert PASSWORD not in out.stdout
+    for check in ("firmware version", "imports", "config", "modem AT", "registration", "signal",
+                  "free heap"):
+        assert any(line.startswith("PASS") and check in line for line in out.stdout.splitlines()), (
+            check, out.stdout)
+
+
+def test_logs_and_poll(rig):
+    log = rig.board.data_dir / "log.txt"
+    before = log.read_text()
+    assert "smsgate API on" in before
+    out = smsgate("logs", "--port", rig.port)
+    assert out.returncode == 0, out.stderr
+    # The gateway is stopped while the file is read, and appends again once restarted.
+    assert out.stdout.startswith(before) and log.read_text().startswith(out.stdout)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smsgate", "logs", "--port", rig.port, "--poll",
+         "--interval", "0.2", "--duration", "3", "--no-restart"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )
+    time.sleep(1.2)
+    with open(log, "a") as f:
+        f.write("appended while polling\n")
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert stdout.endswith("appended while polling\n"), stdout[-500:]
+
+
+def test_logs_follow_restarts_the_gateway_and_streams(rig):
+    out = smsgate("logs", "--port", rig.port, "--follow", "--duration", "4")
+    assert out.returncode == 0, out.stderr
+    assert "soft reboot" in out.stdout
+    # the gateway is running again: the API answers
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if api(rig, "GET", "/health", timeout=2)[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        pytest.fail("gateway not back after logs --follow")
+
+
+def test_verify_fails_naming_the_check_when_the_simulator_is_stopped(rig):
+    rig.sim.stop()
+    out = smsgate("verify", "--port", rig.port)
+    assert out.returncode == 1, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert any(line.startswith("FAIL") and "modem AT" in line for line in lines), out.stdout
+    assert any(line.startswith("PASS") and "config" in line for line in lines), out.stdout
+    assert "checks failed: modem AT" in out.stdout
