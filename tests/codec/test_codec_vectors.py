@@ -257,3 +257,28 @@ def test_gsm7_semi_octets_and_ucs2():  # [GM] TestGsm7 / TestUcs2 style checks
     assert gsm7.to_ucs2("あ叶葉") == bytes([0x30, 0x42, 0x53, 0xF6, 0x84, 0x49])
     assert gsm7.to_septets("世界您好！") is None
     assert tpfields.smsc_field("+9876543210").hex().upper() == "06918967452301"
+
+
+def test_lookup_tables_match_the_alphabet():
+    # gsm7.py carries its lookup tables as literals; they must agree with the readable tables.
+    ascii_tbl = bytearray(b"\xff" * 128)
+    na = {}
+    u8 = bytearray(256)
+    for i, ch in enumerate(gsm7._BASIC):
+        if i == 0x1B:
+            continue
+        enc = ch.encode()
+        u8[2 * i : 2 * i + len(enc)] = enc
+        if ord(ch) < 0x80:
+            ascii_tbl[ord(ch)] = i
+        else:
+            na[ord(ch)] = i
+    for code, ch in zip(gsm7._EXT_CODES, gsm7._EXT_CHARS):
+        if ord(ch) < 0x80:
+            ascii_tbl[ord(ch)] = 0x80 | code
+        else:
+            na[ord(ch)] = 0x80 | code
+    assert gsm7._ASCII == bytes(ascii_tbl) and gsm7._U8 == bytes(u8)
+    assert dict(zip(gsm7._NA_CPS, gsm7._NA_SEPT)) == na and len(gsm7._NA_CPS) == len(na)
+    assert gsm7._EXT_CPS == tuple(ord(c) for c in gsm7._EXT_CHARS)
+    assert len(gsm7._BASIC) == 128 and len(set(gsm7._BASIC)) == 128

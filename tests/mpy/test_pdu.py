@@ -5,6 +5,28 @@ from smsgw.errors import PduError
 # Classic SMS-DELIVER example from the dreamfabric "SMS PDU format" page.
 HELLO = "07917283010010F5040BC87238880900F10000993092516195800AE8329BFD4697D9EC37"
 
+# Vectors from faucamp/python-gsmmodem test/test_pdu.py (data only): hex -> expected subset.
+GM_DECODE = (
+    ("06917228195339040B917228214365F70000313062315352800A800D8A5E98D337A910",
+     {"number": "+27821234567", "text": "@{tést}!", "scts": "2013-03-26T13:35:25+02:00"}),
+    ("07911326040000F0310D0B911326880736F40000A90FF7FBDD454E87CDE1B0DB357EB701",
+     {"type": "submit", "mr": 13, "vp": 259200, "srr": True, "text": "www.diafaan.com"}),
+    ("0006D60B911326880736F4111011719551401110117195714000",
+     {"type": "status_report", "mr": 214, "status": 0, "number": "+31628870634"}),
+    ("07914346466554F601000B914316565811F9000806304253F68449",
+     {"encoding": "ucs2", "text": "あ叶葉", "smsc": "+34646456456"}),
+    ("0591721891F101000B917228214365F700040C48656C6C6F20776F726C6421",
+     {"encoding": "8bit", "data": "48656C6C6F20776F726C6421"}),
+    ("0019000B917228001011F100003170013193008017D474BB3CA787DB70903DCC4E93D3F43C885E9ED301",
+     {"vp": "2013-07-10T13:39:00+02:00", "text": "Timestamp validity test"}),
+)
+GM_ENCODE = (
+    ("+27820001111", "Hello World!", None, None,
+     "0001000B917228001011F100000CC8329BFD065DDF72363904"),
+    ("+123456789", "世界您好！", 52 * 7 * 86400, "+44000000000",
+     "07914400000000F01100099121436587F90008F40A4E16754C60A8597DFF01"),
+)
+
 
 def _raises(hexpdu, reason_part, smsc=True):
     try:
@@ -95,3 +117,14 @@ def test_malformed_inputs_raise_pdu_error():
     _raises("0003", "reserved")
     e = _raises("0004159100", "TP-OA length")
     assert e.pos == 2
+
+
+def test_python_gsmmodem_vectors():
+    for h, expected in GM_DECODE:
+        d = pdu.decode(h)
+        for k in expected:
+            assert d[k] == expected[k], (h, k, d[k])
+    for number, text, vp, smsc, h in GM_ENCODE:
+        assert pdu.encode_submit(number, text, validity_s=vp, smsc=smsc)[1] == [
+            (h, len(h) // 2 - (1 if smsc is None else 8))
+        ]
