@@ -31,6 +31,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "(sets mqtt.url; other mqtt.* keys come from --config)")
     p.add_argument("--sim-scale", type=float, default=1.0,
                    help="simulator time scale (default 1.0: real modem timings)")
+    p.add_argument("--repl-link", metavar="PATH", help="expose the board's REPL on a pty "
+                   "linked at PATH (mpremote connect PATH ...)")
+    p.add_argument("--blank", action="store_true", help="only a board with an empty flash "
+                   "(MicroPython, as freshly flashed) and its REPL: no firmware, no simulator")
     p.set_defaults(func=do_virtual)
 
 
@@ -54,6 +58,10 @@ def do_virtual(args: argparse.Namespace) -> int:
     from smsgate.virtual import GatewayError, VirtualGateway
     from smsgw.errors import ConfigError
 
+    if args.blank:  # D: a freshly flashed board for install/provision/verify
+        from smsgate.vboard.serve import serve_blank
+
+        return serve_blank(args.data, args.heap, args.repl_link)
     extra = _user_config(args.config)
     if args.mqtt:  # E (events): --mqtt URL is mqtt.url over whatever --config says
         mq = extra.get("mqtt") if isinstance(extra.get("mqtt"), dict) else {}
@@ -64,7 +72,7 @@ def do_virtual(args: argparse.Namespace) -> int:
             model=args.model, http_port=args.http_port, data_dir=args.data, heap=args.heap,
             user=args.user, password=args.password, attach=args.attach, config=extra,
             sim_scale=args.sim_scale, fw_scale=min(1.0, max(args.sim_scale, 0.2)),
-            sim_args=sim_args,
+            sim_args=sim_args, repl_link=args.repl_link,
         )
     except ConfigError as exc:
         raise CliError("config: %s" % exc)
@@ -83,6 +91,8 @@ def do_virtual(args: argparse.Namespace) -> int:
         print("smsgate virtual gateway (%s) is up" % args.model)
         print("  API:         %s/  (user %s, password %s)" % (gw.url, gw.user, gw.password))
         print("  board flash: %s" % gw.data_dir)
+        if args.repl_link:
+            print("  board REPL:  mpremote connect %s repl" % args.repl_link)
         if gw.sim is not None:
             print("  sim control: %s  (POST /sms, GET /sent, POST /fault)" % gw.sim.control_url)
         else:

@@ -78,7 +78,7 @@ class VirtualGateway:
         self, model: str = "sim800", http_port: int = 0, data_dir: str | os.PathLike | None = None,
         heap: str = "256K", user: str = "sms", password: str | None = None,
         attach: str | None = None, config: dict | None = None, sim_scale: float = 0.05,
-        fw_scale: float = 0.2, sim_args: tuple = (),
+        fw_scale: float = 0.2, sim_args: tuple = (), repl_link: str | None = None,
     ) -> None:
         self.model = model
         self.port = http_port or free_port()
@@ -93,6 +93,7 @@ class VirtualGateway:
         self.sim_scale = sim_scale
         self.fw_scale = fw_scale
         self.sim_args = tuple(sim_args)
+        self.repl_link = repl_link  # D: the board's REPL on a pty link (mpremote connect LINK)
         self.sim = None
         self.board = None
         self.console = self._tmp / "console.log"
@@ -118,7 +119,8 @@ class VirtualGateway:
         bundle.install_to_dir("unix", self.data_dir)
         self._link_modem(link)
         self._write_config()
-        self.board = VirtualBoard(self.data_dir, heap=self.heap, log=self.console).start()
+        self.board = VirtualBoard(self.data_dir, heap=self.heap, log=self.console,
+                                  repl_link=self.repl_link).start()
         if wait:
             self.wait_ready(timeout)
         return self
@@ -146,7 +148,8 @@ class VirtualGateway:
 
         if self.board is not None:
             self.board.kill() if kill else self.board.stop()
-        self.board = VirtualBoard(self.data_dir, heap=self.heap, log=self.console).start()
+        self.board = VirtualBoard(self.data_dir, heap=self.heap, log=self.console,
+                                  repl_link=self.repl_link).start()
         if wait:
             self.wait_ready(timeout)
 
