@@ -41,9 +41,9 @@ def build(ctx):
                                     "fail" if free < ob.store.min_free else
                                     "warn" if free < 2 * ob.store.min_free else "pass")
     sup = getattr(ctx.supervisor, "counters", None) or {}
-    rec = sum(v for v in sup.values() if isinstance(v, int))
-    checks["recovery"] = _check("modem recovery actions since boot", "actions", rec,
-                                "warn" if ms.get("reboot_seen") else "pass")
+    rec = sup.get("recoveries", 0) + sup.get("reinits", 0)
+    checks["recovery"] = _check("modem recoveries and re-inits since boot", "actions", rec,
+                                "warn" if sup.get("failures") else "pass")
     checks["memory:heap"] = _check("heap in use now / high-water", "bytes",
                                    [ctx.mem_now(), ctx.mem_peak], "pass")
     checks["uptime"] = _check("seconds since boot", "s", up // 1000, "pass")
@@ -57,5 +57,7 @@ def build(ctx):
         if _RANK.get(c["status"], 0) > _RANK[worst]:
             worst = c["status"]
     return {"status": worst, "version": VERSION, "releaseId": 1, "checks": checks,
-            "counters": {"outbox": ob.counters, "inbox": ctx.inbox.counters,
+            "counters": {"outbox": ob.counters, "inbox": ctx.inbox.counters, "supervisor": sup,
+                         "modem": ms.get("counters"), "api": [ctx.requests, ctx.auth_failures,
+                                                              ctx.api_errors],
                          "store_writes": ob.store.writes, "events_errors": events.errors}}
