@@ -17,6 +17,7 @@ except ImportError:  # CPython (docs, linters)
 MIN_FREE = const(20000)  # bytes of heap the gateway needs free after its imports
 _AT_MS = const(1500)
 _AT_TRIES = const(3)
+_BOOT_MS = const(6000)  # SIM800/SIM7600 power-on to AT ready (RDY), with margin
 _MODULES = ("smsgw.config", "smsgw.at", "smsgw.modem", "smsgw.store", "smsgw.outbox", "microdot")
 _REGISTERED = ("1", "5")  # 27.007 7.2: home, roaming
 
@@ -90,21 +91,32 @@ async def _signal(at):
     return True, "rssi %s (%d dBm)" % (rssi, -113 + 2 * int(rssi))  # 27.007 8.5
 
 
+async def _probe(at):
+    # True when the modem answers AT, else the last exception.
+    answered = None
+    for _ in range(_AT_TRIES):
+        try:
+            await at.cmd(b"AT", _AT_MS)
+            return True
+        except Exception as e:
+            answered = e
+    return answered
+
+
 async def _modem(cfg, res):
+    import asyncio
+
     from smsgw.at import ATChannel
 
     name = cfg["board"].replace("-", "_")
     board = __import__("boards." + name, None, None, ["Board"]).Board(cfg)
     at = ATChannel(board.open_modem())
     try:
-        answered = None
-        for _ in range(_AT_TRIES):
-            try:
-                await at.cmd(b"AT", _AT_MS)
-                answered = True
-                break
-            except Exception as e:
-                answered = e
+        answered = await _probe(at)
+        if answered is not True and await board.modem_power(True):
+            # After a cold boot into the REPL main.py never powered the modem: do it once.
+            await asyncio.sleep_ms(_BOOT_MS)
+            answered = await _probe(at)
         if answered is not True:
             res.append(("modem AT", False, "no answer (%r)" % (answered,)))
             res.append(("registration", False, "skipped: modem silent"))
