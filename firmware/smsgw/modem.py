@@ -413,6 +413,10 @@ class Modem:
 
     def _on_plus(self, line, pdu):
         if line.startswith("+CMTI:") or line.startswith("+CDSI:"):
+            if line.find('"SM"') < 0 and line.find(",") > 7:
+                # another store than ours (e.g. "SR"): CMGR would read the wrong message
+                self.counters["skipped"] += 1
+                return
             try:
                 i = int(line[line.rfind(",") + 1 :])
             except ValueError:

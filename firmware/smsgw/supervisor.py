@@ -70,17 +70,19 @@ class Supervisor:
 
     async def run(self):
         """Forever: start the modem, then probe it; on failure climb the ladder."""
+        failed = False
         while True:
             self._busy = True
             try:
-                await self._bring_up()
+                await self._bring_up(failed)
             finally:
                 self._busy = False
-            await self._watch()
+            failed = await self._watch()
 
-    async def _bring_up(self):
+    async def _bring_up(self, failed):
         # Until start() succeeds: first a plain start, then one ladder level per failure.
         if await self._start():
+            self.counters["recoveries"] += failed  # a probe had failed: recovered by a restart
             return
         level = 0
         n = 0
@@ -140,7 +142,8 @@ class Supervisor:
         return level
 
     async def _watch(self):
-        # Healthy: probe every probe_every_ms or when kicked; leave on the first failure.
+        # Healthy: probe every probe_every_ms or when kicked. Returns True when a probe failed,
+        # False when the modem rebooted or powered down by itself (re-init, no ladder).
         while self.ready.is_set():
             self._kick.clear()
             try:
@@ -156,7 +159,8 @@ class Supervisor:
                 self._fail(e)
                 self.ready.clear()
                 self.modem.status["ready"] = False
-                return
+                return True
             finally:
                 self._busy = False
         self.counters["reinits"] += 1  # the modem rebooted or powered down: start() again
+        return False

@@ -21,7 +21,7 @@ def _base(model="SIM800"):
         "AT+CPIN?": b"\r\n+CPIN: READY\r\n" + _OK,
         "AT+CMGF=0": _OK,
         "AT+CNMI=2,1,0,1,0": _OK,
-        "AT+CNMI=2,1,0,2,0": _OK,
+        "AT+CNMI=1,1,0,1,0": _OK,
         'AT+CPMS="SM","SM","SM"': b"\r\n+CPMS: 0,30,0,30,0,30\r\n" + _OK,
         "AT+CREG=1": _OK,
         "AT+CGREG=1": _OK,
@@ -64,7 +64,7 @@ async def test_start_sim7600_cgreg_counts():
     r["AT+CREG?"] = b"\r\n+CREG: 0,3\r\n" + _OK  # LTE: CREG denied, CGREG registered
     s, at, m = _modem(r, "SIM7600")
     await m.start()
-    assert m.status["registered"] and "AT+CNMI=2,1,0,2,0" in s.commands
+    assert m.status["registered"] and "AT+CNMI=1,1,0,1,0" in s.commands
     assert "AT+CGREG?" in s.commands
     await _close(at, m)
 
@@ -183,11 +183,13 @@ async def test_cmt_and_cds_direct_and_cdsi():
     await m.start()
     s.feed(b'\r\n+CMT: "",38\r\n' + DELIVER.encode() + b"\r\n")
     s.feed(b"\r\n+CDS: 25\r\n" + REPORT.encode() + b"\r\n")
-    s.feed(b'\r\n+CDSI: "SR",0\r\n')
+    s.feed(b'\r\n+CDSI: "SR",7\r\n')  # another store: not read with CMGR (counted)
+    s.feed(b'\r\n+CDSI: "SM",0\r\n')
     got = []
     for _ in range(3):
         got.append(await asyncio.wait_for_ms(m.incoming.get(), 1000))
     assert got == [("sms", None, DELIVER), ("report", None, REPORT), ("report", 0, REPORT)], got
+    assert m.counters["skipped"] == 1 and "AT+CMGR=7" not in s.commands
     await _close(at, m)
 
 
