@@ -21,128 +21,11 @@ from typing import Any
 
 from smsgate import bundle
 from smsgate.cli import CliError
+from smsgate.device import Device, read_from
 
 CONFIG_PATH = "/config.json"
 LOG_PATH = "/log.txt"
-_CHUNK = 512
 _SECRET_WORDS = ("password", "pin", "secret", "token", "key", "psk")
-
-
-class DeviceError(CliError):
-    """The board answered with a traceback: its last line is the message."""
-
-
-class Device:
-    """One mpremote connection to a board, in the raw REPL.
-
-    Args:
-        port: serial device (`/dev/ttyUSB0`, or the virtual board's pty link).
-        soft_reset: soft-reset when entering the raw REPL (mpremote's default).
-    """
-
-    def __init__(self, port: str, soft_reset: bool = True) -> None:
-        from mpremote.transport import TransportError
-        from mpremote.transport_serial import SerialTransport
-
-        self.port = port
-        self.restart = True  # soft-reboot when closing (see close)
-        try:
-            self.transport = SerialTransport(port, baudrate=115200)
-        except (TransportError, OSError) as exc:
-            raise CliError("cannot open %s: %s" % (port, exc)) from None
-        try:
-            self.transport.enter_raw_repl(soft_reset=soft_reset)
-        except TransportError as exc:
-            self.transport.close()
-            raise CliError("no MicroPython REPL on %s: %s" % (port, exc)) from None
-
-    def exec(self, code: str, timeout: float = 30) -> str:
-        """Run `code` on the board; returns its output (str)."""
-        from mpremote.transport import TransportExecError
-
-        try:
-            out = self.transport.exec_raw(code, timeout=timeout)
-        except TransportExecError as exc:  # pragma: no cover - exec_raw returns errors
-            raise DeviceError(_last_line(exc.error_output)) from None
-        data, err = out
-        if err:
-            raise DeviceError(_last_line(err.decode(errors="replace"))) from None
-        return data.decode(errors="replace")
-
-    def eval_json(self, code: str, timeout: float = 30) -> Any:
-        """Run `code`, which prints one JSON value last; returns that value."""
-        out = self.exec(code, timeout).strip().splitlines()
-        if not out:
-            raise CliError("the board printed nothing for: %s" % code.splitlines()[0])
-        return json.loads(out[-1])
-
-    def read(self, path: str) -> bytes | None:
-        """A file's content, or None when it does not exist."""
-        code = (
-            "import binascii\ntry:\n f=open(%r,'rb')\nexcept OSError:\n print('-')\nelse:\n"
-            " while 1:\n  b=f.read(%d)\n  if not b:break\n  print(binascii.b2a_base64(b,newline=False).decode())\n"
-            " f.close()\n print('.')" % (path, _CHUNK)
-        )
-        lines = self.exec(code).split()
-        if lines[:1] == ["-"]:
-            return None
-        import base64
-
-        return b"".join(base64.b64decode(line) for line in lines[:-1])
-
-    def write(self, path: str, data: bytes) -> None:
-        """Write a file atomically: a temp file beside it, then a rename.
-
-        LittleFS (the ESP32 default) and VfsPosix replace the target in the rename; on FAT the
-        old file has to be removed first, which leaves a short window.
-        """
-        tmp = path + ".tmp"
-        self.exec("f=open(%r,'wb')\nw=f.write" % tmp)
-        for i in range(0, len(data), _CHUNK):
-            self.exec("w(%r)" % data[i : i + _CHUNK])
-        self.exec(
-            "f.close()\nimport os\ntry:\n os.rename(%r,%r)\nexcept OSError:\n"
-            " os.remove(%r)\n os.rename(%r,%r)" % (tmp, path, path, tmp, path)
-        )
-
-    def makedirs(self, dirs: list[str]) -> None:
-        """Create directories (parents first), ignoring those that exist."""
-        if dirs:
-            self.exec(
-                "import os\nfor d in %r:\n try:\n  os.mkdir(d)\n except OSError:\n  pass" % dirs
-            )
-
-    def hashes(self, paths: list[str]) -> dict[str, str | None]:
-        """sha256 (hex) of each file on the board, None when absent: one exec for all."""
-        code = (
-            "import hashlib,binascii,json\nb=bytearray(%d)\nm=memoryview(b)\nr={}\n"
-            "for p in %r:\n try:\n  f=open(p,'rb')\n except OSError:\n  r[p]=None\n  continue\n"
-            " h=hashlib.sha256()\n while 1:\n  n=f.readinto(b)\n  if not n:break\n  h.update(m[:n])\n"
-            " f.close()\n r[p]=binascii.hexlify(h.digest()).decode()\nprint(json.dumps(r))"
-            % (_CHUNK, paths)
-        )
-        return self.eval_json(code, timeout=60)
-
-    def close(self, restart: bool = True) -> None:
-        """Leave the raw REPL; with `restart`, soft-reboot so boot.py and main.py run again."""
-        try:
-            self.transport.exit_raw_repl()
-            if restart:
-                self.transport.serial.write(b"\x04")  # Ctrl-D in the friendly REPL
-                time.sleep(0.1)
-        finally:
-            self.transport.close()
-
-    def __enter__(self) -> "Device":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close(restart=getattr(self, "restart", True))
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "error on the board"
 
 
 def _open(args: argparse.Namespace) -> Device:
@@ -383,28 +266,14 @@ def do_verify(args: argparse.Namespace) -> int:
         print("%s  %s  %s" % ("PASS" if ok else "FAIL", name.ljust(width), detail))
     failed = [r[0] for r in results if not r[1]]
     if failed:
-        print("verify: %d of %d checks failed: %s" % (len(failed), len(results), ", ".join(failed)))
+        print("verify: %d of %d checks failed: %s"
+              % (len(failed), len(results), ", ".join(failed)))
         return 1
     print("verify: all %d checks passed" % len(results))
     return 0
 
 
 # -- logs ------------------------------------------------------------------------------------
-
-
-def _read_from(dev: Device, path: str, offset: int) -> tuple[int, bytes]:
-    """(size, bytes from offset) of a file on the board; size -1 when absent."""
-    code = (
-        "import os,binascii\ntry:\n s=os.stat(%r)[6]\nexcept OSError:\n s=-1\nprint(s)\n"
-        "if s>%d:\n f=open(%r,'rb')\n f.seek(%d)\n while 1:\n  b=f.read(%d)\n  if not b:break\n"
-        "  print(binascii.b2a_base64(b,newline=False).decode())\n f.close()"
-        % (path, offset, path, offset, _CHUNK)
-    )
-    import base64
-
-    lines = dev.exec(code).split()
-    size = int(lines[0])
-    return size, b"".join(base64.b64decode(x) for x in lines[1:])
 
 
 def _stream_console(dev: Device, end: float | None) -> None:
@@ -431,7 +300,7 @@ def do_logs(args: argparse.Namespace) -> int:
     dev = _open(args)
     restart = dev.restart
     try:
-        size, data = _read_from(dev, args.file, 0)
+        size, data = read_from(dev, args.file, 0)
         if size < 0:
             print("(no %s on the board yet)" % args.file, file=sys.stderr)
         sys.stdout.write(data.decode(errors="replace"))
@@ -444,9 +313,9 @@ def do_logs(args: argparse.Namespace) -> int:
         offset = max(size, 0)
         while args.poll and (end is None or time.monotonic() < end):
             time.sleep(args.interval)
-            size, data = _read_from(dev, args.file, offset)
+            size, data = read_from(dev, args.file, offset)
             if size < offset:  # rotated: the new file starts over
-                size, data = _read_from(dev, args.file, 0)
+                size, data = read_from(dev, args.file, 0)
             offset = max(size, 0)
             sys.stdout.write(data.decode(errors="replace"))
             sys.stdout.flush()

@@ -59,7 +59,7 @@ _VERSION_CACHE: dict[str, str] = {}
 
 
 def mpy_cross_version() -> str:
-    """mpy-cross's `--version` line, e.g. `MicroPython v1.29.0 ...; mpy-cross emitting mpy v6.3`."""
+    """mpy-cross's `--version` line (`MicroPython v1.29.0 ...; mpy-cross emitting mpy v6.3`)."""
     if "v" not in _VERSION_CACHE:
         out = subprocess.run(
             mpy_cross_binary() + ["--version"], capture_output=True, text=True, timeout=30

@@ -170,8 +170,8 @@ def test_reset_boots_the_gateway_from_its_flash(rig):
         time.sleep(0.2)
     else:
         pytest.fail("gateway not up: %s\n%s" % (status, rig.board.output(mark)[-3000:]))
-    status, body = api(rig, "POST", "/messages",
-                       {"textMessage": {"text": "provisioned hello"}, "phoneNumbers": ["+15550001111"]})
+    msg = {"textMessage": {"text": "provisioned hello"}, "phoneNumbers": ["+15550001111"]}
+    status, body = api(rig, "POST", "/messages", msg)
     assert status == 202, body
     sent = rig.sim.wait_sent(1, timeout=30)
     assert sent[-1]["text"] == "provisioned hello"
@@ -191,8 +191,8 @@ def test_verify_passes_on_the_provisioned_board(rig):
     assert PASSWORD not in out.stdout
     for check in ("firmware version", "imports", "config", "modem AT", "registration", "signal",
                   "free heap"):
-        assert any(line.startswith("PASS") and check in line for line in out.stdout.splitlines()), (
-            check, out.stdout)
+        lines = out.stdout.splitlines()
+        assert any(line.startswith("PASS") and check in line for line in lines), (check, lines)
 
 
 def test_logs_and_poll(rig):

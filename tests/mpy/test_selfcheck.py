@@ -1,7 +1,5 @@
 # smsgw.selfcheck (what `smsgate verify` runs on the board): parsing and verdicts with a fake
 # AT channel; the real modem path is covered by tests/host/test_board_tools.py.
-import asyncio
-
 from smsgw import selfcheck
 from smsgw.errors import ATError, ATTimeout
 

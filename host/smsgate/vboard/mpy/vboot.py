@@ -26,7 +26,7 @@ def _vb_run(name):
     except OSError:
         return
     try:
-        execfile(name)
+        execfile(name)  # noqa: F821 (a MicroPython unix-port builtin)
     except KeyboardInterrupt as exc:
         sys.print_exception(exc)
     except SystemExit:
