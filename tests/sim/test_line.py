@@ -201,6 +201,9 @@ def test_pin_locked_sim_counts_attempts(tmp_path):
             at.raw(b'AT+CPIN="9999"\r')
             assert at.read_until(b"\r\n+CME ERROR: 16\r\n").startswith(b"\r\n+CPIN: SIM PUK\r\n")
             assert at.cmd(b"AT+CPIN?") == b"\r\n+CPIN: SIM PUK\r\n\r\nOK\r\n"
-            assert at.cmd(b'AT+CPIN="12345678","4321"') == b"\r\nOK\r\n"
+            assert at.cmd(b'AT+CPIN="12345678","4321"').startswith(b"\r\nOK\r\n")
+            sim.wait_ready()
+            at.quiet(0.1)
+            assert at.cmd(b"AT+CPIN?") == b"\r\n+CPIN: READY\r\n\r\nOK\r\n"
         finally:
             at.close()
