@@ -21,8 +21,41 @@ def _eq(a, b):
     return diff == 0
 
 
+_REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized",
+            404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
+            413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error",
+            503: "Service Unavailable"}
+
+
+def reply(body, status=200, headers=None):
+    """A JSON response with a proper reason phrase."""
+    from microdot import Response
+
+    return Response(body, status, headers, reason=_REASONS.get(status))
+
+
 def error(status, msg, headers=None):
-    return {"message": msg}, status, headers or {}
+    return reply({"message": msg}, status, headers)
+
+
+def _stream(items, render):
+    # A JSON array written item by item: RAM holds one item, whatever the page size.
+    yield "["
+    first = True
+    for it in items:
+        obj = render(it)
+        if obj is None:
+            continue
+        yield ("" if first else ",") + json.dumps(obj)
+        first = False
+    yield "]"
+
+
+def json_list(total, items, render):
+    from microdot import Response
+
+    return Response(_stream(items, render), 200, {"X-Total-Count": str(total),
+                                                  "Content-Type": "application/json"})
 
 
 def json_body(request):
@@ -79,7 +112,7 @@ def make_app(ctx):
         except ValueError as e:
             return error(400, str(e))
         status, obj = ctx.outbox.submit(body)
-        return obj, status
+        return reply(obj, status)
 
     @app.route("/messages", methods=["GET"])
     async def _list(request):
@@ -93,8 +126,8 @@ def make_app(ctx):
             offset = _int_arg(request, "offset", 0, 0, 1 << 30)
         except ValueError as e:
             return error(400, str(e))
-        total, items = ctx.outbox.list(state, limit, offset)
-        return items, 200, {"X-Total-Count": str(total)}
+        total, keys = ctx.outbox.list(state, limit, offset)
+        return json_list(total, keys, ctx.outbox.status_by_key)
 
     @app.route("/messages/<mid>", methods=["GET"])
     @app.route("/message/<mid>", methods=["GET"])
@@ -108,7 +141,7 @@ def make_app(ctx):
     @app.route("/message/<mid>", methods=["DELETE"])
     async def _cancel(request, mid):
         status, obj = ctx.outbox.cancel(mid)
-        return obj, status
+        return reply(obj, status)
 
     @app.route("/inbox", methods=["GET"])
     async def _inbox(request):
@@ -117,15 +150,15 @@ def make_app(ctx):
             offset = _int_arg(request, "offset", 0, 0, 1 << 30)
         except ValueError as e:
             return error(400, str(e))
-        total, items = ctx.inbox.list(limit, offset)
-        return items, 200, {"X-Total-Count": str(total)}
+        total, seqs = ctx.inbox.list(limit, offset)
+        return json_list(total, seqs, ctx.inbox.public)
 
     @app.route("/health", methods=["GET"])
     async def _health(request):
         from smsgw import health
 
         doc = health.build(ctx)
-        return doc, 500 if doc["status"] == "fail" else 200
+        return reply(doc, 500 if doc["status"] == "fail" else 200)
 
     @app.route("/", methods=["GET"])
     async def _root(request):

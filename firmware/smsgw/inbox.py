@@ -147,18 +147,20 @@ class Inbox:
                 self.first += 1
 
     def list(self, limit=50, offset=0):
-        """(total, [message, ...]) newest first, in android-sms-gateway's inbox shape."""
-        out = []
-        total = 0
-        for s in range(self.next - 1, self.first - 1, -1):
-            m = self.get(s)
-            if m is None:
-                continue
-            if offset <= total < offset + limit:
-                out.append(_public(m))
-            total += 1
+        """(total, [seq, ...]) newest first; render each with public(seq). Marks everything
+        stored so far as delivered to the API (eviction prefers those)."""
+        import os
+
+        names = os.listdir(self.dir)
+        seqs = [int(n) for n in names if len(n) == 8 and n.isdigit()]
+        seqs.sort(reverse=True)
         self.fetched = self.next
-        return total, out
+        return len(seqs), seqs[offset:offset + limit]
+
+    def public(self, seq):
+        """Message `seq` in android-sms-gateway's inbox shape, or None when gone."""
+        m = self.get(seq)
+        return None if m is None else _public(m)
 
     # -- processing ------------------------------------------------------------------------
     def handle(self, kind, index, h):

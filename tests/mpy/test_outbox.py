@@ -243,9 +243,11 @@ async def test_list_paging_and_filter():
     for i in range(5):
         ob.submit(_body(id="l%d" % i))
     ob.cancel("l0")
-    total, items = ob.list(limit=2, offset=1)
+    total, keys = ob.list(limit=2, offset=1)
+    items = [ob.status_by_key(k) for k in keys]
     assert total == 5 and [x["id"] for x in items] == ["l3", "l2"]
-    total, items = ob.list(state="Cancelled")
+    total, keys = ob.list(state="Cancelled")
+    items = [ob.status_by_key(k) for k in keys]
     assert total == 1 and items[0]["id"] == "l0"
     rmtree(ob.store.root)
 
