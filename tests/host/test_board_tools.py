@@ -45,16 +45,20 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     root = tmp_path_factory.mktemp("tools")
-    sim = SimProcess("sim800", tmpdir=root / "sim", time_scale=0.05).start()
+    sim = SimProcess("sim800", tmpdir=root / "sim", time_scale=0.05)
     board = VirtualBoard(
         root / "flash", heap="256K", repl_link=root / "ttyBOARD", blank=True,
         log=root / "console.log",
-    ).start()
+    )
     rig = type("Rig", (), {})()
     rig.sim, rig.board, rig.port, rig.http = sim, board, str(root / "ttyBOARD"), free_port()
-    yield rig
-    board.stop()
-    sim.stop()
+    try:
+        sim.start()
+        board.start()
+        yield rig
+    finally:
+        board.stop()
+        sim.stop()
 
 
 def api(rig, method: str, path: str, body=None, password: str = PASSWORD, timeout=5.0):

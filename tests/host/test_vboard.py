@@ -36,9 +36,11 @@ def board(tmp_path_factory):
     flash.mkdir()
     (flash / "stale.txt").write_text("erased by blank")
     b = VirtualBoard(flash, heap="128K", repl_link=root / "repl", blank=True, log=root / "con.log")
-    b.start()
-    yield b
-    b.stop()
+    try:
+        b.start()
+        yield b
+    finally:
+        b.stop()
     assert not b.alive
     assert not (root / "repl").exists()
 
