@@ -16,7 +16,11 @@ class Reassembler:
     Args:
         timeout_ms: age (since the first part) after which an incomplete group is an orphan.
         max_groups: pending groups kept at most; adding one more evicts the oldest to the
-            orphan list that the next expire() returns.
+            orphan list that the next expire() returns. As many completed groups are
+            remembered for timeout_ms, so a late repeat of a part (a modem re-listing its
+            storage) does not start a group that would end as a bogus orphan.
+
+    Counters: `evictions`, `duplicates` (repeated parts ignored).
     """
 
     def __init__(self, timeout_ms, max_groups=8):
@@ -26,7 +30,9 @@ class Reassembler:
         self.max_groups = max_groups
         self._groups = {}  # (key, ref, total) -> [first_ms, parts list]
         self._evicted = []
+        self._done = []  # [(group key, completed ms)], at most max_groups, oldest first
         self.evictions = 0
+        self.duplicates = 0
 
     def pending(self):
         """Number of incomplete groups held."""
@@ -47,16 +53,30 @@ class Reassembler:
             return text
         gk = (key, ref, total)
         g = self._groups.get(gk)
+        if g is None and self._recently_done(gk, now_ms):
+            self.duplicates += 1
+            return None
         if g is None:
             if len(self._groups) >= self.max_groups:
                 self._evict_oldest()
             g = [now_ms, [None] * total]
             self._groups[gk] = g
+        if g[1][seq - 1] is not None:
+            self.duplicates += 1
         g[1][seq - 1] = text
         if None in g[1]:
             return None
         del self._groups[gk]
+        if len(self._done) >= self.max_groups:
+            self._done.pop(0)
+        self._done.append((gk, now_ms))
         return "".join(g[1])
+
+    def _recently_done(self, gk, now_ms):
+        for k, t in self._done:
+            if k == gk and ticks_diff(now_ms, t) < self.timeout_ms:
+                return True
+        return False
 
     def _evict_oldest(self):
         oldest = None

@@ -149,6 +149,8 @@ def _user_data(buf, pos, alphabet, compressed, udhi, d):
             if ie["iei"] == 0x24 or ie["iei"] == 0x25:  # national language tables 9.2.3.24.15
                 shifts |= ie["iei"] - 0x23
     d["encoding"] = _ENCODINGS[alphabet] if not compressed else "8bit"
+    if compressed:  # 3GPP TS 23.042 compression: we hand the octets over as data
+        d["compressed"] = True
     if alphabet == 0 and not compressed:
         hsept = (hdr * 8 + 6) // 7
         sept = gsm7.unpack(memoryview(buf)[p + hdr : p + n_oct], udl - hsept, hsept * 7 - hdr * 8)

@@ -114,19 +114,23 @@ def vp_seconds(v):
 
 
 def unhex(s):
-    if isinstance(s, (bytes, bytearray)):
-        s = s.decode()
+    """PDU hex (str or bytes; surrounding whitespace ignored) -> bytes, or PduError."""
+    if isinstance(s, str):
+        s = s.encode()
     s = s.strip()
     if len(s) > 2 * MAX_OCTETS:
         raise PduError("PDU longer than %d octets" % MAX_OCTETS, MAX_OCTETS)
-    for i in range(len(s)):
-        if "0123456789abcdefABCDEF".find(s[i]) < 0:
-            raise PduError("bad hex digit", i // 2)
-    if len(s) & 1:
-        raise PduError("odd number of hex digits", len(s) // 2)
     if not s:
         raise PduError("empty PDU", 0)
-    return binascii.unhexlify(s)
+    try:
+        return binascii.unhexlify(s)
+    except ValueError:  # binascii.Error on CPython is a ValueError
+        pass
+    for i in range(len(s)):
+        c = s[i]
+        if not (0x30 <= c <= 0x39 or 0x41 <= c <= 0x46 or 0x61 <= c <= 0x66):
+            raise PduError("bad hex digit", i // 2)
+    raise PduError("odd number of hex digits", len(s) // 2)
 
 
 def need(buf, pos, n, what):

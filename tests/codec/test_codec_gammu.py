@@ -63,6 +63,8 @@ def test_gammu_decodes_our_submit(text, ref, bits):
 @SETTINGS
 @given(text=texts, unicode=st.booleans(), bits16=st.booleans())
 def test_we_decode_gammu_encodesms(text, unicode, bits16):
+    if unicode:  # gammu's "~" quirk applies to any UCS-2 text
+        text = text.replace("~", "-")
     needs_ucs2 = gsm7.to_septets(text) is None
     kind = "ConcatenatedTextLong16bit" if bits16 else "ConcatenatedTextLong"
     msgs = gammu.EncodeSMS(

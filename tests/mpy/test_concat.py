@@ -84,3 +84,13 @@ def test_split_decode_reassemble_round_trips():
         assert got == text and r.pending() == 0
         mt = pdu_mt.encode_deliver("Sender", text, (2020, 1, 2, 3, 4, 5, -3), ref=i)
         assert "".join(pdu.decode(h)["text"] for h in mt) == text
+
+
+def test_late_repeat_of_a_completed_group_is_ignored():
+    r = Reassembler(1000)
+    r.add("+1", 5, 2, 1, "a", 0)
+    assert r.add("+1", 5, 2, 2, "b", 10) == "ab"
+    assert r.add("+1", 5, 2, 2, "b", 500) is None  # the modem listed part 2 again
+    assert r.pending() == 0 and r.duplicates == 1 and r.expire(5000) == []
+    r.add("+1", 5, 2, 1, "new", 2000)  # same ref long after: a new message
+    assert r.pending() == 1
