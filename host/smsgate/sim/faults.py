@@ -88,6 +88,7 @@ class Faults:
             self.zombie = bool(spec.get("on", True))
         elif kind == "clear":
             self.__init__(m)
+            m.network.voltage_mv = 4050
         return {"kind": kind, "armed": self.describe()}
 
     def _arm_reboot(self, spec: dict) -> None:
