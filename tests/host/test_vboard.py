@@ -144,3 +144,41 @@ def test_power_cut_and_restart(tmp_path):
     finally:
         b.stop()
     assert not b.alive
+
+
+def _read_until(port, needle: bytes, timeout: float = 5.0) -> bytes:
+    data = b""
+    deadline = time.monotonic() + timeout
+    while needle not in data and time.monotonic() < deadline:
+        data += port.read(4096)
+    assert needle in data, data
+    return data
+
+
+def test_friendly_repl_echo_ctrl_c_and_ctrl_d(tmp_path):
+    import serial
+
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    b = VirtualBoard(flash, heap="64K", repl_link=tmp_path / "tty")
+    try:
+        b.start()
+        port = serial.Serial(str(tmp_path / "tty"), 115200, timeout=0.1)
+        port.write(b"\r")
+        _read_until(port, b">>> ")
+        port.write(b"6*7\r")  # the REPL echoes what is typed, as on a board
+        assert _read_until(port, b">>> ").endswith(b"6*7\r\n42\r\n>>> ")
+        port.write(b"while True: pass\r\r")
+        _read_until(port, b"... \r\n")
+        time.sleep(0.2)
+        port.write(b"\x03")  # Ctrl-C interrupts the loop
+        assert b"KeyboardInterrupt" in _read_until(port, b">>> ")
+        (flash / "main.py").write_text("print('main ran')\n")
+        port.write(b"\x04")  # Ctrl-D: soft reboot, main.py runs, back to the REPL
+        out = _read_until(port, b">>> ")
+        assert b"MPY: soft reboot\r\nmain ran\r\n" in out, out
+        port.write(b"x = 2 + 3; x\r")
+        assert _read_until(port, b">>> ").endswith(b"5\r\n>>> ")
+        port.close()
+    finally:
+        b.stop()
