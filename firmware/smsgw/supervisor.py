@@ -38,9 +38,10 @@ class Supervisor:
         modem.at.on_timeout = self._on_timeout
 
     def start(self):
-        """Start the supervising task (idempotent)."""
+        """Start the supervising task (idempotent); returns it."""
         if self._task is None:
             self._task = asyncio.create_task(self.run())
+        return self._task
 
     async def stop(self):
         t, self._task = self._task, None
@@ -71,6 +72,8 @@ class Supervisor:
     async def run(self):
         """Forever: start the modem, then probe it; on failure climb the ladder."""
         failed = False
+        if self.board is not None:
+            await self.board.modem_power(True)  # cold boot: rail up / PWRKEY (board-specific)
         while True:
             self._busy = True
             try:

@@ -81,7 +81,7 @@ async def test_silent_modem_recovered_by_probe():
     c = sup.counters
     assert c["recoveries"] == 1 and c["probe"] == 1 and c["reset_cmd"] == 0, c
     assert c["failures"] >= 2 and c["last_error"]
-    assert b.calls == []
+    assert b.calls == ["power_on"]  # the cold-boot power-up only
     await _close(sup, m, at)
 
 
@@ -95,7 +95,7 @@ async def test_stuck_modem_power_cycled():
     await _until(lambda: sup.ready.is_set(), 8000)
     c = sup.counters
     assert (c["probe"], c["reset_cmd"], c["pwrkey"], c["power"]) == (1, 1, 1, 1), c
-    assert b.calls == ["pwrkey", "power_off", "power_on"] and c["mcu_reset"] == 0
+    assert b.calls == ["power_on", "pwrkey", "power_off", "power_on"] and c["mcu_reset"] == 0
     await _close(sup, m, at)
 
 
@@ -110,7 +110,7 @@ async def test_no_power_switch_ends_in_mcu_reset():
     c = sup.counters
     assert (c["probe"], c["reset_cmd"], c["pwrkey"], c["power"], c["mcu_reset"]) == (
         1, 1, 1, 0, 1), c  # fmt: skip
-    assert b.calls == ["pwrkey", "power_off", "reset"]
+    assert b.calls == ["power_on", "pwrkey", "power_off", "reset"]
     await m.stop()
     await at.stop()
 
@@ -134,7 +134,7 @@ async def test_talking_modem_not_power_cycled():
     s.replies["AT+CREG?"] = b"\r\n+CREG: 0,2\r\n\r\nOK\r\n"
     sup.start()
     await _until(lambda: sup.counters["waits"] >= 2, 8000)
-    assert b.calls == [] and sup.counters["mcu_reset"] == 0
+    assert b.calls == ["power_on"] and sup.counters["mcu_reset"] == 0
     assert "not registered" in sup.counters["last_error"]
     await _close(sup, m, at)
 

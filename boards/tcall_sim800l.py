@@ -1,0 +1,111 @@
+# LilyGO TTGO T-Call SIM800L (IP5306 versions v1.3/v1.4), reference §11.1. Names are ESP32-side.
+import asyncio
+
+from machine import I2C, UART, Pin
+from machine import reset as _mcu_reset
+from micropython import const
+
+_MODEM_RX = const(26)  # ESP32 RX <- modem TXD
+_MODEM_TX = const(27)  # ESP32 TX -> modem RXD
+_PWRKEY = const(4)
+_RST = const(5)  # keep HIGH
+_POWER_ON = const(23)  # modem DC-DC enable, HIGH = on
+_LED = const(13)
+_SDA = const(21)
+_SCL = const(22)
+_IP5306 = const(0x75)  # 7-bit address (datasheet 0xEA)
+_IP5306_SYS_CTL0 = const(0x00)
+_KEEP_ON = b"\x37"  # boost on, keep-on under light load, charger, auto-on, key-off
+_PWRKEY_LOW_MS = const(1000)  # SIM800: low >= 1 s switches it on (reference §2.1)
+_POWER_OFF_MS = const(1000)  # > 800 ms after power-off before powering on again
+
+
+class Board:
+    """T-Call SIM800L: UART 1 at config modem.baud (115200: autobaud locks on)."""
+
+    name = "tcall_sim800l"
+
+    def __init__(self, config):
+        self.config = config
+        self._pwrkey = Pin(_PWRKEY, Pin.OUT, value=1)
+        self._rst = Pin(_RST, Pin.OUT, value=1)
+        self._power = Pin(_POWER_ON, Pin.OUT, value=1)
+        self._pins = {}
+        self.ip5306 = self._keep_power_on()
+
+    def _keep_power_on(self):
+        # Without keep-on the IP5306 cuts 5 V when the load is light (modem idle).
+        try:
+            i2c = I2C(0, scl=Pin(_SCL), sda=Pin(_SDA), freq=100000)
+            i2c.writeto_mem(_IP5306, _IP5306_SYS_CTL0, _KEEP_ON)
+            return True
+        except OSError:  # AXP192 variants have no IP5306: nothing to keep on
+            return False
+
+    def open_modem(self):
+        baud = self.config.get("modem", {}).get("baud", 115200)
+        return UART(1, baudrate=baud, tx=_MODEM_TX, rx=_MODEM_RX, rxbuf=1024, timeout=0)
+
+    async def pwrkey_pulse(self):
+        """LilyGO sequence: PWRKEY HIGH 100 ms, LOW 1 s, HIGH."""
+        p = self._pwrkey
+        p.value(1)
+        await asyncio.sleep_ms(100)
+        p.value(0)
+        await asyncio.sleep_ms(_PWRKEY_LOW_MS)
+        p.value(1)
+
+    async def modem_power(self, on):
+        """Switch the modem's DC-DC (POWER_ON); on = rail up + PWRKEY. Returns True."""
+        if on:
+            self._rst.value(1)
+            self._power.value(1)
+            await asyncio.sleep_ms(100)
+            await self.pwrkey_pulse()
+        else:
+            self._power.value(0)
+            await asyncio.sleep_ms(_POWER_OFF_MS)
+        return True
+
+    def reset(self):
+        _mcu_reset()
+
+    async def connect_wifi(self, timeout_ms=20000):
+        """Join config wifi.ssid; returns the IP address, or None on timeout."""
+        import network
+
+        w = self.config.get("wifi", {})
+        sta = network.WLAN(network.STA_IF)
+        sta.active(True)
+        if not sta.isconnected():
+            sta.connect(w.get("ssid", ""), w.get("password", ""))
+            for _ in range(timeout_ms // 100):
+                if sta.isconnected():
+                    break
+                await asyncio.sleep_ms(100)
+        return sta.ifconfig()[0] if sta.isconnected() else None
+
+    def pin(self, n, mode, pull=None):
+        if mode == "adc":
+            from machine import ADC
+
+            a = ADC(Pin(n))
+            a.atten(ADC.ATTN_11DB)
+            self._pins[n] = a
+            return
+        p = {"up": Pin.PULL_UP, "down": Pin.PULL_DOWN}.get(pull)
+        self._pins[n] = Pin(n, Pin.OUT if mode == "out" else Pin.IN, p)
+
+    def _pin(self, n, mode):
+        if n not in self._pins:
+            self.pin(n, mode)
+        return self._pins[n]
+
+    def read_pin(self, n):
+        return self._pin(n, "in").value()
+
+    def write_pin(self, n, v):
+        self._pin(n, "out").value(1 if v else 0)
+
+    def read_adc(self, n):
+        return self._pin(n, "adc").read_u16() >> 4  # 12-bit like the ESP32's raw reading
