@@ -52,6 +52,7 @@ class Journal:
         self.pending = []  # [seq, tries, due_ms, offset], in seq order
         self.next_seq = 1
         self.dropped = 0  # dead entries pushed out of the bounded dead list
+        self.busy = None  # the entry being delivered right now: never the overflow victim
         self._size = 0
         self._finished = 0  # finished records since the last compaction
         self._load()
@@ -104,6 +105,8 @@ class Journal:
         moved = None
         if len(self.pending) >= self.queue_max:
             moved = self.pending[0]
+            if moved is self.busy and len(self.pending) > 1:
+                moved = self.pending[1]
             self.to_dead(moved, "overflow")
         seq = self.next_seq
         self.next_seq += 1
@@ -125,12 +128,16 @@ class Journal:
 
     def failed(self, entry, delay_ms):
         """Record a failed try; the entry becomes due again after `delay_ms`."""
+        if entry not in self.pending:  # moved away (overflow) while it was being tried
+            return
         entry[1] += 1
         entry[2] = _ticks_add(_ticks(), int(delay_ms))
         self._append(b"T %d %d\n" % (entry[0], entry[1]))
 
     def done(self, entry):
         """Remove a pending entry for good (delivered, dead or dropped)."""
+        if entry not in self.pending:  # already finished (moved to the dead list)
+            return
         self._append(b"D %d\n" % entry[0])
         self.pending.remove(entry)
         self._finished += 1
@@ -168,6 +175,8 @@ class Journal:
     # -- dead letters --------------------------------------------------------------------------
     def to_dead(self, entry, reason):
         """Move a pending entry to the dead list (bounded: the oldest dead entry is dropped)."""
+        if entry not in self.pending:
+            return
         wid, body = self.read(entry)
         line = b"%s %d %s %s\n" % (wid.encode(), entry[1], reason.encode(), body)
         with open(self.dead_path, "ab") as f:

@@ -96,7 +96,8 @@ class Webhooks:
         self._wake = asyncio.Event()
         self._task = None
         self._ca = None
-        self.counters = {"delivered": 0, "tries_failed": 0, "dead": 0, "overflow": 0}
+        self.counters = {"delivered": 0, "tries_failed": 0, "dead": 0, "overflow": 0,
+                         "io_errors": 0}
         self.last_error = None
 
     # -- registry ------------------------------------------------------------------------------
@@ -205,7 +206,14 @@ class Webhooks:
                 except asyncio.TimeoutError:
                     pass
                 continue
-            await self.deliver(entry)
+            try:
+                await self.deliver(entry)
+            except OSError as exc:  # flash trouble: count, say it, try again later
+                self.counters["io_errors"] += 1
+                from smsgw import log
+
+                log.exc("webhook journal", exc)
+                await asyncio.sleep(1)
 
     def _headers(self, body):
         import time
@@ -221,6 +229,13 @@ class Webhooks:
 
     async def deliver(self, entry):
         """One try of one pending delivery; records the outcome in the journal."""
+        self.queue.busy = entry
+        try:
+            return await self._try(entry)
+        finally:
+            self.queue.busy = None
+
+    async def _try(self, entry):
         wid, body = self.queue.read(entry)
         hook = self._hook(wid)
         if hook is None:  # the webhook was deleted: nothing to deliver to

@@ -308,3 +308,36 @@ async def test_deleted_webhook_drops_its_pending_and_timeout_counts_as_failure()
         srv.close()
         await srv.wait_closed()
         _rmtree(d)
+
+
+async def test_overflow_while_a_delivery_is_in_flight_keeps_the_task_alive():
+    d = _tmpdir()
+
+    async def slow(reader, writer):
+        await reader.readline()
+        await asyncio.sleep_ms(200)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    port = 20000 + int.from_bytes(os.urandom(2), "little") % 30000
+    srv = await asyncio.start_server(slow, "127.0.0.1", port)
+    try:
+        w = webhooks.Webhooks(d, {"queue_max": 2, "dead_max": 50})
+        w.create({"id": "s", "url": "http://127.0.0.1:%d/" % port, "event": "sms:sent"})
+        task = w.start()
+        w.on_event("sms:sent", {"n": 0})
+        await asyncio.sleep_ms(50)  # n=0 is in flight now
+        for i in range(1, 6):
+            w.on_event("sms:sent", {"n": i})  # overflows while n=0 is being delivered
+        await _until(lambda: not w.queue.pending, 5)
+        assert w.counters["delivered"] == 2 and w.counters["overflow"] == 4
+        dead = sorted(json.loads(x[3])["payload"]["n"] for x in w.queue.dead())
+        assert dead == [1, 2, 3, 4], dead  # the in-flight one was not the victim
+        assert not task.done()
+        await w.stop()
+    finally:
+        srv.close()
+        await srv.wait_closed()
+        _rmtree(d)

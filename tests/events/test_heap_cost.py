@@ -1,0 +1,52 @@
+"""Heap cost of the webhook and MQTT parts: the modules compiled with mpy-cross (as the bundle
+ships them), running together against a real HTTP receiver and a real mosquitto.
+
+.mpy bytecode loaded from a file lives in the heap (about 2.3x the file size on this 64-bit port);
+frozen into an ESP32 firmware image it would cost no heap. Objects on the 64-bit unix port are
+roughly 1.5-2x their ESP32 size, so these figures are upper bounds for a board."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from smsgate.bundle import mpy_cross_binary
+from smsgate.runtime import FIRMWARE_DIR, REPO_ROOT, micropython_binary, micropython_env
+
+MODULES = ("__init__", "errors", "events", "log", "hmac", "httpc", "webhook_queue", "webhooks",
+           "mqtt", "mqtt_client")
+HERE = REPO_ROOT / "tests" / "events"
+
+
+def _run(tmp_path, heap_k, receiver, broker):
+    work = tmp_path / ("flash%d" % heap_k)
+    work.mkdir()
+    return subprocess.run(
+        [micropython_binary(), "-X", "heapsize=%dK" % heap_k, str(HERE / "mpy_heap.py"),
+         str(tmp_path / "mpy"), str(work), receiver.url, str(broker.port)],
+        capture_output=True, text=True, timeout=90, env=micropython_env(), cwd=REPO_ROOT,
+    )
+
+
+def test_heap_cost_and_smallest_heap(tmp_path, receiver, broker, record_property):
+    pkg = tmp_path / "mpy" / "smsgw"
+    pkg.mkdir(parents=True)
+    for m in MODULES:
+        subprocess.run(mpy_cross_binary() + ["-s", "smsgw/%s.py" % m, "-o", str(pkg / (m + ".mpy")),
+                        str(FIRMWARE_DIR / "smsgw" / (m + ".py"))], check=True, timeout=60)
+    out = _run(tmp_path, 128, receiver, broker)
+    assert out.returncode == 0, out.stdout + out.stderr
+    fig = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(receiver.got) == 50 and receiver.bad_signatures == 0
+    smallest = None
+    for heap_k in (48, 56, 64, 72, 80, 96):  # both features, 50 events through each
+        if _run(tmp_path, heap_k, receiver, broker).returncode == 0:
+            smallest = heap_k
+            break
+    fig["smallest_heap_k"] = smallest
+    for k, v in fig.items():
+        record_property(k, v)
+    print("heap (64-bit unix port, bytes):", fig)
+    # regression alarms for a 64-bit build (an ESP32 needs roughly half)
+    assert fig["webhooks_running"] < 32000 and fig["mqtt_connected"] < 32000
+    assert smallest is not None and smallest <= 96
