@@ -73,6 +73,8 @@ def user_data_parts(text, ref=0, ref_bits=8):
         encoding, dcs, size, is_lead = "ucs2", 0x08, 2, _is_high_surrogate
         single = _OCTET_MAX // 2
         multi = (_OCTET_MAX - udh_len) // 2
+    if len(units) > _MAX_PARTS * multi * size:  # cheap bound before splitting
+        raise PduError("message needs more than 255 parts")
     runs = _chunks(units, single, size, is_lead)
     if len(runs) > 1:
         runs = _chunks(units, multi, size, is_lead)
@@ -166,13 +168,22 @@ def _user_data(buf, pos, alphabet, compressed, udhi, d):
     return p + n_oct
 
 
+def _ts(buf, pos, d, key, what):
+    """d[key] = the ISO timestamp at pos, or d[key + "_raw"] = its hex when not BCD."""
+    v = tf.timestamp(buf, pos, what)
+    if v is None:
+        d[key + "_raw"] = tf.hexu(buf[pos : pos + 7])
+    else:
+        d[key] = v
+
+
 def _read_vp(buf, pos, vpf, d):
     if vpf == 2:  # relative
         tf.need(buf, pos, 1, "TP-VP")
         d["vp"] = tf.vp_seconds(buf[pos])
         return pos + 1
     if vpf == 3:  # absolute
-        d["vp"] = tf.timestamp(buf, pos, "TP-VP")
+        _ts(buf, pos, d, "vp", "TP-VP")
         return pos + 7
     if vpf == 1:  # enhanced (9.2.3.12.3)
         tf.need(buf, pos, 7, "TP-VP")
@@ -182,8 +193,8 @@ def _read_vp(buf, pos, vpf, d):
         elif fmt == 2:
             d["vp"] = buf[pos + 1]
         elif fmt == 3:
-            h, m, s = (tf.bcd2(buf[pos + i], pos + i) for i in (1, 2, 3))
-            d["vp"] = h * 3600 + m * 60 + s
+            h, m, s = (tf.bcd2(buf[pos + i]) for i in (1, 2, 3))
+            d["vp"] = h * 3600 + m * 60 + s if min(h, m, s) >= 0 else tf.hexu(buf[pos : pos + 7])
         else:
             d["vp"] = tf.hexu(buf[pos : pos + 7])
         return pos + 7
@@ -197,7 +208,7 @@ def _deliver(buf, pos, fo, d):
     d["pid"] = buf[pos]
     d["dcs"] = buf[pos + 1]
     alphabet, comp = tf.parse_dcs(buf[pos + 1], d)
-    d["scts"] = tf.timestamp(buf, pos + 2, "TP-SCTS")
+    _ts(buf, pos + 2, d, "scts", "TP-SCTS")
     return _user_data(buf, pos + 9, alphabet, comp, fo & 0x40, d)
 
 
@@ -220,8 +231,8 @@ def _status_report(buf, pos, fo, d):
     tf.need(buf, pos + 1, 1, "TP-MR")
     d["mr"] = buf[pos + 1]
     pos = tf.read_address(buf, pos + 2, d, "TP-RA")
-    d["scts"] = tf.timestamp(buf, pos, "TP-SCTS")
-    d["discharge"] = tf.timestamp(buf, pos + 7, "TP-DT")
+    _ts(buf, pos, d, "scts", "TP-SCTS")
+    _ts(buf, pos + 7, d, "discharge", "TP-DT")
     tf.need(buf, pos + 14, 1, "TP-ST")
     d["status"] = buf[pos + 14]
     pos += 15

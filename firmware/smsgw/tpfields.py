@@ -22,7 +22,9 @@ _TOA_ALNUM = const(0xD0)  # TON 5 alphanumeric (3GPP TS 23.040 9.1.2.5)
 _TON_NAMES = ("unknown", "international", "national")
 _MW_TYPES = ("voicemail", "fax", "email", "other")
 
+
 def hexu(b):
+    """Upper-case hex of bytes (what AT+CMGS is given and +CMGL shows)."""
     return binascii.hexlify(b).decode().upper()
 
 
@@ -42,12 +44,17 @@ def _bcd(digits):
 def address(number):
     """TP-DA/TP-OA/TP-RA field: length in semi-octets, type of address, value.
 
-    "+digits" is international, plain digits TON unknown/ISDN, anything else alphanumeric
-    (GSM-7 packed, at most 11 characters).
+    "+digits" is international, plain digits (0-9 * #) TON unknown/ISDN, anything else
+    alphanumeric (GSM-7 packed, at most 11 characters).
+
+    Raises:
+        ValueError: empty, too long, "+" with non-digits, or a name GSM-7 cannot carry.
     """
     if not number:
         raise ValueError("empty number")
-    if number[0] == "+" and _is_digits(number[1:]):
+    if number[0] == "+":
+        if not _is_digits(number[1:]):
+            raise ValueError("bad international number %r" % number)
         digits = number[1:]
         toa = _TOA_INTL
     elif _is_digits(number):
@@ -169,21 +176,27 @@ def read_address(buf, pos, d, what):
     return pos + 2 + octets
 
 
-def bcd2(v, pos):
+def bcd2(v):
+    """Two swapped BCD digits as a number, or -1 when a nibble is not a digit."""
     lo = v & 0x0F
     hi = v >> 4
     if lo > 9 or hi > 9:
-        raise PduError("bad timestamp digit", pos)
+        return -1
     return lo * 10 + hi
 
 
 def timestamp(buf, pos, what):
-    """7-octet TP-SCTS/TP-DT/absolute TP-VP as ISO 8601 with its own UTC offset."""
+    """7-octet TP-SCTS/TP-DT/absolute TP-VP as ISO 8601 with its own UTC offset, or None when
+    a digit is not BCD (the message is still worth reading; the caller keeps the raw hex).
+
+    Raises:
+        PduError: fewer than 7 octets left.
+    """
     need(buf, pos, 7, what)
-    f = [bcd2(buf[pos + i], pos + i) for i in range(6)]
+    f = [bcd2(buf[pos + i]) for i in range(6)]
     z = buf[pos + 6]
-    if z >> 4 > 9:
-        raise PduError("bad time zone", pos + 6)
+    if -1 in f or z >> 4 > 9:
+        return None
     q = (z & 0x07) * 10 + (z >> 4)  # quarter hours; bit 3 is the sign (9.2.3.11)
     year = f[0] + (1900 if f[0] >= 90 else 2000)
     return "%04d-%02d-%02dT%02d:%02d:%02d%s%02d:%02d" % (

@@ -23,10 +23,10 @@ from smsgw.errors import PduError
 
 # The order keys are printed in (the decode contract); keys not listed follow, sorted.
 KEY_ORDER = (
-    "error", "type", "smsc", "number", "number_type", "pid", "dcs", "encoding", "class", "compressed",
-    "mwi", "text", "iei", "data", "unknown_septets", "unknown_units", "udh", "concat", "port",
-    "other", "ref", "total", "seq", "dst", "src", "bits", "scts", "discharge",
-    "status", "mr", "vp", "srr", "active", "kind", "store",
+    "error", "type", "smsc", "number", "number_type", "pid", "dcs", "encoding", "class",
+    "compressed", "mwi", "text", "iei", "data", "unknown_septets", "unknown_units", "udh",
+    "concat", "port", "other", "ref", "total", "seq", "dst", "src", "bits", "scts", "scts_raw",
+    "discharge", "discharge_raw", "status", "mr", "vp", "srr", "active", "kind", "store",
 )  # fmt: skip
 _RANK = {k: i for i, k in enumerate(KEY_ORDER)}
 

@@ -282,3 +282,8 @@ def test_lookup_tables_match_the_alphabet():
     assert dict(zip(gsm7._NA_CPS, gsm7._NA_SEPT)) == na and len(gsm7._NA_CPS) == len(na)
     assert gsm7._EXT_CPS == tuple(ord(c) for c in gsm7._EXT_CHARS)
     assert len(gsm7._BASIC) == 128 and len(set(gsm7._BASIC)) == 128
+
+
+def test_non_bcd_timestamp_is_kept_raw_and_the_text_still_decodes():
+    d = pdu.decode("0004038121F30000F2010100000000" "02E834")
+    assert d["scts_raw"] == "F2010100000000" and "scts" not in d and d["text"] == "hi"

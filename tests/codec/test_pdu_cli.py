@@ -45,6 +45,7 @@ SAMPLES = list(GOLDEN) + [
     _deliver(0x04, 0xC8, 2, gsm7.pack(b"hi").hex()),  # message waiting (voicemail, active)
     _deliver(0x44, 0x00, 9, "03240101" + gsm7.pack(b"A\x1b\x65B", 3).hex()),  # national shift
     _deliver(0x04, 0x00, 3, gsm7.pack(b"A\x1bA").hex()),  # unknown escape code
+    "0004038121F30000F2010100000000" "02E834",  # SCTS with a non-BCD digit
     "0041010C910661345542F60008A0050003000301306F3044",  # UDL beyond 140
     HELLO[:40],
     "000",
@@ -83,6 +84,7 @@ def test_micropython_path_prints_identical_bytes(capsys):
     assert lines_m == lines_c
     seen = {k for line in lines_c for k in json.loads(line)}
     assert {"udh", "class", "mwi", "unknown_septets", "data", "vp", "srr", "error"} <= seen
+    assert "scts_raw" in seen
 
 
 def test_encode_prints_parts(capsys):
