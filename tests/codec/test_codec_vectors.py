@@ -287,3 +287,42 @@ def test_lookup_tables_match_the_alphabet():
 def test_non_bcd_timestamp_is_kept_raw_and_the_text_still_decodes():
     d = pdu.decode("0004038121F30000F2010100000000" "02E834")
     assert d["scts_raw"] == "F2010100000000" and "scts" not in d and d["text"] == "hi"
+
+
+# Hand-built TPDUs (3GPP TS 23.040 9.2.2.2 / 9.2.3.12.3 / 9.2.2.3 layouts) for fields the
+# published vectors above do not reach. "038121F3" is the number 123, "02E834" the text "hi".
+@pytest.mark.parametrize(
+    "hexpdu,expected",
+    [
+        # SUBMIT, enhanced VP, format 1 (relative octet 11 -> 1 hour)
+        ("000900038121F30000010B000000000002E834", {"vp": 3600, "text": "hi"}),
+        # SUBMIT, enhanced VP, format 3 (semi-octets 01:30:00)
+        ("000900038121F3000003100300000000" "02E834", {"vp": 5400}),
+        # SUBMIT, enhanced VP, format 2 (integer seconds)
+        ("000900038121F300000228000000000002E834", {"vp": 40}),
+        # SUBMIT, enhanced VP with a reserved format: kept as hex
+        ("000900038121F300000500000000000002E834", {"vp": "05000000000000"}),
+        # DELIVER, flash SMS (DCS 0x10: class 0), PID 0x40 (short message type 0)
+        ("0004038121F3401042010100000000" "02E834", {"class": 0, "pid": 0x40, "text": "hi"}),
+        # DELIVER, DCS 0xD1: message waiting store, fax, inactive
+        ("0004038121F300D142010100000000" "02E834", {"mwi": {"active": False, "kind": "fax",
+                                                             "store": True}}),
+        # DELIVER, DCS 0xE8: message waiting store, UCS-2 text
+        ("0004038121F300E842010100000000" "0400680069", {"encoding": "ucs2", "text": "hi"}),
+        # DELIVER, DCS 0x24: compressed GSM-7 -> handed over as data
+        ("0004038121F3002442010100000000" "02E834", {"compressed": True, "data": "E834"}),
+        # STATUS-REPORT with TP-PI = 7 (PID, DCS, UDL + UD follow)
+        ("0006D60B911326880736F41110117195514011101171957140" "00" "07" "00" "00" "02E834",
+         {"type": "status_report", "mr": 214, "status": 0, "pid": 0, "dcs": 0, "text": "hi"}),
+        # STATUS-REPORT with TP-PI extension bit set: the rest is skipped
+        ("0006D60B911326880736F41110117195514011101171957140" "00" "80" "FFFF",
+         {"type": "status_report", "status": 0}),
+        # SUBMIT, national number (TON 2), TP-RD and TP-RP set
+        ("00950003A121F30000AA02E834", {"number": "123", "number_type": "national",
+                                        "vp": 4 * 86400}),
+    ],
+)  # fmt: skip
+def test_handbuilt_fields(hexpdu, expected):
+    d = pdu.decode(hexpdu)
+    for k, v in expected.items():
+        assert d[k] == v, (k, d)
