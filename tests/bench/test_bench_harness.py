@@ -1,0 +1,66 @@
+"""`tools/bench.py` runs end to end on a tiny batch and writes `bench.json` in the documented
+shape. Figures are never asserted (shared machines are noisy); only that each was measured."""
+
+from __future__ import annotations
+
+import json
+import numbers
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SYSTEM_KEYS = ("at_per_part", "idle_at_per_min", "inbound_latency_s", "batch_s", "lost",
+               "duplicated")
+FOOTPRINT_KEYS = ("min_heap_kb", "heap_high_water_kb", "mpy_bundle_bytes", "http_rps",
+                  "queue_op_us")
+
+
+def _number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    proc = subprocess.run([sys.executable, str(REPO / "tools" / "bench.py"), "--tiny",
+                           "--out", str(out)], cwd=REPO, capture_output=True, text=True,
+                          timeout=150, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out, proc.stdout
+
+
+def test_bench_writes_json_in_the_documented_shape(bench):
+    out, _ = bench
+    doc = json.loads(out.read_text())
+    assert isinstance(doc["machine"], dict) and doc["machine"]["cpus"]
+    assert sorted(doc["systems"]) == ["gammu-smsd", "smsgate", "smstools3"]
+    for name, row in doc["systems"].items():
+        for key in SYSTEM_KEYS:
+            assert key in row, (name, key)
+        for key in ("at_per_part", "idle_at_per_min", "inbound_latency_s"):
+            assert _number(row[key]), (name, key, row[key])
+        assert isinstance(row["lost"], int) and isinstance(row["duplicated"], int)
+        assert len(row["batch_s"]) == 2, row["batch_s"]  # on-air delay zero and realistic
+        assert all(v is None or _number(v) for v in row["batch_s"].values())
+    fp = doc["footprint"]
+    for key in FOOTPRINT_KEYS:
+        assert key in fp, key
+    assert _number(fp["min_heap_kb"]) and _number(fp["mpy_bundle_bytes"])
+    assert _number(fp["heap_high_water_kb"])
+    for key in ("smsgate_get_health", "smsgate_post_messages", "microdot_get_health",
+                "microdot_post_messages"):
+        assert _number(fp["http_rps"][key]["rps"]), key
+    assert sorted(fp["queue_op_us"]) == ["10", "100", "1000"]
+    for depth, ops in fp["queue_op_us"].items():
+        assert all(_number(ops[op]) for op in ("put", "get", "update")), (depth, ops)
+
+
+def test_bench_prints_and_writes_the_table(bench):
+    out, stdout = bench
+    md = out.with_suffix(".md").read_text()
+    assert md.splitlines()[0].startswith("| ") and "smstools3" in md.splitlines()[0]
+    assert "smallest heap" in md and "Measured " in md
+    assert md.strip() in stdout

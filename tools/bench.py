@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Benchmarks side by side: smsgate (the real firmware on the virtual board), gammu-smsd (files
+backend) and smstools3 on the same simulated modem, plus the firmware's footprint.
+
+Every system gets its own simulator process started the same way (same model, same time scale,
+same on-air delay per part) and sends the same batch (single-part GSM-7 and 3-part UCS-2), and
+receives the same inbound SMS. Figures come from the simulator's counters and `/sent`, and from
+each system's hand-over point (our `GET /inbox`, the peers' inbox folders). See
+`tools/benchlib/measure.py` and `tools/benchlib/footprint.py` for what each figure means.
+
+Usage: .venv/bin/python tools/bench.py [--quick | --tiny] [--out build/bench.json]
+(`make bench`, `make bench QUICK=1`). Prints a table and writes the JSON file; the table in
+Markdown goes beside it (`bench.md`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent
+REPO = TOOLS.parent
+sys.path.insert(0, str(TOOLS))
+
+from benchlib import footprint, measure, systems  # noqa: E402
+
+# name: (gsm, ucs2, on_air_s, idle_s, inbound, rps_s, heap_step_kb, queue_k)
+PROFILES = {
+    "full": (20, 10, 2.5, 120.0, 5, 5.0, 2, 200),
+    "quick": (4, 2, 0.5, 60.0, 3, 3.0, 4, 50),
+    "tiny": (1, 1, 0.1, 4.0, 1, 1.0, 32, 10),
+}
+HEAP_KB = 256  # the virtual gateway's heap in the comparison (VirtualGateway's default)
+
+
+def _version(argv: list[str]) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10,
+                             stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    text = (out.stdout or out.stderr).strip().splitlines()
+    return text[0].strip() if text else "?"
+
+
+def machine() -> dict:
+    """Where the figures were measured."""
+    from smsgate.runtime import micropython_binary
+
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "platform": platform.platform(), "cpu": cpu, "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "micropython": _version([micropython_binary(), "-c", "import sys; print("
+                                 "'v%d.%d.%d' % sys.implementation.version[:3])"]),
+        "gammu-smsd": _version(["gammu-smsd", "--version"]),
+        "smstools3": _version(["/usr/sbin/smsd", "-V"]).split(",")[0],
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def compare(opts, work: Path) -> tuple[dict, dict]:
+    """Start the three systems, measure idle side by side, then each in turn."""
+    started = []
+    results: dict[str, dict] = {}
+    heap = None
+    try:
+        for cls in systems.ALL:
+            kw = {"heap": "%dK" % HEAP_KB} if cls is systems.Smsgate else {}
+            s = cls(work / cls.name, opts.model, opts.sim_scale, **kw)
+            print("starting %s ..." % s.name, flush=True)
+            s.start()
+            started.append(s)
+        print("idle window %.0fs ..." % opts.idle, flush=True)
+        idle = measure.idle_rates(started, opts.idle)
+        for s in list(started):
+            print("measuring %s ..." % s.name, flush=True)
+            results[s.name] = measure.measure_system(s, idle[s.name], opts)
+            if isinstance(s, systems.Smsgate):
+                heap = s.heap_now_peak()
+            s.stop()
+            started.remove(s)
+    finally:
+        for s in started:
+            s.stop()
+    return results, {"heap_now_peak": heap}
+
+
+def footprint_figures(opts, work: Path, peak: list | None) -> dict:
+    print("footprint: bundle, min heap ...", flush=True)
+    fp = footprint.bundle_bytes()
+    mh = footprint.min_heap(work, 32, HEAP_KB, opts.heap_step)
+    fp["min_heap_kb"] = mh["min_heap_kb"]
+    fp["min_heap_tried"] = [{"heap_kb": h, "result": why} for h, why in mh["bisection"]]
+    fp["heap_high_water_kb"] = round(peak[1] / 1024, 1) if peak else None
+    fp["heap_high_water_note"] = (
+        "gc.mem_alloc() high-water since boot, sampled every 50 ms by the firmware (/health "
+        "memory:heap), over the batches, at -X heapsize=%dK: includes garbage not yet "
+        "collected, so it is bounded by the heap size; min_heap_kb is the live need" % HEAP_KB)
+    print("footprint: http rps ...", flush=True)
+    fp["http_rps"] = footprint.http_rps(work, HEAP_KB, opts.rps_s)
+    fp["http_rps_heap_kb"] = HEAP_KB
+    print("footprint: queue ops ...", flush=True)
+    fp["queue_op_us"] = footprint.queue_ops(work, k=opts.queue_k)
+    return fp
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return "%.3g" % v if abs(v) < 100 else "%.0f" % v
+    return str(v)
+
+
+def table(doc: dict) -> str:
+    """The Markdown table of one run."""
+    names = list(doc["systems"])
+    rows = [("AT commands per sent part", "at_per_part"),
+            ("  same, idle traffic subtracted", "at_per_part_net"),
+            ("AT commands per minute, idle", "idle_at_per_min"),
+            ("inbound latency, mean (s)", "inbound_latency_s"),
+            ("inbound latency, max (s)", "inbound_latency_max_s")]
+    rows = [(label, (key,)) for label, key in rows]
+    first = doc["systems"][names[0]]
+    for key in first["batch_s"]:
+        rows.append(("batch wall time, %s on air per part (s)" % key[7:], ("batch_s", key)))
+    rows += [("messages lost", ("lost",)), ("messages duplicated", ("duplicated",))]
+    out = ["| %d messages, %d parts | %s |" % (first["batch"]["messages"],
+                                                first["batch"]["parts"], " | ".join(names)),
+           "|---|" + "---|" * len(names)]
+    for label, key in rows:
+        cells = []
+        for n in names:
+            v = doc["systems"][n]
+            for part in key:
+                v = v.get(part) if isinstance(v, dict) else None
+            cells.append(_fmt(v))
+        out.append("| %s | %s |" % (label, " | ".join(cells)))
+    fp = doc["footprint"]
+    rps = fp["http_rps"]
+    q = fp["queue_op_us"]
+    out += ["", "| firmware footprint | |", "|---|---|",
+            "| smallest heap for the end-to-end run | %s KB |" % _fmt(fp["min_heap_kb"]),
+            "| heap high-water (at %d KB, incl. garbage) | %s KB |"
+            % (fp["http_rps_heap_kb"], _fmt(fp["heap_high_water_kb"])),
+            "| .mpy bundle on the flash | %d bytes (%d files) |"
+            % (fp["mpy_bundle_bytes"], fp["bundle_files"]),
+            "| GET /health per second: smsgate / minimal microdot | %s / %s |"
+            % (_fmt(rps["smsgate_get_health"]["rps"]), _fmt(rps["microdot_get_health"]["rps"])),
+            "| POST /messages per second: smsgate / minimal microdot | %s / %s |"
+            % (_fmt(rps["smsgate_post_messages"]["rps"]),
+               _fmt(rps["microdot_post_messages"]["rps"]))]
+    for op in ("put", "get", "update"):
+        out.append("| queue %s at depth 10 / 100 / 1000 (µs) | %s |"
+                   % (op, " / ".join(_fmt(q[d][op]) for d in ("10", "100", "1000"))))
+    m = doc["machine"]
+    out += ["", "Measured %s on %s (%s CPUs), %s; MicroPython %s; %s; %s. Mode: %s."
+            % (m["date"], m["cpu"], m["cpus"], m["platform"], m["micropython"], m["gammu-smsd"],
+               m["smstools3"], doc["mode"])]
+    return "\n".join(out)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="a small batch (a few minutes)")
+    mode.add_argument("--tiny", action="store_true", help="a minimal run (the harness test)")
+    ap.add_argument("--out", default=str(REPO / "build" / "bench.json"))
+    ap.add_argument("--model", default="sim800", choices=("sim800", "sim7600"))
+    ap.add_argument("--sim-scale", type=float, default=0.05,
+                    help="the simulator's time scale (boot and registration times)")
+    opts = ap.parse_args(argv)
+    opts.mode = "tiny" if opts.tiny else "quick" if opts.quick else "full"
+    (opts.gsm, opts.ucs2, opts.on_air, opts.idle, opts.inbound, opts.rps_s, opts.heap_step,
+     opts.queue_k) = PROFILES[opts.mode]
+    return opts
+
+
+def main(argv=None) -> int:
+    opts = parse_args(argv)
+    t0 = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="smsgate-bench-"))
+    try:
+        doc = {"machine": machine(), "mode": opts.mode, "model": opts.model,
+               "on_air_s": opts.on_air}
+        doc["systems"], extra = compare(opts, work)
+        doc["footprint"] = footprint_figures(opts, work, extra["heap_now_peak"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    doc["duration_s"] = round(time.monotonic() - t0, 1)
+    out = Path(opts.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    md = table(doc)
+    out.with_suffix(".md").write_text(md + "\n")
+    print(md)
+    print("\nwritten: %s (%.0fs)" % (out, doc["duration_s"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

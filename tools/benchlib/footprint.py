@@ -1,0 +1,328 @@
+"""The firmware's footprint on the MicroPython unix port.
+
+- min_heap_kb: the smallest `-X heapsize` (bisection) at which a short end-to-end run passes:
+  boot, send 3 messages (2 GSM-7, one 3-part UCS-2), receive one SMS, with a single boot and no
+  MemoryError on the console;
+- mpy_bundle_bytes: what `smsgate.bundle` installs on the flash (unix board);
+- http_rps: requests per second for `GET /health` and `POST /messages`, the firmware against a
+  minimal microdot app on the same interpreter and heap (new connection per request, like the
+  firmware's clients);
+- queue_op_us: `smsgw.store` put (index record + message file, as a submit does), get, and
+  update (a journal line) at depth 10, 100 and 1,000, on MicroPython from the bundle's .mpy.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from benchlib import common
+from smsgate import bundle
+from smsgate.runtime import micropython_binary, micropython_env
+from smsgate.virtual import VirtualGateway, free_port
+
+SCENARIO = [{"to": common.DEST, "text": "footprint gsm one", "parts": 1},
+            {"to": common.DEST, "text": "footprint gsm two {€}", "parts": 1}] + \
+    [dict(m, to=common.DEST) for m in common.batch("f", 0, 1)]
+
+
+def bundle_bytes() -> dict:
+    """Sizes of the flash image of the unix board (the ESP32 boards differ by one module)."""
+    files = bundle.build("unix")
+    mpy = sum(p.stat().st_size for name, p in files.items() if name.endswith(".mpy"))
+    total = sum(p.stat().st_size for p in files.values())
+    return {"mpy_bundle_bytes": mpy, "bundle_total_bytes": total, "bundle_files": len(files)}
+
+
+def _body(m: dict) -> dict:
+    return {"textMessage": {"text": m["text"]}, "phoneNumbers": [m["to"]],
+            "withDeliveryReport": False}
+
+
+def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
+                    timeout: float = 20.0) -> tuple[bool, str]:
+    """One short end-to-end run at `heap_kb`; (passed, reason)."""
+    work = Path(tempfile.mkdtemp(prefix="heap%d-" % heap_kb, dir=workdir))
+    sim = common.start_sim("sim800", work / "sim", sim_scale)
+    gw = VirtualGateway("sim800", data_dir=work / "flash", heap="%dK" % heap_kb,
+                        attach=sim.link, fw_scale=1.0)
+    try:
+        gw.start(wait=False)
+        deadline = time.monotonic() + timeout
+
+        def broken() -> str:
+            text = gw.console_text()
+            if "MemoryError" in text:
+                return "MemoryError"
+            if gw.board is not None and gw.board.boots > 1:
+                return "rebooted"
+            if time.monotonic() > deadline:
+                return "timeout"
+            return ""
+
+        def step(cond, what) -> str:
+            while not cond():
+                why = broken()
+                if why:
+                    return "%s (%s)" % (why, what)
+                time.sleep(0.05)
+            return ""
+
+        why = step(lambda: (gw.health() or {}).get("checks", {}).get("modem", {})
+                   .get("status") == "pass", "boot")
+        if why:
+            return False, why
+        for m in SCENARIO:
+            try:
+                status = gw.api("POST", "/messages", _body(m), timeout=5)[0]
+            except OSError as exc:
+                return False, "POST failed: %s" % exc
+            if status != 202:
+                return False, "POST -> %d" % status
+        why = step(lambda: len([s for s in sim.sent() if s.get("complete")]) >= len(SCENARIO),
+                   "send")
+        if why:
+            return False, why
+        sim.send_sms(common.SENDER, "footprint inbound")
+
+        def got_inbound():
+            try:
+                st, items, _ = gw.api("GET", "/inbox", timeout=5)
+            except OSError:
+                return False
+            return st == 200 and any(i.get("message") == "footprint inbound" for i in items)
+
+        why = step(got_inbound, "receive")
+        if why:
+            return False, why
+        check = common.compare_sent(SCENARIO, sim.sent())
+        if check["lost"] or check["duplicated"]:
+            return False, "sent mismatch %s" % check
+        why = broken()
+        return (not why or why == "timeout"), why or "ok"
+    finally:
+        gw.stop()
+        sim.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def min_heap(workdir: Path, lo: int, hi: int, step: int, log=print) -> dict:
+    """Bisection over heap sizes in `step` KB; lo is assumed to fail, hi must pass."""
+    ok, why = scenario_passes(hi, workdir)
+    log("  heap %dK: %s" % (hi, why))
+    if not ok:
+        return {"min_heap_kb": None, "bisection": [(hi, why)]}
+    tried = [(hi, why)]
+    while hi - lo > step:
+        mid = (lo + hi) // 2 // step * step
+        if mid <= lo:
+            mid = lo + step
+        ok, why = scenario_passes(mid, workdir)
+        log("  heap %dK: %s" % (mid, why))
+        tried.append((mid, why))
+        if ok:
+            hi = mid
+        else:
+            lo = mid
+    return {"min_heap_kb": hi, "bisection": tried}
+
+
+# -- HTTP requests per second ------------------------------------------------------------------
+_MINIMAL_APP = """
+import sys
+sys.path.insert(0, "lib")
+import json
+from microdot import Microdot
+app = Microdot()
+
+@app.route("/health")
+async def health(request):
+    return {"status": "pass"}
+
+@app.route("/messages", methods=["POST"])
+async def messages(request):
+    body = json.loads(request.body.decode())
+    return {"id": "x", "state": "Pending", "n": len(body["phoneNumbers"])}, 202
+
+print("listening")
+app.run(host="127.0.0.1", port=%d)
+"""
+
+
+def _hammer(port: int, method: str, path: str, body: bytes | None, headers: dict,
+            seconds: float, clients: int) -> dict:
+    """`clients` threads sending requests (one connection each) for `seconds`."""
+    counts = {"ok": 0, "other": 0, "errors": 0}
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def worker():
+        while time.monotonic() < stop_at:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request(method, path, body=body, headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                conn.close()
+                key = "ok" if 200 <= resp.status < 300 else "other"
+            except OSError:
+                key = "errors"
+            with lock:
+                counts[key] += 1
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    dt = time.monotonic() - t0
+    return dict(counts, rps=round(counts["ok"] / dt, 1))
+
+
+def _post_body(i: int = 0) -> bytes:
+    return json.dumps({"textMessage": {"text": "rps probe"}, "phoneNumbers": [common.DEST],
+                       "withDeliveryReport": False}).encode()
+
+
+def http_rps(workdir: Path, heap_kb: int, seconds: float, clients: int = 2) -> dict:
+    """GET /health and POST /messages per second: the firmware and a minimal microdot app."""
+    out = {}
+    work = Path(tempfile.mkdtemp(prefix="rps-", dir=workdir))
+    sim = common.start_sim("sim800", work / "sim", 0.05)
+    cfg = {"queue": {"max_messages": 5000, "max_stored": 10000}}
+    gw = VirtualGateway("sim800", data_dir=work / "flash", heap="%dK" % heap_kb,
+                        attach=sim.link, config=cfg, fw_scale=1.0)
+    try:
+        gw.start(wait=True, timeout=60)
+        import base64
+
+        auth = "Basic " + base64.b64encode(("%s:%s" % (gw.user, gw.password)).encode()).decode()
+        jh = {"Content-Type": "application/json", "Authorization": auth}
+        out["smsgate_get_health"] = _hammer(gw.port, "GET", "/health", None, {}, seconds,
+                                            clients)
+        out["smsgate_post_messages"] = _hammer(gw.port, "POST", "/messages", _post_body(), jh,
+                                               seconds, clients)
+    finally:
+        gw.stop()
+        sim.stop()
+    out.update(_minimal_rps(work, heap_kb, seconds, clients))
+    shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def _minimal_rps(work: Path, heap_kb: int, seconds: float, clients: int) -> dict:
+    app_dir = work / "minimal"
+    files = bundle.build("unix")
+    for name, src in files.items():
+        if name.startswith("lib/microdot/"):
+            dest = app_dir / name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+    port = free_port()
+    (app_dir / "app.py").write_text(_MINIMAL_APP % port)
+    log = open(work / "minimal.log", "wb")
+    proc = subprocess.Popen([micropython_binary(), "-X", "heapsize=%dK" % heap_kb, "app.py"],
+                            cwd=app_dir, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, env=micropython_env())
+    log.close()
+    try:
+        common.poll(lambda: b"listening" in (work / "minimal.log").read_bytes(), 20, 0.05,
+                    "minimal microdot app")
+        time.sleep(0.2)
+        jh = {"Content-Type": "application/json"}
+        return {"microdot_get_health": _hammer(port, "GET", "/health", None, {}, seconds,
+                                               clients),
+                "microdot_post_messages": _hammer(port, "POST", "/messages", _post_body(), jh,
+                                                  seconds, clients)}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+# -- queue operations ---------------------------------------------------------------------------
+_QUEUE_BENCH = """
+import sys, time, gc, os, json, array
+sys.path.insert(0, %(lib)r)
+from smsgw.store import Store, key_of
+
+K = %(k)d
+
+def rmtree(p):
+    for name in os.listdir(p):
+        q = p + "/" + name
+        if os.stat(q)[0] & 0x4000:
+            rmtree(q)
+        else:
+            os.remove(q)
+    os.rmdir(p)
+
+def meta(i):
+    return {"id": "m%%d" %% i, "to": ["+4915112345678"], "text": "queue op %%d" %% i,
+            "srr": False, "prio": 0, "t": 1700000000, "exp": None, "ref": i & 255}
+
+def put(s, i):
+    k = key_of("m%%d" %% i)
+    s.append_index(k)
+    s.put(k, meta(i))
+    return k
+
+def timed(fn, keys):
+    # the median of single operations: file system noise on a shared machine is one-sided
+    ts = array.array("i", [0] * len(keys))
+    gc.collect()
+    for i, k in enumerate(keys):
+        t0 = time.ticks_us()
+        fn(k)
+        ts[i] = time.ticks_diff(time.ticks_us(), t0)
+    ts = sorted(ts)
+    return ts[len(ts) // 2]
+
+out = {}
+for depth in %(depths)r:
+    root = %(root)r + "/d%%d" %% depth
+    s = Store(root, max_stored=100000)
+    s.open()
+    for i in range(depth):
+        put(s, i)
+    keys = [key_of("m%%d" %% i) for i in range(0, depth, max(1, depth // K))][:K]
+    new = list(range(depth, depth + K))
+    t_put = timed(lambda i: put(s, i), new)
+    t_get = timed(s.get, keys)
+    t_upd = timed(lambda k: s.log(k, "S 0 0 1 1700000000"), keys)
+    t_idx = timed(lambda k: s.key_at(depth - 1), keys)
+    out[str(depth)] = {"put": round(t_put, 1), "get": round(t_get, 1),
+                       "update": round(t_upd, 1), "key_at": round(t_idx, 1),
+                       "depth_after": s.count()}
+    rmtree(root)
+print("RESULT " + json.dumps(out))
+"""
+
+
+def queue_ops(workdir: Path, depths=(10, 100, 1000), k: int = 50, heap: str = "128K") -> dict:
+    """Microseconds per store operation at each depth (mean over `k` operations)."""
+    work = Path(tempfile.mkdtemp(prefix="queue-", dir=workdir))
+    lib = work / "flash"
+    bundle.install_to_dir("unix", lib)
+    script = work / "queue_bench.py"
+    script.write_text(_QUEUE_BENCH % {"lib": str(lib), "k": k, "depths": tuple(depths),
+                                      "root": str(work)})
+    try:
+        out = subprocess.run([micropython_binary(), "-X", "heapsize=" + heap, str(script)],
+                             capture_output=True, text=True, timeout=600, env=micropython_env())
+        for line in out.stdout.splitlines():
+            if line.startswith("RESULT "):
+                return json.loads(line[7:])
+        raise RuntimeError("queue bench failed: %s%s" % (out.stdout, out.stderr))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
