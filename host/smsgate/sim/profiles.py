@@ -182,7 +182,7 @@ SIM7600 = {
     "cnmi_test": "+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)",
     "cnmi_ranges": ((0, 1, 2), (0, 1, 2, 3), (0, 2), (0, 1, 2), (0, 1)),
     # (field index, value, modes allowed): SIM7600 manual §9.2.9.
-    "cnmi_rules": ((1, 3, (1,)), (3, 1, (1, 2)), (1, 2, (1, 2))),
+    "cnmi_rules": ((1, 3, (1,)), (3, 1, (1,)), (1, 2, (1, 2))),
     "stores": {"SM": 30, "ME": 23, "SR": 30},
     "cpms_lists": (("ME", "SM", "SR"), ("ME", "SM"), ("ME", "SM")),
     "index_base": 0,
