@@ -24,7 +24,8 @@ except ImportError:  # CPython
 _MAX_TEXT = const(1600)
 DEFAULTS = {
     "url": None,  # mqtt://user:pass@host:port or mqtts://...
-    "tls": False,
+    "tls": False,  # TLS even with an mqtt:// URL (mqtts:// always uses it)
+    "ca": None,  # path of a DER CA certificate; None: the broker's certificate is not verified
     "prefix": "smsgate",
     "discovery": True,
     "discovery_prefix": "homeassistant",
@@ -207,9 +208,13 @@ class MqttBridge:
         cfg = self.cfg
         tls, host, port, user, password = parse_url(cfg["url"])
         will = (self.base + "/availability", b"offline", True, 1)
+        ca = None
+        if cfg["ca"]:
+            with open(cfg["ca"], "rb") as f:
+                ca = f.read()
         c = MQTTClient(cfg["client_id"] or "smsgate-" + self.device_id, host, port, user,
                        password, cfg["keepalive_s"], will, tls or cfg["tls"], clean=False,
-                       on_message=self._on_message)
+                       on_message=self._on_message, ca=ca)
         c.wake = self._ready  # the pump leaves at once when the connection dies
         return c
 

@@ -54,13 +54,15 @@ def _port_open(port: int) -> bool:
 class Mosquitto:
     """A mosquitto broker on 127.0.0.1 with persistence in a temp dir (restartable)."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, tls_files: tuple[str, str] | None = None) -> None:
         self.port = free_port()
         self.dir = tmp
+        self.tls = tls_files is not None
         self.conf = tmp / "mosquitto.conf"
+        tls = "certfile %s\nkeyfile %s\n" % tls_files if tls_files else ""
         self.conf.write_text(
-            "listener %d 127.0.0.1\nallow_anonymous true\npersistence true\n"
-            "persistence_location %s/\nlog_dest file %s/mosquitto.log\n" % (self.port, tmp, tmp)
+            "listener %d 127.0.0.1\n%sallow_anonymous true\npersistence true\n"
+            "persistence_location %s/\nlog_dest file %s/mosquitto.log\n" % (self.port, tls, tmp, tmp)
             # as root, mosquitto would drop to its own user, which cannot write the temp dir
             + ("user root\n" if os.geteuid() == 0 else "")
         )
@@ -81,7 +83,7 @@ class Mosquitto:
 
     @property
     def url(self) -> str:
-        return "mqtt://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("mqtts" if self.tls else "mqtt", self.port)
 
 
 @pytest.fixture

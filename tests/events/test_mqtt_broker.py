@@ -4,6 +4,7 @@ retained discovery/status/availability, events, send commands, last will, broker
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 
@@ -163,3 +164,34 @@ def test_throughput_events_per_second(broker, mpy_gateway, record_property):
         assert len(ids) == n and rate > 5
     finally:
         peer.close()
+
+
+def test_tls_broker_with_verified_certificate(tls_cert, mpy_gateway, tmp_path):
+    from evharness import Mosquitto
+
+    pem, key, der = tls_cert
+    (tmp_path / "tlsbroker").mkdir()
+    b = Mosquitto(tmp_path / "tlsbroker", (pem, key))
+    b.start()
+    try:
+        gw = mpy_gateway({"device": DEV, "mqtt": {"url": b.url, "ca": der, "keepalive_s": 5}})
+        _up(gw)
+        assert b.url.startswith("mqtts://")
+        gw.send(emit=["sms:received", {"messageId": "tls"}])
+        wait_for(lambda: gw.state()["mqtt"]["published"] >= 2 and not gw.state()["mqtt"]["queued"],
+                 10, "a publish over TLS")
+        # a CA that did not sign the broker's certificate: refused, counted, retried
+        other = tmp_path / "other"
+        other.mkdir()
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        str(other / "k.pem"), "-out", str(other / "c.pem"), "-days", "2",
+                        "-subj", "/CN=127.0.0.1"], check=True, capture_output=True, timeout=60)
+        subprocess.run(["openssl", "x509", "-in", str(other / "c.pem"), "-outform", "der",
+                        "-out", str(other / "c.der")], check=True, capture_output=True, timeout=60)
+        bad = mpy_gateway({"device": "devX", "mqtt": {"url": b.url, "ca": str(other / "c.der"),
+                                                      "reconnect_max_s": 0.2}})
+        bad.start()
+        wait_for(lambda: bad.state().get("mqtt", {}).get("failures", 0) >= 2, 10, "refusals")
+        assert bad.state()["mqtt"]["connects"] == 0
+    finally:
+        b.stop()
