@@ -243,7 +243,7 @@ def test_inputs_summary_and_poll_period():
     e = w.engine([door(), {"name": "tank", "adc": 2, "threshold": 5, "recipients": [R1]}])
     e.poll()
     assert e.inputs() == "door=1 tank=?"
-    assert e.wanted_poll_ms() == 16
+    assert e.wanted_poll_ms() == 20
 
 
 def _err(value):

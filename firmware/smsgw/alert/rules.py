@@ -264,9 +264,9 @@ class Engine:
                         for r in self.rules)
 
     def wanted_poll_ms(self):
-        """Sampling period: a few samples per debounce interval, 10..200 ms."""
+        """Sampling period: a few samples per debounce interval, 20..200 ms."""
         d = min([r.debounce for r in self.rules] or [200]) // 3
-        return max(10, min(200, d))
+        return max(20, min(200, d))
 
 
 def _rid(r):
