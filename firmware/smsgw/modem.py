@@ -94,7 +94,7 @@ class Modem:
 
     Args:
         at: ATChannel over the modem stream.
-        profile: smsgw.profiles.SIM800 / SIM7600.
+        profile: from smsgw.profiles.get(model).
         board: the Board (kept for the supervisor; the driver itself does no power actions).
         cfg: the `modem` config dict; keys (all optional): pin, time_scale (1.0; multiplies the
             profile's times), queue_depth (8), probe_ms (1000), cmgs_timeout_ms,
@@ -261,6 +261,16 @@ class Modem:
                 self.status["rssi"] = int(r)
                 return (int(r), int(b))
         raise ATError("AT+CSQ", "PARSE")
+
+    async def battery(self):
+        """`AT+CBC` -> supply voltage in mV (SIM800 `+CBC: 0,85,4050`, SIM7600 `+CBC: 3.591V`)."""
+        for line in await self.at.cmd(b"AT+CBC"):
+            if line.startswith("+CBC:"):
+                v = line[5:].strip()
+                if self.profile.cbc == "volts" or v.endswith("V"):
+                    return int(float(v.rstrip("V")) * 1000 + 0.5)
+                return int(v.split(",")[2])
+        raise ATError("AT+CBC", "PARSE")
 
     async def registration(self):
         """Best registration <stat> over the profile's CREG/CGREG/CEREG (1 home, 5 roaming)."""

@@ -272,3 +272,13 @@ async def test_under_voltage_event():
     assert ev == [("under_voltage", "UNDER-VOLTAGE WARNNING")]
     assert m.counters["under_voltage"] == 1 and m.status["ready"]
     await _close(at, m)
+
+
+async def test_battery_both_formats():
+    r = _base()
+    r["AT+CBC"] = b"\r\n+CBC: 0,85,4050\r\n" + _OK
+    s, at, m = _modem(r)
+    assert await m.battery() == 4050
+    r["AT+CBC"] = b"\r\n+CBC: 3.591V\r\n" + _OK
+    assert await m.battery() == 3591
+    await _close(at, m)
