@@ -44,7 +44,7 @@ def build(ctx):
     rec = sup.get("recoveries", 0) + sup.get("reinits", 0)
     checks["recovery"] = _check("modem recoveries and re-inits since boot", "actions", rec,
                                 "warn" if sup.get("failures") else "pass")
-    checks["memory:heap"] = _check("heap in use now / high-water", "bytes",
+    checks["memory:heap"] = _check("live heap after gc, now / high-water (sampled 2/s)", "bytes",
                                    [ctx.mem_now(), ctx.mem_peak], "pass")
     checks["uptime"] = _check("seconds since boot", "s", up // 1000, "pass")
     for name, fn in ctx.health_checks.items():  # added by feature modules
