@@ -33,6 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="simulator time scale (default 1.0: real modem timings)")
     p.add_argument("--repl-link", metavar="PATH", help="expose the board's REPL on a pty "
                    "linked at PATH (mpremote connect PATH ...)")
+    p.add_argument("--board-control", type=int, metavar="PORT", help="serve the board's "
+                   "pins on 127.0.0.1:PORT (0: a free one): POST /pins/N {\"value\": 0|1}, "
+                   "POST /adc/N {\"value\": N}, GET /pins/N (alert unit inputs and relays)")
     p.add_argument("--blank", action="store_true", help="only a board with an empty flash "
                    "(MicroPython, as freshly flashed) and its REPL: no firmware, no simulator")
     p.set_defaults(func=do_virtual)
@@ -81,6 +84,7 @@ def do_virtual(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     old = signal.signal(signal.SIGTERM, _term)
+    pins = None
     try:
         try:
             gw.start(timeout=120)
@@ -93,6 +97,11 @@ def do_virtual(args: argparse.Namespace) -> int:
         print("  board flash: %s" % gw.data_dir)
         if args.repl_link:
             print("  board REPL:  mpremote connect %s repl" % args.repl_link)
+        if args.board_control is not None:  # F (alert unit): the board's wires over HTTP
+            from smsgate.board_control import BoardControl
+
+            pins = BoardControl(gw.data_dir, args.board_control).start()
+            print("  board control: %s  (POST /pins/N, POST /adc/N, GET /pins/N)" % pins.url)
         if gw.sim is not None:
             print("  sim control: %s  (POST /sms, GET /sent, POST /fault)" % gw.sim.control_url)
         else:
@@ -109,4 +118,6 @@ def do_virtual(args: argparse.Namespace) -> int:
         return 0
     finally:
         signal.signal(signal.SIGTERM, old)
+        if pins is not None:
+            pins.stop()
         gw.stop()
