@@ -4,6 +4,8 @@ Sources (data copied, not code):
 - [DF] dreamfabric.com "SMS PDU format" page: the classic "hellohello" SMS-DELIVER.
 - [GM] faucamp/python-gsmmodem test/test_pdu.py (TestSmsPdu, TestSmsPduAddressFields,
   TestRelativeValidityPeriod, TestTimestamp, TestUdh*): decode and encode vectors.
+- [MM] linux-mobile-broadband/ModemManager src/tests/test-sms-part-3gpp.c: decode, encode and
+  text-split vectors.
 """
 
 import pytest
@@ -326,3 +328,124 @@ def test_handbuilt_fields(hexpdu, expected):
     d = pdu.decode(hexpdu)
     for k, v in expected.items():
         assert d[k] == v, (k, d)
+
+
+# [MM] linux-mobile-broadband/ModemManager src/tests/test-sms-part-3gpp.c (data only).
+MM_DECODE = [
+    (
+        "07912104442961F4040B916171957291F800001120821105050A6AC8B2BC7C9A83C220F6DB7D2ECB"
+        "41EDF27C1E3E97411BDE06754FD3D1A0F9BB5D0695F1F4B29B5C2683C6E8B03C3CA697E5F34D6AE3"
+        "03D1D1F2F7DD0D4ABB59A0797D8C0685E7A00028EC26832A960B28EC2683BE6050780EBA97D96C17",
+        {"smsc": "+12404492164", "number": "+16175927198", "scts": "2011-02-28T11:50:50-05:00",
+         "text": "Here's a longer message [{with some extended characters}] thrown in, such as "
+         "£ and ΩΠΨ and §¿ as well."},
+    ),
+    (
+        "07919730071111F10414D04937BD2C7797E9D3E614000811309291024061080442043504410442",
+        {"number": "InternetSMS", "number_type": "alphanumeric", "text": "тест",
+         "scts": "2011-03-29T19:20:04+04:00"},
+    ),
+    (
+        "07912143658709F1040B918100551512F20000111010214365000AE8329BFD4697D9EC37",
+        {"smsc": "+12345678901", "number": "+18005551212", "text": "hellohello",
+         "scts": "2011-01-01T12:34:56+00:00"},
+    ),
+    (
+        "07912143658709F1040B918100551512F20004111010214365000AE8329BFD4697D9EC37DE",
+        {"encoding": "8bit", "data": "E8329BFD4697D9EC37DE"},
+    ),
+    (
+        "07913306091093F0040485810000F111604231805180A049B7F90D9A1AA5A01668F8769BD3E4B29B"
+        "9E2EB359A03FC85D06A9C3ED707A0EA2CBC3EE79BB4CA7CBCBA05643617DA7C76990FD4D979741EE"
+        "77DD5E0ED741ED371D442E83E0E1F9BC0CD281E677D9B84C06C1DF7539E85C9097E520FB9B2E2F83"
+        "C6EF369C5E064D8D52D0BC2E07DDEF77D7DC2C7799E5A0771D040FCB41F402BB0047BFDD6550B80E"
+        "CAD966",
+        {"smsc": "+33609001390", "number": "1800", "class": 1, "scts": "2011-06-24T13:08:15+02:00",
+         "text": "Info SFR - Confidentiel, à ne jamais transmettre -\r\nVoici votre nouveau mot "
+         "de passe : sw2ced pour gérer votre compte SFR sur www.sfr.fr ou par téléphone au 963"},
+    ),
+    (  # KPN welcome message: 16-bit concatenation reference
+        "07911356131313F64004850120390011609232239180A006080400100201D7327BFD6EB340E2321B"
+        "F46E83EA7790F59D1E97DBE1341B442F83C465763D3DA797E56537C81D0ECB41AB59CC1693C16031"
+        "D96C064241E5656838AF03A96230982A269BCD462917C8FA4E8FCBED709A0D7ABBE9F6B0FB5C7683"
+        "D27350984D4FABC9A0B33C4C4FCF5D20EBFB2D079DCB62793DBD06D9C36E50FB2D4E97D9A0B49B5E"
+        "96BBCB",
+        {"number": "1002", "pid": 0x39, "udh": {"concat": {"ref": 16, "total": 2, "seq": 1,
+         "bits": 16}}, "text": "Welkom, bel om uw Voicemail te beluisteren naar +31612001233 "
+         "(PrePay: *100*1233#). Voicemail ontvangen is altijd gratis. Voor gebruik van mobiel "
+         "interne"},
+    ),
+    (
+        "07912160130320F5440B916171056429F5000021405291650569A00500034C0201A9E8F41C949E83"
+        "C2207B599E07B1DFEE33885E9ED341E4F23C7D7697C920FA1B54C697E5E3F4BC0C6AD7D9F434081E"
+        "96D341E3303C2C4EB3D3F4BC0B94A483E6E8779D4D06CDD1EF3BA80E0785E7A0B7BB0C6A97E7F3F0"
+        "B9CC02B9DF7450780EA2DFDF2C50780EA2A3CBA0BA9B5C96B3F369F71954768FDFE4B4FB0C9297E1"
+        "F2F2BCECA6CF41",
+        {"udh": {"concat": {"ref": 76, "total": 2, "seq": 1, "bits": 8}},
+         "text": "This is a very long test designed to exercise multi part capability. It should "
+         "show up as one message, not as two, as the underlying encoding represents "},
+    ),
+    (
+        "07912160130320F6440B916171056429F5000021405291651569320500034C0202E9E8301D444797"
+        "41F0B09C3E0785E56590BCCC0ED3CB6410FD0D7ABBCBA0B0FB4D4797E52E10",
+        {"udh": {"concat": {"ref": 76, "total": 2, "seq": 2, "bits": 8}},
+         "text": "that the parts are related to one another. "},
+    ),
+    (  # a SUBMIT as stored by the modem
+        "002100098136397339F70008224F60597D4F60597D4F60597D4F60597D4F60597D4F60597D4F6059"
+        "7D4F60597D4F60",
+        {"type": "submit", "srr": True, "number": "639337937", "text": "你好你好你好你好你好你好你好你好你"},
+    ),
+    (  # a status report (TP-ST 0x30)
+        "07914356060013F1065A098136397339F7219011700463802190117004638030",
+        {"type": "status_report", "mr": 0x5A, "number": "639337937", "status": 0x30,
+         "discharge": "2012-09-11T07:40:36+02:00"},
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("hexpdu,expected", MM_DECODE, ids=range(len(MM_DECODE)))
+def test_decode_modemmanager_vectors(hexpdu, expected):
+    d = pdu.decode(hexpdu)
+    assert {k: d.get(k) for k in expected} == expected
+
+
+def test_modemmanager_insufficient_data_is_rejected():
+    with pytest.raises(PduError) as e:
+        pdu.decode(
+            "07912143658709F1040B918100551512F20000111010214365000BE8329BFD4697D9EC37"
+        )
+    assert e.value.reason == "UDL larger than the user data" and e.value.pos == 26
+
+
+MM_ENCODE = [  # (number, text, smsc, validity_s, expected hex); MM's validity 5 = 5 minutes
+    ("+15555551234", "Да здравствует король, детка!", "+19037029920", 300,
+     "07919130079229F011000B915155551532F40008003A041404300020043704340440043004320441"
+     "044204320443043504420020043A043E0440043E043B044C002C0020043404350442043A04300021"),
+    ("+15555551234", "Hi there...Tue 17th Jan 2012 05:30.18 pm (GMT+1) ΔΔΔΔΔ", "+19037029920", 300,
+     "07919130079229F011000B915155551532F400000036C834888E2ECBCB2E978B5A2F8362373A1AA4"
+     "0CBB4132584C0682D57433982B8603C1DB20D4B1495DC552200804028100"),
+    ("+15556661234", "This is really cool ΔΔΔΔΔ", None, 300,
+     "0011000B915155661632F40000001954747A0E4ACF41F27298CDCE83C6EF371B0481402010"),
+    ("+15556661234", "This is really cool ΔΔΔΔΔ", None, None,
+     "0001000B915155661632F400001954747A0E4ACF41F27298CDCE83C6EF371B0481402010"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("number,text,smsc,validity,expected", MM_ENCODE)
+def test_encode_modemmanager_vectors(number, text, smsc, validity, expected):
+    _, parts = pdu.encode_submit(number, text, validity_s=validity, smsc=smsc)
+    head = len(tpfields.smsc_field(smsc))
+    assert parts == [(expected, len(expected) // 2 - head)]
+
+
+def test_modemmanager_split_points():
+    # [MM] Text-Split: 160 digits fit one part, 161 split 153 + 8; 70 CJK fit, 71 split 67 + 4
+    digits = "0123456789" * 16
+    assert len(pdu.encode_submit("+1", digits)[1]) == 1
+    texts = [pdu.decode(h)["text"] for h, _ in pdu.encode_submit("+1", digits + "0")[1]]
+    assert texts == [digits[:153], digits[153:] + "0"]
+    cjk = "你好" * 35
+    assert len(pdu.encode_submit("+1", cjk)[1]) == 1
+    texts = [pdu.decode(h)["text"] for h, _ in pdu.encode_submit("+1", cjk + "好")[1]]
+    assert texts == [cjk[:67], cjk[67:] + "好"]
