@@ -77,6 +77,16 @@ def _is_reg_answer(line):
     return len(parts) > 1 and not parts[1].lstrip().startswith('"')
 
 
+def _hexish(s):
+    # A PDU line: even length, hex at both ends (cheap; the codec validates the rest).
+    try:
+        int(s[:2], 16)
+        int(s[-2:], 16)
+    except ValueError:
+        return False
+    return not len(s) & 1
+
+
 def parse_error(line):
     """Return (kind, code, text) for a final error line, or None for anything else."""
     if line == "ERROR":
@@ -141,7 +151,7 @@ class ATChannel:
         self.on_timeout = None  # fn(cmd) called on every command timeout (the supervisor)
         self.counters = {
             "commands": 0, "timeouts": 0, "errors": 0, "urcs": 0, "echoes": 0,
-            "garbage": 0, "overflows": 0, "stray": 0, "urc_errors": 0,
+            "garbage": 0, "overflows": 0, "stray": 0, "urc_errors": 0, "io_errors": 0,
         }  # fmt: skip
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -250,7 +260,12 @@ class ATChannel:
         rd = self._io
         mv = self._rmv
         while True:
-            n = await rd.readinto(mv)
+            try:
+                n = await rd.readinto(mv)
+            except OSError:  # the line is gone (EIO on a pty, UART fault): commands time out
+                self.counters["io_errors"] += 1  # and the supervisor climbs its ladder
+                await asyncio.sleep_ms(100)
+                continue
             if n:
                 self._feed(mv, n)
             elif n == 0 or n is None:
@@ -297,8 +312,10 @@ class ATChannel:
         u = self._urc2
         if u is not None:  # the PDU line of +CMT / +CDS
             self._urc2 = None
-            self._emit(u[1], u[0], s)
-            return
+            if _hexish(s):
+                self._emit(u[1], u[0], s)
+                return
+            self.counters["urc_errors"] += 1  # header without its PDU: this line is not it
         p = self._pending
         prefix = None
         for pre in URC_PREFIXES:

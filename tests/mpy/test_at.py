@@ -353,3 +353,31 @@ async def test_handler_exception_counted():
     assert await ch.cmd(b"AT") == []
     assert ch.counters["urc_errors"] == 1
     await _done(ch)
+
+
+async def test_cmt_header_without_pdu_line():
+    got = []
+    s, ch = _chan({"AT+CSQ": b'\r\n+CMT: "",24\r\n\r\n+CSQ: 7,0\r\n\r\nOK\r\n'})
+    ch.on_urc("+CMT:", lambda line, pdu: got.append(pdu))
+    assert await ch.cmd(b"AT+CSQ") == ["+CSQ: 7,0"]
+    assert got == [] and ch.counters["urc_errors"] == 1
+    await _done(ch)
+
+
+class _BrokenStream(FakeStream):
+    def readinto(self, buf):
+        if self.rx == b"EIO":
+            self.rx = bytearray()
+            raise OSError(5)
+        return FakeStream.readinto(self, buf)
+
+
+async def test_read_error_counted_reader_survives():
+    s = _BrokenStream({"AT": b"\r\nOK\r\n"})
+    ch = ATChannel(s)
+    ch.start()
+    s.feed(b"EIO")
+    await asyncio.sleep_ms(150)
+    assert ch.counters["io_errors"] == 1
+    assert await ch.cmd(b"AT") == []
+    await _done(ch)
