@@ -45,8 +45,8 @@ def _sim7600():
         sms_ready_urcs=("SMS DONE",),
         # §6.3: ds=1 (+CDS with the PDU inline, as on SIM800) needs mode=1 on SIM7600. ds=2 would
         # store reports in "SR", a store that CMGR/CMGD reach only after switching CPMS mem1, which
-        # cannot be made atomic with other commands. mode=1 only differs from 2 in on-line data mode,
-        # which the gateway never enters.
+        # cannot be made atomic with other commands. mode=1 only differs from 2 in on-line data
+        # mode, which the gateway never enters.
         cnmi=b"AT+CNMI=1,1,0,1,0",
         storage=b'AT+CPMS="SM","SM","SM"',
         index_base=0,  # §6.2: the manual says indexes start with zero

@@ -283,7 +283,9 @@ async def test_echo_dropped():
 
 
 async def test_garbage_bytes_counted_not_fatal():
-    s, ch = _chan({"AT": b"\x00\xff\xf0\r\n\xffOK\r\n", "AT+CSQ": b"\r\n+CSQ: 9,\xc3\xa90\r\n\r\nOK\r\n"})
+    s, ch = _chan(
+        {"AT": b"\x00\xff\xf0\r\n\xffOK\r\n", "AT+CSQ": b"\r\n+CSQ: 9,\xc3\xa90\r\n\r\nOK\r\n"}
+    )
     assert await ch.cmd(b"AT") == []
     assert await ch.cmd(b"AT+CSQ") == ["+CSQ: 9,0"]
     assert ch.counters["garbage"] == 6
