@@ -1,4 +1,5 @@
-# Durable webhook deliveries: an append-only journal in flash plus a small bounded dead-letter file.
+# Durable webhook deliveries: an append-only journal in flash plus a small, bounded dead-letter
+# file.
 #
 # Journal lines (text, one record each, the body is the exact JSON envelope that gets signed):
 #   S <next_seq>                    sequence watermark (first line after a compaction)

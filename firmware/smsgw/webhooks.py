@@ -242,9 +242,8 @@ class Webhooks:
             self.queue.done(entry)
             return False
         try:
-            status, _ = await httpc.request(
-                "POST", hook["url"], body, self._headers(body), self.cfg["timeout_s"], self._cafile()
-            )
+            status, _ = await httpc.request("POST", hook["url"], body, self._headers(body),
+                                            self.cfg["timeout_s"], self._cafile())
             ok = 200 <= status < 300
             self.last_error = None if ok else "HTTP %d" % status
         except (OSError, ValueError, asyncio.TimeoutError) as exc:

@@ -23,7 +23,8 @@ async def main():
     from smsgw import events, webhooks
 
     mark("webhooks_import", base)
-    hooks = webhooks.Webhooks(WORK, {"signing_key": "test-signing-key", "retry_base_s": 0.05}, "dev")
+    cfg = {"signing_key": "test-signing-key", "retry_base_s": 0.05}
+    hooks = webhooks.Webhooks(WORK, cfg, "dev")
     hooks.create({"id": "h", "url": URL, "event": "sms:received"})
     events.subscribe(hooks.on_event)
     hooks.start()

@@ -32,8 +32,10 @@ def test_heap_cost_and_smallest_heap(tmp_path, receiver, broker, record_property
     pkg = tmp_path / "mpy" / "smsgw"
     pkg.mkdir(parents=True)
     for m in MODULES:
-        subprocess.run(mpy_cross_binary() + ["-s", "smsgw/%s.py" % m, "-o", str(pkg / (m + ".mpy")),
-                        str(FIRMWARE_DIR / "smsgw" / (m + ".py"))], check=True, timeout=60)
+        src = FIRMWARE_DIR / "smsgw" / (m + ".py")
+        subprocess.run(mpy_cross_binary() + ["-s", "smsgw/%s.py" % m, "-o",
+                                             str(pkg / (m + ".mpy")), str(src)],
+                       check=True, timeout=60)
     out = _run(tmp_path, 128, receiver, broker)
     assert out.returncode == 0, out.stdout + out.stderr
     fig = json.loads(out.stdout.strip().splitlines()[-1])
