@@ -167,10 +167,7 @@ class VirtualGateway:
         if self.sim is not None:
             self.sim.stop()
             self.sim = None
-        if self._own_data:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-        else:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+        shutil.rmtree(self._tmp, ignore_errors=True)  # the flash survives when it was given
 
     def __enter__(self) -> "VirtualGateway":
         try:
