@@ -30,7 +30,7 @@ BOARDS = ("unix", "tcall-sim800l", "t-sim7600")
 HOST_ONLY = frozenset({"pdu_mt.py"})
 # Library package -> modules of it that the firmware imports (compiled into lib/<package>/).
 LIBRARIES: dict[str, tuple[str, ...]] = {
-    "microdot": ("__init__", "microdot", "helpers"),
+    "microdot": ("__init__", "microdot"),  # smsgw.api uses the core only
 }
 SOURCE_FILES = ("main.py", "boot.py")
 
