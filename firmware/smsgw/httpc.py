@@ -108,7 +108,7 @@ async def _exchange(method, tls, host, port, path, body, headers, ca):
         head = "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Length: %d\r\n" % (
             method,
             path,
-            host if port in (80, 443) else "%s:%d" % (host, port),
+            _host_header(host, port),
             len(body),
         )
         for name, value in headers:
@@ -120,6 +120,12 @@ async def _exchange(method, tls, host, port, path, body, headers, ca):
         return await _response(reader)
     finally:
         await _close(writer)
+
+
+def _host_header(host, port):
+    if ":" in host:  # IPv6 literal (RFC 7230 5.4)
+        host = "[%s]" % host
+    return host if port in (80, 443) else "%s:%d" % (host, port)
 
 
 async def _response(reader):
@@ -137,7 +143,9 @@ async def _response(reader):
             length = int(line[15:].strip())
     else:
         raise OSError("too many headers")
-    want = BODY_KEEP if length is None else min(length, BODY_KEEP)
+    # without Content-Length (chunked, or a server that keeps the socket open) the status is
+    # all we need: reading on could only end at the deadline
+    want = 0 if length is None else min(length, BODY_KEEP)
     data = b""
     while len(data) < want:
         chunk = await reader.read(want - len(data))

@@ -314,6 +314,11 @@ class MqttBridge:
                    "message": obj.get("message")}
         except ValueError as exc:
             out = {"id": rid, "status": 400, "state": None, "message": str(exc)}
+        except Exception as exc:  # the outbox failed: answer it, keep the connection
+            from smsgw import log
+
+            log.exc("mqtt send command", exc)
+            out = {"id": rid, "status": 500, "state": None, "message": str(exc)}
         self._put(self.base + "/send/result", json.dumps(out))
 
     # -- Home Assistant discovery --------------------------------------------------------------

@@ -207,11 +207,10 @@ class MQTTClient:
                 kind, body = await asyncio.wait_for(self._read_packet(),
                                                     self.keepalive * 1.5 + 1)
                 await self._dispatch(kind, body)
-        except asyncio.CancelledError:
-            raise
         except (OSError, EOFError, asyncio.TimeoutError, ValueError) as exc:
             self.error = "%s %s" % (type(exc).__name__, exc)
-        self._die()
+        finally:  # whatever ended the reader (even a cancel), the connection is unusable now
+            self._die()
 
     def _die(self):
         self.dead.set()

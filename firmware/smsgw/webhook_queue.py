@@ -54,10 +54,12 @@ class Journal:
         self.next_seq = 1
         self.dropped = 0  # dead entries pushed out of the bounded dead list
         self.busy = None  # the entry being delivered right now: never the overflow victim
+        self.corrupt = 0  # journal lines that could not be parsed (skipped at load)
         self._size = 0
         self._finished = 0  # finished records since the last compaction
         self._load()
         self.compact()
+        self._clean_dead()
 
     # -- loading -------------------------------------------------------------------------------
     def _load(self):
@@ -72,7 +74,10 @@ class Journal:
                 line = f.readline()
                 if not line or not line.endswith(b"\n"):
                     break  # end, or a torn last record
-                self._apply(line, off, live)
+                try:
+                    self._apply(line, off, live)
+                except (ValueError, IndexError):  # a damaged record: skip it, count it
+                    self.corrupt += 1
                 off += len(line)
         now = _ticks()
         self.pending = [[s, t, now, o] for s, (t, o) in sorted(live.items())]
@@ -185,6 +190,20 @@ class Journal:
         self.done(entry)
         self._trim_dead()
 
+    def _clean_dead(self):
+        # a power cut mid-append leaves a torn last line; the next append would glue onto it
+        try:
+            with open(self.dead_path, "rb") as f:
+                f.seek(0, 2)
+                if f.tell() == 0:
+                    return
+                f.seek(-1, 2)
+                torn = f.read(1) != b"\n"
+        except OSError:
+            return
+        if torn:
+            self._write_dead(self.dead())
+
     def dead(self):
         """-> [(wid, tries, reason, body bytes)], oldest first (at most dead_max + 1 lines)."""
         out = []
@@ -194,9 +213,10 @@ class Journal:
             return out
         with f:
             for line in f:
-                if line.endswith(b"\n"):
-                    p = line.rstrip(b"\n").split(b" ", 3)
-                    out.append((p[0].decode(), int(p[1]), p[2].decode(), p[3]))
+                p = line.rstrip(b"\n").split(b" ", 3)
+                if not line.endswith(b"\n") or len(p) < 4 or not p[1].isdigit():
+                    continue  # torn or damaged: left out (and dropped at the next rewrite)
+                out.append((p[0].decode(), int(p[1]), p[2].decode(), p[3]))
         return out
 
     def _write_dead(self, items):

@@ -281,7 +281,10 @@ class Webhooks:
 
         out = []
         for wid, tries, reason, body in self.queue.dead():
-            env = json.loads(body)
+            try:
+                env = json.loads(body)
+            except ValueError:
+                env = {}
             out.append(
                 {
                     "id": env.get("id"),
@@ -332,6 +335,7 @@ class Webhooks:
         d = dict(self.counters)
         d["pending"] = len(self.queue.pending)
         d["dropped"] = self.queue.dropped
+        d["corrupt"] = self.queue.corrupt
         return d
 
 

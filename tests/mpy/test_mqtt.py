@@ -116,3 +116,13 @@ async def test_unreachable_broker_backs_off_without_blocking():
     await b.stop()
     assert b.counters["failures"] >= 3 and b.counters["connects"] == 0
     assert len(b.queue) == 32 and ("ECONNREFUSED" in b.last_error or "111" in b.last_error)
+
+
+async def test_a_failing_outbox_is_answered_500_not_raised():
+    def submit(body):
+        raise KeyError("boom")
+
+    b = mqtt.MqttBridge({"url": "mqtt://127.0.0.1:1"}, "dev", submit=submit)
+    await b._on_message("smsgate/dev/send", b'{"id": "k", "to": "+1", "text": "a"}', False)
+    res = json.loads(b.queue[-1][1])
+    assert res["status"] == 500 and res["id"] == "k"

@@ -341,3 +341,43 @@ async def test_overflow_while_a_delivery_is_in_flight_keeps_the_task_alive():
         srv.close()
         await srv.wait_closed()
         _rmtree(d)
+
+
+def test_damaged_journal_line_and_torn_dead_line_are_survived():
+    d = _tmpdir()
+    try:
+        j = Journal(d)
+        j.add("w", b'{"n": 1}')
+        j.add("w", b'{"n": 2}')
+        with open(d + "/wh_queue.log", "ab") as f:
+            f.write(b"T x?y 1\nA 7 0 w {\"n\": 7}\n")  # bit rot, then a good record
+        with open(d + "/wh_dead.log", "ab") as f:
+            f.write(b'w 3 tries {"id": "old"}\nw 3 tri')  # torn mid-append
+        j2 = Journal(d)
+        assert j2.corrupt == 1 and [e[0] for e in j2.pending] == [1, 2, 7]
+        assert [x[3] for x in j2.dead()] == [b'{"id": "old"}']
+        j2.to_dead(j2.pending[0], "tries")  # appends cleanly after the cleaned tail
+        assert [x[3] for x in Journal(d).dead()] == [b'{"id": "old"}', b'{"n": 1}']
+    finally:
+        _rmtree(d)
+
+
+async def test_status_without_content_length_does_not_wait_for_the_deadline():
+    async def keep_open(reader, writer):
+        await reader.readline()
+        writer.write(b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(3)  # never closes in time
+
+    port = 20000 + int.from_bytes(os.urandom(2), "little") % 30000
+    srv = await asyncio.start_server(keep_open, "127.0.0.1", port)
+    try:
+        import time
+
+        t0 = time.ticks_ms()
+        status, body = await httpc.request("POST", "http://127.0.0.1:%d/" % port, b"{}", (), 2)
+        assert status == 204 and body == b""
+        assert time.ticks_diff(time.ticks_ms(), t0) < 1000
+    finally:
+        srv.close()
+        await srv.wait_closed()
