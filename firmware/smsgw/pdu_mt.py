@@ -3,8 +3,8 @@
 # import this module. Pure and MicroPython-compatible like pdu.py.
 import time
 
-from smsgw import pdu
 from smsgw import tpfields as tf
+from smsgw import tpud
 
 
 def _ts_octets(ts):
@@ -37,7 +37,7 @@ def encode_deliver(sender, text, scts=None, smsc=None, ref=0, ref_bits=8, pid=0)
     Returns:
         [hex, ...] upper-case, each with the SMSC prefix.
     """
-    encoding, dcs, parts = pdu.user_data_parts(text, ref, ref_bits)
+    encoding, dcs, parts = tpud.user_data_parts(text, ref, ref_bits)
     head = tf.smsc_field(smsc)
     oa = tf.address(sender)
     ts = _ts_octets(scts)

@@ -51,19 +51,21 @@ def test_single_part_and_bad_seq():
         raise AssertionError("seq > total accepted")
 
 
-_POOL = "aZ09 @£$¥èΔ_ÆßÉ!?\n€[]{}~^|\\\fЖяあ😀👍é"
+_POOL = tuple(c.encode() for c in "aZ09 @£$¥èΔ_ÆßÉ!?\n€[]{}~^|\\\fЖяあ😀👍é")
 
 
 def _texts(n):
     seed = 12345
     for _ in range(n):
         seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
-        out = ""
+        out = bytearray()
         for _ in range(seed % 350):  # up to 3 GSM-7 parts, 6 UCS-2 parts
             seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
             out += _POOL[(seed >> 8) % (26 if seed & 1 else len(_POOL))]
+        text = str(out, "utf-8")
+        out = None
         gc.collect()
-        yield out
+        yield text
 
 
 def test_split_decode_reassemble_round_trips():

@@ -20,6 +20,18 @@ GM_DECODE = (
     ("0019000B917228001011F100003170013193008017D474BB3CA787DB70903DCC4E93D3F43C885E9ED301",
      {"vp": "2013-07-10T13:39:00+02:00", "text": "Timestamp validity test"}),
 )
+# ModemManager src/tests/test-sms-part-3gpp.c: alphanumeric sender + UCS-2; 16-bit concat.
+MM_DECODE = (
+    ("07919730071111F10414D04937BD2C7797E9D3E614000811309291024061080442043504410442",
+     {"number": "InternetSMS", "text": "тест", "scts": "2011-03-29T19:20:04+04:00"}),
+    ("07911356131313F64004850120390011609232239180A006080400100201D7327BFD6EB340E232"
+     "1BF46E83EA7790F59D1E97DBE1341B442F83C465763D3DA797E56537C81D0ECB41AB59CC1693C1"
+     "6031D96C064241E5656838AF03A96230982A269BCD462917C8FA4E8FCBED709A0D7ABBE9F6B0FB"
+     "5C7683D27350984D4FABC9A0B33C4C4FCF5D20EBFB2D079DCB62793DBD06D9C36E50FB2D4E97D9"
+     "A0B49B5E96BBCB",
+     {"number": "1002", "pid": 0x39, "udh": {"concat": {"ref": 16, "total": 2, "seq": 1,
+                                                        "bits": 16}}}),
+)
 GM_ENCODE = (
     ("+27820001111", "Hello World!", None, None,
      "0001000B917228001011F100000CC8329BFD065DDF72363904"),
@@ -119,8 +131,8 @@ def test_malformed_inputs_raise_pdu_error():
     assert e.pos == 2
 
 
-def test_python_gsmmodem_vectors():
-    for h, expected in GM_DECODE:
+def test_python_gsmmodem_and_modemmanager_vectors():
+    for h, expected in GM_DECODE + MM_DECODE:
         d = pdu.decode(h)
         for k in expected:
             assert d[k] == expected[k], (h, k, d[k])

@@ -1,0 +1,138 @@
+# TP-UD (3GPP TS 23.040 9.2.3.24): text split into the minimal number of concatenated
+# payloads (encode), and user data with its header read back into text or data (decode).
+# Shared by pdu.py and pdu_mt.py; a module of its own so each compiles in a small heap.
+from smsgw import gsm7
+from smsgw import tpfields as tf
+from smsgw.errors import PduError
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+_MAX_PARTS = const(255)  # TP-UDH concatenation counts parts in one octet
+_GSM7_MAX = const(160)  # septets of user data in one TPDU (3GPP TS 23.040 9.2.3.16)
+_OCTET_MAX = const(140)  # octets of user data in one TPDU
+_ESC = const(0x1B)
+_ENCODINGS = ("gsm7", "8bit", "ucs2")
+
+
+def _chunks(units, limit, unit_size, is_lead):
+    """Greedy split of `units` (bytes, `unit_size` bytes each) into runs of at most `limit`
+    units, never ending a run on a lead unit (ESC or high surrogate). Greedy in order gives
+    the minimal number of runs."""
+    n = len(units) // unit_size
+    out = []
+    start = 0
+    while start < n:
+        end = min(start + limit, n)
+        if end < n and is_lead(units, (end - 1) * unit_size):
+            end -= 1
+        out.append((start * unit_size, end * unit_size))
+        start = end
+    return out or [(0, 0)]
+
+
+def _is_esc(b, i):
+    return b[i] == _ESC
+
+
+def _is_high_surrogate(b, i):
+    return 0xD8 <= b[i] <= 0xDB
+
+
+def _concat_ie(ref, total, seq, ref_bits):
+    if ref_bits == 16:  # 3GPP TS 23.040 9.2.3.24.8
+        return bytes((6, 0x08, 4, (ref >> 8) & 0xFF, ref & 0xFF, total, seq))
+    return bytes((5, 0x00, 3, ref & 0xFF, total, seq))  # 9.2.3.24.1
+
+
+def user_data_parts(text, ref=0, ref_bits=8):
+    """Split `text` into the minimal number of TP-UD payloads.
+
+    Returns:
+        (encoding, dcs, [(udhi, udl, ud_bytes), ...]).
+    Raises:
+        PduError: when more than 255 parts would be needed.
+    """
+    if ref_bits not in (8, 16):
+        raise ValueError("ref_bits must be 8 or 16")
+    udh_len = 6 if ref_bits == 8 else 7  # UDHL octet + concatenation IE
+    sept = gsm7.to_septets(text)
+    if sept is not None:
+        encoding, dcs, units, size, is_lead = "gsm7", 0x00, sept, 1, _is_esc
+        single = _GSM7_MAX
+        fill = (7 - (udh_len * 8) % 7) % 7
+        multi = _GSM7_MAX - (udh_len * 8 + fill) // 7
+    else:
+        units = gsm7.to_ucs2(text)
+        encoding, dcs, size, is_lead = "ucs2", 0x08, 2, _is_high_surrogate
+        single = _OCTET_MAX // 2
+        multi = (_OCTET_MAX - udh_len) // 2
+    if len(units) > _MAX_PARTS * multi * size:  # cheap bound before splitting
+        raise PduError("message needs more than 255 parts")
+    runs = _chunks(units, single, size, is_lead)
+    if len(runs) > 1:
+        runs = _chunks(units, multi, size, is_lead)
+    total = len(runs)
+    if total > _MAX_PARTS:
+        raise PduError("message needs %d parts, more than 255" % total)
+    parts = []
+    for seq, (a, b) in enumerate(runs, 1):
+        udh = _concat_ie(ref, total, seq, ref_bits) if total > 1 else b""
+        if size == 1:
+            f = (7 - (len(udh) * 8) % 7) % 7 if udh else 0
+            udl = (len(udh) * 8 + f) // 7 + (b - a)
+            ud = udh + gsm7.pack(units[a:b], f)
+        else:
+            ud = udh + units[a:b]
+            udl = len(ud)
+        parts.append((bool(udh), udl, ud))
+    return encoding, dcs, parts
+
+
+def read_user_data(buf, pos, alphabet, compressed, udhi, d):
+    """Parse TP-UDL and TP-UD at pos into d (udh, text or data, encoding)."""
+    tf.need(buf, pos, 1, "TP-UDL")
+    udl = buf[pos]
+    p = pos + 1
+    if alphabet == 0 and not compressed:
+        if udl > _GSM7_MAX:
+            raise PduError("UDL %d above 160 septets" % udl, pos)
+        n_oct = (udl * 7 + 7) // 8
+    else:
+        if udl > _OCTET_MAX:
+            raise PduError("UDL %d above 140 octets" % udl, pos)
+        n_oct = udl
+    if p + n_oct > len(buf):
+        raise PduError("UDL larger than the user data", pos)
+    hdr = 0
+    shifts = 0  # bit 0: national single shift, bit 1: national locking shift
+    if udhi and udl:
+        udhl = buf[p]
+        hdr = udhl + 1
+        if hdr > n_oct or (alphabet == 0 and not compressed and hdr * 8 > udl * 7):
+            raise PduError("UDHL past the end of the user data", p)
+        udh = tf.parse_udh(buf, p + 1, p + hdr, d)
+        for ie in udh.get("other", ()):
+            if ie["iei"] == 0x24 or ie["iei"] == 0x25:  # national language tables 9.2.3.24.15
+                shifts |= ie["iei"] - 0x23
+    d["encoding"] = _ENCODINGS[alphabet] if not compressed else "8bit"
+    if compressed:  # 3GPP TS 23.042 compression: we hand the octets over as data
+        d["compressed"] = True
+    if alphabet == 0 and not compressed:
+        hsept = (hdr * 8 + 6) // 7
+        sept = gsm7.unpack(memoryview(buf)[p + hdr : p + n_oct], udl - hsept, hsept * 7 - hdr * 8)
+        text, unknown = gsm7.septets_to_text(sept, shifts & 1, shifts & 2)
+    elif alphabet == 2 and not compressed:
+        text, unknown = gsm7.ucs2_to_text(buf[p + hdr : p + n_oct])
+    else:
+        d["data"] = tf.hexu(buf[p + hdr : p + n_oct])
+        return p + n_oct
+    d["text"] = text
+    if unknown:
+        d["unknown_septets" if alphabet == 0 else "unknown_units"] = unknown
+    return p + n_oct
