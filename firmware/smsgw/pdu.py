@@ -7,7 +7,10 @@ from smsgw.errors import PduError
 from smsgw.tpud import read_user_data, user_data_parts  # noqa: F401 (re-exported)
 
 
-def encode_submit(number, text, srr=False, ref=0, ref_bits=8, validity_s=None, smsc=None, mr=0):
+def encode_submit(
+    number, text, srr=False, ref=0, ref_bits=8, validity_s=None, smsc=None, mr=0, ucs2=False,
+    msg_class=None,
+):
     """Encode an SMS-SUBMIT, split into concatenated parts when long.
 
     Args:
@@ -18,13 +21,14 @@ def encode_submit(number, text, srr=False, ref=0, ref_bits=8, validity_s=None, s
         validity_s: relative validity period in seconds, or None for no TP-VP.
         smsc: SMSC number, or None for `00` (the modem's stored SMSC).
         mr: TP-MR of every part (modems put their own counter there and answer +CMGS: <mr>).
+        ucs2: force UCS-2; msg_class: None or 0..3 (0 = flash SMS), see tpud.user_data_parts.
     Returns:
         (encoding, [(hex, tpdu_len), ...]): upper-case hex starting with the SMSC field;
         tpdu_len is the octet count AT+CMGS wants (without the SMSC field).
     Raises:
         ValueError: bad number or argument; PduError: text needs more than 255 parts.
     """
-    encoding, dcs, parts = user_data_parts(text, ref, ref_bits)
+    encoding, dcs, parts = user_data_parts(text, ref, ref_bits, ucs2, msg_class)
     head = tf.smsc_field(smsc)
     da = tf.address(number)
     vp = b"" if validity_s is None else bytes((tf.relative_vp(validity_s),))

@@ -25,7 +25,9 @@ def _ts_octets(ts):
     return bytes(out)
 
 
-def encode_deliver(sender, text, scts=None, smsc=None, ref=0, ref_bits=8, pid=0):
+def encode_deliver(
+    sender, text, scts=None, smsc=None, ref=0, ref_bits=8, pid=0, ucs2=False, msg_class=None
+):
     """Encode SMS-DELIVER PDU(s), split with a concatenation UDH when long.
 
     Args:
@@ -34,10 +36,11 @@ def encode_deliver(sender, text, scts=None, smsc=None, ref=0, ref_bits=8, pid=0)
         scts: (Y, M, D, h, m, s[, tz quarter hours]) or None for the current UTC time.
         smsc: SMSC number for the prefix, or None for `00`.
         ref, ref_bits: concatenation reference and its size (8 or 16).
+        pid: TP-PID; ucs2: force UCS-2; msg_class: None or 0..3 (TP-DCS message class).
     Returns:
         [hex, ...] upper-case, each with the SMSC prefix.
     """
-    encoding, dcs, parts = tpud.user_data_parts(text, ref, ref_bits)
+    encoding, dcs, parts = tpud.user_data_parts(text, ref, ref_bits, ucs2, msg_class)
     head = tf.smsc_field(smsc)
     oa = tf.address(sender)
     ts = _ts_octets(scts)

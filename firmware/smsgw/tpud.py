@@ -50,18 +50,25 @@ def _concat_ie(ref, total, seq, ref_bits):
     return bytes((5, 0x00, 3, ref & 0xFF, total, seq))  # 9.2.3.24.1
 
 
-def user_data_parts(text, ref=0, ref_bits=8):
+def user_data_parts(text, ref=0, ref_bits=8, ucs2=False, msg_class=None):
     """Split `text` into the minimal number of TP-UD payloads.
 
+    Args:
+        text: the message; GSM-7 when every character fits (unless `ucs2`), else UCS-2.
+        ref, ref_bits: concatenation reference and its size (8 or 16) when split.
+        ucs2: force UCS-2.
+        msg_class: None, or 0..3 (TP-DCS with a message class, 3GPP TS 23.038 4; 0 = flash).
     Returns:
         (encoding, dcs, [(udhi, udl, ud_bytes), ...]).
     Raises:
-        PduError: when more than 255 parts would be needed.
+        ValueError: bad ref_bits or msg_class; PduError: more than 255 parts needed.
     """
     if ref_bits not in (8, 16):
         raise ValueError("ref_bits must be 8 or 16")
     udh_len = 6 if ref_bits == 8 else 7  # UDHL octet + concatenation IE
-    sept = gsm7.to_septets(text)
+    if msg_class is not None and msg_class not in (0, 1, 2, 3):
+        raise ValueError("msg_class must be 0..3")
+    sept = None if ucs2 else gsm7.to_septets(text)
     if sept is not None:
         encoding, dcs, units, size, is_lead = "gsm7", 0x00, sept, 1, _is_esc
         single = _GSM7_MAX
@@ -74,6 +81,8 @@ def user_data_parts(text, ref=0, ref_bits=8):
         multi = (_OCTET_MAX - udh_len) // 2
     if len(units) > _MAX_PARTS * multi * size:  # cheap bound before splitting
         raise PduError("message needs more than 255 parts")
+    if msg_class is not None:
+        dcs |= 0x10 | msg_class
     runs = _chunks(units, single, size, is_lead)
     if len(runs) > 1:
         runs = _chunks(units, multi, size, is_lead)

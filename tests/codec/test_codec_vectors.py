@@ -10,7 +10,7 @@ Sources (data copied, not code):
 
 import pytest
 
-from smsgw import gsm7, pdu, tpfields
+from smsgw import gsm7, pdu, pdu_mt, tpfields
 from smsgw.errors import PduError
 
 DECODE_VECTORS = [
@@ -449,3 +449,13 @@ def test_modemmanager_split_points():
     assert len(pdu.encode_submit("+1", cjk)[1]) == 1
     texts = [pdu.decode(h)["text"] for h, _ in pdu.encode_submit("+1", cjk + "好")[1]]
     assert texts == [cjk[:67], cjk[67:] + "好"]
+
+
+def test_forced_ucs2_and_message_class():
+    enc, parts = pdu.encode_submit("+1", "Hi", ucs2=True, msg_class=0)
+    d = pdu.decode(parts[0][0])
+    assert (enc, d["encoding"], d["dcs"], d["class"], d["text"]) == ("ucs2", "ucs2", 0x18, 0, "Hi")
+    d = pdu.decode(pdu_mt.encode_deliver("+1", "x" * 200, msg_class=2, ucs2=True, ref=3)[2])
+    assert (d["dcs"], d["class"], d["udh"]["concat"]["total"], d["text"]) == (0x1A, 2, 3, "x" * 66)
+    with pytest.raises(ValueError):
+        pdu.encode_submit("+1", "x", msg_class=4)
