@@ -146,3 +146,22 @@ def test_broker_restart_loses_no_command(rig):
     peer.publish(BASE + "/send", json.dumps({"id": "mq-2", "to": "+15550003", "text": "after"}))
     gw.wait_state("mq-2", ("Sent", "Delivered"), 30)
     assert "after" in [s.get("text") for s in gw.sim.sent()]
+
+
+def test_webhook_api_shape_and_errors(rig):
+    gw, rx, _, _ = rig
+    st, hooks, _ = gw.api("GET", "/webhooks")
+    assert st == 200 and {h["id"] for h in hooks} >= {"received", "sent", "delivered", "failed"}
+    assert KEY not in json.dumps(hooks) and KEY not in json.dumps(gw.health())
+    assert gw.api("GET", "/webhooks", auth=False)[0] == 401
+    assert gw.api("POST", "/webhooks", {"url": "ftp://x/", "event": "sms:sent"})[0] == 400
+    assert gw.api("POST", "/webhooks", {"url": rx.url, "event": "sms:nope"})[0] == 400
+    assert gw.api("POST", "/webhooks", raw=b"{not json")[0] == 400
+    st, h, _ = gw.api("POST", "/webhooks", {"url": rx.url, "event": "system:ping"})
+    assert st == 201 and h["event"] == "system:ping" and h["id"]
+    assert gw.api("DELETE", "/webhooks/" + h["id"])[0] == 204
+    st, body, _ = gw.api("DELETE", "/webhooks/" + h["id"])
+    assert st == 404 and body == {"message": "webhook not found"}
+    assert gw.api("GET", "/webhooks/dead")[:2] == (200, [])
+    assert gw.api("POST", "/webhooks/dead/replay")[:2] == (200, {"replayed": 0})
+    assert gw.api("POST", "/webhooks/dead/replay", {"ids": 5})[0] == 400
