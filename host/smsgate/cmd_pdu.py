@@ -71,11 +71,12 @@ def decode_line(pdu_hex: str, smsc: bool = True) -> tuple[str, bool]:
 def decode_lines_micropython(pdus: list[str], smsc: bool = True) -> list[tuple[str, bool]]:
     """Decode PDUs with the firmware code on the MicroPython unix port."""
     script = _MPY_SCRIPT % str(FIRMWARE_DIR)
-    cmd = [micropython_binary(), "-c", script, "smsc" if smsc else "tpdu", *pdus]
     try:
+        cmd = [micropython_binary(), "-c", script, "smsc" if smsc else "tpdu", *pdus]
         out = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=60, env=micropython_env(), check=False
-        )
+            cmd, capture_output=True, encoding="utf-8", timeout=60, env=micropython_env(),
+            check=False,
+        )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise CliError("micropython failed: %s" % exc) from None
     lines = out.stdout.splitlines()

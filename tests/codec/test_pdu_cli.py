@@ -110,7 +110,7 @@ def test_encode_reads_stdin_and_16bit_ref():
     out = subprocess.run(
         [sys.executable, "-m", "smsgate", "pdu", "encode", "--to", "12345", "--ref-bits", "16",
          "--ref", "4660"],
-        input="Ж" * 71 + "\n", capture_output=True, text=True, timeout=60,
+        input="Ж" * 71 + "\n", capture_output=True, encoding="utf-8", timeout=60,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     parts = json.loads(out.stdout)["parts"]
