@@ -37,15 +37,20 @@ def _gammu_text(g):
 
 
 @SETTINGS
-@given(text=texts, ref=st.integers(0, 65535), bits=st.sampled_from([8, 16]))
-def test_gammu_decodes_our_submit(text, ref, bits):
+@given(
+    text=texts,
+    ref=st.integers(0, 65535),
+    bits=st.sampled_from([8, 16]),
+    number=st.sampled_from(["+4917012345678", "0171234567", "Alpha", "Shop 24", "1" * 20]),
+)
+def test_gammu_decodes_our_submit(text, ref, bits, number):
     encoding, parts = pdu.encode_submit(
-        "+4917012345678", text, ref=ref, ref_bits=bits, validity_s=86400, smsc="+4917"
+        number, text, ref=ref, ref_bits=bits, validity_s=86400, smsc="+4917"
     )
     joined = ""
     for i, (h, tpdu_len) in enumerate(parts):
         g = gammu.DecodePDU(bytes.fromhex(h), True)
-        assert g["Type"] == "Submit" and g["Number"] == "+4917012345678"
+        assert g["Type"] == "Submit" and g["Number"] == number
         assert g["SMSC"]["Number"] == "+4917" and g["SMSC"]["Validity"] == "1440M"
         assert g["Coding"] == CODING[encoding]
         joined += _gammu_text(g)
