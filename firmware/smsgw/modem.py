@@ -257,9 +257,13 @@ class Modem:
         """`AT+CSQ` -> (rssi, ber); 99 = unknown. dBm ~ -113 + 2 * rssi."""
         for line in await self.at.cmd(b"AT+CSQ"):
             if line.startswith("+CSQ:"):
-                r, b = line[5:].split(",")
-                self.status["rssi"] = int(r)
-                return (int(r), int(b))
+                try:
+                    r, b = line[5:].split(",")
+                    r, b = int(r), int(b)
+                except ValueError:
+                    break
+                self.status["rssi"] = r
+                return (r, b)
         raise ATError("AT+CSQ", "PARSE")
 
     async def battery(self):
@@ -267,9 +271,12 @@ class Modem:
         for line in await self.at.cmd(b"AT+CBC"):
             if line.startswith("+CBC:"):
                 v = line[5:].strip()
-                if self.profile.cbc == "volts" or v.endswith("V"):
-                    return int(float(v.rstrip("V")) * 1000 + 0.5)
-                return int(v.split(",")[2])
+                try:
+                    if self.profile.cbc == "volts" or v.endswith("V"):
+                        return int(float(v.rstrip("V")) * 1000 + 0.5)
+                    return int(v.split(",")[2])
+                except (ValueError, IndexError):
+                    break
         raise ATError("AT+CBC", "PARSE")
 
     async def registration(self):
@@ -357,7 +364,10 @@ class Modem:
             h = lines[k]
             if h.startswith("+CMGL:"):
                 f = h[6:].split(",")
-                out.append((int(f[0]), int(f[1]), lines[k + 1]))
+                try:
+                    out.append((int(f[0]), int(f[1]), lines[k + 1]))
+                except (ValueError, IndexError):
+                    self.counters["skipped"] += 1  # a mangled header (noise on the line)
         return out
 
     async def delete(self, i):

@@ -106,7 +106,7 @@ class Supervisor:
     async def _start(self):
         try:
             await self.modem.start()
-        except (SmsgateError, OSError) as e:
+        except (SmsgateError, OSError, ValueError) as e:  # ValueError: nonsense from the line
             self._fail(e)
             return False
         self.ready.set()

