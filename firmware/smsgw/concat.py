@@ -19,15 +19,19 @@ class Reassembler:
             orphan list that the next expire() returns. As many completed groups are
             remembered for timeout_ms, so a late repeat of a part (a modem re-listing its
             storage) does not start a group that would end as a bogus orphan.
+        max_parts: parts held at most over all groups (default 8 per group: a part is up to
+            160 characters); beyond it the oldest groups go to the orphan list too.
 
     Counters: `evictions`, `duplicates` (repeated parts ignored).
     """
 
-    def __init__(self, timeout_ms, max_groups=8):
+    def __init__(self, timeout_ms, max_groups=8, max_parts=None):
         if max_groups < 1:
             raise ValueError("max_groups must be >= 1")
         self.timeout_ms = timeout_ms
         self.max_groups = max_groups
+        self.max_parts = max_parts or 8 * max_groups
+        self._held = 0
         self._groups = {}  # (key, ref, total) -> [first_ms, parts list]
         self._evicted = []
         self._done = []  # [(group key, completed ms)], at most max_groups, oldest first
@@ -63,10 +67,15 @@ class Reassembler:
             self._groups[gk] = g
         if g[1][seq - 1] is not None:
             self.duplicates += 1
+        else:
+            self._held += 1
         g[1][seq - 1] = text
         if None in g[1]:
+            while self._held > self.max_parts:
+                self._evict_oldest()
             return None
         del self._groups[gk]
+        self._held -= total
         if len(self._done) >= self.max_groups:
             self._done.pop(0)
         self._done.append((gk, now_ms))
@@ -86,10 +95,10 @@ class Reassembler:
         self._evicted.append(self._orphan(oldest, self._groups.pop(oldest)))
         self.evictions += 1
 
-    @staticmethod
-    def _orphan(gk, g):
+    def _orphan(self, gk, g):
         parts = g[1]
         missing = [i + 1 for i in range(len(parts)) if parts[i] is None]
+        self._held -= len(parts) - len(missing)
         return (gk[0], gk[1], "".join(p for p in parts if p is not None), missing)
 
     def expire(self, now_ms):
@@ -104,3 +113,4 @@ class Reassembler:
         for gk in old:
             out.append(self._orphan(gk, self._groups.pop(gk)))
         return out
+

@@ -96,3 +96,17 @@ def test_late_repeat_of_a_completed_group_is_ignored():
     assert r.pending() == 0 and r.duplicates == 1 and r.expire(5000) == []
     r.add("+1", 5, 2, 1, "new", 2000)  # same ref long after: a new message
     assert r.pending() == 1
+
+
+def test_parts_bound_hands_oldest_groups_back():
+    r = Reassembler(10000, max_groups=4, max_parts=5)
+    for seq in (1, 2, 3):
+        r.add("a", 1, 9, seq, "a%d" % seq, 0)
+    r.add("b", 1, 9, 1, "b1", 1)
+    r.add("b", 1, 9, 2, "b2", 1)
+    assert r.pending() == 2 and r.evictions == 0
+    r.add("c", 1, 2, 1, "c1", 2)  # sixth part held: the oldest group ("a") goes
+    assert r.pending() == 2 and r.evictions == 1
+    assert r.expire(3) == [("a", 1, "a1a2a3", [4, 5, 6, 7, 8, 9])]
+    assert r.add("c", 1, 2, 2, "c2", 4) == "c1c2"
+    assert r._held == 2  # b1, b2
