@@ -150,3 +150,41 @@ def test_reassembler_joins_parts_in_any_order(text, seed):
         results.append(r.add(d["number"], c["ref"], c["total"], c["seq"], d["text"], t))
     assert results[-1] == text and all(x is None for x in results[:-1])
     assert r.pending() == 0 and r.expire(10**6) == []
+
+
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["+1", "+2", "Bank"]),  # sender key
+        st.integers(0, 3),  # ref
+        st.integers(1, 6),  # total
+        st.integers(1, 6),  # seq (clipped to total)
+        st.integers(0, 400),  # time step in ms
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ops=ops, timeout=st.integers(50, 2000), max_groups=st.integers(1, 5),
+       max_parts=st.integers(1, 12))  # fmt: skip
+def test_reassembler_never_loses_a_part_and_stays_bounded(ops, timeout, max_groups, max_parts):
+    r = Reassembler(timeout, max_groups=max_groups, max_parts=max_parts)
+    now = 0
+    added = set()
+    delivered = []
+    for key, ref, total, seq, step in ops:
+        now += step
+        seq = min(seq, total)
+        part = "<%s|%d|%d|%d>" % (key, ref, total, seq)
+        added.add(part)
+        whole = r.add(key, ref, total, seq, part, now)
+        if whole is not None:
+            delivered.append(whole)
+        assert r.pending() <= max_groups and r._held <= max_parts
+        for _key, _ref, partial, missing in r.expire(now):
+            assert missing and partial
+            delivered.append(partial)
+    delivered.extend(partial for _, _, partial, _ in r.expire(now + timeout))
+    assert r.pending() == 0 and r._held == 0
+    out = "".join(delivered)
+    assert all(p in out for p in added)
