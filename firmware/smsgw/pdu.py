@@ -137,8 +137,9 @@ def decode(pdu_hex, smsc=True):
         smsc: True when the PDU starts with the SMSC field (modems do), False for a bare TPDU.
     Returns:
         dict with the keys type, smsc, number, number_type, pid, dcs, encoding, class, text,
-        data, udh, scts, discharge, status, mr, vp, srr (absent ones omitted), plus
-        unknown_septets / unknown_units (replaced characters) and mwi when present.
+        data, udh, scts, discharge, status, mr, vp, srr (absent ones omitted), plus when
+        present: unknown_septets / unknown_units (characters shown as U+FFFD), mwi,
+        compressed, scts_raw / discharge_raw (a timestamp that is not BCD, as hex).
     Raises:
         PduError(reason, pos): malformed input; pos is the offending octet's offset.
     """
