@@ -14,9 +14,11 @@ def make_pair(tmp_path_factory):
     """make_pair(model, start_agent=True, **agent_over) -> (sim, agent); both stopped after."""
     made = []
 
-    def make(model: str, start_agent: bool = True, sim_args=(), **over):
+    def make(model: str, start_agent: bool = True, sim_args=(), sim_pin=None, **over):
         tmp = tmp_path_factory.mktemp(model)
-        sim = SimProcess(model, tmp, extra_args=("--report-delay", "0.05", *sim_args)).start()
+        sim = SimProcess(
+            model, tmp, pin=sim_pin, extra_args=("--report-delay", "0.05", *sim_args)
+        ).start()
         made.append(sim)
         ag = None
         if start_agent:

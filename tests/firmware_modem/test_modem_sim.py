@@ -158,3 +158,63 @@ def test_zombie_modem_ends_in_mcu_reset(make_pair):
     assert ag.wait_exit(30) == 3, ag.log()
     # the ladder tried the reset command before giving up (the zombie ignored it)
     assert any("AT+CFUN=1,1" in str(e) for e in sim.log()), sim.log()[-5:]
+
+
+def _at(ag) -> dict:
+    return ag.call("status")["at"]
+
+
+def test_garbage_on_the_line_is_counted(pair):
+    model, sim, ag = pair
+    before = _at(ag)["garbage"]
+    sim.fault("garbage", bytes="00FFF0FE80E0")
+    rep = ag.call("signal")
+    assert "error" not in rep, rep
+    assert _wait(lambda: _at(ag)["garbage"] >= before + 6, 5, "garbage counted")
+
+
+def test_lost_ok_times_out_then_next_command_works(pair):
+    model, sim, ag = pair
+    t0 = _at(ag)["timeouts"]
+    sim.fault("lose_ok")
+    rep = ag.call("signal")
+    assert rep["error"] == "ATTimeout" and rep["cmd"] == "AT+CSQ", rep
+    assert _at(ag)["timeouts"] == t0 + 1
+    rep = ag.call("signal")
+    assert "error" not in rep, rep
+    assert _wait(lambda: ag.call("status")["ready_event"], 10, "ready after the probe")
+
+
+def test_late_answer_is_not_taken_for_the_next_command(pair):
+    # The answer comes after our timeout (2 s default): it must be dropped as stray lines,
+    # not handed to the commands that follow.
+    model, sim, ag = pair
+    sim.fault("slow", s=2.6)
+    rep = ag.call("signal")
+    assert rep["error"] == "ATTimeout", rep
+    time.sleep(1.0)
+    sim.network(rssi=7)
+    rep = ag.call("signal")
+    assert rep["signal"][0] == 7, rep
+    assert _at(ag)["stray"] >= 1
+
+
+def test_sim_pin_unlocks(make_pair):
+    sim, ag = make_pair("sim800", sim_pin="1234", pin="1234")
+    st = ag.call("wait_ready", ms=10000)
+    assert "error" not in st and st["sim"] == "READY", (st, ag.log())
+    assert sim.status()["sim"] == "READY"
+
+
+def test_wrong_pin_is_sent_once_only(make_pair):
+    sim, ag = make_pair("sim800", sim_pin="1234", pin="9999", backoff_max_ms=50)
+    st = _wait(lambda: _failures(ag), 20, "several start attempts")
+    assert "PIN" in st["supervisor"]["last_error"]
+    sends = [e for e in sim.log() if e["dir"] == "rx" and "AT+CPIN=" in e["data"]]
+    assert len(sends) == 1, sends
+    assert not st["ready_event"]
+
+
+def _failures(ag):
+    st = ag.call("status")
+    return st if st["supervisor"]["failures"] >= 4 else None
