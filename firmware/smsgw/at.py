@@ -335,6 +335,12 @@ class ATChannel:
             self.counters["echoes"] += 1
             return
         if s == "OK":
+            if p.want_prompt and not p.prompt:
+                # AT+CMGS cannot succeed before its data: a late answer to an earlier,
+                # timed-out command (e.g. its `+CMGS: <mr>`). Drop it, keep waiting.
+                self.counters["stray"] += 1 + len(p.lines)
+                p.lines = []
+                return
             p.result = "OK"
         else:
             e = parse_error(s)

@@ -383,3 +383,17 @@ async def test_read_error_counted_reader_survives():
     assert ch.counters["io_errors"] == 1
     assert await ch.cmd(b"AT") == []
     await _done(ch)
+
+
+async def test_late_ok_before_prompt_is_not_a_send_result():
+    # A send that timed out is answered while the next AT+CMGS waits for its prompt.
+    s, ch = _chan(
+        {
+            "AT+CMGS=5": b"\r\n+CMGS: 4\r\n\r\nOK\r\n\r\n> ",
+            "<data>": b"\r\n+CMGS: 6\r\n\r\nOK\r\n",
+        }
+    )
+    assert await ch.cmd(b"AT+CMGS=5", 500, data=b"00AA", prompt_ms=300) == ["+CMGS: 6"]
+    assert s.data_written == [(b"00AA", b"\x1a")]
+    assert ch.counters["stray"] == 2
+    await _done(ch)
