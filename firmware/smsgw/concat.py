@@ -113,4 +113,3 @@ class Reassembler:
         for gk in old:
             out.append(self._orphan(gk, self._groups.pop(gk)))
         return out
-

@@ -8,7 +8,15 @@ from smsgw.tpud import read_user_data, user_data_parts  # noqa: F401 (re-exporte
 
 
 def encode_submit(
-    number, text, srr=False, ref=0, ref_bits=8, validity_s=None, smsc=None, mr=0, ucs2=False,
+    number,
+    text,
+    srr=False,
+    ref=0,
+    ref_bits=8,
+    validity_s=None,
+    smsc=None,
+    mr=0,
+    ucs2=False,
     msg_class=None,
 ):
     """Encode an SMS-SUBMIT, split into concatenated parts when long.

@@ -200,7 +200,15 @@ def timestamp(buf, pos, what):
     q = (z & 0x07) * 10 + (z >> 4)  # quarter hours; bit 3 is the sign (9.2.3.11)
     year = f[0] + (1900 if f[0] >= 90 else 2000)
     return "%04d-%02d-%02dT%02d:%02d:%02d%s%02d:%02d" % (
-        year, f[1], f[2], f[3], f[4], f[5], "-" if z & 0x08 else "+", q // 4, (q % 4) * 15
+        year,
+        f[1],
+        f[2],
+        f[3],
+        f[4],
+        f[5],
+        "-" if z & 0x08 else "+",
+        q // 4,
+        (q % 4) * 15,
     )
 
 

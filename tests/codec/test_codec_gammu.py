@@ -48,7 +48,7 @@ def test_gammu_decodes_our_submit(text, ref, bits, number):
         number, text, ref=ref, ref_bits=bits, validity_s=86400, smsc="+4917"
     )
     joined = ""
-    for i, (h, tpdu_len) in enumerate(parts):
+    for i, (h, _) in enumerate(parts):
         g = gammu.DecodePDU(bytes.fromhex(h), True)
         assert g["Type"] == "Submit" and g["Number"] == number
         assert g["SMSC"]["Number"] == "+4917" and g["SMSC"]["Validity"] == "1440M"

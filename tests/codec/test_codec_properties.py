@@ -60,7 +60,10 @@ def test_submit_round_trip_and_minimal_split(text, number, ref, bits):
             assert "udh" not in d
             continue
         assert d["udh"]["concat"] == {
-            "ref": ref & (0xFF if bits == 8 else 0xFFFF), "total": n, "seq": i + 1, "bits": bits
+            "ref": ref & (0xFF if bits == 8 else 0xFFFF),
+            "total": n,
+            "seq": i + 1,
+            "bits": bits,
         }
         if i < n - 1:  # greedy and full: the next part's first unit did not fit here
             assert sum(sizes[i]) + sizes[i + 1][0] > multi
