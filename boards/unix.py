@@ -78,7 +78,11 @@ class Board:
         return int(self._read(".pins.json").get(str(n), 0))
 
     def write_pin(self, n, v):
+        import os
+
         d = self._read(".outputs.json")
         d[str(n)] = v
-        with open("%s/.outputs.json" % self._dir, "w") as f:
+        tmp = "%s/.outputs.json.tmp" % self._dir
+        with open(tmp, "w") as f:
             json.dump(d, f)
+        os.rename(tmp, "%s/.outputs.json" % self._dir)  # the host never reads half a file
