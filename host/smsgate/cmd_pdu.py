@@ -1,9 +1,10 @@
 """`smsgate pdu decode|encode`: the firmware's PDU codec from the command line.
 
-`decode` prints one JSON object per PDU and line, in argument order; a PDU that cannot be
-decoded prints `{"error": "<reason>"}` and makes the exit status 1. With `--micropython` the
-very same firmware modules run on the MicroPython unix port; both paths print the same bytes
-because each line is normalised here (canonical key order, `ensure_ascii=False`).
+`decode` prints one JSON object per PDU and line, in argument order (no argument: the PDUs are
+read from stdin, separated by white space); a PDU that cannot be decoded prints
+`{"error": "<reason>"}` and makes the exit status 1. With `--micropython` the very same
+firmware modules run on the MicroPython unix port; both paths print the same bytes because
+each line is normalised here (canonical key order, `ensure_ascii=False`).
 
 `encode` prints `{"encoding": ..., "segments": N, "parts": [{"pdu": HEX, "tpdu_length": N}]}`.
 """
@@ -93,10 +94,13 @@ def decode_lines_micropython(pdus: list[str], smsc: bool = True) -> list[tuple[s
 def do_decode(args: argparse.Namespace) -> int:
     """Handler of `smsgate pdu decode`."""
     smsc = not args.tpdu
+    pdus = args.pdus or sys.stdin.read().split()
+    if not pdus:
+        raise CliError("pdu decode: no PDU given (arguments or stdin)", 2)
     if args.micropython:
-        results = decode_lines_micropython(args.pdus, smsc)
+        results = decode_lines_micropython(pdus, smsc)
     else:
-        results = [decode_line(h, smsc) for h in args.pdus]
+        results = [decode_line(h, smsc) for h in pdus]
     for line, _ in results:
         print(line)
     return 0 if all(ok for _, ok in results) else 1
@@ -149,7 +153,7 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("pdu", help="decode or encode SMS PDUs with the firmware codec")
     sub = p.add_subparsers(dest="pdu_command", metavar="ACTION", required=True)
     d = sub.add_parser("decode", help="decode PDUs (hex, with the SMSC prefix) to JSON lines")
-    d.add_argument("pdus", nargs="+", metavar="HEX")
+    d.add_argument("pdus", nargs="*", metavar="HEX", help="PDUs (default: read stdin)")
     d.add_argument("--tpdu", action="store_true", help="the PDUs have no SMSC prefix")
     d.add_argument(
         "--micropython", action="store_true", help="run the firmware codec on MicroPython"

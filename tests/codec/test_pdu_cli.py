@@ -71,6 +71,17 @@ def test_decode_keeps_argument_order_and_fails_on_any_error(capsys):
     assert json.loads(lines[1]) == {"error": "truncated first octet at octet 1"}
 
 
+def test_decode_reads_stdin_when_no_argument():
+    out = subprocess.run(
+        [sys.executable, "-m", "smsgate", "pdu", "decode"],
+        input=HELLO + "\n" + HELLO[:10] + "\n", capture_output=True, encoding="utf-8",
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert out.returncode == 1
+    lines = out.stdout.splitlines()
+    assert lines[0] == GOLDEN[HELLO] and json.loads(lines[1])["error"].startswith("truncated")
+
+
 def test_decode_bare_tpdu(capsys):
     status, lines = _decode(capsys, "--tpdu", HELLO[16:])
     assert status == 0 and json.loads(lines[0])["text"] == "hellohello"
