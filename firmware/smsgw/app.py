@@ -10,7 +10,7 @@ import asyncio
 import gc
 import time
 
-from smsgw import config, log
+from smsgw import log
 
 # feature module -> config sections that switch it on
 FEATURES = (
@@ -131,9 +131,23 @@ async def start(ctx):
     log.info("smsgate API on http://%s:%d/ (user %s)", api["host"], api["port"], api["user"])
 
 
+def load_config(cfg_path):
+    """config.load, then drop the config module (its tables are only needed at boot: ~8 KB)."""
+    import sys
+
+    import smsgw
+
+    cfg = __import__("smsgw.config", None, None, ["load"]).load(cfg_path)
+    sys.modules.pop("smsgw.config", None)
+    if "config" in dir(smsgw):
+        delattr(smsgw, "config")
+    gc.collect()
+    return cfg
+
+
 async def run(cfg_path="/config.json"):
     """The firmware's main coroutine: never returns while the gateway runs."""
-    cfg = config.load(cfg_path)
+    cfg = load_config(cfg_path)
     lg = cfg["log"]
     log.setup(lg["path"], lg["max_bytes"], lg["debug"])
     ctx = build(cfg)
@@ -154,7 +168,7 @@ def main(cfg_path="/config.json"):
         import sys
 
         try:
-            board = __import__("boards." + config.load(cfg_path)["board"], None, None, ["Board"])
+            board = __import__("boards." + load_config(cfg_path)["board"], None, None, ["Board"])
             board.Board({}).reset()
         except Exception:
             sys.exit(3)
