@@ -30,6 +30,10 @@ def _vb_run(name):
     except KeyboardInterrupt as exc:
         sys.print_exception(exc)
     except SystemExit:
+        # machine.reset() / sys.exit() in main.py reset an ESP32, but the unix port run with -i
+        # drops to the REPL instead of exiting: end this interpreter for real (the shell's
+        # parent is this process), so the bridge sees a nonzero exit and boots the board again.
+        os.system("kill -9 $PPID")
         raise
     except Exception as exc:
         sys.print_exception(exc)
