@@ -8,7 +8,7 @@ import time
 import pytest
 
 from alertkit import (
-    ACK_RE, HEAP, R1, R2, R3, SECRET, STRANGER, Codes, alert_health, get_pin, sent_to, set_pin,
+    ACK_RE, HEAP, R1, R2, R3, SECRET, SECRET2, STRANGER, Codes, alert_health, get_pin, sent_to, set_pin,
     wait_text, wait_until,
 )
 from smsgate.board_control import BoardControl
@@ -25,7 +25,7 @@ CONFIG = {
         {"name": "gate", "pin": 16, "pull": "down", "active": 1, "debounce_ms": 20,
          "recipients": [R1, R2], "ack_window_s": 4, "cooldown_s": 0},
     ],
-    "commands": {"allow": {R1: SECRET}, "max_attempts": 30},
+    "commands": {"allow": {R1: SECRET, R2: SECRET2}, "max_attempts": 30, "reboot_delay_s": 5},
     "relays": {"1": 25},
     "heartbeat": {"boot": False, "interval_s": 0},
 }
@@ -113,3 +113,19 @@ def test_power_cut_mid_escalation_continues_after_boot(gw):
     sim.send_sms(R1, "ACK %s" % code)  # the first recipient may still acknowledge
     wait_text(sim, R1, "gate acknowledged by %s" % R1, timeout=10)
     set_pin(gw.bc.url, 16, 0)
+
+
+def test_commands_balance_send_reboot(gw):
+    sim = gw.sim
+    codes = Codes(SECRET2)  # a second operator, with a secret of its own
+    sim.send_sms(R2, "%s BALANCE" % codes.next())
+    assert wait_text(sim, R2, "BALANCE:")[-1] == "BALANCE: Balance: 12.34 EUR"  # USSD answer
+    sim.send_sms(R2, "%s SEND +15550000077 Gate code is 4711" % codes.next())
+    assert wait_text(sim, "+15550000077", "Gate code")[-1] == "Gate code is 4711"
+    wait_text(sim, R2, "SEND to +15550000077: ")
+    boots = gw.board.boots
+    sim.send_sms(R2, "%s REBOOT" % codes.next())
+    wait_text(sim, R2, "REBOOT: restarting")  # the reply leaves before the reset
+    wait_until(lambda: gw.board.boots > boots, 20, "board rebooted")
+    gw.wait_ready(30)
+    assert alert_health(gw)["cmd_accepted"] == 0  # a fresh boot: counters start again
