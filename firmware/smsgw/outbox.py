@@ -59,7 +59,7 @@ class Outbox:
         self.wake = asyncio.Event()
         self.task = None
         self.counters = {"accepted": 0, "sent": 0, "failed": 0, "uncertain": 0, "retries": 0,
-                         "reports": 0, "unpaired_reports": 0}
+                         "reports": 0, "unpaired_reports": 0, "paced": 0}
         self.failed_at = []  # Unix times of recent failures (bounded), for /health
 
     # -- submit ----------------------------------------------------------------------------
@@ -330,6 +330,7 @@ class Outbox:
             d = self.pacer.delay_ms(_segments(meta, rs), meta["prio"])
             if d:  # held (carrier caps, quiet hours): wait, but a new submit wakes us, and
                 # next_key chooses again so a priority message overtakes the held ones
+                self.counters["paced"] += 1
                 self.wake.clear()
                 try:
                     await asyncio.wait_for_ms(self.wake.wait(), min(d, 60000))

@@ -267,3 +267,37 @@ def test_rfc3339():
 
     assert parse_rfc3339("1970-01-01T00:00:00Z") == 0
     assert parse_rfc3339("2026-11-25T21:00:00.123+01:00") == 1795636800
+
+
+class FakePacer:
+    def __init__(self, hold):
+        self.hold = hold
+        self.recorded = []
+
+    def delay_ms(self, segments, priority=0):
+        if priority >= 100:
+            return 0
+        if self.hold:
+            self.hold -= 1
+            return 5
+        return 0
+
+    def record(self, segments, priority=0):
+        self.recorded.append(segments)
+
+
+async def test_pacer_holds_and_priority_overtakes():
+    m = FakeModem()
+    ob = _outbox(m)
+    ob.pacer = FakePacer(hold=3)
+    ob.submit(_body(id="slow", textMessage={"text": "normal"}))
+    await ob.send(ob.next_key())  # held: nothing sent, asks again later
+    assert not m.sent and ob.counters["paced"] == 1
+    ob.submit(_body(id="urgent", textMessage={"text": "urgent"}, priority=110))
+    await ob.send(ob.next_key())
+    from smsgw import pdu
+
+    assert pdu.decode(m.sent[0])["text"] == "urgent"
+    await _drain(ob)
+    assert ob.status("slow")["state"] == "Sent" and ob.pacer.recorded == [1, 1]
+    rmtree(ob.store.root)
