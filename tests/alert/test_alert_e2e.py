@@ -129,3 +129,14 @@ def test_commands_balance_send_reboot(gw):
     wait_until(lambda: gw.board.boots > boots, 20, "board rebooted")
     gw.wait_ready(30)
     assert alert_health(gw)["cmd_accepted"] == 0  # a fresh boot: counters start again
+
+
+def test_under_voltage_warning_alerts(gw):
+    sim = gw.sim
+    sim.fault("under_voltage")  # the modem prints UNDER-VOLTAGE WARNNING (SIMCom's spelling)
+    text = wait_text(sim, R1, "under-voltage", timeout=10)[-1]
+    assert text == "pump-3: modem supply under-voltage (UNDER-VOLTAGE WARNNING)"
+    sim.fault("under_voltage")  # repeated warnings inside 10 minutes: one SMS only
+    time.sleep(2)
+    assert len(sent_to(sim, R1, "under-voltage")) == 1
+    assert sent_to(sim, R2, "under-voltage") == []  # no heartbeat recipients: rules' first ones

@@ -85,3 +85,38 @@ def test_board_control_pins(tmp_path):
         assert _req(bc.url + "/other")[0] == 404
     with pytest.raises(OSError):
         urllib.request.urlopen(bc.url + "/pins", timeout=1)
+
+
+USER_CONFIG = {
+    "device": {"name": "pump-station-3"},
+    "rules": [{"name": "door", "pin": 14, "pull": "up", "active": 0, "debounce_ms": 50,
+               "message": "{device}: {name} opened at {time}",
+               "recipients": ["+15550000001", "+15550000002"], "ack_window_s": 300,
+               "cooldown_s": 600}],
+    "commands": {"allow": {"+15550000001": SECRET}},
+    "relays": {"1": 25},
+    "limits": {"per_minute": 6, "per_day": 500, "quiet_hours": "22:00-07:00"},
+}
+
+
+def test_users_config_validates_with_the_firmware_config_on_cpython():
+    from smsgw import config
+    from smsgw.errors import ConfigError
+
+    config.validate(config.merge(config.DEFAULTS, USER_CONFIG))
+    bad = [
+        (("rules", 0, "recipients", 1), "5550000002", "rules.0.recipients.1"),
+        (("limits", "quiet_hours"), "22:00-7", "limits.quiet_hours"),
+        (("relays", "1"), "25", "relays.1"),
+        (("rules", 0, "debounce_ms"), -5, "rules.0.debounce_ms"),
+        (("heartbeat",), {"interval_s": -1}, "heartbeat.interval_s"),
+    ]
+    for path, value, key in bad:
+        cfg = json.loads(json.dumps(USER_CONFIG))
+        node = cfg
+        for p in path[:-1]:
+            node = node[p]
+        node[path[-1]] = value
+        with pytest.raises(ConfigError) as exc:
+            config.validate(config.merge(config.DEFAULTS, cfg))
+        assert exc.value.key == key, (path, str(exc.value))

@@ -83,7 +83,10 @@ class Unit:
     def _start_heartbeat(self, hb_cfg, events):
         from smsgw.alert import heartbeat
 
-        fallback = [r["recipients"][0] for r in self.cfg.get("rules", ())]
+        fallback = []
+        for r in self.cfg.get("rules", ()):
+            if r["recipients"][0] not in fallback:
+                fallback.append(r["recipients"][0])
         self.heartbeat = heartbeat.Heartbeat(hb_cfg, self.send, events.emit, self.fields,
                                              fallback=fallback, ping=self._ping_payload)
         if self.modem is not None and hasattr(self.modem, "listeners"):
