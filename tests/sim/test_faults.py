@@ -163,3 +163,50 @@ def test_bad_json_is_400(sim):
         urllib.request.urlopen(req, timeout=5)
     assert exc.value.code == 400
     assert "bad JSON" in exc.value.read().decode()
+
+
+def test_urc_injected_inside_answers(sim, at):
+    sim.fault("urc", text='+CMTI: "SM",7', where="before_ok")
+    assert at.cmd(b"AT+CSQ") == b'\r\n+CSQ: 20,0\r\n\r\n+CMTI: "SM",7\r\n\r\nOK\r\n'
+    at.cmd(b"ATE1")
+    sim.fault("urc", text="RING", where="after_echo")
+    assert at.cmd(b"AT") == b"AT\r\r\nRING\r\n\r\nOK\r\n"
+    at.cmd(b"ATE0")
+    sim.fault("urc", text="+CREG: 1", where="before_prompt")
+    sim.fault("urc", text="+CREG: 5", where="after_ctrl_z")
+    got = _send(at)
+    assert at.quiet(0) == b""
+    assert got.startswith(b"\r\n+CREG: 5\r\n\r\n+CMGS: ")
+    sim.fault("urc", text="+CPIN: READY")  # at once
+    assert at.quiet(0.2) == b"\r\n+CPIN: READY\r\n"
+
+
+def test_urc_before_prompt_precedes_the_prompt(sim, at):
+    sim.fault("urc", text="+CREG: 1", where="before_prompt")
+    at.raw(b"AT+CMGS=20\r")
+    assert at.read_until(b"> ") == b"\r\n+CREG: 1\r\n\r\n> "
+    at.raw(b"\x1b")
+    at.read_until(b"\r\nOK\r\n")
+
+
+def test_reboot_now_and_after_cmgs_with_the_message_sent(sim, at):
+    sim.clear_sent()
+    sim.fault("reboot", during="CMGS", sent=True)
+    hexpdu, n = SEND
+    at.raw(b"AT+CMGS=%d\r" % n)
+    at.read_until(b"> ")
+    at.raw(hexpdu.encode() + b"\x1a")
+    assert b"+CMGS" not in at.quiet(0.5)
+    assert [s["text"] for s in sim.sent()] == ["fault test"]  # it went out before the crash
+    sim.wait_ready()
+    at.sync()
+    boots = sim.status()["counters"]["boots"]
+    sim.fault("reboot", during="now")
+    assert sim.status()["counters"]["boots"] == boots + 1
+    sim.wait_ready()
+    at.sync()
+
+
+def test_overlong_line_is_rejected_whole(sim, at):
+    assert at.cmd(b"AT+CSQ" + b";+CSQ" * 120) == b"\r\nERROR\r\n"
+    assert at.cmd(b"AT") == b"\r\nOK\r\n"

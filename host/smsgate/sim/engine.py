@@ -263,6 +263,7 @@ class Modem:
 
     def final(self, text: str) -> None:
         """A final result code, unless a `lose_ok` fault eats it."""
+        self.faults.emit_urcs("before_ok")
         if text == "OK" and self.faults.take("lose_ok"):
             return
         self.info(text)
@@ -474,6 +475,7 @@ class Modem:
     def enter_prompt(self, kind: str, arg) -> object:
         self.prompt = (kind, arg)
         self.data = bytearray()
+        self.faults.emit_urcs("before_prompt")
         self.write(self.profile["prompt"].encode())
         return PROMPT
 
@@ -491,6 +493,7 @@ class Modem:
         kind, arg = self.prompt
         self.prompt = None
         data = bytes(self.data)
+        self.faults.emit_urcs("after_ctrl_z")
         from smsgate.sim import sms
 
         try:

@@ -11,8 +11,10 @@ import random
 
 KINDS = (
     "silent", "lose_ok", "cms_error", "reboot", "storage_full", "deregister", "register",
-    "under_voltage", "garbage", "slow", "zombie", "clear",
+    "under_voltage", "garbage", "slow", "zombie", "urc", "clear",
 )
+# where a `urc` fault puts its URC: at once, or inside the next command's answer
+URC_WHERE = ("now", "after_echo", "before_ok", "before_prompt", "after_ctrl_z")
 
 
 class FaultError(ValueError):
@@ -34,13 +36,13 @@ class Faults:
         self.slow = 0
         self.slow_s = 0.0
         self.zombie = False
-        self._swallow = False
+        self.urcs: dict[str, list[str]] = {}
 
     def describe(self) -> dict:
         return {
             "silent": self.silent, "lose_ok": self.lose_ok, "cms_error": self.cms_error,
             "reboot_next": self.reboot_next, "reboot_cmgs": self.reboot_cmgs, "slow": self.slow,
-            "zombie": self.zombie,
+            "zombie": self.zombie, "urcs": self.urcs,
         }
 
     def on_power_cycle(self) -> None:
@@ -86,6 +88,14 @@ class Faults:
             self.slow_s = float(spec.get("s", 5.0))
         elif kind == "zombie":
             self.zombie = bool(spec.get("on", True))
+        elif kind == "urc":
+            text, where = spec.get("text"), spec.get("where", "now")
+            if not isinstance(text, str) or where not in URC_WHERE:
+                raise FaultError("urc: 'text' (string) and 'where' in %s" % (URC_WHERE,))
+            if where == "now":
+                m.urc(text)
+            else:
+                self.urcs.setdefault(where, []).append(text)
         elif kind == "clear":
             self.__init__(m)
             m.network.voltage_mv = 4050
@@ -117,6 +127,7 @@ class Faults:
         m = self.modem
         if self.zombie:
             return True
+        self.emit_urcs("after_echo")
         if self.reboot_next:
             self.reboot_next = False
             m.write(b"\r\n" + _noise(3))  # truncated output: the brown-out hits mid-answer
@@ -126,6 +137,11 @@ class Faults:
             self.slow -= 1
             await asyncio.sleep(self.slow_s)
         return False
+
+    def emit_urcs(self, where: str) -> None:
+        """Write the URCs armed for this point of a command's answer (reference §1.4)."""
+        for text in self.urcs.pop(where, ()):
+            self.modem.info(text)
 
     def take(self, kind: str) -> bool:
         """Consume one armed `lose_ok` or `cms_error`."""
