@@ -122,6 +122,7 @@ class _Pending:
         self.cmd = cmd  # str, without CR
         self.expect = expect
         self.want_prompt = want_prompt
+        self.sink = None  # fn(line) instead of collecting info lines
         self.data = None  # str written after the prompt (its echo is dropped)
         self.lines = []
         self.result = None  # "OK" | ("ERR", kind, code, text) | exception
@@ -186,7 +187,7 @@ class ATChannel:
             p.event.set()
 
     # -- commands --------------------------------------------------------------------------
-    async def cmd(self, cmd, timeout_ms=2000, data=None, prompt_ms=5000, expect=None):
+    async def cmd(self, cmd, timeout_ms=2000, data=None, prompt_ms=5000, expect=None, sink=None):
         """Send one command and return its info lines.
 
         Args:
@@ -195,8 +196,10 @@ class ATChannel:
             data: bytes/str sent after the `> ` prompt, followed by Ctrl-Z (AT+CMGS).
             prompt_ms: time allowed for the prompt; on timeout ESC is sent.
             expect: info-line prefix that is also a URC prefix (default from `cmd`).
+            sink: fn(line, None) called for each info line in the reader task instead of collecting
+                them (long listings without holding them all in RAM).
         Returns:
-            list of str info lines (echo, blank lines and URCs removed).
+            list of str info lines (echo, blank lines and URCs removed; empty with a sink).
         Raises:
             ATTimeout(cmd, partial_lines), ATError(cmd, kind, code, text).
         """
@@ -205,6 +208,7 @@ class ATChannel:
         async with self._lock:
             self.counters["commands"] += 1
             p = _Pending(scmd, expect or expected_prefix(scmd), data is not None)
+            p.sink = sink
             self._pending = p
             try:
                 await self._write(cmd, b"\r")
@@ -345,7 +349,10 @@ class ATChannel:
         else:
             e = parse_error(s)
             if e is None:
-                p.lines.append(s)
+                if p.sink is None:
+                    p.lines.append(s)
+                else:
+                    self._call(p.sink, s, None)  # the sink takes (line, None) like a URC fn
                 return
             p.result = ("ERR",) + e
         p.event.set()

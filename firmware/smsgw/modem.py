@@ -20,6 +20,7 @@ except ImportError:
 
 _PENDING_MAX = const(16)  # +CMTI/+CDSI indices waiting to be read; beyond: left for the sweep
 _RESERVE = const(2)  # ring slots only URC pushes (+CMT/+CDS, cannot wait) may use
+_SWEEP_MAX = const(255)  # indices one sweep handles (SIM stores hold 15..50; 255 = CMGL limit)
 
 
 class ModemError(SmsgateError):
@@ -384,11 +385,24 @@ class Modem:
         Waits for room in `incoming` (the messages stay in storage meanwhile). Returns the
         number pushed; duplicates of earlier pushes are expected (the consumer dedups).
         """
+        # AT+CMGL=4 gives the indices (PDU lines are not kept: a full SIM would be ~50 x 350
+        # bytes at once); each message is then read alone with AT+CMGR, waiting for room.
+        found = []
+
+        def index(line, _pdu):
+            if line.startswith("+CMGL:") and len(found) < _SWEEP_MAX:
+                try:
+                    found.append(int(line[6 : line.find(",")]))
+                except ValueError:
+                    self.counters["skipped"] += 1
+
+        await self.at.cmd(b"AT+CMGL=4", self._ms("list_ms", 25000), sink=index)
         n = 0
-        for i, _stat, h in await self.list_pdus():
-            kind = pdu_kind(h)
+        for i in found:
+            h = await self.read_pdu(i)
+            kind = pdu_kind(h) if h else None
             if kind is None:
-                continue
+                continue  # emptied meanwhile, or our own stored SUBMIT
             await self.incoming.put((kind, i, h))
             n += 1
         self.counters["sweeps"] += 1

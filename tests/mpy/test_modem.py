@@ -202,13 +202,43 @@ async def test_sweep_lists_everything():
         b'+CMGL: 5,0,"",25\r\n' + REPORT.encode() + b"\r\n" + _OK
     )
     r["AT+CMGD=1"] = _OK
+    for i, h in ((1, DELIVER), (2, sub), (5, REPORT)):
+        r["AT+CMGR=%d" % i] = b'\r\n+CMGR: 1,"",20\r\n' + h.encode() + b"\r\n" + _OK
     s, at, m = _modem(r)
     await m.start()
     assert await m.sweep() == 2
     assert m.incoming.get_nowait() == ("sms", 1, DELIVER)
     assert m.incoming.get_nowait() == ("report", 5, REPORT)
+    assert [c for c in s.commands if c.startswith("AT+CMG")][-4:] == [
+        "AT+CMGL=4", "AT+CMGR=1", "AT+CMGR=2", "AT+CMGR=5"]  # fmt: skip
     await m.delete(1)
     assert s.commands[-1] == "AT+CMGD=1"
+    assert await m.list_pdus() == [(1, 1, DELIVER), (2, 3, sub), (5, 0, REPORT)]
+    await _close(at, m)
+
+
+async def test_sweep_waits_for_room():
+    # A full ring blocks the sweep (messages stay in storage) instead of dropping anything.
+    r = _base()
+    r["AT+CMGL=4"] = b"".join(
+        b'\r\n+CMGL: %d,1,"",38\r\n' % i + DELIVER.encode() for i in range(1, 6)
+    ) + b"\r\n" + _OK
+    for i in range(1, 6):
+        r["AT+CMGR=%d" % i] = b'\r\n+CMGR: 1,"",38\r\n' + DELIVER.encode() + b"\r\n" + _OK
+    s, at, m = _modem(r, queue_depth=4)  # 2 slots for sweeps, 2 reserved for +CMT
+    await m.start()
+    t = asyncio.create_task(m.sweep())
+    for _ in range(100):
+        if len(m.incoming) == 2:
+            break
+        await asyncio.sleep_ms(10)
+    await asyncio.sleep_ms(200)
+    assert len(m.incoming) == 2 and not t.done(), (len(m.incoming), t.done(), s.commands[-6:])
+    got = []
+    while len(got) < 5:
+        got.append((await asyncio.wait_for_ms(m.incoming.get(), 1000))[1])
+    n = await t
+    assert n == 5 and got == [1, 2, 3, 4, 5] and m.incoming.discards == 0, (n, got)
     await _close(at, m)
 
 
