@@ -87,7 +87,7 @@ def _cfg():
 def _clean():
     import os
 
-    for f in ("/tmp/alert_state.json", "/tmp/alert_cmd.json"):
+    for f in ("/tmp/alert_state.json", "/tmp/alert_cmd.json", "/tmp/alert_day.json"):
         try:
             os.remove(f)
         except OSError:
@@ -130,6 +130,7 @@ async def test_unit_end_to_end_with_fakes():
         replies = ob.texts(R1)[-3:]
         assert replies[0].startswith("pump-3 up ") and "sig 21 reg 1" in replies[0]
         assert "in door=0" in replies[0] and "last door 20" in replies[0]
+        assert "relays 1=OFF" in replies[0]
         assert replies[1] == "RELAY 1 ON" and ctx.board.out[25] == 1
         assert replies[2] == "BALANCE: Balance 9.99"
         # the ACK stops the escalation and is confirmed to the alerted recipient

@@ -49,6 +49,7 @@ def test_parse_commands():
 def test_parse_ack():
     assert commands.parse_ack("ACK 1234") == "1234"
     assert commands.parse_ack(" ack 0042 ") == "0042"
+    assert commands.parse_ack("Ack 0042.") == "0042"
     assert commands.parse_ack("ACK") is None
     assert commands.parse_ack("ACK 12 34") is None
     assert commands.parse_ack("ACKNOWLEDGE 1234") is None

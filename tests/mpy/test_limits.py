@@ -133,6 +133,25 @@ def test_ticks_wrap_is_handled():
     assert p.delay_ms(1, 0) == 30000
 
 
+def test_day_count_survives_a_reboot():
+    import os
+
+    path = "/tmp/smsgw_test_limits_day.json"
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+    c = Clock(0, 5 * 86400 + 3600)
+    p = limits.Pacer({"per_day": 3}, ticks=c.ticks, clock=c.clock, state_path=path)
+    p.record(2)
+    p2 = limits.Pacer({"per_day": 3}, ticks=c.ticks, clock=c.clock, state_path=path)
+    assert p2.day_count == 2 and p2.delay_ms(2, 0) > 0 and p2.delay_ms(1, 0) == 0
+    c.wall += 86400  # the next day: the saved count is stale
+    p3 = limits.Pacer({"per_day": 3}, ticks=c.ticks, clock=c.clock, state_path=path)
+    assert p3.day_count == 0
+    os.remove(path)
+
+
 def _err(value):
     try:
         limits.validate(value, "limits")

@@ -55,9 +55,11 @@ class Pacer:
         cfg: the validated `limits` section.
         ticks: monotonic milliseconds (injectable; default time.ticks_ms).
         clock: local wall seconds (injectable; default Unix time + utc_offset_min).
+        state_path: small JSON file keeping today's segment count across reboots (one write
+            per message sent, the same order as the outbox's own journal writes).
     """
 
-    def __init__(self, cfg, ticks=None, clock=None):
+    def __init__(self, cfg, ticks=None, clock=None, state_path=None):
         self.per_minute = cfg.get("per_minute", 0)
         self.per_day = cfg.get("per_day", 0)
         q = cfg.get("quiet_hours")
@@ -68,6 +70,12 @@ class Pacer:
         self._day = None
         self.day_count = 0
         self.held = 0  # how many times a message was asked to wait (health)
+        self._path = state_path
+        if state_path and self.per_day:
+            saved = util.load_json(state_path, None)
+            if isinstance(saved, list) and len(saved) == 2:
+                self._day, self.day_count = saved
+                self._roll_day()  # a new day since the save: starts from 0
 
     def delay_ms(self, segments, priority=0):
         """Milliseconds to wait before sending `segments` more (0 = go now)."""
@@ -88,6 +96,8 @@ class Pacer:
         self._window.append([now, segments])
         self._roll_day()
         self.day_count += segments
+        if self._path and self.per_day:
+            util.save_json(self._path, [self._day, self.day_count])
 
     def minute_count(self):
         self._prune(self._ticks())

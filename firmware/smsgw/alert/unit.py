@@ -34,6 +34,7 @@ class Unit:
         self.started_ms = util.ticks_ms() if started is None else started
         self.pacer = self.engine = self.auth = self.heartbeat = None
         self.relays = cfg.get("relays", {})
+        self._relay_on = {}  # relay -> last state commanded (all OFF after a boot)
 
     # -- building ----------------------------------------------------------------------------
     def start(self):
@@ -45,7 +46,7 @@ class Unit:
             from smsgw.alert import limits
 
             util.UTC_OFFSET_S[0] = lim.get("utc_offset_min", 0) * 60
-            self.pacer = limits.Pacer(lim)
+            self.pacer = limits.Pacer(lim, state_path=self._path("alert_day.json"))
             if self.outbox is not None:
                 self.outbox.pacer = self.pacer
         for n, pin in self.relays.items():
@@ -217,6 +218,9 @@ class Unit:
         f = self.fields()
         parts = ["%s up %s" % (self.device, f["uptime"]),
                  "sig %s reg %s q %s" % (f["signal"], f["reg"], f["queue"])]
+        if self.relays:
+            parts.append("relays " + " ".join(
+                "%s=%s" % (n, "ON" if self._relay_on.get(n) else "OFF") for n in self.relays))
         if self.engine is not None:
             parts.append("in " + self.engine.inputs())
             la = self.engine.last_alert
@@ -229,6 +233,7 @@ class Unit:
         if pin is None:
             return False
         self.board.write_pin(pin, 1 if on else 0)
+        self._relay_on[n] = on
         return True
 
     def send_text(self, number, text):
