@@ -11,15 +11,13 @@
 import asyncio
 
 from smsgw import events, log
+from smsgw.msgparse import parse_body, parse_rfc3339, same_number as _same  # noqa: F401
+from smsgw.msgstate import (  # noqa: F401 (STATES and the names are part of the API)
+    CANCELLED, DELIVERED, FAILED, PENDING, PROCESSED, SENT, STATES,
+    aggregate as _aggregate, rstate as _rstate, scan as _scan, segments as _segments,
+    times as _times, work as _work,
+)
 from smsgw.store import key_of
-
-PENDING = "Pending"
-PROCESSED = "Processed"
-SENT = "Sent"
-DELIVERED = "Delivered"
-FAILED = "Failed"
-CANCELLED = "Cancelled"
-STATES = (PENDING, PROCESSED, SENT, DELIVERED, FAILED, CANCELLED)
 
 # +CMS ERROR codes worth retrying (3GPP TS 24.011 E.2 temporary causes, 27.005 3.2.5 network).
 TEMPORARY_CMS = (41, 42, 47, 331, 332, 500)
@@ -31,7 +29,8 @@ CMS_TEXT = {
     331: "no network service", 332: "network timeout", 500: "unknown error",
 }
 _MAYBE_SENT = ("REBOOT", "POWER DOWN", "PARSE")  # ATError kinds after which a part may be out
-_UNCERTAIN = "uncertain: part %d/%d may have been sent before a power loss or modem timeout; not resent"
+_UNCERTAIN = ("uncertain: part %d/%d may have been sent before a power loss or modem timeout; "
+              "not resent")
 
 
 class Outbox:
@@ -101,43 +100,7 @@ class Outbox:
         return 202, self.status_of(key, meta, [])
 
     def _parse(self, b):
-        if not isinstance(b, dict):
-            raise ValueError("body must be a JSON object")
-        if b.get("isEncrypted"):
-            raise ValueError("isEncrypted: encrypted messages are not supported")
-        if "dataMessage" in b or "mmsMessage" in b:
-            raise ValueError("only textMessage is supported")
-        tm = b.get("textMessage")
-        if tm is not None and "message" in b:
-            raise ValueError("give textMessage or message, not both")
-        text = tm.get("text") if isinstance(tm, dict) else b.get("message")
-        if not isinstance(text, str) or not text:
-            raise ValueError("textMessage.text: a non-empty string is required")
-        if len(text) > self.max_text:
-            raise ValueError("textMessage.text: longer than %d characters" % self.max_text)
-        nums = b.get("phoneNumbers")
-        if not isinstance(nums, list) or not nums or len(nums) > self.max_rcpt:
-            raise ValueError("phoneNumbers: a list of 1..%d numbers is required" % self.max_rcpt)
-        for n in nums:
-            if not _valid_number(n):
-                raise ValueError("phoneNumbers: invalid number %r" % (n,))
-        mid = b.get("id")
-        if mid is None:
-            mid = _new_id()
-        elif not isinstance(mid, str) or not 0 < len(mid) <= 64:
-            raise ValueError("id: a string of 1..64 characters")
-        sim = b.get("simNumber")
-        if sim is not None and sim != 1:
-            raise ValueError("simNumber: this gateway has one SIM (1)")
-        prio = b.get("priority", 0)
-        if not _is_int(prio) or not -128 <= prio <= 127:
-            raise ValueError("priority: an integer -128..127")
-        srr = b.get("withDeliveryReport", True)
-        if not isinstance(srr, bool):
-            raise ValueError("withDeliveryReport: a boolean")
-        now = events.now()
-        return {"id": mid, "to": nums, "text": text, "srr": srr, "prio": prio, "t": now,
-                "exp": _expiry(b, now), "ref": _rand8()}
+        return parse_body(b, self.max_text, self.max_rcpt)
 
     # -- status ----------------------------------------------------------------------------
     def status(self, msg_id):
@@ -420,183 +383,3 @@ def _cms_reason(e):
     if e.kind == "CMS" and e.code is not None:
         return "+CMS ERROR: %s (%s)" % (e.code, e.text or CMS_TEXT.get(e.code, "see 27.005"))
     return "%s %s" % (e.kind, e.text or e.code or "")
-
-
-# -- journal replay (pure) -----------------------------------------------------------------
-# A recipient record: [np, {part: S|M|R|U}, {part: TP-ST}, reason, {part: tries}, times]
-# times = [processed, sent, delivered, failed]
-
-
-def _scan(meta, jr):
-    rs = [[0, {}, {}, None, {}, [0, 0, 0, 0]] for _ in meta["to"]]
-    cancelled = 0
-    for f in jr:
-        c = f[0]
-        if c == "C":
-            cancelled = int(f[1])
-            continue
-        r = int(f[1])
-        if r >= len(rs):
-            continue
-        rec = rs[r]
-        t = rec[5]
-        if c == "F":
-            rec[3] = " ".join(f[3:])
-            t[3] = int(f[2])
-            continue
-        p = int(f[2])
-        if c == "S":
-            rec[0] = int(f[3])
-            rec[1][p] = "S"
-            t[0] = t[0] or int(f[4])
-        elif c == "M":
-            rec[1][p] = "M"
-            t[1] = int(f[4])
-        elif c == "U":
-            rec[1][p] = "U"
-            t[1] = int(f[3])
-        elif c == "R":
-            rec[1][p] = "R"
-            rec[4][p] = int(f[3])
-        elif c == "D":
-            st = int(f[3])
-            rec[2][p] = st
-            if st >= 64:
-                rec[3] = "delivery failed: TP-ST %d" % st
-                t[3] = int(f[4])
-            else:
-                t[2] = int(f[4])
-    return rs, cancelled
-
-
-def _rstate(rec, cancelled):
-    np, parts, reps = rec[0], rec[1], rec[2]
-    if rec[3]:
-        return FAILED
-    if not parts:
-        return CANCELLED if cancelled else PENDING
-    if np and all(parts.get(p) in ("M", "U") for p in range(np)):
-        if all(reps.get(p, 99) < 32 for p in range(np)):
-            return DELIVERED
-        return SENT
-    return PROCESSED
-
-
-def _work(rs, cancelled):
-    for rec in rs:
-        if _rstate(rec, cancelled) in (PENDING, PROCESSED):
-            return True
-    return False
-
-
-def _aggregate(sts):
-    for s in (PENDING, PROCESSED):
-        if s in sts:
-            return s
-    for s in (DELIVERED, FAILED, CANCELLED):
-        if all(x == s for x in sts):
-            return s
-    return SENT
-
-
-def _times(rs, cancelled, state, states):
-    def pick(i, use_max):
-        v = [r[5][i] for r in rs if r[5][i]]
-        return (max(v) if use_max else min(v)) if v else 0
-
-    t = pick(0, False)
-    if t:
-        states[PROCESSED] = events.iso(t)
-    if state in (SENT, DELIVERED, FAILED) and pick(1, True):
-        states[SENT] = events.iso(pick(1, True))
-    if state == DELIVERED:
-        states[DELIVERED] = events.iso(pick(2, True))
-    if state == FAILED:
-        states[FAILED] = events.iso(pick(3, True))
-    if state == CANCELLED and cancelled:
-        states[CANCELLED] = events.iso(cancelled)
-
-
-def _segments(meta, rs):
-    return max(1, (len(meta["text"]) + 152) // 153) * len(rs)
-
-
-# -- small parsers --------------------------------------------------------------------------
-def _is_int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _valid_number(n):
-    if not isinstance(n, str):
-        return False
-    d = n[1:] if n.startswith("+") else n
-    return 0 < len(d) <= 20 and all("0" <= c <= "9" for c in d)
-
-
-def _same(a, b):
-    """Same phone number, ignoring "+" and the national/international prefix difference."""
-    da = "".join(c for c in a if "0" <= c <= "9")
-    db = "".join(c for c in (b or "") if "0" <= c <= "9")
-    n = min(len(da), len(db), 9)
-    return n > 0 and da[-n:] == db[-n:]
-
-
-def _rand8():
-    import os
-
-    return os.urandom(1)[0]
-
-
-def _new_id():
-    import os
-
-    alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return "".join(alphabet[b % 62] for b in os.urandom(16))
-
-
-def _expiry(b, now):
-    ttl, until = b.get("ttl"), b.get("validUntil")
-    if ttl is not None and until is not None:
-        raise ValueError("ttl and validUntil are mutually exclusive")
-    if ttl is not None:
-        if not _is_int(ttl) or ttl <= 0:
-            raise ValueError("ttl: a positive number of seconds")
-        return now + ttl
-    if until is not None:
-        return parse_rfc3339(until)
-    return 0
-
-
-def parse_rfc3339(s):
-    """Unix seconds of an RFC 3339 timestamp ("2026-01-02T03:04:05Z", "+02:00", fraction ok)."""
-    try:
-        if not isinstance(s, str) or len(s) < 20 or s[4] != "-" or s[10] not in "Tt ":
-            raise ValueError
-        y, mo, d = int(s[0:4]), int(s[5:7]), int(s[8:10])
-        h, mi, sec = int(s[11:13]), int(s[14:16]), int(s[17:19])
-        rest = s[19:]
-        if rest.startswith("."):
-            i = 1
-            while i < len(rest) and "0" <= rest[i] <= "9":
-                i += 1
-            rest = rest[i:]
-        if rest in ("Z", "z"):
-            off = 0
-        else:
-            sign = 1 if rest[0] == "+" else -1 if rest[0] == "-" else 0
-            if not sign or len(rest) != 6:
-                raise ValueError
-            off = sign * (int(rest[1:3]) * 3600 + int(rest[4:6]) * 60)
-    except (ValueError, IndexError):
-        raise ValueError("validUntil: an RFC 3339 timestamp")
-    return _days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off
-
-
-def _days(y, m, d):
-    # days since 1970-01-01 (proleptic Gregorian; Howard Hinnant's civil algorithm)
-    y -= m <= 2
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
