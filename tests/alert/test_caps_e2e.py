@@ -56,3 +56,22 @@ def test_burst_spread_nothing_lost_alert_overtakes():
         for i in ids:
             assert gw.api("GET", "/messages/" + i)[1]["state"] in ("Sent", "Delivered")
         assert gw.health()["checks"]["alert"]["observedValue"]["paced"] >= 1
+
+
+def test_quiet_hours_hold_bulk_but_not_alerts():
+    now = time.gmtime()
+    minute = now.tm_hour * 60 + now.tm_min
+    start, end = (minute - 60) % 1440, (minute + 60) % 1440  # quiet now (may wrap midnight)
+    quiet = "%02d:%02d-%02d:%02d" % (start // 60, start % 60, end // 60, end % 60)
+    cfg = dict(CONFIG, limits={"quiet_hours": quiet, "utc_offset_min": 0})
+    with VirtualGateway(config=cfg, heap=HEAP) as gw, BoardControl(gw.data_dir) as bc:
+        st, body, _ = gw.api("POST", "/message", {
+            "textMessage": {"text": "newsletter"}, "phoneNumbers": [BULK_TO],
+            "withDeliveryReport": False})
+        assert st == 202
+        set_pin(bc.url, 14, 0)
+        wait_until(lambda: any("door alert" in m["text"] for m in gw.sim.sent()), 10, "alert")
+        time.sleep(1.5)
+        assert [m["text"] for m in gw.sim.sent() if m["to"] == BULK_TO] == []
+        assert gw.api("GET", "/messages/" + body["id"])[1]["state"] == "Pending"
+        assert gw.health()["checks"]["alert"]["observedValue"]["paced"] >= 1
