@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 
 import pytest
 from simtest_helpers import FINAL
@@ -216,6 +217,14 @@ def test_csms_needs_cnma(sim, at):
     at.read_until(re.compile(rb"\+CMT: .*\r\n[0-9A-F]+\r\n"))
     assert at.cmd(b"AT+CNMA") == b"\r\nOK\r\n"
     assert at.cmd(b"AT+CNMA") == b"\r\n+CMS ERROR: 340\r\n"
+    sim.send_sms("+491111", "never acked")
+    at.read_until(re.compile(rb"\+CMT: .*\r\n[0-9A-F]+\r\n"))
+    deadline = time.monotonic() + 5  # 27.005 3.4.4: routing off, the SMSC delivers it again
+    while sim.storage()["SM"]["used"] < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert at.cmd(b"AT+CNMI?") == b"\r\n+CNMI: 2,0,0,0,0\r\n\r\nOK\r\n"
+    assert sim.storage()["SM"]["messages"][0]["text"] == "never acked"
     at.cmd(b"AT+CSMS=0")
     _wipe(sim, at)
 

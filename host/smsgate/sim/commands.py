@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from smsgate.sim import charset
-from smsgate.sim.engine import CmdError
+from smsgate.sim.atparse import CmdError
 
 SETTINGS = ("echo", "cmee", "cmgf", "cnmi", "cscs", "ipr", "creg", "cgreg", "cereg", "csdh",
             "csmp", "clip", "crc", "cmms", "csms", "cpms")
@@ -205,7 +205,7 @@ def h_cops(m, c):
 
 def h_cpsi(m, c):
     if c.op != "?":
-        raise CmdError() if c.op != "=?" else CmdError()
+        raise CmdError()
     if m.registered not in (1, 5):
         return ["+CPSI: NO SERVICE,Online"]
     return ["+CPSI: LTE,Online,%s-%s,0x1A2B,12345678,291,EUTRAN-BAND3,1300,5,5,-94,-950,-650,15"

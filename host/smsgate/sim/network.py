@@ -36,6 +36,7 @@ class Network:
         self._groups: dict[tuple, dict] = {}
         self._reasm = Reassembler(timeout_ms=1 << 30, max_groups=64)
         self.held: list[tuple[str, str]] = []  # (kind, pdu hex) waiting at the SMSC
+        self.unacked: list[tuple[str, str]] = []  # +CMT/+CDS waiting for AT+CNMA (CSMS=1)
         self.call: dict | None = None
         self._ring_task: asyncio.Task | None = None
         self._ref = 0
@@ -78,6 +79,8 @@ class Network:
         return self.m.registered in (1, 5)
 
     def on_power_off(self) -> None:
+        self.held[:0] = self.unacked  # never acknowledged: the SMSC still has them
+        self.unacked.clear()
         if self._ring_task:
             self._ring_task.cancel()
         self.call = None
@@ -196,7 +199,9 @@ class Network:
 
         m = self.m
         if m.csms == 1:
-            m.pending_cnma += 1
+            item = ("sms" if name == "+CMT" else "report", hexpdu)
+            self.unacked.append(item)
+            m.spawn(self._ack_timeout(item))
         if m.cmgf == 0:
             alpha = '"",' if name == "+CMT" else ""
             m.write(("\r\n%s: %s%d\r\n%s\r\n" % (name, alpha, tpdu_len(hexpdu), hexpdu)).encode())
@@ -205,6 +210,28 @@ class Network:
                                                  "report"))
         head = lines[0].replace('"REC UNREAD",', "", 1)
         m.write(("\r\n%s\r\n" % "\r\n".join([head] + lines[1:])).encode("latin-1", "replace"))
+
+    def ack(self) -> bool:
+        """AT+CNMA: acknowledge the oldest +CMT/+CDS; False when none is waiting."""
+        if not self.unacked:
+            return False
+        self.unacked.pop(0)
+        return True
+
+    async def _ack_timeout(self, item: tuple[str, str]) -> None:
+        """27.005 §3.4.4: no +CNMA in time -> RP-ERROR to the network, routing to the TE
+        is switched off (<mt>, <ds> to 0) and the SMSC delivers the message again later."""
+        m, p = self.m, self.m.profile
+        await m.sleep(p["cnma_timeout_s"])
+        if item not in self.unacked:
+            return
+        self.unacked.remove(item)
+        mode, mt, bm, ds, bfr = m.cnmi
+        m.cnmi = (mode, 0 if mt in (2, 3) else mt, bm, 0 if ds == 1 else ds, bfr)
+        self.counters["cnma_timeouts"] = self.counters.get("cnma_timeouts", 0) + 1
+        await m.sleep(p["smsc_retry_s"])
+        self.held.append(item)
+        self.pump()
 
     def fill_storage(self, name: str | None) -> None:
         """Fill a store with read filler messages (the `storage_full` fault)."""

@@ -25,6 +25,8 @@ Behaviour we had to GUESS (no manual text or log pins it down):
 - Text-mode sends longer than one SMS are split by the modem (concatenated, rolling TP-MR; the
   `+CMGS:` shows the last MR).
 - Status reports with `<ds>=0` are dropped (counted); `+CDSI` stores them in `SR` (SIM7600 only).
+- CSMS=1: a +CMT/+CDS not acknowledged within `cnma_timeout_s` switches routing off (mt/ds to
+  0, 27.005 §3.4.4) and the SMSC redelivers it `smsc_retry_s` later (then stored, +CMTI per mt).
 - A wrong PIN counts down 3 attempts, then `SIM PUK` (PUK "12345678"); a PIN sent when none is
   pending answers `+CME ERROR: 3` without costing an attempt.
 - USSD: the reply comes `ussd_delay_s` after the OK; with `AT+CSCS="HEX"` SIM800 answers
@@ -140,6 +142,8 @@ SIM800 = {
     "cfun_reset_cmd": "+CFUN=1,1",
     "poweroff": {"+CPOWD": "NORMAL POWER DOWN"},
     "poweroff_ok": False,
+    "cnma_timeout_s": 15.0,  # guessed network timer for the +CNMA acknowledgement
+    "smsc_retry_s": 10.0,
     "ussd_delay_s": 2.0,
     "ring_interval_s": 1.0,
     "ring_max": 30,
@@ -203,6 +207,8 @@ SIM7600 = {
     "cfun_reset_cmd": "+CFUN=1,1",
     "poweroff": {"+CPOF": None},
     "poweroff_ok": True,
+    "cnma_timeout_s": 15.0,  # guessed network timer for the +CNMA acknowledgement
+    "smsc_retry_s": 10.0,
     "ussd_delay_s": 2.0,
     "ring_interval_s": 1.0,
     "ring_max": 30,

@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 
 from smsgate.sim import charset
-from smsgate.sim.engine import CmdError
+from smsgate.sim.atparse import CmdError
 from smsgate.sim.storage import STAT_TEXT, Slot
 from smsgw import pdu as codec
 from smsgw.errors import PduError
 
-MAX_PDU_OCTETS = 164  # SMSC field (max 12) + TPDU (max 164 - with SMSC never more than 176)
+MAX_PDU_OCTETS = 164  # the longest SMS-SUBMIT TPDU (23.040 §9.2.2.2 with 140 octets of UD)
 
 
 def tpdu_len(pdu_hex: str) -> int:
@@ -336,9 +336,10 @@ def h_csms(m, c):
 
 
 def h_cnma(m, c):
-    if m.pending_cnma <= 0:
+    if c.op == "=?":
+        return ["+CNMA: (0-2)"] if m.cmgf == 0 else []
+    if m.csms != 1 or not m.network.ack():
         raise CmdError("CMS", 340)
-    m.pending_cnma -= 1
     return []
 
 
