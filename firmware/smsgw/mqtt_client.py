@@ -102,6 +102,7 @@ class MQTTClient:
         self._task = None
         self._pid = 0
         self._acks = {}  # pid -> Event, for SUBACK and PUBACK
+        self._refused = {}  # pid -> True for a SUBACK with failure code 0x80
         self._lock = asyncio.Lock()
         self.dead = asyncio.Event()  # set when the connection is gone
         self.wake = None  # optional Event the owner also wants set when the connection dies
@@ -190,6 +191,8 @@ class MQTTClient:
             await self._await(ev, timeout_s)
         finally:
             self._acks.pop(pid, None)
+        if self._refused.pop(pid, None):  # 3.9.3 return code 0x80: the broker said no
+            raise OSError("SUBACK refused %s" % topic)
 
     async def _await(self, ev, timeout_s):
         # the reader sets every waiting Event when the connection dies, so this wakes at once
@@ -237,7 +240,7 @@ class MQTTClient:
         elif t in (_PUBACK, _SUBACK):
             pid = struct.unpack("!H", body[:2])[0]
             if t == _SUBACK and body[2:3] == b"\x80":
-                self.error = "SUBACK failure"
+                self._refused[pid] = True
             ev = self._acks.get(pid)
             if ev:
                 ev.set()

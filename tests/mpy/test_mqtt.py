@@ -126,3 +126,51 @@ async def test_a_failing_outbox_is_answered_500_not_raised():
     await b._on_message("smsgate/dev/send", b'{"id": "k", "to": "+1", "text": "a"}', False)
     res = json.loads(b.queue[-1][1])
     assert res["status"] == 500 and res["id"] == "k"
+
+
+class _FakeBroker:
+    """An in-memory peer for the client: answers CONNACK, then SUBACK with `suback_code`."""
+
+    def __init__(self, suback_code):
+        self.code = suback_code
+
+    async def serve(self, reader, writer):
+        head = await reader.readexactly(2)  # CONNECT (short: one byte of remaining length)
+        await reader.readexactly(head[1])
+        writer.write(b"\x20\x02\x00\x00")
+        await writer.drain()
+        while True:
+            head = await reader.read(1)
+            if not head:
+                break
+            ln = (await reader.readexactly(1))[0]
+            body = await reader.readexactly(ln) if ln else b""
+            if head[0] == 0x82:
+                writer.write(b"\x90\x03" + body[:2] + bytes([self.code]))
+                await writer.drain()
+        writer.close()
+
+
+async def test_suback_refusal_raises():
+    import os
+
+    from smsgw.mqtt_client import MQTTClient
+
+    for code, ok in ((1, True), (0x80, False)):
+        fb = _FakeBroker(code)
+        port = 20000 + int.from_bytes(os.urandom(2), "little") % 30000
+        srv = await asyncio.start_server(fb.serve, "127.0.0.1", port)
+        c = MQTTClient("c", "127.0.0.1", port, keepalive=5)
+        try:
+            await c.connect(2)
+            try:
+                await c.subscribe("a/b", 1, 2)
+                got = True
+            except OSError as exc:
+                got = False
+                assert "SUBACK refused" in str(exc)
+            assert got == ok, code
+        finally:
+            await c.close()
+            srv.close()
+            await srv.wait_closed()
