@@ -2,7 +2,8 @@
 
 One simulator outlives the board (`--attach`), the flash folder is kept across cycles. After
 the last cycle every accepted message (202) must still exist and reach a final state; none may
-be sent twice; one that was not sent must be reported uncertain.
+be sent twice; one that was not sent must be reported uncertain. Inbound SMS injected during the
+bursts must each be in the inbox exactly once (stored before the modem copy is deleted; dedup).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from smsgate.sim.harness import SimProcess
 
-from .conftest import make_gateway
+from .conftest import make_gateway, poll
 
 CYCLES = 5
 BURST = 8
@@ -35,10 +36,13 @@ def rig(tmp_path_factory):
             gw.stop()
 
 
-def _burst(gw, cycle: int, accepted: list, stop: threading.Event) -> None:
+def _burst(gw, sim, cycle: int, accepted: list, inbound: list, stop: threading.Event) -> None:
     for i in range(BURST):
         if stop.is_set():
             return
+        if i in (1, 4):  # inbound traffic during the burst too: one short, one 2-part
+            sim.send_sms("+1666%07d" % cycle, _inbound_text(cycle, i))
+            inbound.append(_inbound_text(cycle, i))
         mid = "pc-%d-%d" % (cycle, i)
         body = {"id": mid, "textMessage": {"text": "power cut %d/%d" % (cycle, i)},
                 "phoneNumbers": ["+1555%07d" % (cycle * 100 + i)], "withDeliveryReport": False}
@@ -51,15 +55,20 @@ def _burst(gw, cycle: int, accepted: list, stop: threading.Event) -> None:
         time.sleep(0.02)
 
 
+def _inbound_text(cycle: int, i: int) -> str:
+    return "inbound %d/%d " % (cycle, i) + ("z" * 200 if i == 4 else "short")
+
+
 def test_power_cuts_lose_nothing_and_never_send_twice(rig):
     gw, sim = rig
     seed = int(os.environ.get("SMSGATE_POWERCUT_SEED", "0")) or random.randrange(1 << 30)
     rng = random.Random(seed)
     accepted: list[str] = []
+    inbound: list[str] = []
     gw.start(timeout=60)
     for cycle in range(CYCLES):
         stop = threading.Event()
-        t = threading.Thread(target=_burst, args=(gw, cycle, accepted, stop))
+        t = threading.Thread(target=_burst, args=(gw, sim, cycle, accepted, inbound, stop))
         t.start()
         time.sleep(rng.uniform(0.05, 1.2))
         gw.kill_board()  # the power cut
@@ -86,3 +95,19 @@ def test_power_cuts_lose_nothing_and_never_send_twice(rig):
     print("power cut: seed %d, %d accepted, %d reported uncertain, %d of them not sent"
           % (seed, len(accepted), reported, uncertain))
     assert uncertain <= CYCLES
+    # every inbound SMS the simulator delivered reached the inbox exactly once
+    injected = inbound
+    assert injected, "no inbound SMS was injected (seed %d)" % seed
+
+    def inbox_texts():
+        status, items, _ = gw.api("GET", "/inbox?limit=100")
+        assert status == 200
+        return [m["message"] for m in items]
+
+    def complete():
+        got = inbox_texts()
+        return got if all(got.count(w) >= 1 for w in injected) else None
+
+    got = poll(complete, timeout=60, what="every inbound SMS in /inbox")
+    for w in injected:
+        assert got.count(w) == 1, "seed %d: %r stored %d times" % (seed, w[:20], got.count(w))
