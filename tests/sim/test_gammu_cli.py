@@ -56,3 +56,21 @@ def test_getallsms_shows_each_message_once(cli):
     assert out.stdout.count("UnRead") == 2
     again = run("getallsms")  # a listing marks them read
     assert again.stdout.count("Status               : Read") == 2
+
+
+def test_monitor_reads_network_battery_and_storage(cli):
+    sim, run = cli
+    if sim.model == "sim7600":
+        # gammu cannot parse SIM7600's `+CBC: 4.050V` (reference §8): like on the real modem,
+        # `monitor` stops there with "Unknown response" (exit 116) after the phonebooks.
+        out = run("monitor", "1")
+        assert out.returncode == 116 and "Phone phonebook" in out.stdout
+        return
+    out = run("monitor", "1")
+    assert out.returncode == 0, out.stdout + out.stderr
+    for line in ("Battery level        : 81 percent", "Network state        : home network",
+                 "LAC 1A2B, CID 3C4D", "GPRS                 : attached",
+                 "SIM SMS status       : %d used, 0 unread, 30 locations"
+                 % sim.storage()["SM"]["used"],
+                 "Phone SMS status     : 0 used, 0 unread, 20 locations"):
+        assert line in out.stdout

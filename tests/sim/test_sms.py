@@ -84,6 +84,7 @@ def test_cdsi_only_on_sim7600(sim, at):
 
 def test_text_mode_send_with_ucs2_charset(sim, at):
     sim.clear_sent()
+    at.cmd(b"AT+CSDH=0")
     at.cmd(b'AT+CMGF=1;+CSCS="UCS2";+CSMP=17,167,0,8')
     number = DEST.encode("utf-16-be").hex().upper().encode()
     at.raw(b'AT+CMGS="%s"\r' % number)
@@ -95,9 +96,15 @@ def test_text_mode_send_with_ucs2_charset(sim, at):
     at.read_until(b"> ")
     at.raw(b"plain text\x1a")
     at.read_until(FINAL)
-    sent = sim.wait_sent(2, 5)
-    assert [(s["to"], s["text"]) for s in sent] == [(DEST, "Grüße €"),
-                                                    ("+4915199999", "plain text")]
+    long_text = "modem splits this " * 12
+    at.raw(b'AT+CMGS="+4915199999"\r')
+    at.read_until(b"> ")
+    at.raw(long_text.encode() + b"\x1a")
+    at.read_until(FINAL)
+    sent = sim.wait_sent(3, 5)
+    assert [(s["to"], s["text"]) for s in sent] == [
+        (DEST, "Grüße €"), ("+4915199999", "plain text"), ("+4915199999", long_text)]
+    assert sent[2]["parts"] == 2
     at.cmd(b'AT+CMGF=0;+CSCS="IRA"')
 
 
@@ -241,11 +248,14 @@ def test_tcp_link_serves_the_same_modem(tmp_path):
 
 
 def test_cli_prints_device_and_exits_zero_on_sigterm(tmp_path):
-    sim = SimProcess("sim800", tmp_path).start()
+    at_log = tmp_path / "at.log"
+    sim = SimProcess("sim7600", tmp_path, extra_args=("--log", str(at_log))).start()
+    sim.wait_ready()
     assert sim.stop() == 0
     lines = sim.log_path.read_text().splitlines()
     assert lines[0] == sim.link
     assert lines[1].startswith("control: http://127.0.0.1:")
+    assert "tx b'\\r\\nRDY\\r\\n'" in at_log.read_text()
 
 
 @pytest.mark.parametrize("model", ["sim800"])

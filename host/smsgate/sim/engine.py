@@ -180,7 +180,7 @@ class Modem:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    # ---- power -----------------------------------------------------------------------------------
+    # ---- power ----------------------------------------------------------------------------
     def power_on(self) -> None:
         if self.powered:
             return

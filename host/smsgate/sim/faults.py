@@ -114,7 +114,7 @@ class Faults:
         else:
             self.reboot_next = True
 
-    # ---- hooks (engine) ---------------------------------------------------------------------------
+    # ---- hooks (engine) -------------------------------------------------------------------
     def swallowing(self) -> bool:
         """True while a `silent` fault eats the current line (no echo, no answer)."""
         return self.silent > 0

@@ -39,7 +39,8 @@ class Network:
         self.unacked: list[tuple[str, str]] = []  # +CMT/+CDS waiting for AT+CNMA (CSMS=1)
         self.call: dict | None = None
         self._ring_task: asyncio.Task | None = None
-        self._ref = 0
+        self._ref = 0  # concatenation reference of inbound messages
+        self.concat_ref = 0  # ... of messages the modem splits itself (text mode)
         self.counters = {"sms_sent": 0, "parts_sent": 0, "sms_delivered": 0, "reports": 0,
                          "reports_dropped": 0}
 

@@ -159,7 +159,7 @@ def _text_pdus(m, number: str, data: bytes) -> list[tuple[str, dict]]:
         text = charset.decode(data.decode("latin-1"), m.cscs, ucs2_body=(dcs & 0x0C) == 0x08)
     except charset.CharsetError:
         raise CmdError("CMS", 305) from None
-    ref = m.next_mr()
+    m.network.concat_ref = ref = (m.network.concat_ref + 1) % 256
     try:
         _, parts = codec.encode_submit(number, text, srr=bool(fo & 0x20), ref=ref)
     except (ValueError, PduError):
