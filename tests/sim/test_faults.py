@@ -210,3 +210,18 @@ def test_reboot_now_and_after_cmgs_with_the_message_sent(sim, at):
 def test_overlong_line_is_rejected_whole(sim, at):
     assert at.cmd(b"AT+CSQ" + b";+CSQ" * 120) == b"\r\nERROR\r\n"
     assert at.cmd(b"AT") == b"\r\nOK\r\n"
+
+
+def test_2g_sunset_searches_forever_even_after_reboot(sim, at):
+    sim.network(registered=2)
+    assert at.cmd(b"AT+CREG?") == b"\r\n+CREG: 0,2\r\n\r\nOK\r\n"
+    at.cmd(b"AT+CFUN=1,1")
+    deadline = time.monotonic() + 3
+    while sim.status()["stage"] != "up" or not sim.status()["sms_ready"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.2)
+    at.sync()
+    assert at.cmd(b"AT+CREG?;+COPS?") == b"\r\n+CREG: 0,2\r\n\r\n+COPS: 0\r\n\r\nOK\r\n"
+    unregistered = b"0,0" if sim.model == "sim800" else b"99,99"
+    assert at.cmd(b"AT+CSQ") == b"\r\n+CSQ: " + unregistered + b"\r\n\r\nOK\r\n"

@@ -103,7 +103,7 @@ def h_cfun(m, c):
         m.cfun = fun
         if fun == 0:
             m.urc("+CPIN: NOT READY")  # SIM800 prints it before the OK (T-Call #167)
-        m.network.set_registration(1 if fun == 1 else 0)
+        m.network.refresh()
     return []
 
 

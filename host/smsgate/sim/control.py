@@ -164,7 +164,7 @@ def post_network(m, body):
     for key, value in body.items():
         if key == "registered":
             stat = (1 if value else 0) if isinstance(value, bool) else int(value)
-            net.set_registration(stat)
+            net.set_target(stat)
         elif key in NETWORK_KEYS:
             setattr(net, key, NETWORK_KEYS[key](value))
         else:

@@ -73,7 +73,10 @@ class Faults:
         elif kind == "storage_full":
             m.network.fill_storage(spec.get("store"))
         elif kind in ("deregister", "register"):
-            m.network.set_registration(_int(spec, "stat", 1 if kind == "register" else 0))
+            stat = _int(spec, "stat", 1 if kind == "register" else 0)
+            if stat not in (0, 1, 2, 3, 4, 5):
+                raise FaultError("stat must be 0..5")
+            m.network.set_target(stat)
         elif kind == "under_voltage":
             m.network.voltage_mv = _int(spec, "mv", 3450)
             m.urc("UNDER-VOLTAGE WARNNING")

@@ -46,9 +46,10 @@ class Network:
 
     # ---- registration ------------------------------------------------------------------------
     async def register_later(self) -> None:
-        self.set_registration(2)
+        """After boot or PIN: search for a while, then take what the network offers."""
+        self.refresh(searching=True)
         await self.m.sleep(self.m.profile["reg_after_s"])
-        self.set_registration(self.target_reg)
+        self.refresh()
 
     def reg_fields(self, n: int, stat: int | None = None) -> str:
         stat = self.m.registered if stat is None else stat
@@ -56,15 +57,23 @@ class Network:
             return '%d,"1A2B","3C4D"' % stat
         return "%d" % stat
 
-    def set_registration(self, stat: int) -> None:
-        """Change the registration state; URCs as CREG/CGREG/CEREG n ask; release held SMS."""
+    def set_target(self, stat: int) -> None:
+        """What the network offers (control API, faults): 1 home, 5 roaming, 2 searching
+        forever (e.g. 2G sunset), 3 denied, 0 none. Survives reboots of the modem."""
+        if stat not in (0, 1, 2, 3, 4, 5):
+            raise ValueError("registration stat must be 0..5")
+        self.target_reg = stat
+        self.refresh()
+
+    def refresh(self, searching: bool = False) -> None:
+        """Recompute the modem's registration; URCs as CREG/CGREG/CEREG n ask; release SMS."""
         m = self.m
-        if stat in (1, 5):
-            self.target_reg = stat
-            if m.cfun != 1 or not m.sim_ready or m.sim_state != "READY":
-                stat = 0
-        elif stat in (0, 3) and m.stage == "up":
-            self.target_reg = stat
+        if m.stage != "up" or m.cfun != 1 or not m.sim_ready or m.sim_state != "READY":
+            stat = 0
+        elif searching and self.target_reg in (1, 5):
+            stat = 2
+        else:
+            stat = self.target_reg
         if stat == m.registered:
             return
         m.registered = stat
