@@ -23,6 +23,7 @@ except ImportError:  # CPython
 
 EVENTS = ("sms:received", "sms:sent", "sms:delivered", "sms:failed", "system:ping")
 MAX_HOOKS = const(16)
+_CLOCK_SET = 1700000000  # 2023-11-14: a clock below this was never set (no NTP yet)
 _MAX_ID = const(64)
 DEFAULTS = {
     "signing_key": None,
@@ -323,11 +324,17 @@ class Webhooks:
         return 200, {"replayed": len(taken)}
 
     def health_check(self):
-        """/health check: deliveries waiting; warn when any died or the queue is 80 % full."""
+        """/health check: deliveries waiting; warn when any died, the queue is 80 % full, or
+        the clock is unset (receivers that check X-Timestamp against theirs would refuse)."""
+        import time
+
         n = len(self.queue.pending)
+        desc = "webhook deliveries pending (dead: %d)" % self.counters["dead"]
         bad = self.counters["dead"] or n * 5 >= self.cfg["queue_max"] * 4
-        return {"description": "webhook deliveries pending (dead: %d)" % self.counters["dead"],
-                "observedUnit": "deliveries", "observedValue": n,
+        if (self._now() if self._now else time.time()) < _CLOCK_SET:
+            bad = True
+            desc += "; clock not set: X-Timestamp is wrong"
+        return {"description": desc, "observedUnit": "deliveries", "observedValue": n,
                 "status": "warn" if bad else "pass"}
 
     def stats(self):

@@ -381,3 +381,19 @@ async def test_status_without_content_length_does_not_wait_for_the_deadline():
     finally:
         srv.close()
         await srv.wait_closed()
+
+
+def test_health_check_warns_on_dead_letters_and_an_unset_clock():
+    d = _tmpdir()
+    try:
+        now = [1800000000]
+        w = webhooks.Webhooks(d, {}, "dev", now=lambda: now[0])
+        assert w.health_check()["status"] == "pass"
+        now[0] = 946684800 + 60  # an ESP32 one minute after boot without NTP
+        hc = w.health_check()
+        assert hc["status"] == "warn" and "clock not set" in hc["description"]
+        now[0] = 1800000000
+        w.counters["dead"] = 1
+        assert w.health_check()["status"] == "warn"
+    finally:
+        _rmtree(d)
