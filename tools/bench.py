@@ -40,6 +40,11 @@ PROFILES = {
     "tiny": (1, 1, 0.1, 4.0, 1, 1.0, 32, 10),
 }
 HEAP_KB = 256  # the virtual gateway's heap in the comparison (VirtualGateway's default)
+_T0 = time.monotonic()
+
+
+def say(msg: str) -> None:
+    print("[%5.1fs] %s" % (time.monotonic() - _T0, msg), flush=True)
 
 
 def _version(argv: list[str]) -> str:
@@ -84,39 +89,42 @@ def compare(opts, work: Path) -> tuple[dict, dict]:
         for cls in systems.ALL:
             kw = {"heap": "%dK" % HEAP_KB} if cls is systems.Smsgate else {}
             s = cls(work / cls.name, opts.model, opts.sim_scale, **kw)
-            print("starting %s ..." % s.name, flush=True)
+            say("starting %s ..." % s.name)
             s.start()
             started.append(s)
-        print("idle window %.0fs ..." % opts.idle, flush=True)
+        say("idle window %.0fs ..." % opts.idle)
         idle = measure.idle_rates(started, opts.idle)
         for s in list(started):
-            print("measuring %s ..." % s.name, flush=True)
+            say("measuring %s ..." % s.name)
             results[s.name] = measure.measure_system(s, idle[s.name], opts)
             if isinstance(s, systems.Smsgate):
-                heap = s.heap_now_peak()
+                heap = s.heap_check()
             s.stop()
             started.remove(s)
     finally:
         for s in started:
             s.stop()
-    return results, {"heap_now_peak": heap}
+    return results, {"heap_check": heap}
 
 
-def footprint_figures(opts, work: Path, peak: list | None) -> dict:
-    print("footprint: bundle, min heap ...", flush=True)
+def footprint_figures(opts, work: Path, heap: dict | None) -> dict:
+    say("footprint: bundle, min heap ...")
     fp = footprint.bundle_bytes()
-    mh = footprint.min_heap(work, 32, HEAP_KB, opts.heap_step)
+    mh = footprint.min_heap(work, 32, HEAP_KB, opts.heap_step, confirm=opts.mode != "tiny",
+                            log=say)
     fp["min_heap_kb"] = mh["min_heap_kb"]
     fp["min_heap_tried"] = [{"heap_kb": h, "result": why} for h, why in mh["bisection"]]
-    fp["heap_high_water_kb"] = round(peak[1] / 1024, 1) if peak else None
+    peak = (heap or {}).get("observedValue")
+    ok = isinstance(peak, list) and len(peak) == 2
+    fp["heap_high_water_kb"] = round(peak[1] / 1024, 1) if ok else None
     fp["heap_high_water_note"] = (
-        "gc.mem_alloc() high-water since boot, sampled every 50 ms by the firmware (/health "
-        "memory:heap), over the batches, at -X heapsize=%dK: includes garbage not yet "
-        "collected, so it is bounded by the heap size; min_heap_kb is the live need" % HEAP_KB)
-    print("footprint: http rps ...", flush=True)
+        "the firmware's /health memory:heap [now, high-water] after the comparison's batches "
+        "at -X heapsize=%dK; the firmware describes it as: %s"
+        % (HEAP_KB, (heap or {}).get("description", "(not exposed)")))
+    say("footprint: http rps ...")
     fp["http_rps"] = footprint.http_rps(work, HEAP_KB, opts.rps_s)
     fp["http_rps_heap_kb"] = HEAP_KB
-    print("footprint: queue ops ...", flush=True)
+    say("footprint: queue ops ...")
     fp["queue_op_us"] = footprint.queue_ops(work, k=opts.queue_k)
     return fp
 
@@ -141,7 +149,8 @@ def table(doc: dict) -> str:
     first = doc["systems"][names[0]]
     for key in first["batch_s"]:
         rows.append(("batch wall time, %s on air per part (s)" % key[7:], ("batch_s", key)))
-    rows += [("messages lost", ("lost",)), ("messages duplicated", ("duplicated",))]
+    rows += [("messages lost", ("lost",)), ("messages duplicated", ("duplicated",)),
+             ("multipart sent with a reused concat reference", ("concat_ref_reused",))]
     out = ["| %d messages, %d parts | %s |" % (first["batch"]["messages"],
                                                 first["batch"]["parts"], " | ".join(names)),
            "|---|" + "---|" * len(names)]
@@ -158,7 +167,7 @@ def table(doc: dict) -> str:
     q = fp["queue_op_us"]
     out += ["", "| firmware footprint | |", "|---|---|",
             "| smallest heap for the end-to-end run | %s KB |" % _fmt(fp["min_heap_kb"]),
-            "| heap high-water (at %d KB, incl. garbage) | %s KB |"
+            "| heap high-water during the batches (at %d KB) | %s KB |"
             % (fp["http_rps_heap_kb"], _fmt(fp["heap_high_water_kb"])),
             "| .mpy bundle on the flash | %d bytes (%d files) |"
             % (fp["mpy_bundle_bytes"], fp["bundle_files"]),
@@ -201,7 +210,7 @@ def main(argv=None) -> int:
         doc = {"machine": machine(), "mode": opts.mode, "model": opts.model,
                "on_air_s": opts.on_air}
         doc["systems"], extra = compare(opts, work)
-        doc["footprint"] = footprint_figures(opts, work, extra["heap_now_peak"])
+        doc["footprint"] = footprint_figures(opts, work, extra["heap_check"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     doc["duration_s"] = round(time.monotonic() - t0, 1)

@@ -85,8 +85,7 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
                 return False, "POST failed: %s" % exc
             if status != 202:
                 return False, "POST -> %d" % status
-        why = step(lambda: len([s for s in sim.sent() if s.get("complete")]) >= len(SCENARIO),
-                   "send")
+        why = step(lambda: sum(map(common.is_complete, sim.sent())) >= len(SCENARIO), "send")
         if why:
             return False, why
         sim.send_sms(common.SENDER, "footprint inbound")
@@ -112,24 +111,32 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
         shutil.rmtree(work, ignore_errors=True)
 
 
-def min_heap(workdir: Path, lo: int, hi: int, step: int, log=print) -> dict:
-    """Bisection over heap sizes in `step` KB; lo is assumed to fail, hi must pass."""
-    ok, why = scenario_passes(hi, workdir)
-    log("  heap %dK: %s" % (hi, why))
-    if not ok:
-        return {"min_heap_kb": None, "bisection": [(hi, why)]}
-    tried = [(hi, why)]
+def min_heap(workdir: Path, lo: int, hi: int, step: int, confirm: bool = True,
+             log=None) -> dict:
+    """Bisection over heap sizes in `step` KB; lo is assumed to fail, hi must pass.
+
+    Near the threshold a run may pass or fail depending on when the collector runs, so with
+    `confirm` the answer is run once more, and raised by `step` until a run passes.
+    """
+    tried = []
+
+    def attempt(kb: int) -> bool:
+        ok, why = scenario_passes(kb, workdir)
+        (log or print)("heap %dK: %s" % (kb, why))
+        tried.append((kb, why))
+        return ok
+
+    if not attempt(hi):
+        return {"min_heap_kb": None, "bisection": tried}
+    top = hi
     while hi - lo > step:
-        mid = (lo + hi) // 2 // step * step
-        if mid <= lo:
-            mid = lo + step
-        ok, why = scenario_passes(mid, workdir)
-        log("  heap %dK: %s" % (mid, why))
-        tried.append((mid, why))
-        if ok:
+        mid = max(lo + step, (lo + hi) // 2 // step * step)
+        if attempt(mid):
             hi = mid
         else:
             lo = mid
+    while confirm and hi < top and not attempt(hi):
+        hi += step  # the answer failed a second run: one step up, tried in turn
     return {"min_heap_kb": hi, "bisection": tried}
 
 

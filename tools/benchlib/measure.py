@@ -63,7 +63,7 @@ def run_batch(system, tag: str, n_gsm: int, n_ucs2: int, on_air_s: float) -> dic
 
     def done():
         sent = sim.sent()
-        return len([s for s in sent if s.get("complete")]) >= len(messages)
+        return len([s for s in sent if common.is_complete(s)]) >= len(messages)
 
     try:
         common.poll(done, timeout, 0.02, "%s batch %s" % (system.name, tag))
@@ -95,6 +95,7 @@ def measure_system(system, idle_at_per_min: float, opts) -> dict:
         "duplicated": zero["duplicated"] + slow["duplicated"],
         "incomplete": zero["incomplete"] + slow["incomplete"],
         "unexpected": zero["unexpected"] + slow["unexpected"],
+        "concat_ref_reused": zero["concat_ref_reused"] + slow["concat_ref_reused"],
         "startup_s": round(system.startup_s, 2),
         "batch": {"messages": zero["messages"], "parts": zero["parts"]},
     }

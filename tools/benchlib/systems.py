@@ -103,9 +103,10 @@ class Smsgate(System):
         status, items, _ = self.gw.api("GET", "/inbox?limit=500", timeout=5)
         return [m.get("message", "") for m in items] if status == 200 else []
 
-    def heap_now_peak(self) -> list[int] | None:
+    def heap_check(self) -> dict:
+        """The firmware's own heap figures: /health `memory:heap` ([now, high-water] bytes)."""
         doc = self.gw.health() or {}
-        return doc.get("checks", {}).get("memory:heap", {}).get("observedValue")
+        return doc.get("checks", {}).get("memory:heap", {})
 
 
 class Peer(System):
