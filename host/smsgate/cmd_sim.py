@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
 
@@ -26,6 +27,8 @@ def add_parser(subparsers) -> None:
     m.add_argument("--report-delay", type=float, help="seconds until a status report")
     m.add_argument("--report-status", type=int, default=0, help="TP-ST of status reports")
     m.add_argument("--send-latency", type=float, help="seconds from ^Z to +CMGS")
+    m.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                   help='override a profile entry, e.g. --set \'prompt="\\r\\n>\\r\\n"\'')
     m.set_defaults(func=do_modem)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -35,15 +38,35 @@ def do_modem(args: argparse.Namespace) -> int:
     return asyncio.run(_serve(args))
 
 
+def _overrides(items: list[str]) -> dict:
+    """`KEY=JSON` pairs -> dict (a bare word that is not JSON is taken as a string)."""
+    from smsgate.cli import CliError
+
+    out = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise CliError("--set needs KEY=JSON, got %r" % item, 2)
+        try:
+            out[key] = json.loads(raw)
+        except ValueError:
+            out[key] = raw
+    return out
+
+
 async def _serve(args: argparse.Namespace) -> int:
+    from smsgate.cli import CliError
     from smsgate.sim.serve import Simulator
 
-    sim = Simulator(
-        link=args.link, tcp=args.tcp, control=args.control, log=args.log, model=args.model,
-        number=args.number, pin=args.pin, time_scale=args.time_scale,
-        send_latency_s=args.send_latency, report_delay_s=args.report_delay,
-        report_status=args.report_status,
-    )
+    try:
+        sim = Simulator(
+            link=args.link, tcp=args.tcp, control=args.control, log=args.log,
+            model=args.model, number=args.number, pin=args.pin, time_scale=args.time_scale,
+            send_latency_s=args.send_latency, report_delay_s=args.report_delay,
+            report_status=args.report_status, overrides=_overrides(args.set),
+        )
+    except ValueError as exc:
+        raise CliError(str(exc), 2) from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

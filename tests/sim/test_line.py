@@ -207,3 +207,43 @@ def test_pin_locked_sim_counts_attempts(tmp_path):
             assert at.cmd(b"AT+CPIN?") == b"\r\n+CPIN: READY\r\n\r\nOK\r\n"
         finally:
             at.close()
+
+
+def test_numeric_result_codes_with_atv0(at):
+    at.raw(b"ATV0\r")
+    assert at.read_until(b"0\r") == b"0\r"
+    at.raw(b"AT+CSQ\r")
+    assert at.read_until(b"0\r") == b"+CSQ: 20,0\r\n0\r"
+    at.raw(b"AT+NOSUCH\r")
+    assert at.read_until(b"4\r") == b"4\r"
+    at.raw(b"ATV1\r")
+    assert at.read_until(b"\r\nOK\r\n") == b"\r\nOK\r\n"
+
+
+def test_profile_overrides_model_a_firmware_variant(tmp_path):
+    variant = {"prompt": "\r\n>\r\n", "index_base": 1, "defaults": {"cmee": 1}}
+    with SimThread("sim7600", tmp_path, overrides=variant) as sim:
+        sim.wait_ready()
+        at = ATClient(sim.link)
+        try:
+            at.sync()
+            assert at.cmd(b"AT+CMEE?") == b"\r\n+CMEE: 1\r\n\r\nOK\r\n"
+            at.raw(b"AT+CMGS=20\r")
+            assert at.read_until(b">\r\n") == b"\r\n>\r\n"  # SIM7670G-style prompt
+            at.raw(b"\x1b")
+            at.read_until(b"\r\nOK\r\n")
+            sim.send_sms("+491111", "one-based")
+            assert at.read_until(b'\r\n+CMTI: "SM",1\r\n')
+        finally:
+            at.close()
+
+
+def test_cli_rejects_unknown_profile_key(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "smsgate", "sim", "modem", "--set", "nosuch=1"],
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert out.returncode == 2
+    assert "unknown profile key 'nosuch'" in out.stderr

@@ -11,8 +11,8 @@ import time
 from smsgate.sim import charset
 from smsgate.sim.atparse import CmdError
 
-SETTINGS = ("echo", "cmee", "cmgf", "cnmi", "cscs", "ipr", "creg", "cgreg", "cereg", "csdh",
-            "csmp", "clip", "crc", "cmms", "csms", "cpms")
+SETTINGS = ("echo", "verbose", "cmee", "cmgf", "cnmi", "cscs", "ipr", "creg", "cgreg", "cereg",
+            "csdh", "csmp", "clip", "crc", "cmms", "csms", "cpms")
 IPR_RATES = (0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 
 
@@ -38,8 +38,7 @@ def h_ok(m, c):
 
 
 def h_v(m, c):
-    if c.raw not in ("", "1"):
-        raise CmdError()  # numeric (ATV0) result codes are not simulated
+    m.verbose = c.int_arg(0, 0, (0, 1)) if c.raw else 0
     return []
 
 

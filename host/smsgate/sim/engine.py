@@ -21,6 +21,7 @@ from smsgate.sim.storage import Stores
 CR, LF, BS, CTRL_Z, ESC = 13, 10, 8, 26, 27
 MAX_LINE = 556  # SIM800 manual §1.4.4: longer lines are rejected whole with ERROR
 TRANSCRIPT_MAX = 20000
+NUMERIC_RESULTS = {"OK": b"0\r", "RING": b"2\r", "NO CARRIER": b"3\r", "ERROR": b"4\r"}
 
 
 class Modem:
@@ -35,11 +36,12 @@ class Modem:
         send_latency_s: float | None = None,
         report_delay_s: float | None = None,
         report_status: int = 0,
+        overrides: dict | None = None,
     ) -> None:
         from smsgate.sim.commands import HANDLERS
         from smsgate.sim.network import Network
 
-        self.profile = profiles.get(model)
+        self.profile = profiles.with_overrides(profiles.get(model), overrides or {})
         self.model = model
         self.number = number
         self.pin = pin
@@ -133,10 +135,12 @@ class Modem:
     def urc(self, text: str) -> None:
         """Emit an unsolicited result code (dropped while off, booting or not yet autobauded)."""
         if self.stage == "up" and self.synced:
-            self.write(b"\r\n" + text.encode("latin-1") + b"\r\n")
+            self.info(text)
 
     def info(self, text: str) -> None:
-        self.write(b"\r\n" + text.encode("latin-1") + b"\r\n")
+        """One framed line: `\\r\\n<text>\\r\\n` (ATV1) or `<text>\\r\\n` (ATV0, V.250 §5.7.1)."""
+        head = b"\r\n" if self.verbose else b""
+        self.write(head + text.encode("latin-1") + b"\r\n")
 
     def error_text(self, err: CmdError) -> str:
         if err.final:
@@ -152,6 +156,9 @@ class Modem:
         """A final result code, unless a `lose_ok` fault eats it."""
         self.faults.emit_urcs("before_ok")
         if text == "OK" and self.faults.take("lose_ok"):
+            return
+        if not self.verbose and text in NUMERIC_RESULTS:
+            self.write(NUMERIC_RESULTS[text])  # ATV0: a digit and a lone CR
             return
         self.info(text)
 

@@ -214,12 +214,12 @@ class Network:
             m.spawn(self._ack_timeout(item))
         if m.cmgf == 0:
             alpha = '"",' if name == "+CMT" else ""
-            m.write(("\r\n%s: %s%d\r\n%s\r\n" % (name, alpha, tpdu_len(hexpdu), hexpdu)).encode())
+            m.info("%s: %s%d\r\n%s" % (name, alpha, tpdu_len(hexpdu), hexpdu))
             return
         lines = _entry_lines(m, name, None, Slot(0, hexpdu, 0, "sms" if name == "+CMT" else
                                                  "report"))
         head = lines[0].replace('"REC UNREAD",', "", 1)
-        m.write(("\r\n%s\r\n" % "\r\n".join([head] + lines[1:])).encode("latin-1", "replace"))
+        m.info("\r\n".join([head] + lines[1:]).encode("latin-1", "replace").decode("latin-1"))
 
     def ack(self) -> bool:
         """AT+CNMA: acknowledge the oldest +CMT/+CDS; False when none is waiting."""

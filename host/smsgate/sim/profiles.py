@@ -114,7 +114,8 @@ SIM800 = {
     "reg_after_s": 2.0,
     "autobaud": True,
     "defaults": {
-        "echo": 1, "cmee": 0, "cmgf": 0, "cnmi": (2, 1, 0, 0, 0), "cscs": "IRA", "ipr": 0,
+        "echo": 1, "verbose": 1, "cmee": 0, "cmgf": 0, "cnmi": (2, 1, 0, 0, 0), "cscs": "IRA",
+        "ipr": 0,
         "creg": 0, "cgreg": 0, "cereg": 0, "csdh": 0, "csmp": (17, 167, 0, 0), "clip": 0,
         "crc": 0, "cmms": 0, "csms": 0, "cpms": ("SM", "SM", "SM"),
     },
@@ -178,7 +179,8 @@ SIM7600 = {
     "reg_after_s": 3.0,
     "autobaud": False,
     "defaults": {
-        "echo": 1, "cmee": 2, "cmgf": 0, "cnmi": (2, 1, 0, 0, 0), "cscs": "IRA", "ipr": 115200,
+        "echo": 1, "verbose": 1, "cmee": 2, "cmgf": 0, "cnmi": (2, 1, 0, 0, 0), "cscs": "IRA",
+        "ipr": 115200,
         "creg": 0, "cgreg": 0, "cereg": 0, "csdh": 0, "csmp": (17, 167, 0, 0), "clip": 0,
         "crc": 0, "cmms": 0, "csms": 0, "cpms": ("SM", "SM", "SM"),
     },
@@ -217,6 +219,25 @@ SIM7600 = {
 }
 
 PROFILES = {"sim800": SIM800, "sim7600": SIM7600}
+
+
+def with_overrides(profile: dict, overrides: dict) -> dict:
+    """A copy of `profile` with some entries replaced (firmware variants: the SIM7670G prompt
+    `"\\r\\n>\\r\\n"`, `index_base`, CUSD spacing, default CMEE via `defaults`...).
+
+    Raises:
+        ValueError: a key the profile does not have.
+    """
+    out = dict(profile)
+    for key, value in overrides.items():
+        if key not in profile:
+            raise ValueError("unknown profile key %r" % key)
+        if key == "defaults":
+            value = dict(profile["defaults"], **value)
+            value["cnmi"], value["csmp"], value["cpms"] = (
+                tuple(value["cnmi"]), tuple(value["csmp"]), tuple(value["cpms"]))
+        out[key] = value
+    return out
 
 
 def get(name: str) -> dict:
