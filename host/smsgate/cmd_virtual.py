@@ -69,6 +69,10 @@ def do_virtual(args: argparse.Namespace) -> int:
     if args.mqtt:  # E (events): --mqtt URL is mqtt.url over whatever --config says
         mq = extra.get("mqtt") if isinstance(extra.get("mqtt"), dict) else {}
         extra["mqtt"] = dict(mq, url=args.mqtt)
+    if args.heap == "256K" and ("mqtt" in extra or "webhooks" in extra):
+        # E: the core keeps ~157 KB live on this 64-bit port and webhooks/MQTT ~22 KB each;
+        # 256K then leaves too little room for the inbox (MemoryError seen with both)
+        args.heap = "512K"
     sim_args = ("--control", str(args.sim_control)) if args.sim_control else ()
     try:
         gw = VirtualGateway(

@@ -1,14 +1,29 @@
-"""`smsgate virtual --mqtt URL --config FILE`: the CLI wires the broker and the webhook section."""
+"""`smsgate virtual --mqtt URL --config FILE`: the CLI wires the broker and the webhook section,
+and the demo path works: inbound SMS out on MQTT, an MQTT send command out as SMS."""
 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
+import urllib.request
 
 from evharness import free_port, wait_for
 from test_mqtt_broker import Peer
+
+
+def _post(url: str, body: dict):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def _get(url: str):
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return json.loads(resp.read())
 
 
 def test_virtual_with_mqtt_option_comes_online(broker, tmp_path):
@@ -30,6 +45,17 @@ def test_virtual_with_mqtt_option_comes_online(broker, tmp_path):
         board_cfg = json.loads((tmp_path / "fl" / "config.json").read_text())
         assert board_cfg["mqtt"] == {"prefix": "gw", "url": broker.url}
         assert board_cfg["webhooks"] == {"signing_key": "k"}
+        # the demo path: an inbound SMS comes out on MQTT, an MQTT command goes out as SMS
+        found = wait_for(lambda: re.search(r"sim control: (http://\S+)",
+                                           (tmp_path / "virtual.log").read_text()), 60, "banner")
+        control = found.group(1)
+        _post(control + "/sms", {"from": "+15550100", "text": "to the broker"})
+        wait_for(lambda: peer.on("gw/cli1/received"), 30, "the inbound SMS on MQTT")
+        assert json.loads(peer.on("gw/cli1/received")[0][0])["message"] == "to the broker"
+        peer.publish("gw/cli1/send", json.dumps({"id": "cli-1", "to": "+15550101",
+                                                 "text": "from the broker"}))
+        wait_for(lambda: "from the broker" in [s.get("text") for s in _get(control + "/sent")],
+                 30, "the MQTT command at the simulator")
     finally:
         peer.close()
         if proc.poll() is None:

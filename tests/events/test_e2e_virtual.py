@@ -30,7 +30,9 @@ def rig(tmp_path_factory):
         "webhooks": {"signing_key": KEY, "retry_base_s": 0.2, "retry_max_s": 1},
         "mqtt": {"url": broker.url, "reconnect_max_s": 0.5, "keepalive_s": 10},
     }
-    gw = VirtualGateway(config=cfg, data_dir=tmp / "flash")
+    # 512K: the core alone keeps ~157 KB live on this 64-bit port and each of webhooks and MQTT
+    # ~22 KB more; at 256K the inbox ran out of memory (the boards have PSRAM; see EVENTS.md)
+    gw = VirtualGateway(config=cfg, data_dir=tmp / "flash", heap="512K")
     peer = None
     try:
         gw.start()
