@@ -1,6 +1,6 @@
 # MQTT bridge: events out, send commands in, retained status, availability by last will, and
 # Home Assistant discovery. Topics under <prefix>/<device-id>/ ("base"):
-#   received | sent | delivered | failed   events (JSON payload of the event), QoS 1
+#   received | sent | delivered | failed | ping   events (JSON payload of the event), QoS 1
 #   status          retained JSON: signal, registration, queue depth, counters (status_fn)
 #   availability    retained "online"; the broker publishes the will "offline" when we vanish
 #   send            command in: {"id", "phoneNumbers"|"to", "text"} -> outbox.submit (QoS 1)
@@ -46,6 +46,7 @@ _EVENT_TOPIC = {
     "sms:sent": "sent",
     "sms:delivered": "delivered",
     "sms:failed": "failed",
+    "system:ping": "ping",  # the alert heartbeat's health document
 }
 
 

@@ -80,11 +80,12 @@ def test_bridge_queue_is_bounded_and_maps_events():
     b = mqtt.MqttBridge({"url": "mqtt://127.0.0.1:1", "queue_max": 3}, "dev")
     for i in range(5):
         b.on_event("sms:received", {"n": i})
-    b.on_event("system:ping", {})  # not an MQTT event
-    b.on_event("sms:bogus", {})
+    b.on_event("sms:bogus", {})  # not an MQTT event
     assert [json.loads(q[1])["n"] for q in b.queue] == [2, 3, 4]
     assert b.queue[0][0] == "smsgate/dev/received" and b.queue[0][3] == 1
     assert b.counters["discards"] == 2
+    b.on_event("system:ping", {"health": {"status": "pass"}})
+    assert b.queue[-1][0] == "smsgate/dev/ping" and b.counters["discards"] == 3
 
 
 async def test_commands_go_to_submit_and_results_are_queued():
