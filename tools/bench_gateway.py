@@ -4,6 +4,7 @@
 - POST -> AT+CMGS latency: time from the HTTP POST to `AT+CMGS` on the modem line, from the
   simulator's /log timestamps (its clock is aligned with ours by an inbound-SMS marker).
 - AT commands per sent SMS: commands the simulator received during a burst / messages.
+- Flash writes per sent SMS (single part, no delivery report): the store's write counter.
 - Heap high-water: the firmware samples gc.mem_alloc() every 50 ms (GET /health
   checks."memory:heap" = [now, high-water]); also reported after a queue of --depth messages.
 - POST latency at queue depth 10, 100, 1000 (sender held back: the network is deregistered).
@@ -59,10 +60,12 @@ def latency_and_at(gw, n: int) -> dict:
                 break
     time.sleep(0.5)
     start = len(gw.sim.log())
+    writes0 = gw.health()["counters"]["store_writes"]
     for i in range(n, 2 * n):
         assert gw.api("POST", "/message", _body(i, "burst %d" % i))[0] == 202
     for i in range(n, 2 * n):
         gw.wait_state("bench-%d" % i, ("Sent", "Delivered", "Failed"), timeout=60)
+    writes = gw.health()["counters"]["store_writes"] - writes0
     cmds = [e for e in gw.sim.log()[start:] if e["dir"] == "rx" and e["data"].startswith("AT")]
     per = {}
     for e in cmds:
@@ -73,6 +76,7 @@ def latency_and_at(gw, n: int) -> dict:
                             "p90": round(sorted(lat)[int(len(lat) * 0.9) - 1], 1),
                             "max": round(max(lat), 1), "n": len(lat)},
         "at_per_sms": round(len(cmds) / n, 2),
+        "flash_writes_per_sms": round(writes / n, 2),
         "at_commands_in_burst": per,
     }
 

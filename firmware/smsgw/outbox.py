@@ -252,7 +252,9 @@ class Outbox:
                 moved = True
             if found:
                 break
-        if moved:
+        if moved and (found is None or s.cur % 8 == 0):
+            # the saved cursor is only a lower bound (finished messages are skipped again at
+            # boot), so saving it every 8 messages, or when idle, is enough: fewer flash writes
             s.save_cursor()
             s.compact(self._finished)
         return found
@@ -365,7 +367,8 @@ class Outbox:
             except Exception as e:  # ATTimeout or worse: the part may have gone out
                 return self._uncertain(key, meta, r, p, e)
             self.store.log(key, "M %d %d %d %d" % (r, p, mr, events.now()))
-            self.store.set_mr(mr, key, r, p)
+            if meta["srr"]:  # a status report will come back: remember who got this TP-MR
+                self.store.set_mr(mr, key, r, p)
             return True
 
     def _uncertain(self, key, meta, r, p, e):
