@@ -6,7 +6,8 @@
 # unsigned when no signing_key is configured. A 2xx answer within timeout_s counts as delivered;
 # otherwise the try is retried after retry_base_s * 2**(tries-1) (capped at retry_max_s) until
 # retry_count tries, then the delivery goes to the bounded dead-letter list
-# (GET /webhooks/dead, POST /webhooks/dead/replay). One delivery at a time, earliest due first.
+# (GET /webhooks/dead, POST /webhooks/dead/replay; routes in webhook_api.py). One delivery at a
+# time, earliest due first.
 import asyncio
 import os
 
@@ -70,6 +71,13 @@ def validate(value, key="webhooks"):
             raise ConfigError(name, "must be a non-empty string")
         out[k] = v
     return out
+
+
+def _id_ok(wid):
+    # the id is a field of the journal's space-separated lines and a path segment of the API
+    if not isinstance(wid, str) or not 0 < len(wid) <= _MAX_ID:
+        return False
+    return all(32 < ord(c) < 127 and c != "/" for c in wid)
 
 
 def _new_id():
@@ -138,8 +146,8 @@ class Webhooks:
             return 400, {"message": "event must be one of %s" % ", ".join(EVENTS)}
         if wid is None:
             wid = _new_id()
-        if not isinstance(wid, str) or not 0 < len(wid) <= _MAX_ID or " " in wid or "/" in wid:
-            return 400, {"message": "invalid id"}
+        if not _id_ok(wid):
+            return 400, {"message": "invalid id (1-%d printable ASCII, no space or /)" % _MAX_ID}
         old = self._hook(wid)
         if old is None and len(self.hooks) >= MAX_HOOKS:
             return 400, {"message": "at most %d webhooks" % MAX_HOOKS}
@@ -346,50 +354,6 @@ class Webhooks:
         return d
 
 
-def add_routes(app, hooks):
-    """Register the webhook endpoints on the microdot `app` (smsgw.api's auth covers them).
-
-    GET /webhooks, POST /webhooks -> 201, DELETE /webhooks/<id> -> 204 | 404,
-    GET /webhooks/dead, POST /webhooks/dead/replay ({"ids": [event ids]} or {} for all).
-    """
-    from smsgw.api import error, json_body
-
-    def _body(req, optional=False):
-        if optional and not req.body:
-            return {}
-        return json_body(req)
-
-    @app.route("/webhooks", methods=["GET"])
-    async def _list(req):
-        return hooks.hooks
-
-    @app.route("/webhooks", methods=["POST"])
-    async def _create(req):
-        try:
-            status, obj = hooks.create(_body(req))
-        except ValueError as exc:
-            return error(400, str(exc))
-        return obj, status
-
-    @app.route("/webhooks/dead", methods=["GET"])
-    async def _dead(req):
-        return hooks.dead_list()
-
-    @app.route("/webhooks/dead/replay", methods=["POST"])
-    async def _replay(req):
-        try:
-            status, obj = hooks.replay(_body(req, True))
-        except ValueError as exc:
-            return error(400, str(exc))
-        return obj, status
-
-    @app.route("/webhooks/<wid>", methods=["DELETE"])
-    async def _delete(req, wid):
-        if hooks.delete(wid) == 404:
-            return error(404, "webhook not found")
-        return "", 204
-
-
 def start(ctx):
     """Feature entry point (smsgw.app): build, subscribe to events, add routes, start the task."""
     from smsgw import events
@@ -398,6 +362,8 @@ def start(ctx):
     hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), cfg["device"]["id"],
                      now=events.now)
     events.subscribe(hooks.on_event)
+    from smsgw.webhook_api import add_routes
+
     add_routes(ctx.app, hooks)
     ctx.health_checks["webhooks"] = hooks.health_check
     ctx.tasks.append(hooks.start())

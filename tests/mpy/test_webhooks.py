@@ -82,6 +82,8 @@ def test_registry_create_delete_and_persist():
         assert w.create({"url": "ftp://x", "event": "sms:sent"})[0] == 400
         assert w.create({"url": "http://x/", "event": "sms:bogus"})[0] == 400
         assert w.create(None)[0] == 400
+        for bad_id in ("a b", "a/b", "a\nb", "é", "", "x" * 65, 7):
+            assert w.create({"id": bad_id, "url": "http://x/", "event": "sms:sent"})[0] == 400
         st, h3 = w.create({"id": "mine", "url": "http://e.x/z", "event": "sms:failed"})
         assert st == 201 and len(w.hooks) == 2  # same id replaces
         w2 = webhooks.Webhooks(d)  # reboot
