@@ -128,6 +128,8 @@ def _set(cfg: dict, dotted: str, value: Any) -> None:
 
 
 def _is_secret(dotted: str) -> bool:
+    if dotted.startswith("commands.allow."):  # F: per-number TOTP secrets
+        return True
     last = dotted.rsplit(".", 1)[-1].lower()
     return any(w in last for w in _SECRET_WORDS)
 
@@ -221,11 +223,15 @@ def do_provision(args: argparse.Namespace) -> int:
                 current = {}
         merged = config.merge(current, updates)
         _validate(merged)
+        from smsgate.cmd_totp import provisioning_text  # F: --totp-uri NUMBER [--qr]
+
+        totp_text = provisioning_text(merged, args.totp_uri, args.qr) if args.totp_uri else ""
         text = (json.dumps(merged, indent=1, sort_keys=True) + "\n").encode()
         before, after = _flatten(current), _flatten(merged)
         changed = sorted(k for k in after if before.get(k, object()) != after[k])
         if raw == text:
             print("config on %s unchanged (sha256 %s)" % (args.port, _sha(text)))
+            print(totp_text, end="")
             return 0
         dev.write(CONFIG_PATH, text)
         if dev.read(CONFIG_PATH) != text:
@@ -236,6 +242,7 @@ def do_provision(args: argparse.Namespace) -> int:
     print("config written to %s:%s (%d keys changed, sha256 %s)%s"
           % (args.port, CONFIG_PATH, len(changed), _sha(text),
              "" if args.no_restart else "; board restarted"))
+    print(totp_text, end="")
     return 0
 
 
@@ -362,6 +369,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device-id")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="any config key, dotted (value parsed as JSON, else a string)")
+    p.add_argument("--totp-uri", metavar="NUMBER", help="print the otpauth:// URI of NUMBER's "
+                   "SMS-command secret (commands.allow) for an authenticator app")
+    p.add_argument("--qr", action="store_true", help="with --totp-uri: also draw a QR code")
     p.set_defaults(func=do_provision)
 
     p = sub.add_parser("verify", help="config digest and the on-board self-check")

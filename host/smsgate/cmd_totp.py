@@ -1,5 +1,7 @@
 """`smsgate totp`: secrets for the SMS commands of the alert unit (RFC 6238 TOTP).
 
+(`smsgate provision --totp-uri NUMBER [--qr]` prints the same URI after provisioning.)
+
 - `smsgate totp new` prints a fresh random base32 secret (160 bits, RFC 4226 section 4);
 - `smsgate totp uri --number N (--secret S | --config FILE) [--issuer I] [--qr]` prints the
   `otpauth://totp/...` provisioning URI of a number's secret (and a QR code in the terminal)
@@ -85,12 +87,33 @@ def do_uri(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_qr(text: str) -> None:
+def _print_qr(text: str, out=None) -> None:
     try:
         import segno
     except ImportError:
         raise CliError("--qr needs the segno package (pip install segno)") from None
-    segno.make(text, error="m").terminal(out=sys.stdout, compact=True)
+    segno.make(text, error="m").terminal(out=out or sys.stdout, compact=True)
+
+
+def provisioning_text(cfg: dict, number: str, qr: bool = False) -> str:
+    """The otpauth URI line (and QR art) of `number`'s secret in a full config dict.
+
+    Used by `smsgate provision --totp-uri NUMBER [--qr]`. Raises CliError when the number
+    has no secret in commands.allow.
+    """
+    import io
+
+    from smsgw.alert import totp
+
+    secret = cfg.get("commands", {}).get("allow", {}).get(number)
+    if secret is None:
+        raise CliError("--totp-uri: %s is not in commands.allow" % number, status=2)
+    uri = totp.uri(secret, number, cfg.get("device", {}).get("name") or "smsgate")
+    buf = io.StringIO()
+    buf.write("SMS-command secret of %s for an authenticator app:\n%s\n" % (number, uri))
+    if qr:
+        _print_qr(uri, buf)
+    return buf.getvalue()
 
 
 def do_code(args: argparse.Namespace) -> int:
