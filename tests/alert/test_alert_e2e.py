@@ -8,7 +8,8 @@ import time
 import pytest
 
 from alertkit import (
-    ACK_RE, HEAP, R1, R2, R3, SECRET, SECRET2, STRANGER, Codes, alert_health, get_pin, sent_to, set_pin,
+    ACK_RE, HEAP, R1, R2, R3, SECRET, SECRET2, STRANGER, Codes, alert_health, get_pin, sent_to,
+    set_pin,
     wait_text, wait_until,
 )
 from smsgate.board_control import BoardControl

@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 
 from alertkit import HEAP, R1, get_pin, set_pin, wait_until

@@ -1,5 +1,5 @@
 # heapsize: 128K
-# Input rules: debounce, analog hysteresis, escalation, ACK, cooldown, persistence (injected clock).
+# Input rules: debounce, analog hysteresis, escalation, ACK, cooldown, persistence (fake clock).
 from smsgw.alert import rules
 from smsgw.errors import ConfigError
 

@@ -8,7 +8,9 @@ def test_hmac_sha1_rfc2202_vectors():
     import binascii
 
     h = binascii.hexlify
-    assert h(totp.hmac_sha1(b"\x0b" * 20, b"Hi There")) == b"b617318655057264e28bc0b6fb378c8ef146be00"
+    assert h(totp.hmac_sha1(b"\x0b" * 20, b"Hi There")) == (
+        b"b617318655057264e28bc0b6fb378c8ef146be00"
+    )
     assert h(totp.hmac_sha1(b"Jefe", b"what do ya want for nothing?")) == (
         b"effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
     )
