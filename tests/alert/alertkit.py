@@ -71,12 +71,16 @@ class Codes:
 
     def next(self) -> str:
         while True:
-            now = totp.counter_at(time.time())
-            step = max(self.last + 1, now - 1)
+            t = time.time()
+            now = totp.counter_at(t)
+            # The board accepts steps now-1..now+1 when it checks, a moment later: now-1 only
+            # while the current step has seconds left, so no boundary falls in between.
+            lowest = now - 1 if t % 30 < 20 else now
+            step = max(self.last + 1, lowest)
             if step <= now + 1:
                 self.last = step
                 return totp.hotp(self.key, step)
-            time.sleep(0.5)  # three steps used in this window: wait for the clock
+            time.sleep(0.5)  # the window's steps are used: wait for the clock
 
 
 def alert_health(gw) -> dict:
