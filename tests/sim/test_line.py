@@ -247,3 +247,33 @@ def test_cli_rejects_unknown_profile_key(tmp_path):
         capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert out.returncode == 2
     assert "unknown profile key 'nosuch'" in out.stderr
+
+
+def test_sim800_csclk2_sleeps_when_idle_and_swallows_the_wake_bytes(tmp_path):
+    with SimThread("sim800", tmp_path, time_scale=0.2) as sim:  # sleeps after 1 s idle
+        sim.wait_ready()
+        at = ATClient(sim.link)
+        try:
+            at.sync()
+            assert at.cmd(b"AT+CSCLK=2") == b"\r\nOK\r\n"
+            time.sleep(1.2)
+            at.raw(b"AT\r")
+            assert at.quiet(0.15) == b""  # the waking bytes are lost
+            assert at.cmd(b"AT+CSCLK?") == b"\r\n+CSCLK: 2\r\n\r\nOK\r\n"
+        finally:
+            at.close()
+
+
+def test_csclk_sleep_modes(sim, at):
+    if sim.model == "sim7600":
+        assert at.cmd(b"AT+CSCLK=2") == b"\r\nERROR\r\n"
+    assert at.cmd(b"AT+CSCLK=1") == b"\r\nOK\r\n"
+    sim.dtr(1)
+    at.raw(b"AT\r")
+    assert at.quiet(0.2) == b""  # asleep while DTR is high ...
+    sim.send_sms("+491111", "URCs still come")
+    assert re.search(rb"\+CMTI: ", at.read_until(re.compile(rb"\+CMTI: .*\r\n")))
+    sim.dtr(0)
+    time.sleep(0.06)  # ~50 ms after DTR goes low
+    assert at.cmd(b"AT+CSCLK=0") == b"\r\nOK\r\n"
+    at.cmd(b"AT+CMGD=1,4" if sim.model == "sim800" else b"AT+CMGD=,4")

@@ -12,7 +12,7 @@ from smsgate.sim import charset
 from smsgate.sim.atparse import CmdError
 
 SETTINGS = ("echo", "verbose", "cmee", "cmgf", "cnmi", "cscs", "ipr", "creg", "cgreg", "cereg",
-            "csdh", "csmp", "clip", "crc", "cmms", "csms", "cpms")
+            "csdh", "csmp", "clip", "crc", "cmms", "csms", "cpms", "csclk")
 IPR_RATES = (0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 
 
@@ -300,6 +300,10 @@ def h_cusd(m, c):
     return []
 
 
+def h_csclk(m, c):
+    return _flag(m, c, "csclk", m.profile["csclk_modes"])
+
+
 def h_hangup(m, c):
     m.network.hangup(by_te=True)
     return []
@@ -327,7 +331,7 @@ HANDLERS = {
     "+CGREG": _reg("+CGREG", "cgreg"), "+CEREG": _reg("+CEREG", "cereg"), "+CGATT": h_cgatt,
     "+COPS": h_cops, "+CPSI": h_cpsi, "+CNSMOD": h_cnsmod, "+CBC": h_cbc, "+CCLK": h_cclk,
     "+CLIP": h_clip, "+CRC": h_crc, "+CPBS": h_cpbs, "+CSCS": h_cscs, "+IPR": h_ipr,
-    "+CUSD": h_cusd, "+CBATCHK": h_cgreg_like_set, "+CIURC": h_cgreg_like_set,
+    "+CUSD": h_cusd, "+CSCLK": h_csclk, "+CBATCHK": h_cgreg_like_set, "+CIURC": h_cgreg_like_set,
 }
 
 

@@ -183,6 +183,14 @@ def post_power(m, body):
     return 200, {"powered": m.powered}
 
 
+def post_dtr(m, body):
+    level = body.get("level")
+    if level not in (0, 1):
+        raise HttpError(400, "'level' (0 or 1) is required")
+    m.set_dtr(level)
+    return 200, {"dtr": m.dtr}
+
+
 def get_status(m, body):
     return 200, m.status()
 
@@ -192,5 +200,5 @@ ROUTES = {
     ("POST", "/fault"): post_fault, ("POST", "/call"): post_call,
     ("POST", "/hangup"): post_hangup, ("GET", "/log"): get_log, ("DELETE", "/log"): delete_log,
     ("GET", "/storage"): get_storage, ("POST", "/network"): post_network,
-    ("POST", "/power"): post_power, ("GET", "/status"): get_status,
+    ("POST", "/power"): post_power, ("GET", "/status"): get_status, ("POST", "/dtr"): post_dtr,
 }

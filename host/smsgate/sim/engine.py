@@ -49,6 +49,8 @@ class Modem:
         self.handlers = HANDLERS
         self.sinks: list[Callable[[bytes], None]] = []
         self.transcript: list[dict] = []
+        self.dtr = 0  # held low by the board: awake
+        self.dtr_low_at = 0.0
         self.log_hook: Callable[[str, bytes], None] | None = None
         self.t0 = time.monotonic()
         self.faults = Faults(self)
@@ -89,6 +91,8 @@ class Modem:
         self.registered = 0  # CREG stat
         self.synced = not (self.profile["autobaud"] and self.ipr == 0)
         self.cfun = 1
+        self.last_rx = time.monotonic()
+        self.wake_until = 0.0
         self.boot_time = time.monotonic()
         self.cclk_offset = 0.0
 
@@ -110,6 +114,8 @@ class Modem:
             "registered": self.registered,
             "rssi": self.network.rssi,
             "synced": self.synced,
+            "csclk": self.csclk,
+            "dtr": self.dtr,
             "counters": dict(self.counters, **self.network.counters),
             "faults": self.faults.describe(),
         }
@@ -261,6 +267,8 @@ class Modem:
     async def _read_loop(self) -> None:
         while True:
             data = await self._inq.get()
+            if self.stage == "up" and self._asleep():
+                continue  # the UART sleeps: these bytes are lost (URCs still go out)
             for b in data:
                 if self.stage != "up":
                     continue
@@ -268,6 +276,30 @@ class Modem:
                     await self._prompt_byte(b)
                 else:
                     await self._command_byte(b)
+
+    def _asleep(self) -> bool:
+        """AT+CSCLK sleep (SIM800 §6.2.20): 1 = while DTR is high, plus ~50 ms after it goes
+        low; 2 = after `sleep_after_s` without input, the waking bytes (and those of the next
+        100 ms) are swallowed. Updates the idle clock."""
+        now = time.monotonic()
+        idle = now - self.last_rx
+        self.last_rx = now
+        if self.csclk == 1:
+            return self.dtr == 1 or now - self.dtr_low_at < 0.05
+        if self.csclk == 2:
+            if now < self.wake_until:
+                return True
+            after = self.profile["sleep_after_s"] * self.scale
+            if idle > after:
+                self.wake_until = now + min(0.1, after / 2)  # 100 ms, shorter when scaled
+                return True
+        return False
+
+    def set_dtr(self, level: int) -> None:
+        """The DTR line (control API; a pty has no modem-control lines)."""
+        if self.dtr and not level:
+            self.dtr_low_at = time.monotonic()
+        self.dtr = 1 if level else 0
 
     async def _command_byte(self, b: int) -> None:
         if b in (CR, LF):

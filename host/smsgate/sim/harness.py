@@ -75,6 +75,10 @@ class _ControlClient:
     def power(self, on: bool) -> dict:
         return self.request("POST", "/power", {"on": on})
 
+    def dtr(self, level: int) -> dict:
+        """Drive the modem's DTR input (AT+CSCLK=1 sleep control)."""
+        return self.request("POST", "/dtr", {"level": level})
+
     def status(self) -> dict:
         return self.request("GET", "/status")
 

@@ -117,9 +117,11 @@ SIM800 = {
         "echo": 1, "verbose": 1, "cmee": 0, "cmgf": 0, "cnmi": (2, 1, 0, 0, 0), "cscs": "IRA",
         "ipr": 0,
         "creg": 0, "cgreg": 0, "cereg": 0, "csdh": 0, "csmp": (17, 167, 0, 0), "clip": 0,
-        "crc": 0, "cmms": 0, "csms": 0, "cpms": ("SM", "SM", "SM"),
+        "crc": 0, "cmms": 0, "csms": 0, "cpms": ("SM", "SM", "SM"), "csclk": 0,
     },
     "cscs_list": ("IRA", "GSM", "UCS2", "HEX", "PCCP", "PCDN", "8859-1"),
+    "csclk_modes": (0, 1, 2),
+    "sleep_after_s": 5.0,  # CSCLK=2: idle time before the UART sleeps
     "cnmi_test": "+CNMI: (0-3),(0-3),(0,2),(0,1),(0,1)",
     "cnmi_ranges": ((0, 1, 2, 3), (0, 1, 2, 3), (0, 2), (0, 1), (0, 1)),
     "cnmi_rules": (),
@@ -182,9 +184,11 @@ SIM7600 = {
         "echo": 1, "verbose": 1, "cmee": 2, "cmgf": 0, "cnmi": (2, 1, 0, 0, 0), "cscs": "IRA",
         "ipr": 115200,
         "creg": 0, "cgreg": 0, "cereg": 0, "csdh": 0, "csmp": (17, 167, 0, 0), "clip": 0,
-        "crc": 0, "cmms": 0, "csms": 0, "cpms": ("SM", "SM", "SM"),
+        "crc": 0, "cmms": 0, "csms": 0, "cpms": ("SM", "SM", "SM"), "csclk": 0,
     },
     "cscs_list": ("IRA", "GSM", "UCS2"),
+    "csclk_modes": (0, 1),
+    "sleep_after_s": 15.0,  # SIM7600 sleep AN: 15-20 s of idleness
     "cnmi_test": "+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)",
     "cnmi_ranges": ((0, 1, 2), (0, 1, 2, 3), (0, 2), (0, 1, 2), (0, 1)),
     # (field index, value, modes allowed): SIM7600 manual §9.2.9.
