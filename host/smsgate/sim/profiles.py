@@ -33,6 +33,21 @@ Behaviour we had to GUESS (no manual text or log pins it down):
   `+CUSD: 2` (TinyGSM#192 observation), UCS2 gives hex with dcs 72.
 - RING repeats every `ring_interval_s`; the caller gives up after `ring_max` rings (NO CARRIER).
 - SIM7600 `AT+CCLK?` starts at the current UTC time (network time), SIM800 at 04/01/01.
+- Timings: SIM800 RDY 3 s, Call Ready 6 s, SMS Ready 7 s; SIM7600 RDY 12 s, SMS DONE 18 s, PB DONE
+  20 s (inside the ranges the reference gives); send latency 2 s, status report 5 s (defaults).
+- TP-MR keeps counting across reboots and power cycles (it lives on the SIM, EF-SMSS) and the
+  modem overwrites the MR of the submitted PDU with its own.
+- The `reboot` fault during a command: echo, `\\r\\n` and a few noise bytes, then silence and
+  the boot sequence. `zombie` (echo only) is cured only by a power cycle (`POST /power`).
+- `AT+CFUN=0` prints `+CPIN: NOT READY` before its OK on both models (logged on SIM800 only).
+- `+CMGL`/`+CMGR` in PDU mode show an empty quoted alpha (`,"",`) on both models; text mode
+  `+CMT`/`+CMGR` show `"<oa>","","<scts>"` with zone `+00`; a UCS-2 message is shown as UCS-2
+  hex when CSCS is GSM/IRA.
+- ATV0: OK/RING/NO CARRIER/ERROR become `0\\r`/`2\\r`/`3\\r`/`4\\r`; `+CME/+CMS ERROR` stay text.
+- CSCLK=2 swallows the waking chunk and anything within 100 ms (shorter when time-scaled);
+  CSCLK=1 follows DTR (control API: a pty has no modem-control lines), awake 50 ms after low.
+- An invalid store in `AT+CPMS`: `+CMS ERROR: 302`; a bad CNMI combination on SIM7600:
+  `+CMS ERROR: 303`. Operator "SimNet", PLMN 00101 (test network), LAC 1A2B, CI 3C4D, rssi 20.
 """
 
 from __future__ import annotations
