@@ -182,3 +182,48 @@ def test_friendly_repl_echo_ctrl_c_and_ctrl_d(tmp_path):
         port.close()
     finally:
         b.stop()
+
+
+def test_mpremote_gets_in_despite_a_reset_loop(tmp_path):
+    # A firmware that resets at once at every boot (a crash loop): mpremote's Ctrl-C still
+    # stands at the next boot, which then stops at the REPL instead of running main.py.
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    (flash / "main.py").write_text("import machine, time\ntime.sleep_ms(30)\nmachine.reset()\n")
+    b = VirtualBoard(flash, heap="64K", repl_link=tmp_path / "tty")
+    try:
+        b.start()
+        deadline = time.monotonic() + 10
+        while b.boots < 5:
+            assert time.monotonic() < deadline, b.output()
+            time.sleep(0.05)
+        for _ in range(3):
+            out = mpremote(tmp_path / "tty", "exec", "print('in', 6 * 7)")
+            assert out.stdout.strip() == "in 42"
+        assert -9 in b.exit_codes  # machine.reset() in main.py ends the interpreter hard
+    finally:
+        b.stop()
+
+
+def test_sys_exit_in_main_is_a_soft_reboot_and_machine_reset_a_hard_one(tmp_path):
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    (flash / "main.py").write_text(
+        "import sys, machine\n"
+        "n = len(open('/n.txt').read()) if 'n.txt' in __import__('os').listdir() else 0\n"
+        "open('/n.txt', 'a').write('x')\n"
+        "print('main run', n + 1, 'cause', machine.reset_cause())\n"
+        "if n == 0:\n    sys.exit()\n"
+        "if n == 1:\n    machine.reset()\n"
+    )
+    b = VirtualBoard(flash, heap="64K")
+    try:
+        b.start()
+        assert b.wait_output("main run 3 cause 2\r\n", 10), b.output()
+        out = b.output().decode()
+        assert "main run 1 cause 1" in out  # power on
+        assert "MPY: soft reboot\r\nmain run 2 cause 5" in out  # sys.exit(): soft reboot
+        assert "main run 3 cause 2" in out  # machine.reset(): hard reset
+        assert b.boots == 3
+    finally:
+        b.stop()

@@ -105,6 +105,7 @@ class VirtualBoard:
         self._to_host = bytearray()
         self._to_mp = bytearray()
         self._raw = False
+        self._want_repl = False  # the host sent Ctrl-C and no prompt has answered yet
         self._running = True
         self._spawn(run_main=True, cause=_CAUSE_POWER_ON)
         self._thread = threading.Thread(target=self._loop, name="vboard", daemon=True)
@@ -263,7 +264,10 @@ class VirtualBoard:
             if not self._read_mp():
                 self._on_exit()
                 return
-        elif self._proc.poll() is not None and not self._drain_mp():
+        elif self._proc.poll() is not None:
+            # Exited, and no EOF seen (another process may hold the pty open): take what is
+            # left, then reboot.
+            self._drain_mp()
             self._on_exit()
             return
         if self._host_m in r:
@@ -304,15 +308,23 @@ class VirtualBoard:
 
     def _interrupt(self) -> None:
         """Ctrl-C while a program runs: SIGINT, deferred until the flash is mounted."""
+        self._want_repl = True
         if not self._booted:
             self._sigint_pending = True
         elif self._proc.poll() is None:
             self._sigint_sent = True
             self._proc.send_signal(signal.SIGINT)
 
-    def _drain_mp(self) -> bool:
-        """Read what the exited interpreter left; False when there is nothing more."""
-        return self._read_mp()
+    def _drain_mp(self) -> None:
+        """Read what the exited interpreter left in the pty."""
+        for _ in range(64):
+            try:
+                data = os.read(self._mp_m, 4096)
+            except OSError:  # BlockingIOError: nothing left; EIO: closed
+                return
+            if not data:
+                return
+            self._output(data)
 
     def _read_mp(self) -> bool:
         try:
@@ -370,6 +382,7 @@ class VirtualBoard:
         if self._tail.endswith(_PROMPTS):
             self._ready = True
             self._sigint_sent = False
+            self._want_repl = False
         self._send_host(data)
 
     def _send_host(self, data: bytes) -> None:
@@ -393,18 +406,24 @@ class VirtualBoard:
             self._note("interrupted between program and prompt: back to the REPL")
             self._spawn(run_main=False, cause=_CAUSE_SOFT)
             return
+        # A Ctrl-C from the host that no prompt has answered yet still stands: the board comes
+        # up at the REPL (without main.py), so a crash-and-reset loop cannot lock mpremote out.
+        want_repl = self._want_repl
+        if code == -signal.SIGUSR2:  # vboot.py: SystemExit(0 / soft reset) from boot/main.py
+            code = 0
         if kind == "button" or code not in (0, SOFT_RESET):
             self._note("hard reset (exit status %d)" % code)
             self._raw = False
-            self._to_mp = bytearray()
-            self._spawn(run_main=True, cause=_CAUSE_HARD)
+            if not want_repl:
+                self._to_mp = bytearray()
+            self._spawn(run_main=not want_repl, cause=_CAUSE_HARD)
             return
         self._note("soft reboot (exit status %d)" % code)
         self._send_host(b"MPY: soft reboot\r\n")
         with self._cond:
             self._out += b"MPY: soft reboot\r\n"
             self._cond.notify_all()
-        self._spawn(run_main=not self._raw, cause=_CAUSE_SOFT)
+        self._spawn(run_main=not self._raw and not want_repl, cause=_CAUSE_SOFT)
 
     def _shutdown(self, sig: int, timeout: float) -> None:
         self._running = False

@@ -29,11 +29,13 @@ def _vb_run(name):
         execfile(name)  # noqa: F821 (a MicroPython unix-port builtin)
     except KeyboardInterrupt as exc:
         sys.print_exception(exc)
-    except SystemExit:
-        # machine.reset() / sys.exit() in main.py reset an ESP32, but the unix port run with -i
-        # drops to the REPL instead of exiting: end this interpreter for real (the shell's
-        # parent is this process), so the bridge sees a nonzero exit and boots the board again.
-        os.system("kill -9 $PPID")
+    except SystemExit as exc:
+        # machine.reset() / sys.exit() in main.py reboot an ESP32, but the unix port run with
+        # -i drops to the REPL instead of exiting, and it has no os._exit: the interpreter ends
+        # itself with a signal (the shell's parent is this process) that tells the bridge the
+        # kind of reboot: SIGUSR2 (12) soft (sys.exit(0), machine.soft_reset()), SIGKILL hard.
+        code = exc.args[0] if exc.args else 0
+        os.system("kill -%d $PPID" % (12 if code in (0, None, machine.SOFT_RESET) else 9))
         raise
     except Exception as exc:
         sys.print_exception(exc)
