@@ -1,5 +1,5 @@
 # MQTT bridge: events out, send commands in, retained status, availability by last will, and
-# Home Assistant discovery. Topics under <prefix>/<device-id>/ ("base"):
+# Home Assistant discovery (mqtt_ha.py). Topics under <prefix>/<device-id>/ ("base"):
 #   received | sent | delivered | failed | ping   events (JSON payload of the event), QoS 1
 #   status          retained JSON: signal, registration, queue depth, counters (status_fn)
 #   availability    retained "online"; the broker publishes the will "offline" when we vanish
@@ -21,7 +21,7 @@ except ImportError:  # CPython
         return x
 
 
-_MAX_TEXT = const(1600)
+_HEAD_TRIES = const(3)  # sessions that may die publishing one item before it is dropped
 DEFAULTS = {
     "url": None,  # mqtt://user:pass@host:port or mqtts://...
     "tls": False,  # TLS even with an mqtt:// URL (mqtts:// always uses it)
@@ -167,6 +167,8 @@ class MqttBridge:
         self.client = None
         self.connected = False
         self.status_due = True
+        self._head = None  # the queue's head item and how many sessions tried to publish it
+        self._head_tries = 0
         self.counters = {"connects": 0, "published": 0, "discards": 0, "commands": 0,
                          "failures": 0}
         self.last_error = None
@@ -242,7 +244,9 @@ class MqttBridge:
         base = self.base
         await c.publish(base + "/availability", b"online", retain=True, qos=1)
         if self.cfg["discovery"]:
-            await self._discovery(c)
+            from smsgw.mqtt_ha import publish_discovery
+
+            await publish_discovery(c, self.cfg["discovery_prefix"], self.device_id, base)
         await c.subscribe(base + "/send", 1)
         await c.subscribe(base + "/ha/send", 1)
         self.status_due = True
@@ -267,6 +271,8 @@ class MqttBridge:
                 last_tx = now
             if self.queue:
                 item = self.queue[0]
+                if self._poison(item):  # the broker hung up on it 3 times: drop, count, go on
+                    continue
                 await c.publish(item[0], item[1], item[2], item[3])
                 if self.queue and self.queue[0] is item:  # not dropped meanwhile
                     self.queue.pop(0)
@@ -281,6 +287,16 @@ class MqttBridge:
                 await asyncio.wait_for(self._ready.wait(), min(ka / 2, 1))
             except asyncio.TimeoutError:
                 pass
+
+    def _poison(self, item):
+        if item is not self._head:
+            self._head, self._head_tries = item, 0
+        self._head_tries += 1
+        if self._head_tries <= _HEAD_TRIES:
+            return False
+        self.queue.pop(0)
+        self.counters["discards"] += 1
+        return True
 
     async def _publish_status(self, c):
         st = {} if self.status_fn is None else self.status_fn()
@@ -321,38 +337,6 @@ class MqttBridge:
             log.exc("mqtt send command", exc)
             out = {"id": rid, "status": 500, "state": None, "message": str(exc)}
         self._put(self.base + "/send/result", json.dumps(out))
-
-    # -- Home Assistant discovery --------------------------------------------------------------
-    def _device(self):
-        from smsgw import VERSION
-
-        return {"identifiers": ["smsgate_" + self.device_id], "name": "smsgate " + self.device_id,
-                "manufacturer": "smsgate", "model": "ESP32 + SIMCom modem", "sw_version": VERSION}
-
-    async def _discovery(self, c):
-        dp, did, base = self.cfg["discovery_prefix"], self.device_id, self.base
-        sensors = (
-            ("signal", "Signal", base + "/status", "{{ value_json.signal }}", "dBm"),
-            ("registration", "Registration", base + "/status", "{{ value_json.registration }}",
-             None),
-            ("queue", "Queue depth", base + "/status", "{{ value_json.queue }}", None),
-            ("last_received", "Last received SMS", base + "/received",
-             "{{ (value_json.phoneNumber ~ ': ' ~ value_json.message)[:250] }}", None),
-        )
-        dev = self._device()
-        for key, name, topic, tpl, unit in sensors:
-            cfg = {"name": name, "unique_id": "%s_%s" % (did, key), "state_topic": topic,
-                   "value_template": tpl, "availability_topic": base + "/availability",
-                   "device": dev}
-            if unit:
-                cfg["unit_of_measurement"] = unit
-                cfg["device_class"] = "signal_strength"
-                cfg["state_class"] = "measurement"
-            await c.publish("%s/sensor/%s_%s/config" % (dp, did, key), json.dumps(cfg), True, 1)
-        text = {"name": "Send SMS", "unique_id": did + "_send", "mode": "text", "max": 255,
-                "command_topic": base + "/ha/send", "availability_topic": base + "/availability",
-                "pattern": r"^\+?[0-9 ]+:.+", "device": dev}
-        await c.publish("%s/text/%s_send/config" % (dp, did), json.dumps(text), True, 1)
 
 
 _REG = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown", 5: "roaming"}

@@ -10,6 +10,18 @@ import json  # noqa: E402
 
 MPY, WORK, URL, MQTT_PORT = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 out = {}
+failed = []  # a task died or a handler raised (MemoryError): fail at once, not at the deadline
+
+
+def _on_task_error(loop, context):
+    failed.append(context.get("exception"))
+
+
+def _check():
+    from smsgw import events
+
+    if failed or events.errors:
+        raise AssertionError("failed: %r, handler errors: %d" % (failed, events.errors))
 
 
 def mark(name, base):
@@ -18,6 +30,7 @@ def mark(name, base):
 
 
 async def main():
+    asyncio.get_event_loop().set_exception_handler(_on_task_error)
     gc.collect()
     base = gc.mem_alloc()
     from smsgw import events, webhooks
@@ -37,6 +50,7 @@ async def main():
     for _ in range(6000):  # at most 30 s
         if hooks.counters["delivered"] >= 50:
             break
+        _check()
         await asyncio.sleep_ms(5)
     else:
         raise AssertionError("webhooks: %r %s" % (hooks.counters, hooks.last_error))
@@ -53,6 +67,7 @@ async def main():
     for _ in range(3000):  # at most 30 s
         if b.connected and b.counters["published"] >= 1:
             break
+        _check()
         await asyncio.sleep_ms(10)
     else:
         raise AssertionError("mqtt: %r %s" % (b.counters, b.last_error))
@@ -62,6 +77,7 @@ async def main():
     for _ in range(6000):
         if not b.queue:
             break
+        _check()
         await asyncio.sleep_ms(5)
     else:
         raise AssertionError("mqtt queue: %r %s" % (b.counters, b.last_error))

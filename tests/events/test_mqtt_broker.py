@@ -195,3 +195,31 @@ def test_tls_broker_with_verified_certificate(tls_cert, mpy_gateway, tmp_path):
         assert bad.state()["mqtt"]["connects"] == 0
     finally:
         b.stop()
+
+
+def test_a_message_the_broker_refuses_is_dropped_not_retried_forever(tmp_path, mpy_gateway):
+    from evharness import Mosquitto
+
+    (tmp_path / "small").mkdir()
+    b = Mosquitto(tmp_path / "small")
+    with open(b.conf, "a") as f:
+        f.write("max_packet_size 2000\n")  # mosquitto disconnects a client sending more
+    b.start()
+    try:
+        gw = mpy_gateway({"device": DEV, "mqtt": {"url": b.url, "reconnect_max_s": 0.1,
+                                                  "discovery": False}})
+        _up(gw)
+        peer = Peer(b.port, (BASE + "/received",))
+        try:
+            time.sleep(0.3)
+            gw.send(emit=["sms:received", {"messageId": "big", "message": "x" * 3000}])
+            gw.send(emit=["sms:received", {"messageId": "small", "message": "y"}])
+            wait_for(lambda: peer.on(BASE + "/received"), 15, "the next event")
+            got = [json.loads(p)["messageId"] for p, _ in peer.on(BASE + "/received")]
+            assert got == ["small"]
+            wait_for(lambda: gw.state()["mqtt"]["discards"] == 1, 5, "the discard counted")
+            assert gw.state()["mqtt"]["connects"] >= 3
+        finally:
+            peer.close()
+    finally:
+        b.stop()
