@@ -109,6 +109,7 @@ class Receiver:
         self.got: list[dict] = []
         self.bad_signatures = 0
         self.codes: list[int] = []
+        self.delay = 0.0  # seconds to sit on each request before answering (a slow receiver)
         self.lock = threading.Lock()
         self.server: http.server.ThreadingHTTPServer | None = None
 
@@ -123,6 +124,8 @@ class Receiver:
             def do_POST(self):  # noqa: N802 (http.server's name)
                 n = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(n)
+                if rx.delay:
+                    time.sleep(rx.delay)
                 ts = self.headers.get("X-Timestamp", "")
                 sig = self.headers.get("X-Signature")
                 ok = rx.key is None or (

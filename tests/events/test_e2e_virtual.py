@@ -27,7 +27,7 @@ def rig(tmp_path_factory):
     rx.start()
     cfg = {
         "device": {"id": DEV},
-        "webhooks": {"signing_key": KEY, "retry_base_s": 0.2, "retry_max_s": 1},
+        "webhooks": {"signing_key": KEY, "retry_base_s": 0.2, "retry_max_s": 1, "timeout_s": 6},
         "mqtt": {"url": broker.url, "reconnect_max_s": 0.5, "keepalive_s": 10},
     }
     # 512K: the core alone keeps ~157 KB live on this 64-bit port and each of webhooks and MQTT
@@ -167,3 +167,26 @@ def test_webhook_api_shape_and_errors(rig):
     assert gw.api("GET", "/webhooks/dead")[:2] == (200, [])
     assert gw.api("POST", "/webhooks/dead/replay")[:2] == (200, {"replayed": 0})
     assert gw.api("POST", "/webhooks/dead/replay", {"ids": 5})[0] == 400
+
+
+def test_a_hanging_receiver_does_not_slow_sms(rig):
+    gw, rx, _, _ = rig
+    rx.delay = 5  # every delivery sits until just before the 6 s timeout
+    try:
+        gw.sim.send_sms("+15550042", "slow receiver 1")
+        time.sleep(0.3)  # its delivery is in flight now
+        t0 = time.monotonic()
+        st, _, _ = gw.api("POST", "/message", {"id": "e2e-slow", "phoneNumbers": ["+15550043"],
+                                               "textMessage": {"text": "still fast"}})
+        assert st == 202
+        gw.wait_state("e2e-slow", "Delivered", 20)
+        gw.sim.send_sms("+15550044", "slow receiver 2")
+        wait_for(lambda: "slow receiver 2" in [m["message"] for m in gw.api("GET", "/inbox")[1]],
+                 20, "the inbound SMS in the inbox")
+        took = time.monotonic() - t0
+        # both SMS paths finished while the first delivery was still hanging at the receiver
+        assert "slow receiver 1" not in {g["payload"].get("message") for g in rx.got}, took
+    finally:
+        rx.delay = 0
+    wait_for(lambda: {"slow receiver 1", "slow receiver 2"}
+             <= {g["payload"].get("message") for g in rx.got}, 30, "both webhooks in the end")
