@@ -190,3 +190,23 @@ def test_a_hanging_receiver_does_not_slow_sms(rig):
         rx.delay = 0
     wait_for(lambda: {"slow receiver 1", "slow receiver 2"}
              <= {g["payload"].get("message") for g in rx.got}, 30, "both webhooks in the end")
+
+
+def test_a_frozen_broker_does_not_slow_sms(rig):
+    import signal
+
+    gw, _, broker, peer = rig
+    broker.proc.send_signal(signal.SIGSTOP)  # TCP stays up, nothing answers: PUBACKs hang
+    try:
+        gw.sim.send_sms("+15550051", "broker frozen")  # its MQTT event waits for the broker
+        t0 = time.monotonic()
+        st, _, _ = gw.api("POST", "/message", {"id": "e2e-frozen", "phoneNumbers": ["+15550052"],
+                                               "textMessage": {"text": "sms goes on"}})
+        assert st == 202
+        gw.wait_state("e2e-frozen", "Delivered", 20)
+        assert time.monotonic() - t0 < 8
+    finally:
+        broker.proc.send_signal(signal.SIGCONT)
+    wait_for(lambda: "broker frozen" in [p.get("message") for p in
+                                         _payloads(peer, BASE + "/received")], 30,
+             "the event once the broker thaws")
