@@ -204,8 +204,16 @@ class MqttBridge:
             except asyncio.CancelledError:
                 pass
             self._task = None
-        if self.client is not None:
-            await self.client.close()
+        c = self.client
+        if c is not None:
+            if self.connected and not c.dead.is_set():
+                try:  # a clean DISCONNECT suppresses the will: say "offline" ourselves
+                    await asyncio.wait_for(c.publish(self.base + "/availability", b"offline",
+                                                     True, 0), 2)
+                except (OSError, asyncio.TimeoutError):
+                    pass  # the broker is gone: its will says "offline" for us
+            self.connected = False
+            await c.close()
 
     def _make_client(self):
         cfg = self.cfg

@@ -223,3 +223,32 @@ def test_a_message_the_broker_refuses_is_dropped_not_retried_forever(tmp_path, m
             peer.close()
     finally:
         b.stop()
+
+
+def test_stop_says_offline(broker, tmp_path):
+    """A clean stop (no will from the broker) still leaves availability "offline"."""
+    from smsgate.runtime import REPO_ROOT, micropython_binary, micropython_env
+
+    script = tmp_path / "stop.py"
+    script.write_text(
+        "import sys\nsys.path.insert(0, 'firmware')\nimport asyncio\nfrom smsgw import mqtt\n"
+        "async def main():\n"
+        "    b = mqtt.MqttBridge({'url': %r, 'discovery': False}, %r)\n"
+        "    b.start()\n"
+        "    for _ in range(500):\n"
+        "        if b.connected and b.counters['published']:\n"
+        "            break\n"
+        "        await asyncio.sleep_ms(10)\n"
+        "    await b.stop()\n"
+        "    print('stopped', b.connected)\n"
+        "asyncio.run(main())\n" % (broker.url, DEV))
+    out = subprocess.run([micropython_binary(), "-X", "heapsize=128K", str(script)],
+                         cwd=REPO_ROOT, env=micropython_env(), capture_output=True, text=True,
+                         timeout=60)
+    assert "stopped False" in out.stdout, out.stdout + out.stderr
+    peer = Peer(broker.port, (BASE + "/availability",), client_id="after-stop")
+    try:
+        wait_for(lambda: peer.on(BASE + "/availability"), 5, "retained availability")
+        assert peer.on(BASE + "/availability")[0] == (b"offline", True)
+    finally:
+        peer.close()
