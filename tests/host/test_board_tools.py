@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -18,29 +17,13 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import mpremote
+from hostkit import free_port, mpremote, smsgate
 
 from smsgate import bundle
 from smsgate.sim.harness import SimProcess
 from smsgate.vboard import VirtualBoard
 
 PASSWORD = "pr0v1sioned-s3cret"
-
-
-def smsgate(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "smsgate", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ import subprocess
 import sys
 import time
 
-from conftest import mpremote
-from test_board_tools import free_port
+from hostkit import free_port, mpremote
 
 
 def _start(args, log):

@@ -1,0 +1,40 @@
+"""Helpers shared by the host-side tests (a module name of its own: every test folder here
+has a conftest.py, so `from conftest import ...` would depend on collection order)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+
+def mpremote(port, *args: str, timeout: float = 30, check: bool = True):
+    """Run the real mpremote CLI against `port`; returns the CompletedProcess."""
+    res = subprocess.run(
+        [sys.executable, "-m", "mpremote", "connect", str(port), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    if check:
+        assert res.returncode == 0, (args, res.stdout, res.stderr)
+    return res
+
+
+def smsgate(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the `smsgate` CLI in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "smsgate", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
