@@ -17,7 +17,8 @@ except ImportError:  # CPython (docs, linters)
 MIN_FREE = const(20000)  # bytes of heap the gateway needs free after its imports
 _AT_MS = const(1500)
 _AT_TRIES = const(3)
-_BOOT_MS = const(6000)  # SIM800/SIM7600 power-on to AT ready (RDY), with margin
+_BOOT_MS = const(6000)
+_MODEM_MS = const(30000)  # the whole modem part, whatever happens  # SIM800/SIM7600 power-on to AT ready (RDY), with margin
 _MODULES = ("smsgw.config", "smsgw.at", "smsgw.modem", "smsgw.store", "smsgw.outbox", "microdot")
 _REGISTERED = ("1", "5")  # 27.007 7.2: home, roaming
 
@@ -148,7 +149,9 @@ def run(expect_version=None):
         res.append(("modem AT", False, "skipped: no valid config"))
     else:
         try:
-            asyncio.run(_modem(cfg, res))
+            asyncio.run(asyncio.wait_for_ms(_modem(cfg, res), _MODEM_MS))
+        except asyncio.TimeoutError:
+            res.append(("modem checks", False, "timed out after %d ms" % _MODEM_MS))
         except Exception as e:
             res.append(("modem AT", False, "cannot open the modem: %r" % (e,)))
     _heap(res)

@@ -13,7 +13,8 @@ from typing import Any
 
 from smsgate.cli import CliError
 
-_CHUNK = 512
+_CHUNK = 512  # bytes per read on the board
+_WRITE_CHUNK = 768  # bytes per exec when writing (1 KB of base64: small for the board's heap)
 
 
 class DeviceError(CliError):
@@ -46,12 +47,14 @@ class Device:
 
     def exec(self, code: str, timeout: float = 30) -> str:
         """Run `code` on the board; returns its output (str)."""
-        from mpremote.transport import TransportExecError
+        from mpremote.transport import TransportError, TransportExecError
 
         try:
             out = self.transport.exec_raw(code, timeout=timeout)
         except TransportExecError as exc:  # pragma: no cover - exec_raw returns errors
             raise DeviceError(_last_line(exc.error_output)) from None
+        except TransportError as exc:
+            raise CliError("the board on %s stopped answering: %s" % (self.port, exc)) from None
         data, err = out
         if err:
             raise DeviceError(_last_line(err.decode(errors="replace"))) from None
@@ -84,9 +87,10 @@ class Device:
         old file has to be removed first, which leaves a short window.
         """
         tmp = path + ".tmp"
-        self.exec("f=open(%r,'wb')\nw=f.write" % tmp)
-        for i in range(0, len(data), _CHUNK):
-            self.exec("w(%r)" % data[i : i + _CHUNK])
+        # base64 costs 4/3 on the wire where repr() of .mpy bytes costs ~3x (a UART is slow)
+        self.exec("import binascii\nf=open(%r,'wb')\nw=f.write\na=binascii.a2b_base64" % tmp)
+        for i in range(0, len(data), _WRITE_CHUNK):
+            self.exec("w(a(%r))" % base64.b64encode(data[i : i + _WRITE_CHUNK]).decode())
         self.exec(
             "f.close()\nimport os\ntry:\n os.rename(%r,%r)\nexcept OSError:\n"
             " os.remove(%r)\n os.rename(%r,%r)" % (tmp, path, path, tmp, path)

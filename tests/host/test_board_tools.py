@@ -226,8 +226,9 @@ def test_logs_follow_restarts_the_gateway_and_streams(rig):
 
 
 def test_verify_fails_naming_the_check_when_the_simulator_is_stopped(rig):
-    # The board stays at the REPL afterwards: a gateway retrying the vanished modem pty could
-    # open whatever pty gets its number next (another test's).
+    # Stop the gateway first and leave the board at the REPL afterwards: a gateway retrying the
+    # vanished modem pty could open whatever pty gets its number next (another test's).
+    mpremote(rig.port, "exec", "pass")
     rig.sim.stop()
     out = smsgate("verify", "--port", rig.port, "--no-restart")
     assert out.returncode == 1, out.stdout + out.stderr
