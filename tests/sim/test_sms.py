@@ -265,3 +265,10 @@ def test_log_records_rx_and_tx(model, sim, at):
     assert any(e["dir"] == "rx" and "AT+CSQ" in e["data"] for e in log)
     assert any(e["dir"] == "tx" and "+CSQ: " in e["data"] for e in log)
     assert sim.status()["counters"]["commands"] > 0
+
+
+def test_clock_set_and_bad_values(sim, at):
+    assert at.cmd(b'AT+CCLK="garbage"') == b"\r\nERROR\r\n"
+    assert at.cmd(b'AT+CCLK="24/02/29,23:59:58+00"') == b"\r\nOK\r\n"
+    assert at.cmd(b"AT+CCLK?").startswith(b'\r\n+CCLK: "24/02/29,23:59:5')
+    assert sim.status()["counters"].get("internal_errors", 0) == 0

@@ -227,7 +227,12 @@ def h_cbc(m, c):
 
 def h_cclk(m, c):
     if c.op == "=":
-        m.cclk_offset = 0.0
+        from smsgate.sim.network import parse_clock
+
+        try:
+            parse_clock(c.str_arg(0))
+        except ValueError:
+            raise CmdError() from None
         m.cclk_set = c.str_arg(0)
         m.cclk_set_at = time.monotonic()
         return []

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sys
 import time
+import traceback
 from typing import Callable
 
 from smsgate.sim import profiles
@@ -94,7 +96,6 @@ class Modem:
         self.last_rx = time.monotonic()
         self.wake_until = 0.0
         self.boot_time = time.monotonic()
-        self.cclk_offset = 0.0
 
     def status(self) -> dict:
         """What `GET /status` shows."""
@@ -372,7 +373,15 @@ class Modem:
             self.counters["errors"] += 1
             self.final(self.error_text(err))
             return
+        except Exception:  # a simulator bug must not kill the modem: count it, answer ERROR
+            self._internal_error()
+            return
         self.final("OK")
+
+    def _internal_error(self) -> None:
+        self.counters["internal_errors"] = self.counters.get("internal_errors", 0) + 1
+        traceback.print_exc(file=sys.stderr)
+        self.final("ERROR")
 
     def _dispatch(self, cmd: Cmd):
         key = cmd.name
@@ -427,6 +436,9 @@ class Modem:
         except CmdError as err:
             self.counters["errors"] += 1
             self.final(self.error_text(err))
+            return
+        except Exception:
+            self._internal_error()
             return
         if lines is None or self.stage != "up":
             return

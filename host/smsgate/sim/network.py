@@ -313,7 +313,7 @@ class Network:
     def clock(self) -> str:
         m = self.m
         if getattr(m, "cclk_set", None):
-            base = _parse_clock(m.cclk_set) + (time.monotonic() - m.cclk_set_at)
+            base = parse_clock(m.cclk_set) + (time.monotonic() - m.cclk_set_at)
         elif m.profile["cclk_start"] == "network" and self.registered():
             base = time.time()
         else:
@@ -322,12 +322,21 @@ class Network:
         return "%02d/%02d/%02d,%02d:%02d:%02d+00" % (t[0] % 100, t[1], t[2], t[3], t[4], t[5])
 
 
-def _parse_clock(text: str) -> float:
-    import calendar
+def parse_clock(text: str) -> float:
+    """'yy/MM/dd,hh:mm:ss±zz' -> seconds since the epoch (the zone is ignored).
 
-    date, clock = text.split(",")
-    y, mo, d = (int(x) for x in date.split("/"))
-    h, mi, s = (int(x) for x in clock[:8].split(":"))
+    Raises:
+        ValueError: not in that form.
+    """
+    import calendar
+    import re
+
+    found = re.fullmatch(r"(\d\d)/(\d\d)/(\d\d),(\d\d):(\d\d):(\d\d)([+-]\d\d)?", text)
+    if not found:
+        raise ValueError("bad clock %r" % text)
+    y, mo, d, h, mi, s = (int(x) for x in found.groups()[:6])
+    if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 60):
+        raise ValueError("bad clock %r" % text)
     return calendar.timegm((2000 + y, mo, d, h, mi, s, 0, 0, 0))
 
 
