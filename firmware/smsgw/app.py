@@ -104,6 +104,26 @@ def _start_features(ctx):
         gc.collect()
 
 
+_RESET_DELAY_S = 5  # before a reset after a fatal error: Ctrl-C reaches the REPL meanwhile
+
+
+def _reset(board=None):
+    """Reset the MCU after a short pause (no tight reboot loop hiding the REPL)."""
+    import sys
+
+    log.error("resetting in %d s (Ctrl-C for the REPL)", _RESET_DELAY_S)
+    time.sleep(_RESET_DELAY_S)
+    if board is not None:
+        board.reset()
+    try:
+        import machine
+
+        machine.reset()
+    except (ImportError, AttributeError):
+        pass
+    sys.exit(3)
+
+
 def _on_loop_error(ctx):
     def handler(loop, context):
         e = context.get("exception")
@@ -111,8 +131,7 @@ def _on_loop_error(ctx):
             log.error("loop error: %s", context.get("message"))
         else:
             log.exc("unhandled in task", e)
-        log.error("resetting")
-        ctx.board.reset()
+        _reset(ctx.board)
 
     return handler
 
@@ -158,17 +177,16 @@ async def run(cfg_path="/config.json"):
 
 
 def main(cfg_path="/config.json"):
-    """Entry point called by main.py: run forever; a fatal error is logged and the MCU reset."""
+    """Entry point called by main.py: run forever. A config error stops at the REPL (a reboot
+    would not fix it); any other fatal error is logged to flash and the MCU reset."""
+    from smsgw.errors import ConfigError
+
     try:
         asyncio.run(run(cfg_path))
     except KeyboardInterrupt:
         raise
+    except ConfigError as e:
+        log.error("config error, gateway not started: %s", e)
     except Exception as e:
         log.exc("fatal", e)
-        import sys
-
-        try:
-            board = __import__("boards." + load_config(cfg_path)["board"], None, None, ["Board"])
-            board.Board({}).reset()
-        except Exception:
-            sys.exit(3)
+        _reset()
