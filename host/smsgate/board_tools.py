@@ -56,10 +56,15 @@ def do_install(args: argparse.Namespace) -> int:
     """Put the firmware on the board; only files whose sha256 differs are copied."""
     with _open(args) as dev:
         info = dev.eval_json(
-            "import sys,json\nb=None\ntry:\n b=json.load(open('/config.json')).get('board')\n"
-            "except Exception:\n pass\nprint(json.dumps([sys.implementation._mpy,sys.platform,b]))"
+            "import sys,json\nb=c=None\ntry:\n c=json.load(open('/config.json'))\n"
+            " b=c.get('board')\nexcept Exception:\n pass\n"
+            "print(json.dumps([sys.implementation._mpy,sys.platform,b,c is not None]))"
         )
-        mpy, platform, cfg_board = info
+        mpy, platform, cfg_board, has_config = info
+        if not has_config:
+            # The gateway cannot start without its config (a real board would go round a
+            # crash-and-reset loop): stay at the REPL until `smsgate provision`.
+            dev.restart = False
         try:
             bundle.check_board_mpy(mpy)
         except bundle.BundleError as exc:
@@ -97,6 +102,9 @@ def do_install(args: argparse.Namespace) -> int:
             raise CliError("verification failed after writing: %s" % ", ".join(bad))
     print("installed board %s on %s: %d of %d files written (%d bytes), %d unchanged"
           % (board, args.port, len(changed), len(files), total, len(files) - len(changed)))
+    if not has_config:
+        print("no /config.json on the board yet: it stays at the REPL; next: smsgate provision "
+              "--port %s --board %s ..." % (args.port, board))
     return 0
 
 

@@ -79,6 +79,7 @@ def test_provision_errors_are_caught_on_the_host():
 
 def test_install_blank_board(rig):
     files = bundle.build("unix")
+    mark = rig.board.mark()
     out = smsgate("install", "--port", rig.port, "--board", "unix")
     assert out.returncode == 0, out.stdout + out.stderr
     m = re.search(r"(\d+) of (\d+) files written \(\d+ bytes\), 0 unchanged", out.stdout)
@@ -86,6 +87,9 @@ def test_install_blank_board(rig):
     for path in files:  # (a file edited meanwhile in a shared tree would differ: compare names)
         assert (rig.board.data_dir / path).is_file(), path
     assert (rig.board.data_dir / "main.py").read_bytes() == files["main.py"].read_bytes()
+    # No config yet: the board is left at the REPL rather than booting a gateway that cannot run
+    assert "stays at the REPL" in out.stdout
+    assert not rig.board.wait_output("E fatal", 1.0, since=mark)
 
 
 def test_reinstall_copies_nothing(rig):
