@@ -80,8 +80,12 @@ def machine() -> dict:
     }
 
 
-def compare(opts, work: Path) -> tuple[dict, dict]:
-    """Start the three systems, measure idle side by side, then each in turn."""
+def compare(opts, work: Path, errors: list) -> tuple[dict, dict]:
+    """Start the three systems, measure idle side by side, then each in turn.
+
+    A system that fails to start or to finish is recorded with its error (exit status 1) and
+    the others are still measured.
+    """
     started = []
     results: dict[str, dict] = {}
     heap = None
@@ -90,30 +94,50 @@ def compare(opts, work: Path) -> tuple[dict, dict]:
             kw = {"heap": "%dK" % HEAP_KB} if cls is systems.Smsgate else {}
             s = cls(work / cls.name, opts.model, opts.sim_scale, **kw)
             say("starting %s ..." % s.name)
-            s.start()
+            try:
+                s.start()
+            except Exception as exc:
+                results[s.name] = {"error": str(exc)[:2000]}
+                errors.append("%s: %s" % (s.name, str(exc)[:300]))
+                continue
             started.append(s)
         say("idle window %.0fs ..." % opts.idle)
         idle = measure.idle_rates(started, opts.idle)
         for s in list(started):
             say("measuring %s ..." % s.name)
-            results[s.name] = measure.measure_system(s, idle[s.name], opts)
-            if isinstance(s, systems.Smsgate):
-                heap = s.heap_check()
+            try:
+                results[s.name] = measure.measure_system(s, idle[s.name], opts)
+                if isinstance(s, systems.Smsgate):
+                    heap = s.heap_check()
+            except Exception as exc:
+                results[s.name] = {"error": str(exc)[:2000]}
+                errors.append("%s: %s" % (s.name, str(exc)[:300]))
             s.stop()
             started.remove(s)
     finally:
         for s in started:
             s.stop()
-    return results, {"heap_check": heap}
+    return {c.name: results[c.name] for c in systems.ALL}, {"heap_check": heap}
 
 
-def footprint_figures(opts, work: Path, heap: dict | None) -> dict:
+def _guarded(fp: dict, key: str, fn, errors: list) -> None:
+    """fp[key] = fn(); a failure is recorded (and makes the exit status 1), the run goes on."""
+    try:
+        fp[key] = fn()
+    except Exception as exc:  # reported in the JSON and on stderr, never hidden
+        fp[key] = None
+        errors.append("%s: %s" % (key, exc))
+        print("bench: %s failed: %s" % (key, exc), file=sys.stderr)
+
+
+def footprint_figures(opts, work: Path, heap: dict | None, errors: list) -> dict:
     say("footprint: bundle, min heap ...")
     fp = footprint.bundle_bytes()
-    mh = footprint.min_heap(work, 32, HEAP_KB, opts.heap_step, confirm=opts.mode != "tiny",
-                            log=say)
-    fp["min_heap_kb"] = mh["min_heap_kb"]
-    fp["min_heap_tried"] = [{"heap_kb": h, "result": why} for h, why in mh["bisection"]]
+    _guarded(fp, "min_heap", lambda: footprint.min_heap(
+        work, 32, HEAP_KB, opts.heap_step, confirm=opts.mode != "tiny", log=say), errors)
+    mh = fp.pop("min_heap") or {}
+    fp["min_heap_kb"] = mh.get("min_heap_kb")
+    fp["min_heap_tried"] = [{"heap_kb": h, "result": why} for h, why in mh.get("bisection", ())]
     peak = (heap or {}).get("observedValue")
     ok = isinstance(peak, list) and len(peak) == 2
     fp["heap_high_water_kb"] = round(peak[1] / 1024, 1) if ok else None
@@ -122,11 +146,18 @@ def footprint_figures(opts, work: Path, heap: dict | None) -> dict:
         "at -X heapsize=%dK; the firmware describes it as: %s"
         % (HEAP_KB, (heap or {}).get("description", "(not exposed)")))
     say("footprint: http rps ...")
-    fp["http_rps"] = footprint.http_rps(work, HEAP_KB, opts.rps_s)
+    _guarded(fp, "http_rps", lambda: footprint.http_rps(work, HEAP_KB, opts.rps_s), errors)
     fp["http_rps_heap_kb"] = HEAP_KB
     say("footprint: queue ops ...")
-    fp["queue_op_us"] = footprint.queue_ops(work, k=opts.queue_k)
+    _guarded(fp, "queue_op_us", lambda: footprint.queue_ops(work, k=opts.queue_k), errors)
     return fp
+
+
+def _dig(obj, *keys):
+    """obj[k1][k2]..., None where a level is missing (a failed measurement)."""
+    for k in keys:
+        obj = obj.get(k) if isinstance(obj, dict) else None
+    return obj
 
 
 def _fmt(v) -> str:
@@ -146,7 +177,8 @@ def table(doc: dict) -> str:
             ("inbound latency, mean (s)", "inbound_latency_s"),
             ("inbound latency, max (s)", "inbound_latency_max_s")]
     rows = [(label, (key,)) for label, key in rows]
-    first = doc["systems"][names[0]]
+    first = next((r for r in doc["systems"].values() if "batch" in r),
+                 {"batch": {"messages": 0, "parts": 0}, "batch_s": {}})
     for key in first["batch_s"]:
         rows.append(("batch wall time, %s on air per part (s)" % key[7:], ("batch_s", key)))
     rows += [("messages lost", ("lost",)), ("messages duplicated", ("duplicated",)),
@@ -157,10 +189,7 @@ def table(doc: dict) -> str:
     for label, key in rows:
         cells = []
         for n in names:
-            v = doc["systems"][n]
-            for part in key:
-                v = v.get(part) if isinstance(v, dict) else None
-            cells.append(_fmt(v))
+            cells.append(_fmt(_dig(doc["systems"][n], *key)))
         out.append("| %s | %s |" % (label, " | ".join(cells)))
     fp = doc["footprint"]
     rps = fp["http_rps"]
@@ -172,13 +201,14 @@ def table(doc: dict) -> str:
             "| .mpy bundle on the flash | %d bytes (%d files) |"
             % (fp["mpy_bundle_bytes"], fp["bundle_files"]),
             "| GET /health per second: smsgate / minimal microdot | %s / %s |"
-            % (_fmt(rps["smsgate_get_health"]["rps"]), _fmt(rps["microdot_get_health"]["rps"])),
+            % (_fmt(_dig(rps, "smsgate_get_health", "rps")),
+               _fmt(_dig(rps, "microdot_get_health", "rps"))),
             "| POST /messages per second: smsgate / minimal microdot | %s / %s |"
-            % (_fmt(rps["smsgate_post_messages"]["rps"]),
-               _fmt(rps["microdot_post_messages"]["rps"]))]
+            % (_fmt(_dig(rps, "smsgate_post_messages", "rps")),
+               _fmt(_dig(rps, "microdot_post_messages", "rps")))]
     for op in ("put", "get", "update"):
         out.append("| queue %s at depth 10 / 100 / 1000 (µs) | %s |"
-                   % (op, " / ".join(_fmt(q[d][op]) for d in ("10", "100", "1000"))))
+                   % (op, " / ".join(_fmt(_dig(q, d, op)) for d in ("10", "100", "1000"))))
     m = doc["machine"]
     out += ["", "Measured %s on %s (%s CPUs), %s; MicroPython %s; %s; %s. Mode: %s."
             % (m["date"], m["cpu"], m["cpus"], m["platform"], m["micropython"], m["gammu-smsd"],
@@ -206,14 +236,16 @@ def main(argv=None) -> int:
     opts = parse_args(argv)
     t0 = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="smsgate-bench-"))
+    errors: list[str] = []
     try:
         doc = {"machine": machine(), "mode": opts.mode, "model": opts.model,
                "on_air_s": opts.on_air}
-        doc["systems"], extra = compare(opts, work)
-        doc["footprint"] = footprint_figures(opts, work, extra["heap_check"])
+        doc["systems"], extra = compare(opts, work, errors)
+        doc["footprint"] = footprint_figures(opts, work, extra["heap_check"], errors)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     doc["duration_s"] = round(time.monotonic() - t0, 1)
+    doc["errors"] = errors
     out = Path(opts.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
@@ -221,7 +253,9 @@ def main(argv=None) -> int:
     out.with_suffix(".md").write_text(md + "\n")
     print(md)
     print("\nwritten: %s (%.0fs)" % (out, doc["duration_s"]))
-    return 0
+    for e in errors:
+        print("bench: FAILED %s" % e, file=sys.stderr)
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -303,7 +303,7 @@ for depth in %(depths)r:
     for i in range(depth):
         put(s, i)
     keys = [key_of("m%%d" %% i) for i in range(0, depth, max(1, depth // K))][:K]
-    new = list(range(depth, depth + K))
+    new = list(range(depth, depth + min(K, depth)))  # at most doubles the depth
     t_put = timed(lambda i: put(s, i), new)
     t_get = timed(s.get, keys)
     t_upd = timed(lambda k: s.log(k, "S 0 0 1 1700000000"), keys)
@@ -316,7 +316,7 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def queue_ops(workdir: Path, depths=(10, 100, 1000), k: int = 50, heap: str = "128K") -> dict:
+def queue_ops(workdir: Path, depths=(10, 100, 1000), k: int = 50, heap: str = "256K") -> dict:
     """Microseconds per store operation at each depth (mean over `k` operations)."""
     work = Path(tempfile.mkdtemp(prefix="queue-", dir=workdir))
     lib = work / "flash"
