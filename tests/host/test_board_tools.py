@@ -85,7 +85,7 @@ def test_install_refuses_a_board_the_compiler_cannot_target(rig, monkeypatch):
 
     monkeypatch.setattr(bundle, "mpy_cross_abi", lambda: (7, 0))  # a future mpy-cross
     args = argparse.Namespace(port=rig.port, board="unix", no_restart=True)
-    with pytest.raises(CliError, match=r"board runs mpy v6\.\d but the installed mpy-cross emits v7"):
+    with pytest.raises(CliError, match=r"board runs mpy v6\.\d but .* mpy-cross emits v7"):
         board_tools.do_install(args)
     assert list(rig.board.data_dir.iterdir()) == []  # nothing written
 
