@@ -36,8 +36,6 @@ class Inbox:
     """
 
     def __init__(self, root, cfg, modem=None, outbox=None, ready=None):
-        from smsgw.concat import Reassembler
-
         c = cfg["inbox"]
         self.dir = root.rstrip("/") + "/in"
         self.max = c["max_messages"]
@@ -45,7 +43,8 @@ class Inbox:
         self.modem = modem
         self.outbox = outbox
         self.ready = ready
-        self.re = Reassembler(max(1, c["orphan_ms"]))
+        self.orphan_ms = max(1, c["orphan_ms"])
+        self._re = None  # the Reassembler, imported on the first multipart part (~9 KB)
         self.first = self.next = 0
         self.fetched = 0  # messages with seq < fetched were returned by GET /inbox
         self.seen = []
@@ -74,9 +73,16 @@ class Inbox:
         now = time.ticks_ms()
         for p in self._parts():
             self._remember(p["h"])
-            done = self.re.add(p["k"], p["r"], p["t"], p["s"], p["x"], now)
+            done = self.reasm().add(p["k"], p["r"], p["t"], p["s"], p["x"], now)
             if done is not None:  # completed before a crash cut the parts rewrite short
                 self._complete(p, done, stored)
+
+    def reasm(self):
+        if self._re is None:
+            from smsgw.concat import Reassembler
+
+            self._re = Reassembler(self.orphan_ms)
+        return self._re
 
     def _path(self, seq):
         return "%s/%08d" % (self.dir, seq)
@@ -209,7 +215,7 @@ class Inbox:
         with open(self.dir + "/parts", "a") as f:
             f.write(json.dumps(p) + "\n")
         self.counters["parts"] += 1
-        done = self.re.add(number, c["ref"], c["total"], c["seq"], text, time.ticks_ms())
+        done = self.reasm().add(number, c["ref"], c["total"], c["seq"], text, time.ticks_ms())
         if done is not None:
             self._complete(p, done)
 
@@ -239,7 +245,9 @@ class Inbox:
     def expire(self):
         """Store orphaned groups (timed out) as incomplete messages; returns how many."""
         n = 0
-        for key, ref, partial, missing in self.re.expire(time.ticks_ms()):
+        if self._re is None:
+            return 0
+        for key, ref, partial, missing in self._re.expire(time.ticks_ms()):
             parts = self._parts()
             mine = [q for q in parts if q["k"] == key and q["r"] == ref]
             first = min(mine, key=lambda q: q["at"]) if mine else {"h": "", "at": events.now()}
