@@ -11,7 +11,8 @@
 #   mr.idx           256 fixed slots, slot = TP-MR: which (key, recipient, part) got that MR
 # key = 16 hex digits of sha256(id), so lookup by id is one file open whatever the depth.
 # Compaction drops the oldest finished records into a new generation (write idx.<gen+1>,
-# pri.<gen+1>, then commit `cur`); files of other generations are removed at open().
+# pri.<gen+1>, delete the dropped messages' files, then commit `cur`); index files of other
+# generations are removed at open().
 import os
 
 try:
@@ -255,6 +256,9 @@ class Store:
         self._copy_tail(self._ipath(), self._p("idx.%d" % new), drop)
         self._copy_tail(self._ipath(True), self._p("pri.%d" % new), self.pcur)
         old = (self._ipath(), self._ipath(True))
+        for k in gone:  # before the commit: a crash now leaves old records without files,
+            if k:  # which read as finished and go at the next compaction (no orphan files)
+                self.remove(k)
         self.gen, self.cur, self.pcur = new, self.cur - drop, 0
         self.save_cursor()  # the commit point
         for path in old:
@@ -262,9 +266,6 @@ class Store:
                 os.remove(path)
             except OSError:
                 pass
-        for k in gone:
-            if k:
-                self.remove(k)
         self.compactions += 1
         return drop
 
