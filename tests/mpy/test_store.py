@@ -145,3 +145,21 @@ def test_operation_cost_does_not_grow_with_depth():
         t[depth] = _op_ms(s, 60)
     assert t[300] < 3 * t[10] + 20, t
     rmtree(s.root)
+
+
+def test_crash_after_compaction_deleted_files_leaves_no_orphans():
+    s = _store(max_stored=8)
+    keys = [key_of("z%d" % i) for i in range(12)]
+    for k in keys:
+        s.append_index(k)
+        s.put(k, {"id": k})
+    s.cur = 12
+    s.save_cursor()
+    for k in keys[:5]:
+        s.remove(k)  # compaction deleted these, then the power went before `cur` was written
+    s2 = Store(s.root, max_stored=8)
+    s2.open()
+    assert s2.gen == 0 and s2.count() == 12 and s2.get(keys[0]) is None
+    assert s2.compact(lambda k: s2.get(k) is None or True) >= 5
+    assert s2.key_at(0) not in keys[:5] and s2.count() <= 8
+    rmtree(s.root)
