@@ -120,7 +120,12 @@ class Store:
         for name in keep:
             self._fix_tail(self._p(name))
         if not _exists(self._p("mr.idx")):
-            write_atomic(self._p("mr.idx"), b" " * (_SLOT * 256))
+            tmp = self._p("mr.idx.tmp")
+            with open(tmp, "wb") as f:  # 6 KB of blank slots, written in small pieces
+                blank = b" " * (_SLOT * 16)
+                for _ in range(16):
+                    f.write(blank)
+            rename(tmp, self._p("mr.idx"))
         self.cur = min(self.cur, self.count())
         self.pcur = min(self.pcur, self.count(True))
 
