@@ -270,13 +270,19 @@ class Modem:
             data = await self._inq.get()
             if self.stage == "up" and self._asleep():
                 continue  # the UART sleeps: these bytes are lost (URCs still go out)
-            for b in data:
-                if self.stage != "up":
-                    continue
-                if self.prompt is not None:
-                    await self._prompt_byte(b)
-                else:
-                    await self._command_byte(b)
+            try:
+                await self._bytes(data)
+            except Exception:  # keep the modem alive whatever a bug does
+                self._internal_error()
+
+    async def _bytes(self, data: bytes) -> None:
+        for b in data:
+            if self.stage != "up":
+                continue
+            if self.prompt is not None:
+                await self._prompt_byte(b)
+            else:
+                await self._command_byte(b)
 
     def _asleep(self) -> bool:
         """AT+CSCLK sleep (SIM800 §6.2.20): 1 = while DTR is high, plus ~50 ms after it goes
