@@ -14,7 +14,7 @@ class ATClient:
     """A tiny AT client written for the tests (not the firmware's parser)."""
 
     def __init__(self, path: str) -> None:
-        self.ser = serial.Serial(path, 115200, timeout=0.05)
+        self.ser = serial.Serial(path, 115200, timeout=0.01)
         self.ser.reset_input_buffer()
 
     def close(self) -> None:
@@ -51,7 +51,10 @@ class ATClient:
         """Wake an autobauding modem and switch echo off."""
         for _ in range(50):
             self.ser.write(b"AT\r")
-            if b"OK" in self.quiet(0.1):
+            try:
+                self.read_until(re.compile(rb"OK\r\n"), 0.1)
                 break
+            except TimeoutError:
+                continue
         self.cmd(b"ATE0")
-        self.quiet(0.05)
+        self.quiet(0.02)
