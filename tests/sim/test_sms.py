@@ -272,3 +272,26 @@ def test_clock_set_and_bad_values(sim, at):
     assert at.cmd(b'AT+CCLK="24/02/29,23:59:58+00"') == b"\r\nOK\r\n"
     assert at.cmd(b"AT+CCLK?").startswith(b'\r\n+CCLK: "24/02/29,23:59:5')
     assert sim.status()["counters"].get("internal_errors", 0) == 0
+
+
+def test_write_to_storage_then_send_from_it(sim, at):
+    _wipe(sim, at)
+    sim.clear_sent()
+    hexpdu, n = pdu.encode_submit(DEST, "stored first")[1][0]
+    at.raw(b"AT+CMGW=%d\r" % n)
+    at.read_until(b"> ")
+    at.raw(hexpdu.encode() + b"\x1a")
+    b = _base(sim)
+    assert at.read_until(FINAL) == b"\r\n+CMGW: %d\r\n\r\nOK\r\n" % b
+    assert at.cmd(b"AT+CMGL=2").count(b"+CMGL: %d,2," % b) == 1  # STO UNSENT
+    reply = at.cmd(b"AT+CMSS=%d" % b)
+    assert re.fullmatch(rb"\r\n\+CMSS: \d+\r\n\r\nOK\r\n", reply)
+    assert at.cmd(b"AT+CMGL=3").count(b"+CMGL: %d,3," % b) == 1  # now STO SENT
+    at.cmd(b"AT+CMGF=1")
+    assert b'"STO SENT","%s",""' % DEST.encode() in at.cmd(b'AT+CMGL="ALL"')
+    assert at.cmd(b'AT+CMSS=%d,"+4917000000"' % b).startswith(b"\r\n+CMSS: ")
+    assert at.cmd(b"AT+CMSS=%d" % (b + 9)) == b"\r\n+CMS ERROR: 321\r\n"
+    sent = sim.wait_sent(2, 5)
+    assert [(s["to"], s["text"]) for s in sent] == [(DEST, "stored first"),
+                                                    ("+4917000000", "stored first")]
+    _wipe(sim, at)

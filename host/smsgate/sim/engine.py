@@ -406,7 +406,7 @@ class Modem:
         if self.sim_state == "SIM PUK":
             raise CmdError("CME", 12)
         if not self.sms_ready:
-            if key in ("+CMGS", "+CMGW"):
+            if key in ("+CMGS", "+CMGW", "+CMSS"):
                 raise CmdError(*self.profile["not_ready_send"])
             if key == "+CSCA" and not self.sim_ready:
                 raise CmdError("CME", 14)

@@ -96,8 +96,8 @@ CMS_TEXT = {
 
 # Commands that need SMS-ready (and an unlocked SIM).
 SMS_COMMANDS = frozenset(
-    "+CMGF +CMGS +CMGW +CMGL +CMGR +CMGD +CMGDA +CPMS +CNMI +CSCA +CSMP +CSDH +CSMS +CNMA +CMMS"
-    .split()
+    "+CMGF +CMGS +CMGW +CMSS +CMGL +CMGR +CMGD +CMGDA +CPMS +CNMI +CSCA +CSMP +CSDH +CSMS +CNMA"
+    " +CMMS".split()
 )
 
 SIM800 = {

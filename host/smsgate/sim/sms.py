@@ -168,14 +168,22 @@ def _text_pdus(m, number: str, data: bytes) -> list[tuple[str, dict]]:
 
 
 async def submit(m, kind: str, arg, data: bytes) -> list[str] | None:
-    """Ctrl-Z at the prompt: validate, go on air, record; returns the info lines.
+    """Ctrl-Z at the prompt: validate, then send (CMGS) or store (CMGW); the info lines.
 
     Returns None when a fault rebooted the modem meanwhile (no answer at all).
     """
     if kind == "pdu":
         pdus = [_decode_submit(m, arg, data)]
-    else:
+    elif kind == "text":
         pdus = _text_pdus(m, arg, data)
+    else:
+        return _write(m, kind, arg, data)
+    mr = await _on_air(m, pdus)
+    return None if mr is None else ["+CMGS: %d" % mr]
+
+
+async def _on_air(m, pdus: list[tuple[str, dict]]) -> int | None:
+    """Faults, registration, latency, then record each part; the last TP-MR (None: rebooted)."""
     boom, sent_first = m.faults.take_reboot_cmgs()
     if boom and not sent_first:
         m.reboot()
@@ -192,7 +200,76 @@ async def submit(m, kind: str, arg, data: bytes) -> list[str] | None:
     if boom:
         m.reboot()
         return None
-    return ["+CMGS: %d" % mr]
+    return mr
+
+
+def _write(m, kind: str, arg, data: bytes) -> list[str]:
+    """AT+CMGW: store an SMS-SUBMIT in <mem2>; `+CMGW: <index>`."""
+    length_or_number, stat = arg
+    if kind == "wpdu":
+        hexpdu, _ = _decode_submit(m, length_or_number, data)
+    else:
+        pdus = _text_pdus(m, length_or_number, data)
+        if len(pdus) != 1:
+            raise CmdError("CMS", 305)  # text mode stores one SMS
+        hexpdu = pdus[0][0]
+    index = m.stores[m.cpms[1]].put(Slot(stat, hexpdu, 0, "sms"))
+    if index is None:
+        raise CmdError("CMS", 322)
+    return ["+CMGW: %d" % index]
+
+
+def h_cmgw(m, c):
+    if c.op == "=?":
+        return []
+    if m.stores[m.cpms[1]].full():
+        raise CmdError("CMS", 322)
+    if m.cmgf == 0:
+        n = c.int_arg(0)
+        if not 7 <= n <= MAX_PDU_OCTETS:
+            raise CmdError("CMS", 304)
+        return m.enter_prompt("wpdu", (n, c.int_arg(1, 2, (0, 1, 2, 3))))
+    try:
+        number = charset.decode(c.str_arg(0, ""), m.cscs) if c.op == "=" else ""
+    except charset.CharsetError:
+        raise CmdError("CMS", 305) from None
+    stat = 2
+    if len(c.args) > 2 and c.args[2]:
+        if c.args[2].upper() not in STAT_TEXT[:4]:
+            raise CmdError()
+        stat = STAT_TEXT.index(c.args[2].upper())
+    return m.enter_prompt("wtext", (number, stat))
+
+
+async def h_cmss(m, c):
+    """AT+CMSS=<index>[,"<da>"]: send a stored SMS-SUBMIT; `+CMSS: <mr>`."""
+    if c.op == "=?":
+        return []
+    if c.op != "=":
+        raise CmdError()
+    store = m.stores[m.cpms[1]]
+    slot = store.slots.get(c.int_arg(0))
+    if slot is None:
+        raise CmdError("CMS", 321)
+    hexpdu = slot.pdu
+    decoded = codec.decode(hexpdu, smsc=True)
+    if decoded.get("type") != "submit":
+        raise CmdError("CMS", 302)
+    if len(c.args) > 1 and c.args[1]:
+        try:
+            da = charset.decode(c.args[1], m.cscs)
+            srr = decoded.get("srr", False)
+            hexpdu = codec.encode_submit(da, decoded["text"], srr=srr)[1][0][0]
+        except (ValueError, PduError, charset.CharsetError):
+            raise CmdError("CMS", 304) from None
+        decoded = codec.decode(hexpdu, smsc=True)
+    mr = await _on_air(m, [(hexpdu, decoded)])
+    if mr is None:
+        from smsgate.sim.atparse import PROMPT
+
+        return PROMPT  # rebooted: no answer at all
+    slot.stat = 3
+    return ["+CMSS: %d" % mr]
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -208,7 +285,10 @@ def _entry_lines(m, verb: str, index: int | None, slot: Slot) -> list[str]:
             verb, lead, st, d["mr"], d["number"], scts_text(d.get("scts")),
             scts_text(d.get("discharge")), d["status"])]
     oa = charset.encode(d["number"], m.cscs)
-    head = '%s: %s%s,"%s","","%s"' % (verb, lead, st, oa, scts_text(d.get("scts")))
+    if d["type"] == "submit":  # stored with CMGW: <da>,<alpha> and no time stamp
+        head = '%s: %s%s,"%s",""' % (verb, lead, st, oa)
+    else:
+        head = '%s: %s%s,"%s","","%s"' % (verb, lead, st, oa, scts_text(d.get("scts")))
     body = d["text"]
     if d.get("encoding") == "ucs2" and m.cscs in ("GSM", "IRA"):
         body = charset.encode(body, "UCS2")
@@ -346,5 +426,6 @@ def h_cnma(m, c):
 SMS_HANDLERS = {
     "+CMGF": h_cmgf, "+CSCA": h_csca, "+CSMP": h_csmp, "+CSDH": h_csdh, "+CPMS": h_cpms,
     "+CNMI": h_cnmi, "+CMGS": h_cmgs, "+CMGL": h_cmgl, "+CMGR": h_cmgr, "+CMGD": h_cmgd,
-    "+CMGDA": h_cmgda, "+CMMS": h_cmms, "+CSMS": h_csms, "+CNMA": h_cnma,
+    "+CMGDA": h_cmgda, "+CMMS": h_cmms, "+CSMS": h_csms, "+CNMA": h_cnma, "+CMGW": h_cmgw,
+    "+CMSS": h_cmss,
 }
