@@ -44,6 +44,8 @@ _MPY_DIR = Path(__file__).resolve().parent / "mpy"
 _BOOT_MARK = b"\x00vboard-up\x00"
 _RAW_BANNER = b"raw REPL; CTRL-B to exit"
 _PROMPTS = (b">>> ", b"... ", b"=== ", b"\x04>", _RAW_BANNER + b"\r\n>")
+# The interpreter gets SIGKILL when the thread that started it ends (util-linux setpriv).
+_DEATH_SIGNAL = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
 _OUTPUT_CAP = 1 << 20  # in-memory output kept for wait_output()
 _QUEUE_CAP = 1 << 16  # bytes queued towards a host that does not read: oldest dropped
 
@@ -107,9 +109,15 @@ class VirtualBoard:
         self._raw = False
         self._want_repl = False  # the host sent Ctrl-C and no prompt has answered yet
         self._running = True
-        self._spawn(run_main=True, cause=_CAUSE_POWER_ON)
+        self._spawned = threading.Event()
+        self._spawn_error: BaseException | None = None
+        # Every interpreter is started from the bridge thread: with the parent-death signal
+        # (setpriv --pdeathsig) it dies with that thread, so no board outlives its host.
         self._thread = threading.Thread(target=self._loop, name="vboard", daemon=True)
         self._thread.start()
+        if not self._spawned.wait(30) or self._spawn_error is not None:
+            self._shutdown(signal.SIGKILL, 5.0)
+            raise RuntimeError("the virtual board did not start: %r" % (self._spawn_error,))
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -202,7 +210,7 @@ class VirtualBoard:
         attrs = termios.tcgetattr(slave)
         attrs[3] &= ~(termios.ECHO | termios.ECHONL)  # lflag: the host echoes nothing
         termios.tcsetattr(slave, termios.TCSANOW, attrs)
-        cmd = [
+        cmd = _DEATH_SIGNAL + [
             micropython_binary(),
             "-X",
             "heapsize=" + self.heap,
@@ -242,6 +250,14 @@ class VirtualBoard:
             self._log.write(("\r\n[vboard] %s\r\n" % text).encode())
 
     def _loop(self) -> None:
+        try:
+            self._spawn(run_main=True, cause=_CAUSE_POWER_ON)
+        except BaseException as exc:
+            self._spawn_error = exc
+            self._running = False
+            raise
+        finally:
+            self._spawned.set()
         try:
             while self._running:
                 self._step()
