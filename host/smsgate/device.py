@@ -128,8 +128,12 @@ class Device:
     def __enter__(self) -> "Device":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close(restart=getattr(self, "restart", True))
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        try:
+            self.close(restart=getattr(self, "restart", True))
+        except Exception:
+            if exc_type is None:  # never hide the error that is already on its way
+                raise
 
 
 def _last_line(text: str) -> str:
