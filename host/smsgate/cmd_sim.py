@@ -27,6 +27,7 @@ def add_parser(subparsers) -> None:
     m.add_argument("--report-delay", type=float, help="seconds until a status report")
     m.add_argument("--report-status", type=int, default=0, help="TP-ST of status reports")
     m.add_argument("--send-latency", type=float, help="seconds from ^Z to +CMGS")
+    m.add_argument("--ussd-text", default="Balance: 12.34 EUR", help="the USSD reply")
     m.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                    help='override a profile entry, e.g. --set \'prompt="\\r\\n>\\r\\n"\'')
     m.set_defaults(func=do_modem)
@@ -65,6 +66,7 @@ async def _serve(args: argparse.Namespace) -> int:
             send_latency_s=args.send_latency, report_delay_s=args.report_delay,
             report_status=args.report_status, overrides=_overrides(args.set),
         )
+        sim.modem.network.ussd_text = args.ussd_text
     except ValueError as exc:
         raise CliError(str(exc), 2) from None
     stop = asyncio.Event()

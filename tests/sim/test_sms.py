@@ -8,7 +8,7 @@ import socket
 import time
 
 import pytest
-from simtest_helpers import FINAL
+from simtest_helpers import FINAL, ATClient
 
 from smsgate.sim.harness import SimProcess, SimThread
 from smsgw import pdu
@@ -215,6 +215,7 @@ def test_identity_and_status_commands_per_model(sim, at):
     assert at.cmd(b"AT+CREG=2;+CREG?") == b'\r\n+CREG: 2,1,"1A2B","3C4D"\r\n\r\nOK\r\n'
     at.cmd(b"AT+CREG=0")
     assert at.cmd(b"AT+CGATT?") == b"\r\n+CGATT: 1\r\n\r\nOK\r\n"
+    assert at.cmd(b"AT+CNUM") == b'\r\n+CNUM: "","+15550009999",145\r\n\r\nOK\r\n'
 
 
 def test_csms_needs_cnma(sim, at):
@@ -249,8 +250,14 @@ def test_tcp_link_serves_the_same_modem(tmp_path):
 
 def test_cli_prints_device_and_exits_zero_on_sigterm(tmp_path):
     at_log = tmp_path / "at.log"
-    sim = SimProcess("sim7600", tmp_path, extra_args=("--log", str(at_log))).start()
+    args = ("--log", str(at_log), "--ussd-text", "Rest 1 EUR")
+    sim = SimProcess("sim7600", tmp_path, extra_args=args).start()
     sim.wait_ready()
+    at = ATClient(sim.link)
+    at.sync()
+    at.raw(b'AT+CUSD=1,"*100#",15\r')
+    assert at.read_until(re.compile(rb"\+CUSD: .*\r\n")).endswith(b'+CUSD: 0,"Rest 1 EUR",15\r\n')
+    at.close()
     assert sim.stop() == 0
     lines = sim.log_path.read_text().splitlines()
     assert lines[0] == sim.link

@@ -305,6 +305,14 @@ def h_cusd(m, c):
     return []
 
 
+def h_cnum(m, c):
+    """The SIM's own number (MSISDN) from --number."""
+    if c.op == "=?":
+        return []
+    typ = 145 if m.number.startswith("+") else 129
+    return ['+CNUM: "","%s",%d' % (charset.encode(m.number, m.cscs), typ)]
+
+
 def h_csclk(m, c):
     return _flag(m, c, "csclk", m.profile["csclk_modes"])
 
@@ -320,7 +328,7 @@ def h_answer(m, c):
     return []
 
 
-def h_cgreg_like_set(m, c):
+def h_accept(m, c):
     return []
 
 
@@ -336,7 +344,8 @@ HANDLERS = {
     "+CGREG": _reg("+CGREG", "cgreg"), "+CEREG": _reg("+CEREG", "cereg"), "+CGATT": h_cgatt,
     "+COPS": h_cops, "+CPSI": h_cpsi, "+CNSMOD": h_cnsmod, "+CBC": h_cbc, "+CCLK": h_cclk,
     "+CLIP": h_clip, "+CRC": h_crc, "+CPBS": h_cpbs, "+CSCS": h_cscs, "+IPR": h_ipr,
-    "+CUSD": h_cusd, "+CSCLK": h_csclk, "+CBATCHK": h_cgreg_like_set, "+CIURC": h_cgreg_like_set,
+    "+CUSD": h_cusd, "+CSCLK": h_csclk, "+CNUM": h_cnum, "+CBATCHK": h_accept,
+    "+CIURC": h_accept,
 }
 
 
