@@ -148,7 +148,7 @@ def h_cpin(m, c):
         raise CmdError("CME", 16)
     m.sim_state = "READY"
     m.pin_attempts = 3
-    m.spawn(m.after_pin())
+    m.spawn(m.after_pin(), boot_scoped=True)
     return []
 
 
@@ -301,7 +301,7 @@ def h_cusd(m, c):
             code = charset.decode(c.str_arg(1), m.cscs)
         except charset.CharsetError:
             raise CmdError() from None
-        m.spawn(m.network.ussd(code))
+        m.spawn(m.network.ussd(code), boot_scoped=True)
     return []
 
 

@@ -72,6 +72,7 @@ class Modem:
         self.stage = "off"
         self.mr = 0
         self._tasks: set[asyncio.Task] = set()
+        self._boot_scoped: set[asyncio.Task] = set()
         self._boot_task: asyncio.Task | None = None
         self._inq: asyncio.Queue | None = None
         self._reader: asyncio.Task | None = None
@@ -170,12 +171,21 @@ class Modem:
         self.info(text)
 
     # ---- tasks ---------------------------------------------------------------------------------
-    def spawn(self, coro) -> asyncio.Task:
-        """Start a task the modem owns (cancelled by `stop`)."""
+    def spawn(self, coro, boot_scoped: bool = False) -> asyncio.Task:
+        """Start a task the modem owns (cancelled by `stop`; a boot-scoped one also by a
+        reboot or power-off, e.g. the rest of a boot sequence or a pending USSD answer)."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        if boot_scoped:
+            self._boot_scoped.add(task)
+            task.add_done_callback(self._boot_scoped.discard)
         return task
+
+    def _cancel_boot_scoped(self) -> None:
+        for task in list(self._boot_scoped):
+            if task is not asyncio.current_task():
+                task.cancel()
 
     async def sleep(self, model_seconds: float) -> None:
         """Sleep for a model delay, scaled by --time-scale."""
@@ -208,6 +218,7 @@ class Modem:
         self.stage = "off"
         if self._boot_task:
             self._boot_task.cancel()
+        self._cancel_boot_scoped()
         self.network.on_power_off()
         self.faults.on_power_cycle()
         self._reset_state()
@@ -216,6 +227,7 @@ class Modem:
         """Restart now: silence, then the boot URCs; unsaved settings revert."""
         if self._boot_task:
             self._boot_task.cancel()
+        self._cancel_boot_scoped()
         self.network.on_power_off()
         self._boot()
 
@@ -243,7 +255,7 @@ class Modem:
                     return  # locked: the rest follows the PIN
             if text == p["sms_ready_urc"]:
                 self.sms_ready = True
-        self.spawn(self.network.register_later())
+        self.spawn(self.network.register_later(), boot_scoped=True)
 
     async def after_pin(self) -> None:
         """What a SIM800/SIM7600 prints once the PIN is accepted."""

@@ -278,7 +278,7 @@ class Network:
         if self.call is not None:
             raise ValueError("a call is already in progress")
         self.call = {"from": number, "state": "ringing"}
-        self._ring_task = self.m.spawn(self._ring())
+        self._ring_task = self.m.spawn(self._ring(), boot_scoped=True)
 
     async def _ring(self) -> None:
         m, p = self.m, self.m.profile
