@@ -302,3 +302,15 @@ def test_write_to_storage_then_send_from_it(sim, at):
     assert [(s["to"], s["text"]) for s in sent] == [(DEST, "stored first"),
                                                     ("+4917000000", "stored first")]
     _wipe(sim, at)
+
+
+def test_a_reboot_drops_the_pending_ussd_answer(sim, at):
+    at.raw(b'AT+CUSD=1,"*100#",15;+CFUN=1,1\r')
+    assert at.read_until(FINAL) == b"\r\nOK\r\n"
+    sim.wait_ready()
+    got = at.quiet(0.3)
+    assert b"+CUSD" not in got
+    if sim.model == "sim7600":  # fixed baud rate: the new boot is visible, the answer is not
+        assert got.endswith(b"\r\nSMS DONE\r\n\r\nPB DONE\r\n")
+    at.sync()
+    at.cmd(b"AT+CMEE=1")
