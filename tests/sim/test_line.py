@@ -279,3 +279,16 @@ def test_csclk_sleep_modes(sim, at):
     time.sleep(0.06)  # ~50 ms after DTR goes low
     assert at.cmd(b"AT+CSCLK=0") == b"\r\nOK\r\n"
     at.cmd(b"AT+CMGD=1,4" if sim.model == "sim800" else b"AT+CMGD=,4")
+
+
+def test_pwrkey_presses(sim, at):
+    on_ms, off_ms = (1000, 1500) if sim.model == "sim800" else (500, 2500)
+    assert sim.pwrkey(on_ms) == {"powered": True}  # already on: a short press does nothing
+    assert sim.pwrkey(off_ms) == {"powered": False}
+    if sim.model == "sim800":
+        assert at.read_until(b"\r\nNORMAL POWER DOWN\r\n") == b"\r\nNORMAL POWER DOWN\r\n"
+    assert sim.pwrkey(on_ms - 100) == {"powered": False}  # too short to switch it on
+    assert sim.pwrkey(on_ms) == {"powered": True}
+    sim.wait_ready()
+    at.sync()
+    assert at.cmd(b"AT") == b"\r\nOK\r\n"

@@ -183,6 +183,20 @@ def post_power(m, body):
     return 200, {"powered": m.powered}
 
 
+def post_pwrkey(m, body):
+    """A PWRKEY press of `ms` milliseconds: on when off and long enough; off when on and
+    held for the off time (as the board's pwrkey_pulse would do on hardware)."""
+    ms = body.get("ms")
+    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms < 0:
+        raise HttpError(400, "'ms' (milliseconds) is required")
+    p = m.profile
+    if not m.powered and ms >= p["pwrkey_on_ms"]:
+        m.power_on()
+    elif m.powered and ms >= p["pwrkey_off_ms"]:
+        m.power_off(p["pwrkey_off_urc"])
+    return 200, {"powered": m.powered}
+
+
 def post_dtr(m, body):
     level = body.get("level")
     if level not in (0, 1):
@@ -201,4 +215,5 @@ ROUTES = {
     ("POST", "/hangup"): post_hangup, ("GET", "/log"): get_log, ("DELETE", "/log"): delete_log,
     ("GET", "/storage"): get_storage, ("POST", "/network"): post_network,
     ("POST", "/power"): post_power, ("GET", "/status"): get_status, ("POST", "/dtr"): post_dtr,
+    ("POST", "/pwrkey"): post_pwrkey,
 }

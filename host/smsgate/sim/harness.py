@@ -75,6 +75,10 @@ class _ControlClient:
     def power(self, on: bool) -> dict:
         return self.request("POST", "/power", {"on": on})
 
+    def pwrkey(self, ms: float) -> dict:
+        """Press the modem's PWRKEY for `ms` milliseconds (on when off, off when held)."""
+        return self.request("POST", "/pwrkey", {"ms": ms})
+
     def dtr(self, level: int) -> dict:
         """Drive the modem's DTR input (AT+CSCLK=1 sleep control)."""
         return self.request("POST", "/dtr", {"level": level})

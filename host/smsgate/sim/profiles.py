@@ -160,6 +160,9 @@ SIM800 = {
     "cfun_reset_cmd": "+CFUN=1,1",
     "poweroff": {"+CPOWD": "NORMAL POWER DOWN"},
     "poweroff_ok": False,
+    "pwrkey_on_ms": 1000,  # PWRKEY low >= 1 s switches it on (HW design fig. 12)
+    "pwrkey_off_ms": 1500,  # 1.5-33 s switches it off (fig. 13)
+    "pwrkey_off_urc": "NORMAL POWER DOWN",
     "cnma_timeout_s": 15.0,  # guessed network timer for the +CNMA acknowledgement
     "smsc_retry_s": 10.0,
     "ussd_delay_s": 2.0,
@@ -228,6 +231,9 @@ SIM7600 = {
     "cfun_reset_cmd": "+CFUN=1,1",
     "poweroff": {"+CPOF": None},
     "poweroff_ok": True,
+    "pwrkey_on_ms": 500,  # LilyGO T-SIM7600 on-pulse
+    "pwrkey_off_ms": 2500,  # LilyGO uses a 3000 ms off-pulse
+    "pwrkey_off_urc": None,
     "cnma_timeout_s": 15.0,  # guessed network timer for the +CNMA acknowledgement
     "smsc_retry_s": 10.0,
     "ussd_delay_s": 2.0,
