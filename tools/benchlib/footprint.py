@@ -163,14 +163,15 @@ app.run(host="127.0.0.1", port=%d)
 
 
 def _hammer(port: int, method: str, path: str, body: bytes | None, headers: dict,
-            seconds: float, clients: int) -> dict:
-    """`clients` threads sending requests (one connection each) for `seconds`."""
+            seconds: float, clients: int, limit: int = 1 << 30) -> dict:
+    """`clients` threads sending requests (one connection each) for `seconds`, or until
+    `limit` requests were made (the outbox answers 429 beyond queue.max_messages)."""
     counts = {"ok": 0, "other": 0, "errors": 0}
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
 
     def worker():
-        while time.monotonic() < stop_at:
+        while time.monotonic() < stop_at and sum(counts.values()) < limit:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
                 conn.request(method, path, body=body, headers=headers)
@@ -191,6 +192,9 @@ def _hammer(port: int, method: str, path: str, body: bytes | None, headers: dict
         t.join()
     dt = time.monotonic() - t0
     return dict(counts, rps=round(counts["ok"] / dt, 1))
+
+
+POST_LIMIT = 4000  # below the largest queue.max_messages (5000): every POST can be accepted
 
 
 def _post_body(i: int = 0) -> bytes:
@@ -215,7 +219,7 @@ def http_rps(workdir: Path, heap_kb: int, seconds: float, clients: int = 2) -> d
         out["smsgate_get_health"] = _hammer(gw.port, "GET", "/health", None, {}, seconds,
                                             clients)
         out["smsgate_post_messages"] = _hammer(gw.port, "POST", "/messages", _post_body(), jh,
-                                               seconds, clients)
+                                               seconds, clients, limit=POST_LIMIT)
     finally:
         gw.stop()
         sim.stop()
@@ -247,7 +251,7 @@ def _minimal_rps(work: Path, heap_kb: int, seconds: float, clients: int) -> dict
         return {"microdot_get_health": _hammer(port, "GET", "/health", None, {}, seconds,
                                                clients),
                 "microdot_post_messages": _hammer(port, "POST", "/messages", _post_body(), jh,
-                                                  seconds, clients)}
+                                                  seconds, clients, limit=POST_LIMIT)}
     finally:
         proc.terminate()
         try:
