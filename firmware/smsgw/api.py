@@ -51,6 +51,28 @@ def _stream(items, render):
     yield "]"
 
 
+def _stream_obj(obj):
+    # A JSON object written member by member (nested objects too): no whole-document string.
+    yield "{"
+    first = True
+    for k, v in obj.items():
+        yield ("" if first else ",") + json.dumps(k) + ":"
+        first = False
+        if isinstance(v, dict) and len(v) > 2:
+            yield from _stream_obj(v)
+        else:
+            yield json.dumps(v)
+    yield "}"
+
+
+def json_stream(obj, status=200):
+    """A response that writes a (large) JSON object piece by piece."""
+    from microdot import Response
+
+    return Response(_stream_obj(obj), status, {"Content-Type": "application/json"},
+                    reason=_REASONS.get(status))
+
+
 def json_list(total, items, render):
     from microdot import Response
 
@@ -158,7 +180,7 @@ def make_app(ctx):
         from smsgw import health
 
         doc = health.build(ctx)
-        return reply(doc, 500 if doc["status"] == "fail" else 200)
+        return json_stream(doc, 500 if doc["status"] == "fail" else 200)
 
     @app.route("/", methods=["GET"])
     async def _root(request):
