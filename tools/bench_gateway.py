@@ -13,7 +13,7 @@ Last run (2026-11-25, 2-core VM, unix port 64-bit, firmware .mpy, heap 256K, sim
 0.05, both models alike): POST -> AT+CMGS median 1.8 ms (p90 1.9, max 4.2; n=20); 1.0 AT
 command per single-part SMS (only AT+CMGS); 4.15 flash writes per SMS; live heap after gc
 155 KB at boot, 175 KB after the burst, 177-180 KB with 1,000 messages queued; POST at queue
-depth 10 / 100 / 1000: 1.6 / 1.7 / 2.0 ms. Smallest heap for all e2e tests: 208K (200K fails).
+depth 10 / 100 / 1000: 1.6 / 1.7 / 2.0 ms. Smallest heap for all e2e tests: 200K (192K fails).
 
 Usage: .venv/bin/python tools/bench_gateway.py [--model sim800] [--n 20] [--heap 256K]
        [--depth 1000] [--json FILE]

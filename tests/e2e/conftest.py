@@ -1,8 +1,8 @@
 """End-to-end fixtures: the real firmware on a virtual board against the simulated modem.
 
 SMSGATE_E2E_HEAP sets the board's MicroPython heap. Default 240K: the smallest heap at which all
-these tests passed was 208K (200K fails; unix port, 64-bit, firmware as .mpy, 2026-11-25), plus
-~15 % margin. Objects on the ESP32 (32-bit) are roughly half that size.
+these tests passed was 200K (192K fails; unix port, 64-bit, firmware as .mpy, 2026-11-25), plus
+20 % margin. Objects on the ESP32 (32-bit) are roughly half that size.
 """
 
 from __future__ import annotations
