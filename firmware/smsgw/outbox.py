@@ -346,8 +346,8 @@ class Outbox:
         from smsgw.errors import ATError, ATTimeout
 
         while True:
-            if self.modem is None:
-                return None
+            if self.modem is None or (self.ready is not None and not self.ready.is_set()):
+                return None  # the modem went down between parts: resume when it is back
             self.store.log(key, "S %d %d %d %d" % (r, p, np, events.now()))
             try:
                 mr = await self.modem.send_pdu(part[0], part[1])

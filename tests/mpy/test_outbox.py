@@ -301,3 +301,17 @@ async def test_pacer_holds_and_priority_overtakes():
     await _drain(ob)
     assert ob.status("slow")["state"] == "Sent" and ob.pacer.recorded == [1, 1]
     rmtree(ob.store.root)
+
+
+async def test_modem_not_ready_sends_nothing_and_resumes():
+    m = FakeModem()
+    ob = _outbox(m)
+    ob.ready = asyncio.Event()
+    ob.submit(_body(id="wait", textMessage={"text": "w" * 200}))
+    await ob.send(ob.next_key())
+    assert not m.sent and ob.status("wait")["state"] == "Pending"  # no S journaled
+    ob.ready.set()
+    await _drain(ob)
+    s = ob.status("wait")
+    assert len(m.sent) == 2 and s["state"] == "Sent" and not s["recipients"][0]["error"]
+    rmtree(ob.store.root)
