@@ -129,7 +129,10 @@ class VirtualGateway:
         dest = self.data_dir / MODEM_LINK
         if dest.is_symlink() or dest.exists():
             dest.unlink()
-        os.symlink(os.path.realpath(link), dest)
+        # Point at the simulator's own link, not the /dev/pts/N behind it: when the simulator
+        # stops, its link goes and the board gets ENOENT, instead of opening whatever pty the
+        # kernel hands that number to next (another board's REPL, seen in parallel test runs).
+        os.symlink(os.path.abspath(link), dest)
 
     def _write_config(self) -> None:
         path = self.data_dir / "config.json"
