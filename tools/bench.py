@@ -150,6 +150,7 @@ def footprint_figures(opts, work: Path, heap: dict | None, errors: list) -> dict
     fp["http_rps_heap_kb"] = HEAP_KB
     say("footprint: queue ops ...")
     _guarded(fp, "queue_op_us", lambda: footprint.queue_ops(work, k=opts.queue_k), errors)
+    fp["queue_op_fs"] = footprint.queue_fs()
     return fp
 
 
@@ -207,8 +208,8 @@ def table(doc: dict) -> str:
             % (_fmt(_dig(rps, "smsgate_post_messages", "rps")),
                _fmt(_dig(rps, "microdot_post_messages", "rps")))]
     for op in ("put", "get", "update"):
-        out.append("| queue %s at depth 10 / 100 / 1000 (µs) | %s |"
-                   % (op, " / ".join(_fmt(_dig(q, d, op)) for d in ("10", "100", "1000"))))
+        out.append("| queue %s at depth 10 / 100 / 1000 (µs, %s) | %s |"
+                   % (op, fp.get("queue_op_fs"), " / ".join(_fmt(_dig(q, d, op)) for d in ("10", "100", "1000"))))
     m = doc["machine"]
     out += ["", "Measured %s on %s (%s CPUs), %s; MicroPython %s; %s; %s. Mode: %s."
             % (m["date"], m["cpu"], m["cpus"], m["platform"], m["micropython"], m["gammu-smsd"],
