@@ -8,6 +8,7 @@
 import asyncio
 
 from smsgw.errors import ATError, ATTimeout
+from smsgw.tasks import cancel_and_wait
 
 try:
     from micropython import const
@@ -164,12 +165,7 @@ class ATChannel:
     async def stop(self):
         """Cancel the reader task and wait for it to end."""
         t, self._task = self._task, None
-        if t is not None:
-            t.cancel()
-            try:
-                await t
-            except asyncio.CancelledError:
-                pass  # the cancellation we asked for
+        await cancel_and_wait(t)
 
     def on_urc(self, prefix, fn):
         """Call `fn(line, pdu)` for each URC line starting with `prefix` ("" = all URCs).

@@ -12,6 +12,7 @@ import asyncio
 import time
 
 from smsgw import events, log
+from smsgw.tasks import cancel_all
 
 _SCAN = 8  # how far from the oldest to look for an already-delivered message to evict
 _SEEN = 64  # PDU hashes remembered for dedup
@@ -263,13 +264,7 @@ class Inbox:
         self.tasks = [asyncio.create_task(self._consume()), asyncio.create_task(self._sweeper())]
 
     async def stop(self):
-        for t in self.tasks:
-            t.cancel()
-        for t in self.tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_all(self.tasks, (asyncio.CancelledError, Exception))
         self.tasks = []
 
     async def _consume(self):

@@ -9,6 +9,7 @@ import time
 
 from smsgw.errors import ATError, ATTimeout, SmsgateError
 from smsgw.ring import Ring
+from smsgw.tasks import cancel_and_wait
 
 try:
     from micropython import const
@@ -170,12 +171,7 @@ class Modem:
     async def stop(self):
         """Cancel the incoming worker (the AT channel is stopped by its owner)."""
         t, self._task = self._task, None
-        if t is not None:
-            t.cancel()
-            try:
-                await t
-            except asyncio.CancelledError:
-                pass  # the cancellation we asked for
+        await cancel_and_wait(t)
 
     async def _sync(self, budget_ms):
         # Autobaud: repeat `AT` until OK (reference §2.1); garbage answers are fine.

@@ -12,6 +12,7 @@ import asyncio
 import json
 
 from smsgw.mqtt_client import MQTTClient
+from smsgw.tasks import cancel_and_wait
 
 try:
     from micropython import const
@@ -197,13 +198,8 @@ class MqttBridge:
         return self._task
 
     async def stop(self):
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        t, self._task = self._task, None
+        await cancel_and_wait(t)
         c = self.client
         if c is not None:
             if self.connected and not c.dead.is_set():

@@ -5,6 +5,8 @@
 import asyncio
 import struct
 
+from smsgw.tasks import cancel_and_wait
+
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -248,13 +250,8 @@ class MQTTClient:
 
     async def close(self, graceful=True):
         """DISCONNECT (when graceful: the broker then does not send the will) and close."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        t, self._task = self._task, None
+        await cancel_and_wait(t)
         w = self._writer
         self._writer = None
         if w is None:

@@ -18,6 +18,7 @@ from smsgw.msgstate import (  # noqa: F401 (STATES and the names are part of the
     times as _times, work as _work,
 )
 from smsgw.store import key_of
+from smsgw.tasks import cancel_and_wait
 
 # +CMS ERROR codes worth retrying (3GPP TS 24.011 E.2 temporary causes, 27.005 3.2.5 network).
 TEMPORARY_CMS = (41, 42, 47, 331, 332, 500)
@@ -212,13 +213,8 @@ class Outbox:
         return self.task
 
     async def stop(self):
-        if self.task:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self.task = None
+        t, self.task = self.task, None
+        await cancel_and_wait(t, (asyncio.CancelledError, Exception))
 
     def _finished(self, key):
         """True when the sender has nothing more to do for `key` (compaction may drop it)."""

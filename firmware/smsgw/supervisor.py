@@ -4,6 +4,7 @@
 import asyncio
 
 from smsgw.errors import ATError, ATTimeout, SmsgateError
+from smsgw.tasks import cancel_and_wait
 
 LEVELS = ("probe", "reset_cmd", "pwrkey", "power", "mcu_reset")
 
@@ -45,12 +46,7 @@ class Supervisor:
 
     async def stop(self):
         t, self._task = self._task, None
-        if t is not None:
-            t.cancel()
-            try:
-                await t
-            except asyncio.CancelledError:
-                pass  # the cancellation we asked for
+        await cancel_and_wait(t)
 
     def kick(self):
         """Probe now (e.g. after a command timeout elsewhere)."""

@@ -12,6 +12,7 @@ import asyncio
 import os
 
 from smsgw import httpc
+from smsgw.tasks import cancel_and_wait
 from smsgw.webhook_queue import Journal
 
 try:
@@ -197,13 +198,8 @@ class Webhooks:
         return self._task
 
     async def stop(self):
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        t, self._task = self._task, None
+        await cancel_and_wait(t)
 
     async def _run(self):
         while True:

@@ -160,6 +160,17 @@ def test_overflow_moves_oldest_to_dead_and_dead_is_bounded():
         _rmtree(d)
 
 
+async def _serve(handler):
+    """(server, port): `handler` served on a free random port of 127.0.0.1."""
+    for _ in range(20):
+        port = 20000 + int.from_bytes(os.urandom(2), "little") % 30000
+        try:
+            return await asyncio.start_server(handler, "127.0.0.1", port), port
+        except OSError:
+            continue
+    raise OSError("no free port")
+
+
 class _Receiver:
     """An asyncio HTTP receiver: answers `codes` in turn (then 200) and records requests."""
 
@@ -170,15 +181,8 @@ class _Receiver:
         self.port = None
 
     async def start(self):
-        for _ in range(20):
-            port = 20000 + int.from_bytes(os.urandom(2), "little") % 30000
-            try:
-                self.server = await asyncio.start_server(self._handle, "127.0.0.1", port)
-            except OSError:
-                continue
-            self.port = port
-            return "http://127.0.0.1:%d/hook" % port
-        raise OSError("no free port")
+        self.server, self.port = await _serve(self._handle)
+        return "http://127.0.0.1:%d/hook" % self.port
 
     async def _handle(self, reader, writer):
         line = await reader.readline()
@@ -296,8 +300,7 @@ async def test_deleted_webhook_drops_its_pending_and_timeout_counts_as_failure()
     async def hang(reader, writer):
         await asyncio.sleep(5)
 
-    port = 20000 + int.from_bytes(os.urandom(2), "little") % 30000
-    srv = await asyncio.start_server(hang, "127.0.0.1", port)
+    srv, port = await _serve(hang)
     try:
         w = webhooks.Webhooks(d, {"timeout_s": 0.2, "retry_base_s": 60})
         w.create({"id": "slow", "url": "http://127.0.0.1:%d/" % port, "event": "sms:sent"})
@@ -323,8 +326,7 @@ async def test_overflow_while_a_delivery_is_in_flight_keeps_the_task_alive():
         writer.close()
         await writer.wait_closed()
 
-    port = 20000 + int.from_bytes(os.urandom(2), "little") % 30000
-    srv = await asyncio.start_server(slow, "127.0.0.1", port)
+    srv, port = await _serve(slow)
     try:
         w = webhooks.Webhooks(d, {"queue_max": 2, "dead_max": 50})
         w.create({"id": "s", "url": "http://127.0.0.1:%d/" % port, "event": "sms:sent"})
@@ -371,8 +373,7 @@ async def test_status_without_content_length_does_not_wait_for_the_deadline():
         await writer.drain()
         await asyncio.sleep(3)  # never closes in time
 
-    port = 20000 + int.from_bytes(os.urandom(2), "little") % 30000
-    srv = await asyncio.start_server(keep_open, "127.0.0.1", port)
+    srv, port = await _serve(keep_open)
     try:
         import time
 

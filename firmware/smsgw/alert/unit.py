@@ -4,6 +4,7 @@
 import asyncio
 
 from smsgw.alert import util
+from smsgw.tasks import cancel_all
 
 _INBOX_MAX = 8  # inbound SMS waiting for the command task (more are dropped and counted)
 _RETRY_MAX = 16  # alert SMS the outbox refused for now (429/503), retried with the same id
@@ -100,13 +101,7 @@ class Unit:
         from smsgw import events
 
         events.unsubscribe(self._on_event)
-        for t in self.tasks:
-            t.cancel()
-        for t in self.tasks:
-            try:
-                await t
-            except BaseException:  # CancelledError is expected: the task is ours to end
-                pass
+        await cancel_all(self.tasks, BaseException)  # CancelledError is expected: ours to end
         self.tasks = []
 
     # -- sending -----------------------------------------------------------------------------
