@@ -1,9 +1,10 @@
 # LilyGO TTGO T-Call SIM800L (IP5306 versions v1.3/v1.4), reference §11.1. Names are ESP32-side.
 import asyncio
 
-from machine import I2C, UART, Pin
-from machine import reset as _mcu_reset
+from machine import I2C, Pin
 from micropython import const
+
+from boards.esp32 import Esp32Board
 
 _MODEM_RX = const(26)  # ESP32 RX <- modem TXD
 _MODEM_TX = const(27)  # ESP32 TX -> modem RXD
@@ -20,17 +21,19 @@ _PWRKEY_LOW_MS = const(1000)  # SIM800: low >= 1 s switches it on (reference §2
 _POWER_OFF_MS = const(1000)  # > 800 ms after power-off before powering on again
 
 
-class Board:
+class Board(Esp32Board):
     """T-Call SIM800L: UART 1 at config modem.baud (115200: autobaud locks on)."""
 
     name = "tcall_sim800l"
 
+    modem_rx = _MODEM_RX
+    modem_tx = _MODEM_TX
+
     def __init__(self, config):
-        self.config = config
+        Esp32Board.__init__(self, config)
         self._pwrkey = Pin(_PWRKEY, Pin.OUT, value=1)
         self._rst = Pin(_RST, Pin.OUT, value=1)
         self._power = Pin(_POWER_ON, Pin.OUT, value=1)
-        self._pins = {}
         self.ip5306 = self._keep_power_on()
 
     def _keep_power_on(self):
@@ -41,10 +44,6 @@ class Board:
             return True
         except OSError:  # AXP192 variants have no IP5306: nothing to keep on
             return False
-
-    def open_modem(self):
-        baud = self.config.get("modem", {}).get("baud", 115200)
-        return UART(1, baudrate=baud, tx=_MODEM_TX, rx=_MODEM_RX, rxbuf=1024, timeout=0)
 
     async def pwrkey_pulse(self):
         """LilyGO sequence: PWRKEY HIGH 100 ms, LOW 1 s, HIGH."""
@@ -66,46 +65,3 @@ class Board:
             self._power.value(0)
             await asyncio.sleep_ms(_POWER_OFF_MS)
         return True
-
-    def reset(self):
-        _mcu_reset()
-
-    async def connect_wifi(self, timeout_ms=20000):
-        """Join config wifi.ssid; returns the IP address, or None on timeout."""
-        import network
-
-        w = self.config.get("wifi", {})
-        sta = network.WLAN(network.STA_IF)
-        sta.active(True)
-        if not sta.isconnected():
-            sta.connect(w.get("ssid", ""), w.get("password", ""))
-            for _ in range(timeout_ms // 100):
-                if sta.isconnected():
-                    break
-                await asyncio.sleep_ms(100)
-        return sta.ifconfig()[0] if sta.isconnected() else None
-
-    def pin(self, n, mode, pull=None):
-        if mode == "adc":
-            from machine import ADC
-
-            a = ADC(Pin(n))
-            a.atten(ADC.ATTN_11DB)
-            self._pins[n] = a
-            return
-        p = {"up": Pin.PULL_UP, "down": Pin.PULL_DOWN}.get(pull)
-        self._pins[n] = Pin(n, Pin.OUT if mode == "out" else Pin.IN, p)
-
-    def _pin(self, n, mode):
-        if n not in self._pins:
-            self.pin(n, mode)
-        return self._pins[n]
-
-    def read_pin(self, n):
-        return self._pin(n, "in").value()
-
-    def write_pin(self, n, v):
-        self._pin(n, "out").value(1 if v else 0)
-
-    def read_adc(self, n):
-        return self._pin(n, "adc").read_u16() >> 4  # 12-bit like the ESP32's raw reading

@@ -4,7 +4,8 @@ Layout on the flash (paths relative to `/`):
 
 - `main.py` (and `boot.py` when the firmware has one): source, so a user can read them;
 - `smsgw/**/*.mpy`: the firmware package compiled (`pdu_mt.py` is host-only and skipped);
-- `boards/__init__.mpy`, `boards/<board>.mpy`: the board module;
+- `boards/__init__.mpy`, `boards/<board>.mpy`: the board module, with the `boards.*` modules it
+  imports (`boards/esp32.mpy` for the ESP32 boards);
 - `lib/microdot/*.mpy`: the MicroPython libraries the firmware imports, compiled from the
   pip-installed packages (microdot's source needs ~192 KB of heap just to compile on a device).
 
@@ -147,6 +148,26 @@ def _firmware_sources() -> list[tuple[str, Path]]:
     return found
 
 
+_BOARD_IMPORT = re.compile(r"^\s*(?:from\s+boards\.(\w+)\s+import|import\s+boards\.(\w+))", re.M)
+
+
+def board_sources(board_src: Path) -> list[Path]:
+    """The board module and the `boards.*` modules it imports (e.g. `boards/esp32.py`, the ESP32
+    base class), recursively; raises BundleError for an import of a missing board module."""
+    found: list[Path] = []
+    todo = [board_src]
+    while todo:
+        src = todo.pop()
+        if src in found:
+            continue
+        if not src.exists():
+            raise BundleError("board module %s is missing" % src)
+        found.append(src)
+        for m in _BOARD_IMPORT.finditer(src.read_text()):
+            todo.append(BOARDS_DIR / ((m.group(1) or m.group(2)) + ".py"))
+    return found
+
+
 def build(board: str = "unix", out_dir: str | Path | None = None) -> dict[str, Path]:
     """Build the flash image of `board`.
 
@@ -169,7 +190,8 @@ def build(board: str = "unix", out_dir: str | Path | None = None) -> dict[str, P
             files[name] = FIRMWARE_DIR / name
     compile_list = list(_firmware_sources())
     compile_list.append(("boards/__init__.py", BOARDS_DIR / "__init__.py"))
-    compile_list.append(("boards/%s" % board_src.name, board_src))
+    for src in board_sources(board_src):
+        compile_list.append(("boards/%s" % src.name, src))
     for package, modules in LIBRARIES.items():
         pkg_dir = _library_dir(package)
         for mod in modules:

@@ -28,6 +28,18 @@ def test_layout(files):
             assert local.read_bytes()[:2] == b"M\x06", path  # mpy v6
 
 
+def test_esp32_boards_ship_their_base_module():
+    for board in ("t-sim7600", "tcall-sim800l"):
+        names = [p for p in bundle.build(board) if p.startswith("boards/")]
+        assert sorted(names) == sorted(
+            ["boards/__init__.mpy", "boards/esp32.mpy", "boards/%s.mpy" % bundle.board_module(board)]
+        ), names
+
+
+def test_unix_board_ships_no_esp32_module(files):
+    assert "boards/esp32.mpy" not in files
+
+
 def test_unknown_board_is_refused():
     with pytest.raises(bundle.BundleError, match="unknown board"):
         bundle.build("no-such-board")
