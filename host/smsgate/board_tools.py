@@ -352,9 +352,7 @@ def _port(p: argparse.ArgumentParser) -> None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register install, provision, verify and logs (once, whichever name comes first)."""
-    if "install" in sub.choices:
-        return
+    """Register install, provision, verify and logs."""
     p = sub.add_parser("install", help="put the firmware on a board (only changed files)")
     _port(p)
     p.add_argument("--board", choices=bundle.BOARDS,

@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version="smsgate " + __version__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMAND_MODULES.values():
+    for module_name in dict.fromkeys(COMMAND_MODULES.values()):  # each module once
         importlib.import_module(module_name).add_parser(sub)
     return parser
 
