@@ -12,7 +12,7 @@ import time
 
 from smsgw import log
 
-# feature module -> config sections that switch it on
+# feature module -> config sections that switch it on (when present, even as {})
 FEATURES = (
     ("smsgw.webhooks", ("webhooks",)),
     ("smsgw.mqtt", ("mqtt",)),
@@ -93,7 +93,7 @@ def _start_supervisor(ctx):
 
 def _start_features(ctx):
     for mod_name, sections in FEATURES:
-        if not any(ctx.cfg.get(s) for s in sections):
+        if all(ctx.cfg.get(s) is None for s in sections):  # present, even empty: started
             continue
         try:
             mod = __import__(mod_name, None, None, ["start"])

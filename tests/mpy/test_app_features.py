@@ -1,0 +1,58 @@
+# heapsize: 128K
+# smsgw.app's optional features: a feature starts when its config section is present, even
+# empty (defaults apply), and stays off when the section is absent. The microdot app is a
+# stand-in that records routes (microdot is not on the unix port's path here).
+from fsutil import rmtree, scratch
+from smsgw import app, config, events
+
+
+class _App:
+    def __init__(self):
+        self.routes = []
+
+    def route(self, path, methods=None):
+        def deco(fn):
+            self.routes.append((path, tuple(methods or ("GET",))))
+            return fn
+
+        return deco
+
+
+def _ctx(user, d):
+    user = dict(user)
+    user["queue"] = {"dir": d}
+    ctx = app.Ctx(config.validate(config.merge(config.DEFAULTS, user)))
+    ctx.app = _App()
+    return ctx
+
+
+async def _stop(ctx):
+    for name, feature in ctx.features.items():
+        if name == "smsgw.webhooks":
+            events.unsubscribe(feature.on_event)
+        await feature.stop()
+
+
+async def test_empty_webhooks_section_starts_the_feature_and_its_routes():
+    d = scratch("appfeat")
+    try:
+        ctx = _ctx({"webhooks": {}}, d)
+        app._start_features(ctx)
+        try:
+            assert list(ctx.features) == ["smsgw.webhooks"], ctx.features
+            assert ("/webhooks", ("GET",)) in ctx.app.routes, ctx.app.routes
+            assert "webhooks" in ctx.health_checks and len(ctx.tasks) == 1
+        finally:
+            await _stop(ctx)
+    finally:
+        rmtree(d)
+
+
+async def test_absent_sections_start_no_feature():
+    d = scratch("appfeat")
+    try:
+        ctx = _ctx({}, d)
+        app._start_features(ctx)
+        assert ctx.features == {} and ctx.app.routes == [] and ctx.tasks == []
+    finally:
+        rmtree(d)
