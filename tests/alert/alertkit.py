@@ -8,6 +8,7 @@ import re
 import time
 import urllib.request
 
+from helpers import wait_until  # noqa: F401 (the alert tests import it from here)
 from smsgw.alert import totp
 
 # The board's heap: the gateway with the alert unit passed these tests at 288K and failed at 256K
@@ -48,17 +49,6 @@ def wait_text(sim, number: str, contains: str, n: int = 1, timeout: float = 15.0
             raise TimeoutError("%s: %d SMS with %r after %.0fs; all sent: %s"
                                % (number, len(found), contains, timeout,
                                   [(m["to"], m["text"]) for m in sim.sent()]))
-        time.sleep(0.05)
-
-
-def wait_until(fn, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise TimeoutError("%s not met after %.0fs" % (what, timeout))
         time.sleep(0.05)
 
 

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import wait_until
 
 from smsgate.runtime import REPO_ROOT, micropython_binary, micropython_env
 
@@ -33,14 +34,7 @@ def free_port() -> int:
 
 def wait_for(cond, timeout: float = 10.0, what: str = "condition"):
     """Poll `cond()` every 20 ms until it is truthy; return its value or fail after `timeout`."""
-    end = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > end:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.02)
+    return wait_until(cond, timeout, what, every=0.02)
 
 
 def _port_open(port: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from helpers import wait_until
 from modem_agent import Agent, agent_config
 
 from smsgw import pdu
@@ -16,17 +17,6 @@ def _send(ag, number: str, text: str, srr: bool = False) -> tuple[int, dict]:
     hexpdu, tpdu_len = parts[0]
     rep = ag.call("send", hex=hexpdu, len=tpdu_len)
     return rep.get("mr"), rep
-
-
-def _wait(cond, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.05)
 
 
 def test_init_configures_the_modem(pair):
@@ -95,7 +85,7 @@ def test_reboot_mid_send_surfaces_error_and_reinits(pair):
     assert rep.get("error") in ("ATError", "ATTimeout"), rep
     if rep["error"] == "ATError":
         assert rep["kind"] == "REBOOT"
-    st = _wait(lambda: _ready_again(ag, before), 20, "re-init after the reboot")
+    st = wait_until(lambda: _ready_again(ag, before), 20, "re-init after the reboot")
     assert st["counters"]["starts"] > before["counters"]["starts"]
     assert sim.status()["echo"] == 0  # ATE0 again after the reboot
     sim.clear_sent()
@@ -115,7 +105,7 @@ def test_silent_modem_recovered(pair):
     model, sim, ag = pair
     before = ag.call("status")["supervisor"]
     sim.fault("silent", n=3)
-    st = _wait(
+    st = wait_until(
         lambda: _recovered(ag, before), 20, "supervisor recovery from a silent modem"
     )
     sup = st["supervisor"]
@@ -136,7 +126,7 @@ def test_sweep_finds_messages_stored_before_start(make_pair, model):
     sim, _ = make_pair(model, start_agent=False)
     sim.wait_ready(10)
     sim.send_sms("+15550001111", "stored while nobody listened")
-    _wait(lambda: _used(sim) >= 1, 5, "the message in storage")
+    wait_until(lambda: _used(sim) >= 1, 5, "the message in storage")
     ag = Agent(agent_config(model, sim.link, str(sim.tmpdir)), sim.tmpdir / "agent.log")
     try:
         assert "error" not in ag.call("wait_ready", ms=10000)
@@ -170,7 +160,7 @@ def test_garbage_on_the_line_is_counted(pair):
     sim.fault("garbage", bytes="00FFF0FE80E0")
     rep = ag.call("signal")
     assert "error" not in rep, rep
-    assert _wait(lambda: _at(ag)["garbage"] >= before + 6, 5, "garbage counted")
+    assert wait_until(lambda: _at(ag)["garbage"] >= before + 6, 5, "garbage counted")
 
 
 def test_lost_ok_times_out_then_next_command_works(pair):
@@ -182,7 +172,7 @@ def test_lost_ok_times_out_then_next_command_works(pair):
     assert _at(ag)["timeouts"] == t0 + 1
     rep = ag.call("signal")
     assert "error" not in rep, rep
-    assert _wait(lambda: ag.call("status")["ready_event"], 10, "ready after the probe")
+    assert wait_until(lambda: ag.call("status")["ready_event"], 10, "ready after the probe")
 
 
 def test_late_answer_is_not_taken_for_the_next_command(pair):
@@ -208,7 +198,7 @@ def test_sim_pin_unlocks(make_pair):
 
 def test_wrong_pin_is_sent_once_only(make_pair):
     sim, ag = make_pair("sim800", sim_pin="1234", pin="9999", backoff_max_ms=50)
-    st = _wait(lambda: _failures(ag), 20, "several start attempts")
+    st = wait_until(lambda: _failures(ag), 20, "several start attempts")
     assert "PIN" in st["supervisor"]["last_error"]
     sends = [e for e in sim.log() if e["dir"] == "rx" and "AT+CPIN=" in e["data"]]
     assert len(sends) == 1, sends
