@@ -15,7 +15,8 @@ from pathlib import Path
 
 from smsgate.runtime import FIRMWARE_DIR, micropython_binary, micropython_env
 
-MODULES = ["__init__", "errors", "tasks", "at", "ring", "profiles", "modem", "supervisor"]
+MODULES = ["__init__", "errors", "tasks", "at", "ring", "profiles", "modem_urc", "modem",
+           "supervisor"]
 IMPORT_BUDGET = 44 * 1024  # bytes on the 64-bit unix port
 OBJECTS_BUDGET = 12 * 1024
 

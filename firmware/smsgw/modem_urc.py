@@ -1,0 +1,157 @@
+# The modem driver's URC side: parsers of answers and URCs (pdu_kind, parse_cusd, ucs2_decode,
+# reg_stat) and UrcHandlers, the part of smsgw.modem.Modem that reacts to unsolicited lines:
+# new messages (+CMTI/+CDSI indices, +CMT/+CDS PDUs), USSD answers, registration changes, SIM
+# state, reboots and power warnings. Handlers run in the AT reader task: they never block
+# (they enqueue, count or set an Event).
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
+_PENDING_MAX = const(16)  # +CMTI/+CDSI indices waiting to be read; beyond: left for the sweep
+
+
+def pdu_kind(hex_pdu):
+    """"sms" (SMS-DELIVER), "report" (SMS-STATUS-REPORT) or None (SUBMIT: our own sent copy).
+
+    Looks only at TP-MTI (3GPP TS 23.040 9.2.3.1) after the SMSC field; a malformed PDU is
+    "sms" so that the inbox sees (and can drop) it rather than it sitting in storage forever.
+    """
+    try:
+        off = 2 + 2 * int(hex_pdu[0:2], 16)
+        mti = int(hex_pdu[off : off + 2], 16) & 3
+    except ValueError:
+        return "sms"
+    return "sms" if mti == 0 else "report" if mti == 2 else None
+
+
+def parse_cusd(line):
+    """`+CUSD: m[,"text"[,dcs]]` with SIM800 (`0, "x", 15`) or 3GPP spacing -> (m, text, dcs)."""
+    body = line[6:].strip()
+    q1 = body.find('"')
+    if q1 < 0:
+        return (int(body.split(",")[0]), None, None)
+    q2 = body.rfind('"')
+    m = int(body[:q1].rstrip(" ,"))
+    text = body[q1 + 1 : q2]
+    rest = body[q2 + 1 :].strip(" ,")
+    dcs = int(rest) if rest else None
+    # 3GPP TS 23.038 5: coding group 01xx with bits 3-2 = 10 is UCS2 (72 = 0x48).
+    if dcs is not None and dcs & 0xCC == 0x48 and len(text) % 4 == 0:
+        try:
+            text = ucs2_decode(text)
+        except ValueError:
+            pass  # not hex after all: the raw text is the best we have
+    return (m, text, dcs)
+
+
+def ucs2_decode(h):
+    """UTF-16BE hex (surrogate pairs joined) -> str. Raises ValueError on bad hex."""
+    out = []
+    hi = 0
+    for i in range(0, len(h) - 3, 4):
+        u = int(h[i : i + 4], 16)
+        if 0xD800 <= u < 0xDC00:
+            hi = u
+            continue
+        if 0xDC00 <= u < 0xE000 and hi:
+            u = 0x10000 + ((hi - 0xD800) << 10) + (u - 0xDC00)
+        hi = 0
+        out.append(chr(u))
+    return "".join(out)
+
+
+def reg_stat(line, urc):
+    # `+CREG: n,stat[,..]` (answer) or `+CREG: stat[,..]` (URC) -> stat
+    parts = line[line.find(":") + 1 :].split(",")
+    try:
+        return int(parts[0 if urc else 1])
+    except (ValueError, IndexError):
+        return None
+
+
+class UrcHandlers:
+    """Mixin of Modem: uses its at, profile, status, counters, incoming, listeners and the
+    _pending/_pending_ev, _ussd/_ussd_ev, _sms_ready, _reg state that Modem.__init__ creates."""
+
+    # -- URCs ------------------------------------------------------------------------------
+    def _on_urc(self, line, pdu):
+        c = line[0]
+        if c == "+":
+            self._on_plus(line, pdu)
+        elif line in self.profile.reboot_urcs or line.startswith("*ATREADY"):
+            self._on_boot(line)
+        elif line in self.profile.sms_ready_urcs:
+            self._sms_ready = True
+        elif line.startswith("UNDER-VOLTAGE") or line.startswith("OVER-VOLTAGE"):
+            self.status["power"] = line
+            self.counters["under_voltage" if line[0] == "U" else "over_voltage"] += 1
+            self._notify("under_voltage" if line[0] == "U" else "over_voltage", line)
+            if line.endswith("POWER DOWN"):
+                self._down("power_down", line)
+        elif line == "NORMAL POWER DOWN":
+            self._down("power_down", line)
+
+    def _on_plus(self, line, pdu):
+        if line.startswith("+CMTI:") or line.startswith("+CDSI:"):
+            if line.find('"SM"') < 0 and line.find(",") > 7:
+                # another store than ours (e.g. "SR"): CMGR would read the wrong message
+                self.counters["skipped"] += 1
+                return
+            try:
+                i = int(line[line.rfind(",") + 1 :])
+            except ValueError:
+                i = -1
+            if i < 0:  # `+CMTI: ,-1`: not stored anywhere (reference §10.11)
+                self.counters["direct_lost"] += 1
+            elif len(self._pending) >= _PENDING_MAX:
+                self.counters["pending_overflow"] += 1  # left in storage for the next sweep
+            else:
+                self._pending.append(("sms" if line[2] == "M" else "report", i))
+                self._pending_ev.set()
+        elif line.startswith("+CMT:") or line.startswith("+CDS:"):
+            kind = "sms" if line[2] == "M" else "report"
+            if pdu is not None and self.incoming.put_nowait((kind, None, pdu)):
+                self.counters["received" if kind == "sms" else "reports"] += 1
+            else:
+                self.counters["direct_lost"] += 1  # not stored by the modem: cannot re-read
+        elif line.startswith("+CUSD:"):
+            try:
+                self._ussd = parse_cusd(line)
+            except ValueError:
+                self._ussd = (None, line, None)
+            self._ussd_ev.set()
+        elif line.startswith("+CREG:") or line.startswith("+CGREG:") or line.startswith("+CEREG:"):
+            stat = reg_stat(line, True)
+            self._reg[line[: line.find(":") + 1]] = stat
+            regd = [s for s in self._reg.values() if s in (1, 5)]
+            self._set_reg(regd[0] if regd else stat)
+        elif line.startswith("+CPIN:"):
+            self.status["sim"] = line[6:].strip()
+
+    def _on_boot(self, line):
+        # RDY (or A7670 *ATREADY): the modem (re)booted; echo and settings are back to defaults.
+        self._sms_ready = False
+        self._reg = {}
+        if self.status["ready"]:
+            self.counters["reboots"] += 1
+            self.status["reboot_seen"] = True
+            self._down("reboot", line)
+
+    def _down(self, name, line):
+        self.status["ready"] = False
+        self._set_reg(None)
+        self.at.abort("REBOOT" if name == "reboot" else "POWER DOWN")
+        self._notify(name, line)
+
+    def _notify(self, name, detail):
+        for fn in self.listeners:
+            fn(name, detail)
+
+    def _set_reg(self, stat):
+        # also used by Modem.registration() (answers to AT+CREG? etc.)
+        self.status["reg"] = stat
+        self.status["registered"] = stat in (1, 5)
