@@ -198,8 +198,8 @@ class MqttBridge:
         return self._task
 
     async def stop(self):
-        t, self._task = self._task, None
-        await cancel_and_wait(t)
+        await cancel_and_wait(self._task)
+        self._task = None
         c = self.client
         if c is not None:
             if self.connected and not c.dead.is_set():

@@ -250,8 +250,8 @@ class MQTTClient:
 
     async def close(self, graceful=True):
         """DISCONNECT (when graceful: the broker then does not send the will) and close."""
-        t, self._task = self._task, None
-        await cancel_and_wait(t)
+        await cancel_and_wait(self._task)
+        self._task = None
         w = self._writer
         self._writer = None
         if w is None:

@@ -213,8 +213,8 @@ class Outbox:
         return self.task
 
     async def stop(self):
-        t, self.task = self.task, None
-        await cancel_and_wait(t, (asyncio.CancelledError, Exception))
+        await cancel_and_wait(self.task, (asyncio.CancelledError, Exception))
+        self.task = None
 
     def _finished(self, key):
         """True when the sender has nothing more to do for `key` (compaction may drop it)."""

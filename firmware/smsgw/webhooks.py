@@ -198,8 +198,8 @@ class Webhooks:
         return self._task
 
     async def stop(self):
-        t, self._task = self._task, None
-        await cancel_and_wait(t)
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self):
         while True:
