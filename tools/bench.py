@@ -211,9 +211,9 @@ def table(doc: dict) -> str:
         out.append("| queue %s at depth 10 / 100 / 1000 (µs, %s) | %s |"
                    % (op, fp.get("queue_op_fs"), " / ".join(_fmt(_dig(q, d, op)) for d in ("10", "100", "1000"))))
     m = doc["machine"]
-    out += ["", "Measured %s on %s (%s CPUs), %s; MicroPython %s; %s; %s. Mode: %s."
-            % (m["date"], m["cpu"], m["cpus"], m["platform"], m["micropython"], m["gammu-smsd"],
-               m["smstools3"], doc["mode"])]
+    out += ["", "Measured %s on %s (%s CPUs), %s; MicroPython %s; gammu-smsd: %s; smstools3: "
+            "%s. Mode: %s." % (m["date"], m["cpu"], m["cpus"], m["platform"], m["micropython"],
+                               m["gammu-smsd"], m["smstools3"], doc["mode"])]
     return "\n".join(out)
 
 
