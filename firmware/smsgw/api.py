@@ -10,7 +10,16 @@
 # (e.g. E's /webhooks) with @app.route(...) and reuse `json_body(request)` for parsing.
 import json
 
-_LIMIT_MAX = 500
+try:
+    from micropython import const
+except ImportError:  # CPython (host tests)
+
+    def const(x):
+        return x
+
+
+_LIMIT_MAX = const(500)
+_CHUNK = const(512)  # streamed bodies go out in writes of up to this many bytes
 
 
 def _eq(a, b):
@@ -51,6 +60,32 @@ def _stream(items, render):
     yield "]"
 
 
+def _chunked(pieces):
+    # Gather small pieces into one preallocated buffer and yield it when full / at the end:
+    # one socket write + drain per ~_CHUNK bytes instead of one per JSON member (issue #8:
+    # GET /health fell from ~1,890 to ~248 req/s). Memory stays bounded by _CHUNK; a piece
+    # larger than the buffer goes out on its own. The yielded view is rewritten after the
+    # consumer resumes us, i.e. after microdot's awrite has copied/sent it.
+    buf = bytearray(_CHUNK)
+    mv = memoryview(buf)
+    n = 0
+    for p in pieces:
+        if isinstance(p, str):
+            p = p.encode()
+        ln = len(p)
+        if n + ln > _CHUNK:
+            if n:
+                yield mv[:n]
+                n = 0
+            if ln > _CHUNK:
+                yield p
+                continue
+        mv[n:n + ln] = p
+        n += ln
+    if n:
+        yield mv[:n]
+
+
 def _stream_obj(obj):
     # A JSON object written member by member (nested objects too): no whole-document string.
     yield "{"
@@ -69,14 +104,14 @@ def json_stream(obj, status=200):
     """A response that writes a (large) JSON object piece by piece."""
     from microdot import Response
 
-    return Response(_stream_obj(obj), status, {"Content-Type": "application/json"},
+    return Response(_chunked(_stream_obj(obj)), status, {"Content-Type": "application/json"},
                     reason=_REASONS.get(status))
 
 
 def json_list(total, items, render):
     from microdot import Response
 
-    return Response(_stream(items, render), 200, {"X-Total-Count": str(total),
+    return Response(_chunked(_stream(items, render)), 200, {"X-Total-Count": str(total),
                                                   "Content-Type": "application/json"})
 
 
