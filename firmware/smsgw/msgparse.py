@@ -44,7 +44,7 @@ def parse_body(b, max_text, max_rcpt):
         raise ValueError("withDeliveryReport: a boolean")
     now = events.now()
     return {"id": mid, "to": nums, "text": text, "srr": srr, "prio": prio, "t": now,
-            "exp": _expiry(b, now), "ref": _rand8()}
+            "exp": _expiry(b, now)}  # "ref" (concatenation reference): set by the outbox
 
 
 def _is_int(v):
@@ -64,12 +64,6 @@ def same_number(a, b):
     db = "".join(c for c in (b or "") if "0" <= c <= "9")
     n = min(len(da), len(db), 9)
     return n > 0 and da[-n:] == db[-n:]
-
-
-def _rand8():
-    import os
-
-    return os.urandom(1)[0]
 
 
 def _new_id():

@@ -88,6 +88,10 @@ class Outbox:
             return 429, {"message": "too many pending messages (%d)" % self.max_pending}
         if self.store.storage_full():
             return 503, {"message": "storage full"}
+        # Concatenation reference: the message's lifelong sequence number in the store, so
+        # consecutive messages never share one within 256 (8-bit refs) / 65536 (16-bit), also
+        # across reboots and compactions (a random one repeated: handsets merged messages).
+        meta["ref"] = self.store.seq() & 0xFFFF
         try:
             self.store.append_index(key)  # first: a crash now leaves a record, no message
             if meta["prio"] >= 100:

@@ -6,8 +6,10 @@
 #                    a line without its "\n" is a torn tail and is ignored)
 #   idx.<gen>        every accepted key in order, fixed 17-byte records ("<key>\n")
 #   pri.<gen>        keys of priority >= 100 messages, same records
-#   cur              "<gen> <cursor idx> <cursor pri>\n" (temp + rename): the sender's position,
-#                    a lower bound (the sender skips finished messages), and the live generation
+#   cur              "<gen> <cursor idx> <cursor pri> <base>\n" (temp + rename): the sender's
+#                    position, a lower bound (the sender skips finished messages), the live
+#                    generation, and base = records dropped by all compactions so far, so
+#                    base + record number is a message's lifelong sequence number (seq())
 #   mr.idx           256 fixed slots, slot = TP-MR: which (key, recipient, part) got that MR
 # key = 16 hex digits of sha256(id), so lookup by id is one file open whatever the depth.
 # Compaction drops the oldest finished records into a new generation (write idx.<gen+1>,
@@ -89,6 +91,7 @@ class Store:
         self.gen = 0
         self.cur = 0  # next record of idx.<gen> the sender has not finished
         self.pcur = 0  # same for pri.<gen>
+        self.base = 0  # records dropped by compactions, all generations (persisted in cur)
         self.writes = 0  # flash writes so far (wear figure for /health)
         self.compactions = 0
 
@@ -107,10 +110,11 @@ class Store:
                 os.mkdir(self.root + "/m/" + c)
         try:
             with open(self._p("cur")) as f:
-                g, c, p = f.read().split()
-            self.gen, self.cur, self.pcur = int(g), int(c), int(p)
-        except (OSError, ValueError):
-            self.gen = self.cur = self.pcur = 0
+                v = f.read().split()
+            self.gen, self.cur, self.pcur = int(v[0]), int(v[1]), int(v[2])
+            self.base = int(v[3]) if len(v) > 3 else 0  # older cur files have 3 fields
+        except (OSError, ValueError, IndexError):
+            self.gen = self.cur = self.pcur = self.base = 0
         keep = ("idx.%d" % self.gen, "pri.%d" % self.gen)
         for name in os.listdir(self.root):
             if (name.startswith("idx.") or name.startswith("pri.")) and name not in keep:
@@ -154,13 +158,19 @@ class Store:
             return None
         return rec[:16].decode() if len(rec) == _REC else None
 
+    def seq(self):
+        """The lifelong sequence number the next append_index() record gets: it only grows
+        (compaction moves records into `base`) and survives reboots."""
+        return self.base + self.count()
+
     def append_index(self, key, pri=False):
         with open(self._ipath(pri), "ab") as f:
             f.write(key.encode() + b"\n")
         self.writes += 1
 
     def save_cursor(self):
-        write_atomic(self._p("cur"), b"%d %d %d\n" % (self.gen, self.cur, self.pcur))
+        write_atomic(self._p("cur"), b"%d %d %d %d\n" % (self.gen, self.cur, self.pcur,
+                                                          self.base))
         self.writes += 1
 
     # -- messages -----------------------------------------------------------------------------
@@ -265,6 +275,7 @@ class Store:
             if k:  # which read as finished and go at the next compaction (no orphan files)
                 self.remove(k)
         self.gen, self.cur, self.pcur = new, self.cur - drop, 0
+        self.base += drop
         self.save_cursor()  # the commit point
         for path in old:
             try:

@@ -112,3 +112,23 @@ def test_health_document(gw):
         c = doc["checks"][name]
         assert set(c) == {"description", "observedUnit", "observedValue", "status"}
     assert doc["checks"]["modem"]["status"] == "pass"
+
+
+def test_consecutive_multipart_messages_get_different_concat_refs(gw):
+    from smsgw import pdu
+
+    to = "+1555123%04d" % (7000 + (gw.model == "sim7600"))
+    texts = ["Ref test %d %s " % (i, gw.model) + "r" * 200 for i in range(3)]
+    ids = [send(gw, t, to=[to], withDeliveryReport=False)["id"] for t in texts]
+    for mid in ids:
+        assert gw.wait_state(mid, ("Sent", "Delivered"))["state"] == "Sent"
+    refs = []
+    for t in texts:
+        (s,) = poll(lambda t=t: sent_with(gw.sim, t), what="multipart at the simulator")
+        assert s["complete"] and s["parts"] == 2, s
+        got = {pdu.decode(h)["udh"]["concat"]["ref"] for h in s["pdus"]}
+        assert len(got) == 1, got  # all parts of one message share the ref
+        refs.append(got.pop())
+    assert len(set(refs)) == 3, refs
+    # the refs follow the store's message sequence: consecutive submits, consecutive refs
+    assert [(refs[i + 1] - refs[i]) % 256 for i in range(2)] == [1, 1], refs

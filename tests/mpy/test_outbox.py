@@ -315,3 +315,52 @@ async def test_modem_not_ready_sends_nothing_and_resumes():
     s = ob.status("wait")
     assert len(m.sent) == 2 and s["state"] == "Sent" and not s["recipients"][0]["error"]
     rmtree(ob.store.root)
+
+
+def _concat_ref(hexpdu):
+    # The 8-bit concatenation IE of a SUBMIT PDU's UDH: 05 00 03 <ref> <total> <seq>.
+    i = hexpdu.upper().find("050003")
+    assert i >= 0, hexpdu
+    return int(hexpdu[i + 6:i + 8], 16)
+
+
+async def test_concat_refs_follow_the_store_sequence_across_reboot():
+    m = FakeModem()
+    ob = _outbox(m)
+    root = ob.store.root
+    for i in range(3):
+        assert ob.submit(_body(id="cc%d" % i, textMessage={"text": "y" * 200}))[0] == 202
+    await _drain(ob)
+    assert len(m.sent) == 6
+    refs = [_concat_ref(h) for h in m.sent]
+    assert refs == [0, 0, 1, 1, 2, 2], refs  # one ref per message, all parts share it
+    assert [ob.store.get(ob.store.key_at(i))["ref"] for i in range(3)] == [0, 1, 2]
+    m2 = FakeModem()
+    ob2 = _outbox(m2, root=root)  # reboot: same flash
+    assert ob2.submit(_body(id="cc3", textMessage={"text": "z" * 200}))[0] == 202
+    await _drain(ob2)
+    assert [_concat_ref(h) for h in m2.sent] == [3, 3]
+    rmtree(root)
+
+
+async def test_concat_refs_do_not_repeat_within_256_messages_with_compaction():
+    import gc
+
+    m = FakeModem()
+    ob = _outbox(m, max_messages=5, max_stored=8)
+    seen = bytearray(300)
+    for i in range(300):
+        st, obj = ob.submit(_body(id="r%d" % i, textMessage={"text": "r"}))
+        assert st == 202
+        seen[i] = ob.store.get(ob.store.key_at(ob.store.count() - 1))["ref"] & 0xFF
+        await _drain(ob)
+        assert len(m.sent) == 1, m.sent  # sent, not failed
+        m.sent.clear()
+        if i % 16 == 0:
+            gc.collect()
+    assert ob.store.compactions > 0
+    last = [-1000] * 256  # where each 8-bit ref was last used
+    for i, ref in enumerate(seen):
+        assert i - last[ref] >= 256, (i, ref, last[ref])
+        last[ref] = i
+    rmtree(ob.store.root)

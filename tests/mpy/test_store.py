@@ -163,3 +163,33 @@ def test_crash_after_compaction_deleted_files_leaves_no_orphans():
     assert s2.compact(lambda k: s2.get(k) is None or True) >= 5
     assert s2.key_at(0) not in keys[:5] and s2.count() <= 8
     rmtree(s.root)
+
+
+def test_seq_grows_through_compaction_and_reboot():
+    s = _store(max_stored=8)
+    seqs = []
+    for i in range(40):
+        seqs.append(s.seq())
+        k = key_of("s%d" % i)
+        s.append_index(k)
+        s.put(k, {"id": k})
+        s.cur = s.count()  # all sent
+        s.compact(lambda k: True)
+    assert seqs == list(range(40)), seqs  # never repeats, although records were dropped
+    assert s.compactions > 0 and s.count() < 40 and s.base + s.count() == 40
+    s2 = Store(s.root)
+    s2.open()
+    assert s2.seq() == 40 and s2.base == s.base  # not restarted at 0 by a reboot
+    rmtree(s.root)
+
+
+def test_old_three_field_cursor_file_reads_base_zero():
+    s = _store()
+    for i in range(3):
+        s.append_index(key_of("o%d" % i))
+    with open(s.root + "/cur", "w") as f:
+        f.write("0 2 0\n")
+    s2 = Store(s.root)
+    s2.open()
+    assert (s2.gen, s2.cur, s2.base, s2.seq()) == (0, 2, 0, 3)
+    rmtree(s.root)
