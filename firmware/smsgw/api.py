@@ -5,7 +5,8 @@
 #   GET  /inbox?limit=&offset=           -> received messages, X-Total-Count
 #   GET  /health (no auth)               -> health document, HTTP 500 when "fail"
 # HTTP Basic auth (constant-time compare) on everything but /health and /. Errors are JSON
-# {"message": ...} with 400/401/404/405/409/413/429/500/503, never a traceback. Request bodies
+# {"message": ...} with 400/401/404/405/409/413/429/500/503, never a traceback (a request that
+# could not be read for lack of memory gets 503 + Retry-After, not 400). Request bodies
 # are limited to http.max_body bytes (413). Feature modules add routes to the returned app
 # (e.g. E's /webhooks) with @app.route(...) and reuse `json_body(request)` for parsing.
 import json
@@ -136,6 +137,43 @@ def _int_arg(request, name, default, lo, hi):
     return n
 
 
+_oom = [0]  # MemoryErrors raised by Request.create not yet answered (see _watch_create)
+
+
+def _watch_create(Request):
+    # microdot's handle_request catches any exception of Request.create (the request line,
+    # headers and body are read there) and dispatches request None to the 400 handler, so a
+    # MemoryError near the heap limit looked like "Bad request". Remember it here; the 400
+    # handler then answers 503 + Retry-After. Nothing awaits between the failure and that
+    # handler (dispatch_request runs straight through to it), so one counter is exact.
+    if getattr(Request, "_smsgw_watched", False):
+        return
+    create = Request.create
+
+    async def watched(*args, **kw):
+        try:
+            return await create(*args, **kw)
+        except MemoryError:
+            _oom[0] += 1
+            raise
+
+    Request.create = staticmethod(watched)
+    Request._smsgw_watched = True
+
+
+def bad_request(ctx, request):
+    """The 400 handler's answer: 503 with Retry-After when the request could not be read for
+    lack of memory (nothing was accepted; the client can retry), else 400."""
+    if request is None and _oom[0]:
+        _oom[0] = 0
+        ctx.api_oom = getattr(ctx, "api_oom", 0) + 1
+        import gc
+
+        gc.collect()
+        return error(503, "out of memory, retry later", {"Retry-After": "2"})
+    return error(400, "bad request")
+
+
 def make_app(ctx):
     """Build the microdot app over the gateway context (ctx.cfg, .outbox, .inbox, ...)."""
     from microdot import Microdot, Request
@@ -145,6 +183,7 @@ def make_app(ctx):
     Request.max_content_length = cfg["http"]["max_body"]
     Request.max_body_length = cfg["http"]["max_body"]
     Request.max_readline = 1024
+    _watch_create(Request)
     app = Microdot()
     cred = "%s:%s" % (cfg["api"]["user"], cfg["api"]["password"])
     expected = b"Basic " + binascii.b2a_base64(cred.encode()).strip()
@@ -226,8 +265,12 @@ def make_app(ctx):
 
     for code, msg in ((404, "not found"), (405, "method not allowed"),
                       (413, "payload too large (max %d bytes)" % cfg["http"]["max_body"]),
-                      (400, "bad request"), (500, "internal error")):
+                      (500, "internal error")):
         _on_status(app, code, msg)
+
+    @app.errorhandler(400)
+    async def _bad(request):
+        return bad_request(ctx, request)
 
     @app.errorhandler(Exception)
     async def _crash(request, exc):

@@ -32,6 +32,7 @@ class Ctx:
         self.started = time.ticks_ms()
         self.mem_peak = self.mem_live = 0
         self.requests = self.auth_failures = self.api_errors = 0
+        self.api_oom = 0  # requests answered 503: no memory to read them
 
     def mem_now(self):
         return self.mem_live or gc.mem_alloc()

@@ -60,4 +60,5 @@ def build(ctx):
             "counters": {"outbox": ob.counters, "inbox": ctx.inbox.counters, "supervisor": sup,
                          "modem": ms.get("counters"), "api": [ctx.requests, ctx.auth_failures,
                                                               ctx.api_errors],
+                         "api_oom": getattr(ctx, "api_oom", 0),
                          "store_writes": ob.store.writes, "events_errors": events.errors}}

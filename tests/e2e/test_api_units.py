@@ -44,3 +44,70 @@ def test_streamed_health_object_is_valid_json():
                                         "c": {"n": "é" * 300}}, "version": "1"}
     body = b"".join(_collect(api._chunked(api._stream_obj(doc))))
     assert json.loads(body) == doc
+
+
+class _Ctx:
+    """The bits of the gateway context make_app reads."""
+
+    def __init__(self):
+        self.cfg = {"http": {"max_body": 4096}, "api": {"user": "sms", "password": "pw"},
+                    "modem": {"model": "sim800"}, "device": {"name": "t"}}
+        self.requests = self.auth_failures = self.api_errors = self.api_oom = 0
+
+
+class _Reader:
+    def __init__(self, data: bytes, fail: bool):
+        self.data, self.fail = data, fail
+
+    async def readline(self):
+        if self.fail:
+            raise MemoryError("memory allocation failed, allocating 1024 bytes")
+        line, _, self.data = self.data.partition(b"\n")
+        return line + b"\n"
+
+    async def readexactly(self, n):
+        out, self.data = self.data[:n], self.data[n:]
+        return out
+
+
+class _Writer:
+    def __init__(self):
+        self.out = b""
+
+    def get_extra_info(self, name):
+        return ("127.0.0.1", 1)
+
+    async def awrite(self, data):
+        self.out += bytes(data)
+
+    async def aclose(self):
+        pass
+
+
+def _exchange(app, raw: bytes, fail: bool = False) -> tuple[int, dict, dict]:
+    import asyncio
+
+    w = _Writer()
+    asyncio.run(app.handle_request(_Reader(raw, fail), w))
+    head, _, body = w.out.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(h.split(": ", 1) for h in lines[1:])
+    return int(lines[0].split()[1]), headers, json.loads(body)
+
+
+def test_request_unreadable_for_memory_is_503_with_retry_after(capsys):
+    ctx = _Ctx()
+    app = api.make_app(ctx)
+    status, headers, body = _exchange(app, b"", fail=True)
+    assert status == 503 and headers.get("Retry-After") == "2", (status, headers)
+    assert "memory" in body["message"] and ctx.api_oom == 1
+    # a malformed request is still 400, and the MemoryError flag does not leak into it
+    status, headers, body = _exchange(app, b"GARBAGE\r\n\r\n")
+    assert status == 400 and body == {"message": "bad request"} and "Retry-After" not in headers
+    assert ctx.api_oom == 1
+    # a well-formed request still works through the wrapped Request.create
+    status, _, body = _exchange(app, b"GET /nope HTTP/1.0\r\n\r\n")
+    assert status == 404 and body == {"message": "not found"}
+    api.make_app(_Ctx())  # a second app (Request.create wrapped once) keeps it working
+    status, _, _ = _exchange(app, b"", fail=True)
+    assert status == 503 and ctx.api_oom == 2
