@@ -156,12 +156,12 @@ def _flatten(cfg: dict, prefix: str = "") -> dict[str, Any]:
 def _device_path(path: str) -> str:
     """A host link to a pty (the simulator's `ttyV0`) as the virtual board sees it.
 
-    The virtual board mounts the host's /dev at /dev, but not the folder of the link.
+    The virtual board mounts the host's tree at /host. The link itself is kept, not the
+    /dev/pts/N behind it: when the simulator stops its link goes (ENOENT on the board), while
+    the number would be handed to the next pty opened on the host (another board's REPL).
     """
-    if os.path.islink(path):
-        real = os.path.realpath(path)
-        if real.startswith("/dev/"):
-            return real
+    if os.path.islink(path) and os.path.realpath(path).startswith("/dev/"):
+        return "/host" + os.path.abspath(path)
     return path
 
 

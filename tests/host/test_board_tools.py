@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import subprocess
 import sys
@@ -139,7 +140,8 @@ def test_provision_writes_merged_config_without_echoing_secrets(rig):
     cfg = json.loads((rig.board.data_dir / "config.json").read_text())
     assert cfg["api"] == {"user": "sms", "password": PASSWORD, "port": rig.http,
                           "host": "127.0.0.1"}
-    assert cfg["modem"]["port"].startswith("/dev/pts/")  # the pty as the board sees it
+    # the simulator's link as the board sees it (host tree at /host), not the /dev/pts/N behind it
+    assert cfg["modem"]["port"] == "/host" + os.path.abspath(rig.sim.link)
     # A second provision merges into what is there.
     out = smsgate("provision", "--port", rig.port, "--device-name", "bench-1", "--no-restart")
     assert out.returncode == 0, out.stdout + out.stderr

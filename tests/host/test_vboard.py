@@ -51,7 +51,7 @@ def test_blank_board_has_empty_flash_and_esp32_paths(board):
         board.repl_link, "exec", "import os, sys; print(os.listdir('/'), sys.path, os.getcwd())"
     )
     # Only the mount point of the host's /dev (where the modem's pty lives) shows.
-    assert out.stdout.strip() == "['dev'] ['', '.frozen', '/lib'] /"
+    assert out.stdout.strip() == "['dev', 'host'] ['', '.frozen', '/lib'] /"
     assert list(board.data_dir.iterdir()) == []
 
 

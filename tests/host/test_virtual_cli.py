@@ -43,7 +43,7 @@ def test_virtual_blank_serves_an_empty_board(tmp_path):
     try:
         _wait_up(proc, log)
         out = mpremote(link, "exec", "import os; print(sorted(os.listdir('/')))").stdout
-        assert out.strip() == "['dev']"  # erased; only the host's /dev mount point
+        assert out.strip() == "['dev', 'host']"  # erased; only the host mount points
         mpremote(link, "fs", "cp", str(log), ":hello.txt")
         assert (flash / "hello.txt").exists()
     finally:

@@ -13,6 +13,9 @@ import os
 machine._cause = int(sys.argv[3])
 os.mount(os.VfsPosix(sys.argv[1]), "/")
 os.mount(os.VfsPosix("/dev"), "/dev")  # the host's devices: the modem pty is /dev/pts/N
+# The host's whole tree, so a modem port can name the simulator's own link (which vanishes with
+# the simulator) instead of the /dev/pts/N behind it (which the kernel hands to the next pty).
+os.mount(os.VfsPosix("/"), "/host")
 os.chdir("/")
 sys.stdout.write("\x00vboard-up\x00")  # the bridge may now deliver Ctrl-C
 sys.path[:] = ["", ".frozen", "/lib"]
