@@ -9,6 +9,7 @@
 #   D r p st t  status report (TP-ST < 32 delivered, >= 64 failed; 32..63 not journaled)
 #   F r t why   recipient failed                   C t  cancelled while Pending
 import asyncio
+import gc
 
 from smsgw import events, log
 from smsgw.msgparse import parse_body, parse_rfc3339, same_number as _same  # noqa: F401
@@ -59,7 +60,7 @@ class Outbox:
         self.wake = asyncio.Event()
         self.task = None
         self.counters = {"accepted": 0, "sent": 0, "failed": 0, "uncertain": 0, "retries": 0,
-                         "reports": 0, "unpaired_reports": 0, "paced": 0}
+                         "reports": 0, "unpaired_reports": 0, "paced": 0, "oom": 0}
         self.failed_at = []  # Unix times of recent failures (bounded), for /health
 
     # -- submit ----------------------------------------------------------------------------
@@ -276,6 +277,13 @@ class Outbox:
                 await self.send(key)
             except asyncio.CancelledError:
                 raise
+            except MemoryError as e:  # before the part went to the modem (imports, encoding,
+                # flash reads/writes): nothing sent, the message stays Pending and is retried;
+                # counted (/health counters.outbox.oom) so the shortage is not silent
+                self.counters["oom"] += 1
+                log.error("sender: out of memory, retrying: %s", e)
+                gc.collect()
+                await asyncio.sleep_ms(1000)
             except Exception as e:
                 log.exc("sender", e)
                 await asyncio.sleep_ms(1000)
@@ -317,6 +325,8 @@ class Outbox:
         try:
             enc, parts = pdu.encode_submit(meta["to"][r], meta["text"], srr=meta["srr"],
                                            ref=meta["ref"], validity_s=validity)
+        except MemoryError:
+            raise  # not the message's fault: it stays Pending (run() counts and retries)
         except Exception as e:
             self._fail(key, meta, r, "cannot encode: %s" % e)
             return True

@@ -364,3 +364,42 @@ async def test_concat_refs_do_not_repeat_within_256_messages_with_compaction():
         assert i - last[ref] >= 256, (i, ref, last[ref])
         last[ref] = i
     rmtree(ob.store.root)
+
+
+async def test_memory_error_at_send_time_is_counted_and_message_stays_pending():
+    from smsgw import pdu
+
+    m = FakeModem()
+    ob = _outbox(m)
+    real = pdu.encode_submit
+    calls = [0]
+
+    def short_of_memory(*a, **kw):
+        calls[0] += 1
+        if calls[0] <= 2:
+            raise MemoryError("memory allocation failed, allocating 2048 bytes")
+        return real(*a, **kw)
+
+    pdu.encode_submit = short_of_memory
+    try:
+        st, obj = ob.submit(_body(id="oom1"))
+        assert st == 202
+        ob.start()
+        for _ in range(40):  # the first retry comes after ~1 s
+            await asyncio.sleep_ms(50)
+            if ob.counters["oom"]:
+                break
+        assert ob.counters["oom"] == 1, ob.counters
+        st = ob.status("oom1")
+        assert st["state"] == "Pending" and not m.sent, st  # not failed, not lost
+        for _ in range(80):
+            await asyncio.sleep_ms(50)
+            if m.sent:
+                break
+        assert ob.counters["oom"] == 2 and len(m.sent) == 1, (ob.counters, m.sent)
+        assert ob.status("oom1")["state"] == "Sent"
+        assert ob.counters["failed"] == 0 and ob.counters["uncertain"] == 0
+    finally:
+        pdu.encode_submit = real
+        await ob.stop()
+    rmtree(ob.store.root)
