@@ -12,7 +12,6 @@ from smsgw import gsm7
 from smsgw import pdu as codec
 from smsgw import pdu_mt
 from smsgw import tpfields as tf
-from smsgw.concat import Reassembler
 
 
 class Network:
@@ -33,8 +32,7 @@ class Network:
         self.report_delay_s = 0.0
         self.report_status = 0
         self.sent: list[dict] = []
-        self._groups: dict[tuple, dict] = {}
-        self._reasm = Reassembler(timeout_ms=1 << 30, max_groups=64)
+        self._groups: dict[tuple, dict] = {}  # open (incomplete) groups by (to, ref, total)
         self.held: list[tuple[str, str]] = []  # (kind, pdu hex) waiting at the SMSC
         self.unacked: list[tuple[str, str]] = []  # +CMT/+CDS waiting for AT+CNMA (CSMS=1)
         self.call: dict | None = None
@@ -97,23 +95,29 @@ class Network:
 
     # ---- outgoing ----------------------------------------------------------------------------
     def record_submit(self, hexpdu: str, d: dict, mr: int) -> None:
-        """One submitted part: reassemble by concat reference, schedule its status report."""
+        """One submitted part: reassemble by concat reference, schedule its status report.
+
+        A real network delivers every part it is given, so each group (one entry of /sent)
+        is closed when its last part arrives, and a part whose (ref, seq) that group already
+        has starts a new group: a reused reference (after completion, or a repeat while
+        the group is open) is a new message, never a late repeat to drop.
+        """
         self.counters["parts_sent"] += 1
         concat = (d.get("udh") or {}).get("concat")
         to = d.get("number", "")
         if concat and concat["total"] > 1:
-            key = (to, concat["ref"], concat["total"])
+            total, seq = concat["total"], concat["seq"]
+            if not 1 <= seq <= total:
+                raise ValueError("bad concatenation seq %r / total %r" % (seq, total))
+            key = (to, concat["ref"], total)
             entry = self._groups.get(key)
-            if entry is None or concat["seq"] in entry["_seqs"]:
-                entry = self._new_entry(to, d, concat["total"])
+            if entry is None or seq in entry["_seqs"]:
+                entry = self._new_entry(to, d, total)
                 self._groups[key] = entry
-            entry["_seqs"].append(concat["seq"])
-            text = self._reasm.add(to, concat["ref"], concat["total"], concat["seq"],
-                                   d.get("text", ""), int(time.monotonic() * 1000))
-            entry["_texts"][concat["seq"] - 1] = d.get("text", "")
+            entry["_seqs"].append(seq)
+            entry["_texts"][seq - 1] = d.get("text", "")
             entry["text"] = "".join(t for t in entry["_texts"] if t is not None)
-            if text is not None:
-                entry["text"] = text
+            if None not in entry["_texts"]:
                 entry["complete"] = True
                 self._groups.pop(key, None)
         else:
