@@ -88,24 +88,16 @@ def parse_url(url):
 def validate(value, key="mqtt"):
     """Check the `mqtt` config section; return it merged over DEFAULTS (raises ConfigError)."""
     from smsgw.errors import ConfigError
+    from smsgw.section import check_section
 
-    if not isinstance(value, dict):
-        raise ConfigError(key, "must be an object")
-    out = dict(DEFAULTS)
-    for k, v in value.items():
-        name = "%s.%s" % (key, k)
-        if k not in DEFAULTS:
-            raise ConfigError(name, "unknown key")
-        if k in _NUMS:
-            lo, hi = _NUMS[k]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-                raise ConfigError(name, "must be a number in %s..%s" % (lo, hi))
-        elif k in ("tls", "discovery"):
+    def check_other(name, k, v):
+        if k in ("tls", "discovery"):
             if not isinstance(v, bool):
                 raise ConfigError(name, "must be a boolean")
         elif v is not None and (not isinstance(v, str) or not v or "#" in v or "+" in v):
             raise ConfigError(name, "must be a non-empty string without wildcards")
-        out[k] = v
+
+    out = check_section(value, key, DEFAULTS, _NUMS, check_other)
     if out["url"] is None:
         raise ConfigError(key + ".url", "required")
     try:

@@ -54,24 +54,13 @@ def validate(value, key="webhooks"):
         ConfigError naming the offending key.
     """
     from smsgw.errors import ConfigError
+    from smsgw.section import check_section
 
-    if value is None:
-        value = {}
-    if not isinstance(value, dict):
-        raise ConfigError(key, "must be an object")
-    out = dict(DEFAULTS)
-    for k, v in value.items():
-        name = "%s.%s" % (key, k)
-        if k not in DEFAULTS:
-            raise ConfigError(name, "unknown key")
-        if k in _NUMS:
-            lo, hi = _NUMS[k]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-                raise ConfigError(name, "must be a number in %s..%s" % (lo, hi))
-        elif v is not None and (not isinstance(v, str) or not v):
+    def check_other(name, k, v):
+        if v is not None and (not isinstance(v, str) or not v):
             raise ConfigError(name, "must be a non-empty string")
-        out[k] = v
-    return out
+
+    return check_section({} if value is None else value, key, DEFAULTS, _NUMS, check_other)
 
 
 def _id_ok(wid):

@@ -14,7 +14,7 @@ from smsgate.bundle import mpy_cross_binary
 from smsgate.runtime import FIRMWARE_DIR, REPO_ROOT, micropython_binary, micropython_env
 
 MODULES = ("__init__", "errors", "events", "log", "tasks", "hmac", "httpc", "webhook_queue",
-           "webhooks", "mqtt", "mqtt_client", "mqtt_ha")
+           "section", "webhooks", "mqtt", "mqtt_client", "mqtt_ha")
 HERE = REPO_ROOT / "tests" / "events"
 
 
