@@ -34,10 +34,6 @@ class PduError(SmsgateError):
         self.pos = pos
 
 
-class QueueFull(SmsgateError):
-    pass
-
-
 class ConfigError(SmsgateError):
     """A config value is wrong; `key` is the dotted path of the offending key."""
 
