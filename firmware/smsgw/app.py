@@ -14,8 +14,8 @@ from smsgw import log
 
 # feature module -> config sections that switch it on (when present, even as {})
 FEATURES = (
-    ("smsgw.webhooks", ("webhooks",)),
-    ("smsgw.mqtt", ("mqtt",)),
+    ("smsgw.net.webhooks", ("webhooks",)),
+    ("smsgw.net.mqtt", ("mqtt",)),
     ("smsgw.alert", ("rules", "commands", "relays", "heartbeat", "limits")),
 )
 
@@ -40,12 +40,12 @@ class Ctx:
 
 def build(cfg):
     """Create every core object (nothing runs yet). Returns the context."""
-    from smsgw.at import ATChannel
-    from smsgw.modem import Modem
-    from smsgw import profiles
-    from smsgw.store import Store
-    from smsgw.outbox import Outbox
-    from smsgw.inbox import Inbox
+    from smsgw.modem.at import ATChannel
+    from smsgw.modem.modem import Modem
+    from smsgw.modem import profiles
+    from smsgw.queue.store import Store
+    from smsgw.queue.outbox import Outbox
+    from smsgw.queue.inbox import Inbox
 
     ctx = Ctx(cfg)
     board_mod = __import__("boards." + cfg["board"], None, None, ["Board"])
@@ -53,7 +53,7 @@ def build(cfg):
     ctx.at = ATChannel(ctx.board.open_modem())
     ctx.modem = Modem(ctx.at, profiles.get(cfg["modem"]["model"]), ctx.board, cfg["modem"])
     try:
-        from smsgw.supervisor import Supervisor
+        from smsgw.modem.supervisor import Supervisor
     except ImportError:
         Supervisor = None
     if Supervisor is not None:
@@ -66,11 +66,11 @@ def build(cfg):
     ctx.inbox = Inbox(q["dir"], cfg, ctx.modem, ctx.outbox, ctx.ready)
     ctx.inbox.open()
     # The SMS codec the sender needs, imported now: a heap too small for it shows at boot
-    # instead of as a MemoryError at the first send (issue #8).
-    from smsgw import pdu, tpfields  # noqa: F401
+    # instead of as a MemoryError at the first send.
+    from smsgw.codec import pdu, tpfields  # noqa: F401
 
     gc.collect()
-    from smsgw import api
+    from smsgw.net import api
 
     ctx.app = api.make_app(ctx)
     gc.collect()
@@ -90,7 +90,7 @@ async def _sample_heap(ctx):
 
 def _start_supervisor(ctx):
     if ctx.supervisor is None:
-        raise ImportError("smsgw.supervisor is missing: the modem cannot be brought up")
+        raise ImportError("smsgw.modem.supervisor is missing: the modem cannot be brought up")
     t = ctx.supervisor.start()
     if t is not None and t not in ctx.tasks:
         ctx.tasks.append(t)

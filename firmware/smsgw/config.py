@@ -8,7 +8,8 @@ DEFAULTS = {
     "wifi": {"ssid": "", "password": ""},
     "api": {"user": "sms", "password": "", "port": 8080, "host": "0.0.0.0"},
     # Other numeric modem keys (timeouts in ms, time_scale, queue_depth...) are read by
-    # smsgw.modem / smsgw.supervisor; any such key is accepted when it is a number >= 0.
+    # smsgw.modem.modem / smsgw.modem.supervisor; any such key is accepted when it is a
+    # number >= 0.
     "modem": {"model": "sim800", "port": "", "pin": "", "baud": 115200},
     "queue": {
         "dir": "/data",  # where the durable journals live
@@ -50,8 +51,8 @@ _NUMERIC_EXTRA = ("modem",)  # sections that also take any extra key with a numb
 # Optional sections: validated by their own module's validate(value, key) ("module" or
 # "module:function"), imported lazily. Feature modules keep their line here true.
 OPTIONAL = {
-    "webhooks": "smsgw.webhooks",
-    "mqtt": "smsgw.mqtt",
+    "webhooks": "smsgw.net.webhooks",
+    "mqtt": "smsgw.net.mqtt",
     "rules": "smsgw.alert",
     "commands": "smsgw.alert",
     "relays": "smsgw.alert",

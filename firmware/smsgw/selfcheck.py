@@ -6,20 +6,18 @@
 import gc
 import sys
 
-try:
-    from micropython import const
-except ImportError:  # CPython (docs, linters)
-
-    def const(x):
-        return x
+from micropython import const
 
 
 MIN_FREE = const(20000)  # bytes of heap the gateway needs free after its imports
 _AT_MS = const(1500)
 _AT_TRIES = const(3)
-_BOOT_MS = const(6000)
-_MODEM_MS = const(30000)  # the whole modem part, whatever happens  # SIM800/SIM7600 power-on to AT ready (RDY), with margin
-_MODULES = ("smsgw.config", "smsgw.at", "smsgw.modem", "smsgw.store", "smsgw.outbox", "microdot")
+_BOOT_MS = const(6000)  # SIM800/SIM7600 power-on to AT ready (RDY), with margin
+_MODEM_MS = const(30000)  # the whole modem part, whatever happens
+_MODULES = (
+    "smsgw.config", "smsgw.modem.at", "smsgw.modem.modem", "smsgw.queue.store",
+    "smsgw.queue.outbox", "microdot",
+)
 _REGISTERED = ("1", "5")  # 27.007 7.2: home, roaming
 
 
@@ -107,7 +105,7 @@ async def _probe(at):
 async def _modem(cfg, res):
     import asyncio
 
-    from smsgw.at import ATChannel
+    from smsgw.modem.at import ATChannel
 
     name = cfg["board"].replace("-", "_")
     board = __import__("boards." + name, None, None, ["Board"]).Board(cfg)

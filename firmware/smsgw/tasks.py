@@ -1,4 +1,4 @@
-# Task ownership: the one way an owner ends a task it started (STYLE: every task has an owner
+# Task ownership: the one way an owner ends a task it started (every task has an owner
 # that cancels and awaits it in stop()).
 import asyncio
 

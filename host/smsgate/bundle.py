@@ -3,7 +3,7 @@
 Layout on the flash (paths relative to `/`):
 
 - `main.py` (and `boot.py` when the firmware has one): source, so a user can read them;
-- `smsgw/**/*.mpy`: the firmware package compiled (`pdu_mt.py` is host-only and skipped);
+- `smsgw/**/*.mpy`: the firmware package compiled;
 - `boards/__init__.mpy`, `boards/<board>.mpy`: the board module, with the `boards.*` modules it
   imports (`boards/esp32.mpy` for the ESP32 boards);
 - `lib/microdot/*.mpy`: the MicroPython libraries the firmware imports, compiled from the
@@ -28,10 +28,9 @@ from smsgate.runtime import BOARDS_DIR, FIRMWARE_DIR, REPO_ROOT
 
 CACHE_DIR = REPO_ROOT / "build" / "bundle"
 BOARDS = ("unix", "tcall-sim800l", "t-sim7600")
-HOST_ONLY = frozenset({"pdu_mt.py"})
 # Library package -> modules of it that the firmware imports (compiled into lib/<package>/).
 LIBRARIES: dict[str, tuple[str, ...]] = {
-    "microdot": ("__init__", "microdot"),  # smsgw.api uses the core only
+    "microdot": ("__init__", "microdot"),  # smsgw.net.api uses the core only
 }
 SOURCE_FILES = ("main.py", "boot.py")
 
@@ -142,7 +141,7 @@ def _firmware_sources() -> list[tuple[str, Path]]:
     """(flash path of the .py, local file) for every module of the firmware package tree."""
     found = []
     for src in sorted((FIRMWARE_DIR / "smsgw").rglob("*.py")):
-        if src.name in HOST_ONLY or "__pycache__" in src.parts:
+        if "__pycache__" in src.parts:
             continue
         found.append((src.relative_to(FIRMWARE_DIR).as_posix(), src))
     return found

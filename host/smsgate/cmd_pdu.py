@@ -19,7 +19,7 @@ from typing import Any
 
 from smsgate.cli import CliError
 from smsgate.runtime import FIRMWARE_DIR, micropython_binary, micropython_env
-from smsgw import pdu
+from smsgw.codec import pdu
 from smsgw.errors import PduError
 
 # The order keys are printed in (the decode contract); keys not listed follow, sorted.
@@ -35,7 +35,7 @@ _RANK = {k: i for i, k in enumerate(KEY_ORDER)}
 _MPY_SCRIPT = """
 import sys, json
 sys.path.insert(0, %r)
-from smsgw import pdu
+from smsgw.codec import pdu
 from smsgw.errors import PduError
 smsc = sys.argv[1] != "tpdu"
 for h in sys.argv[2:]:

@@ -14,7 +14,9 @@ import gammu
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smsgw import gsm7, pdu, pdu_mt
+from smsgw.codec import gsm7, pdu
+
+from smsgate.sim import pdu_mt
 
 GSM_CHARS = gsm7._BASIC.replace("\x1b", "") + gsm7._EXT_CHARS
 texts = st.lists(

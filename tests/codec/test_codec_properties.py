@@ -5,8 +5,9 @@ import random
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from smsgw import gsm7, pdu, pdu_mt
-from smsgw.concat import Reassembler
+from smsgw.codec import gsm7, pdu
+from smsgate.sim import pdu_mt
+from smsgw.codec.concat import Reassembler
 from smsgw.errors import PduError
 
 GSM_CHARS = gsm7._BASIC.replace("\x1b", "") + gsm7._EXT_CHARS

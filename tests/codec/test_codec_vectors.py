@@ -10,7 +10,8 @@ Sources (data copied, not code):
 
 import pytest
 
-from smsgw import gsm7, pdu, pdu_mt, tpfields
+from smsgw.codec import gsm7, pdu, tpfields
+from smsgate.sim import pdu_mt
 from smsgw.errors import PduError
 
 DECODE_VECTORS = [

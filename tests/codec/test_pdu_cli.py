@@ -8,7 +8,9 @@ import sys
 import pytest
 
 from smsgate.cli import main
-from smsgw import gsm7, pdu, pdu_mt
+from smsgw.codec import gsm7, pdu
+
+from smsgate.sim import pdu_mt
 
 HELLO = "07917283010010F5040BC87238880900F10000993092516195800AE8329BFD4697D9EC37"
 GOLDEN = {

@@ -115,7 +115,7 @@ def test_health_document(gw):
 
 
 def test_consecutive_multipart_messages_get_different_concat_refs(gw):
-    from smsgw import pdu
+    from smsgw.codec import pdu
 
     to = "+1555123%04d" % (7000 + (gw.model == "sim7600"))
     texts = ["Ref test %d %s " % (i, gw.model) + "r" * 200 for i in range(3)]

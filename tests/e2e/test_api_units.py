@@ -1,4 +1,4 @@
-"""Unit-level checks of firmware/smsgw/api.py helpers, run on CPython (microdot from pip)."""
+"""Unit-level checks of firmware/smsgw/net/api.py helpers, run on CPython (microdot from pip)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ FW = str(Path(__file__).resolve().parents[2] / "firmware")
 if FW not in sys.path:
     sys.path.insert(0, FW)
 
-from smsgw import api  # noqa: E402
+from smsgw.net import api  # noqa: E402
 
 
 def _collect(gen) -> list[bytes]:

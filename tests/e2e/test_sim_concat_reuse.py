@@ -6,7 +6,7 @@ message, not a late repeat (host/smsgate/sim/network.py)."""
 from __future__ import annotations
 
 from smsgate.sim.network import Network
-from smsgw import pdu
+from smsgw.codec import pdu
 
 
 class _Modem:

@@ -1,5 +1,5 @@
-# A stand-in gateway on the MicroPython unix port for tests/events: the real smsgw.webhooks and
-# smsgw.mqtt modules wired to smsgw.events, with a fake outbox that records what it is given.
+# A stand-in gateway on the MicroPython unix port for tests/events: the real smsgw.net.webhooks and
+# smsgw.net.mqtt modules wired to smsgw.events, with a fake outbox that records what it is given.
 # Usage: micropython mpy_gw.py <config.json> <workdir> [module_dir]
 # Control: the host appends JSON lines to <workdir>/ctl.jsonl:
 #   {"emit": [name, payload]}  {"burst": [name, n]}  {"hook": {...}}  {"replay": {...}}
@@ -74,13 +74,13 @@ def control(line):
 async def main():
     global hooks, bridge
     if "webhooks" in CFG:
-        from smsgw import webhooks
+        from smsgw.net import webhooks
 
         hooks = webhooks.Webhooks(WORK, CFG["webhooks"], DEVICE)
         events.subscribe(hooks.on_event)
         hooks.start()
     if "mqtt" in CFG:
-        from smsgw import mqtt
+        from smsgw.net import mqtt
 
         bridge = mqtt.MqttBridge(CFG["mqtt"], DEVICE, submit=submit, status=status)
         events.subscribe(bridge.on_event)

@@ -33,7 +33,9 @@ async def main():
     asyncio.get_event_loop().set_exception_handler(_on_task_error)
     gc.collect()
     base = gc.mem_alloc()
-    from smsgw import events, webhooks
+    from smsgw import events
+
+    from smsgw.net import webhooks
 
     mark("webhooks_import", base)
     cfg = {"signing_key": "test-signing-key", "retry_base_s": 0.05}
@@ -57,7 +59,7 @@ async def main():
     mark("webhooks_after_50", base)
     gc.collect()
     base2 = gc.mem_alloc()
-    from smsgw import mqtt
+    from smsgw.net import mqtt
 
     mark("mqtt_import", base2)
     b = mqtt.MqttBridge({"url": "mqtt://127.0.0.1:%d" % MQTT_PORT, "discovery": True}, "dev",

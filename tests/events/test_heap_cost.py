@@ -13,8 +13,9 @@ import subprocess
 from smsgate.bundle import mpy_cross_binary
 from smsgate.runtime import FIRMWARE_DIR, REPO_ROOT, micropython_binary, micropython_env
 
-MODULES = ("__init__", "errors", "events", "log", "tasks", "hmac", "httpc", "webhook_queue",
-           "section", "webhooks", "mqtt", "mqtt_client", "mqtt_ha")
+MODULES = ("__init__", "errors", "events", "log", "tasks", "hmac", "section", "net/__init__",
+           "net/httpc", "net/webhook_queue", "net/webhooks", "net/mqtt", "net/mqtt_client",
+           "net/mqtt_ha")
 HERE = REPO_ROOT / "tests" / "events"
 
 
@@ -30,7 +31,7 @@ def _run(tmp_path, heap_k, receiver, broker):
 
 def test_heap_cost_and_smallest_heap(tmp_path, receiver, broker, record_property):
     pkg = tmp_path / "mpy" / "smsgw"
-    pkg.mkdir(parents=True)
+    (pkg / "net").mkdir(parents=True)
     for m in MODULES:
         src = FIRMWARE_DIR / "smsgw" / (m + ".py")
         subprocess.run(mpy_cross_binary() + ["-s", "smsgw/%s.py" % m, "-o",

@@ -231,7 +231,7 @@ def test_stop_says_offline(broker, tmp_path):
 
     script = tmp_path / "stop.py"
     script.write_text(
-        "import sys\nsys.path.insert(0, 'firmware')\nimport asyncio\nfrom smsgw import mqtt\n"
+        "import sys\nsys.path.insert(0, 'firmware')\nimport asyncio\nfrom smsgw.net import mqtt\n"
         "async def main():\n"
         "    b = mqtt.MqttBridge({'url': %r, 'discovery': False}, %r)\n"
         "    b.start()\n"

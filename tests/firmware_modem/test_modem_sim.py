@@ -8,7 +8,7 @@ import pytest
 from helpers import wait_until
 from modem_agent import Agent, agent_config
 
-from smsgw import pdu
+from smsgw.codec import pdu
 
 
 def _send(ag, number: str, text: str, srr: bool = False) -> tuple[int, dict]:

@@ -7,6 +7,7 @@ import sys
 sys.path.insert(0, "tests/mpy")
 sys.path.insert(0, "firmware")
 sys.path.insert(0, "")  # repo root: `import boards.unix`
+sys.path.append("host/smsgate/sim")  # pdu_mt, the host's MT-PDU builder, for test PDUs
 
 
 def _run_one(fn):

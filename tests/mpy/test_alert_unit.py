@@ -235,8 +235,8 @@ async def test_pacer_on_real_outbox_spreads_burst_and_alert_overtakes():
     from fsutil import rmtree, scratch
     from smsgw import config
     from smsgw.alert import limits
-    from smsgw.outbox import Outbox
-    from smsgw.store import Store
+    from smsgw.queue.outbox import Outbox
+    from smsgw.queue.store import Store
 
     cfg = config.merge(config.DEFAULTS, {"queue": {"backoff_ms": 1}})
     store = Store(scratch("alert_pacer"), cfg["queue"]["max_stored"])

@@ -28,7 +28,7 @@ def _ctx(user, d):
 
 async def _stop(ctx):
     for name, feature in ctx.features.items():
-        if name == "smsgw.webhooks":
+        if name == "smsgw.net.webhooks":
             events.unsubscribe(feature.on_event)
         await feature.stop()
 
@@ -39,7 +39,7 @@ async def test_empty_webhooks_section_starts_the_feature_and_its_routes():
         ctx = _ctx({"webhooks": {}}, d)
         app._start_features(ctx)
         try:
-            assert list(ctx.features) == ["smsgw.webhooks"], ctx.features
+            assert list(ctx.features) == ["smsgw.net.webhooks"], ctx.features
             assert ("/webhooks", ("GET",)) in ctx.app.routes, ctx.app.routes
             assert "webhooks" in ctx.health_checks and len(ctx.tasks) == 1
         finally:

@@ -3,7 +3,7 @@
 import asyncio
 import io
 
-from smsgw.at import LINE_MAX, ATChannel, parse_error
+from smsgw.modem.at import LINE_MAX, ATChannel, parse_error
 from smsgw.errors import ATError, ATTimeout
 
 _POLL = 3  # MP_STREAM_POLL

@@ -45,7 +45,7 @@ def test_modem_takes_numeric_driver_keys():
 
 
 def test_optional_section_validated_by_its_module():
-    assert _err({"webhooks": 5}) is not None  # smsgw.webhooks rejects it
+    assert _err({"webhooks": 5}) is not None  # smsgw.net.webhooks rejects it
     assert _err({"limits": {"no_such_cap": 1}}) is not None
     assert _err({"mqtt_typo": {}}) == "mqtt_typo"
 

@@ -1,5 +1,5 @@
 # GSM-7 / UCS-2 alphabet tests; run on MicroPython (64K heap) and mirrored by tests/codec.
-from smsgw import gsm7
+from smsgw.codec import gsm7
 
 
 def test_hellohello_packs_to_published_octets():

@@ -1,10 +1,11 @@
 # heapsize: 192K
-# smsgw.inbox: durable store before delete, multipart, dedup, orphans, eviction, reports.
+# smsgw.queue.inbox: durable store before delete, multipart, dedup, orphans, eviction, reports.
 import asyncio
 
 from fsutil import rmtree, scratch
-from smsgw import config, events, pdu_mt
-from smsgw.inbox import Inbox
+from smsgw import config, events
+import pdu_mt  # host/smsgate/sim: the simulator's MT-PDU builder (pure)
+from smsgw.queue.inbox import Inbox
 
 
 class Reports:
@@ -108,7 +109,7 @@ def test_report_goes_to_outbox():
 
 class FakeModem:
     def __init__(self, stored):
-        from smsgw.ring import Ring
+        from smsgw.modem.ring import Ring
 
         self.incoming = Ring(4)
         self.stored = dict(stored)

@@ -2,10 +2,11 @@
 # heapsize: 160K
 import asyncio
 
-from smsgw import profiles
-from smsgw.at import ATChannel
+from smsgw.modem import profiles
+from smsgw.modem.at import ATChannel
 from smsgw.errors import ATError
-from smsgw.modem import Modem, ModemError, parse_cusd, pdu_kind, ucs2_decode
+from smsgw.modem.modem import Modem, ModemError
+from smsgw.modem.urc import parse_cusd, pdu_kind, ucs2_decode
 from test_at import FakeStream
 
 _OK = b"\r\nOK\r\n"

@@ -2,10 +2,10 @@
 # heapsize: 160K
 import asyncio
 
-from smsgw import profiles
-from smsgw.at import ATChannel
-from smsgw.modem import Modem
-from smsgw.supervisor import Supervisor
+from smsgw.modem import profiles
+from smsgw.modem.at import ATChannel
+from smsgw.modem.modem import Modem
+from smsgw.modem.supervisor import Supervisor
 from test_at import FakeStream
 from test_modem import _base
 

@@ -5,7 +5,7 @@
 import asyncio
 import json
 
-from smsgw import mqtt, mqtt_client
+from smsgw.net import mqtt, mqtt_client
 from smsgw.errors import ConfigError
 
 
@@ -155,7 +155,7 @@ class _FakeBroker:
 async def test_suback_refusal_raises():
     import os
 
-    from smsgw.mqtt_client import MQTTClient
+    from smsgw.net.mqtt_client import MQTTClient
 
     for code, ok in ((1, True), (0x80, False)):
         fb = _FakeBroker(code)

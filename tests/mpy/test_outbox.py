@@ -1,12 +1,13 @@
 # heapsize: 192K
-# smsgw.outbox: validation, idempotency, sending part by part, errors, reports, crash recovery.
+# smsgw.queue.outbox: validation, idempotency, sending part by part, errors, reports,
+# crash recovery.
 import asyncio
 
 from fsutil import rmtree, scratch
 from smsgw import config, events
 from smsgw.errors import ATError, ATTimeout
-from smsgw.outbox import Outbox
-from smsgw.store import Store
+from smsgw.queue.outbox import Outbox
+from smsgw.queue.store import Store
 
 
 class FakeModem:
@@ -210,7 +211,7 @@ async def test_priority_goes_first():
     ob.submit(_body(id="high", textMessage={"text": "high"}, priority=100))
     await _drain(ob)
     assert ob.status("high")["states"]["Processed"] <= ob.status("low")["states"]["Processed"]
-    from smsgw import pdu
+    from smsgw.codec import pdu
 
     assert pdu.decode(m.sent[0])["text"] == "high" and pdu.decode(m.sent[1])["text"] == "low"
     rmtree(ob.store.root)
@@ -263,7 +264,7 @@ async def test_compaction_keeps_pending_and_bounds_store():
 
 
 def test_rfc3339():
-    from smsgw.outbox import parse_rfc3339
+    from smsgw.queue.msgparse import parse_rfc3339
 
     assert parse_rfc3339("1970-01-01T00:00:00Z") == 0
     assert parse_rfc3339("2026-11-25T21:00:00.123+01:00") == 1795636800
@@ -295,7 +296,7 @@ async def test_pacer_holds_and_priority_overtakes():
     assert not m.sent and ob.counters["paced"] == 1
     ob.submit(_body(id="urgent", textMessage={"text": "urgent"}, priority=110))
     await ob.send(ob.next_key())
-    from smsgw import pdu
+    from smsgw.codec import pdu
 
     assert pdu.decode(m.sent[0])["text"] == "urgent"
     await _drain(ob)
@@ -367,7 +368,7 @@ async def test_concat_refs_do_not_repeat_within_256_messages_with_compaction():
 
 
 async def test_memory_error_at_send_time_is_counted_and_message_stays_pending():
-    from smsgw import pdu
+    from smsgw.codec import pdu
 
     m = FakeModem()
     ob = _outbox(m)

@@ -1,5 +1,6 @@
 # PDU codec tests on MicroPython (64K heap): published vectors, round trips, malformed input.
-from smsgw import pdu, pdu_mt
+from smsgw.codec import pdu
+import pdu_mt  # host/smsgate/sim: the simulator's MT-PDU builder (pure)
 from smsgw.errors import PduError
 
 # Classic SMS-DELIVER example from the dreamfabric "SMS PDU format" page.

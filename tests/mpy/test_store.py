@@ -1,10 +1,10 @@
 # heapsize: 64K
-# smsgw.store: atomic writes, torn-tail recovery, index, MR slots, compaction, O(1) operations.
+# smsgw.queue.store: atomic writes, torn-tail recovery, index, MR slots, compaction, O(1) operations.
 import os
 import time
 
 from fsutil import rmtree, scratch
-from smsgw.store import Store, key_of, write_atomic
+from smsgw.queue.store import Store, key_of, write_atomic
 
 
 def _store(**kw):

@@ -7,10 +7,10 @@ import asyncio
 import json
 import os
 
-from smsgw import httpc, webhooks
+from smsgw.net import httpc, webhooks
 from smsgw.errors import ConfigError
 from smsgw.hmac import sha256_hex
-from smsgw.webhook_queue import Journal
+from smsgw.net.webhook_queue import Journal
 
 _N = [0]
 

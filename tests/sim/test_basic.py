@@ -1,6 +1,6 @@
 """Basic AT behaviour of both profiles over the pty, with pyserial."""
 
-from smsgw import pdu
+from smsgw.codec import pdu
 
 
 def test_info_then_blank_line_then_ok(at):

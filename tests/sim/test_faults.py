@@ -8,7 +8,7 @@ import time
 import pytest
 
 from smsgate.sim.harness import SimError
-from smsgw import pdu
+from smsgw.codec import pdu
 
 SEND = pdu.encode_submit("+4915112345678", "fault test")[1][0]
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from smsgate.sim.harness import SimProcess, SimThread
-from smsgw import pdu
+from smsgw.codec import pdu
 
 from simtest_helpers import ATClient
 

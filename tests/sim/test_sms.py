@@ -11,7 +11,7 @@ import pytest
 from simtest_helpers import FINAL, ATClient
 
 from smsgate.sim.harness import SimProcess, SimThread
-from smsgw import pdu
+from smsgw.codec import pdu
 
 DEST = "+4915112345678"
 

@@ -46,7 +46,7 @@ def is_complete(entry: dict) -> bool:
 
 
 def concat_ref(hexpdu: str):
-    from smsgw import pdu
+    from smsgw.codec import pdu
 
     return ((pdu.decode(hexpdu).get("udh") or {}).get("concat") or {}).get("ref")
 

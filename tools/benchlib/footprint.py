@@ -7,7 +7,7 @@
 - http_rps: requests per second for `GET /health` and `POST /messages`, the firmware against a
   minimal microdot app on the same interpreter and heap (new connection per request, like the
   firmware's clients);
-- queue_op_us: `smsgw.store` put (index record + message file, as a submit does), get, and
+- queue_op_us: `smsgw.queue.store` put (index record + message file, as a submit does), get, and
   update (a journal line) at depth 10, 100 and 1,000, on MicroPython from the bundle's .mpy.
 """
 
@@ -266,7 +266,7 @@ def _minimal_rps(work: Path, heap_kb: int, seconds: float, clients: int) -> dict
 _QUEUE_BENCH = """
 import sys, time, gc, os, json, array
 sys.path.insert(0, %(lib)r)
-from smsgw.store import Store, key_of
+from smsgw.queue.store import Store, key_of
 
 K = %(k)d
 

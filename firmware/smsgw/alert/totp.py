@@ -4,12 +4,7 @@
 import hashlib
 import struct
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
+from micropython import const
 
 
 _BLOCK = const(64)  # SHA-1 block size, RFC 2104 section 2

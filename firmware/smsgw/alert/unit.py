@@ -267,7 +267,7 @@ class Unit:
     def _ping_payload(self):
         """system:ping carries the gateway's /health document when there is one."""
         try:
-            from smsgw import health
+            from smsgw.net import health
 
             return health.build(self.ctx)
         except (ImportError, AttributeError):

@@ -1,4 +1,4 @@
-"""Fault injection: the ways real SIMCom modems misbehave (reference §10), as counters.
+"""Fault injection: the ways real SIMCom modems misbehave (docs/SIMCOM-AT.md §10), as counters.
 
 Each kind arms a counter or acts at once; the engine asks at fixed points (a command line
 arrives, a final OK is about to go out, a PDU was received) whether a fault applies.
@@ -142,7 +142,7 @@ class Faults:
         return False
 
     def emit_urcs(self, where: str) -> None:
-        """Write the URCs armed for this point of a command's answer (reference §1.4)."""
+        """Write the URCs armed for this point of a command's answer (docs/SIMCOM-AT.md §1.4)."""
         for text in self.urcs.pop(where, ()):
             self.modem.info(text)
 

@@ -8,10 +8,10 @@ import asyncio
 import time
 
 from smsgate.sim.storage import Slot
-from smsgw import gsm7
-from smsgw import pdu as codec
-from smsgw import pdu_mt
-from smsgw import tpfields as tf
+from smsgw.codec import gsm7
+from smsgw.codec import pdu as codec
+from smsgate.sim import pdu_mt
+from smsgw.codec import tpfields as tf
 
 
 class Network:

@@ -2,7 +2,7 @@
 
 The engine (`engine.py`) reads only these tables; a model difference is a value here, never an
 `if model == ...` in the engine. Sources: the SIM800 V1.09 and SIM7600 V3.00 AT manuals and the
-public logs collected in the project's SIMCom reference (§1-§10).
+public logs collected in docs/SIMCOM-AT.md (§1-§10).
 
 Behaviour we had to GUESS (no manual text or log pins it down):
 - Autobaud (SIM800): bytes before the first complete `AT` line are dropped without echo; boot

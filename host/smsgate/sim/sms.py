@@ -1,6 +1,7 @@
 """Handlers of the SMS commands (27.005): mode, storage, indication, send, list, read, delete.
 
-PDUs are decoded and built only with the firmware's codec (`smsgw.pdu`, `smsgw.pdu_mt`).
+PDUs are decoded and built only with the firmware's codec (`smsgw.codec.pdu`) and
+`smsgate.sim.pdu_mt`, which builds on it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import asyncio
 from smsgate.sim import charset
 from smsgate.sim.atparse import CmdError
 from smsgate.sim.storage import STAT_TEXT, Slot
-from smsgw import pdu as codec
+from smsgw.codec import pdu as codec
 from smsgw.errors import PduError
 
 MAX_PDU_OCTETS = 164  # the longest SMS-SUBMIT TPDU (23.040 §9.2.2.2 with 140 octets of UD)

@@ -1,26 +1,19 @@
 # The modem driver: init sequence, send, incoming SMS/reports, USSD, status. It never retries
-# or resets on its own (STYLE §8): failures raise; the supervisor decides what to do.
+# or resets on its own: failures raise; the supervisor decides what to do.
 #
 # Incoming: +CMTI/+CDSI indices are read (AT+CMGR) by one worker task and pushed to
 # `incoming` as (kind, index, hex); +CMT/+CDS PDUs (not stored) are pushed as (kind, None, hex).
 # The consumer deletes with `delete(i)` only after storing durably; the modem never deletes.
-# URC handlers and answer parsers live in smsgw.modem_urc (re-exported here).
+# URC handlers and answer parsers live in smsgw.modem.urc (re-exported here).
 import asyncio
 import time
 
 from smsgw.errors import ATError, ATTimeout, SmsgateError
-from smsgw.modem_urc import (  # noqa: F401 (parse_cusd, ucs2_decode: part of the API)
-    UrcHandlers, parse_cusd, pdu_kind, reg_stat, ucs2_decode
-)
-from smsgw.ring import Ring
+from smsgw.modem.urc import UrcHandlers, pdu_kind, reg_stat
+from smsgw.modem.ring import Ring
 from smsgw.tasks import cancel_and_wait
 
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
+from micropython import const
 
 
 _RESERVE = const(2)  # ring slots only URC pushes (+CMT/+CDS, cannot wait) may use
@@ -40,7 +33,7 @@ class Modem(UrcHandlers):
 
     Args:
         at: ATChannel over the modem stream.
-        profile: from smsgw.profiles.get(model).
+        profile: from smsgw.modem.profiles.get(model).
         board: the Board (kept for the supervisor; the driver itself does no power actions).
         cfg: the `modem` config dict; keys (all optional): pin, time_scale (1.0; multiplies the
             profile's times), queue_depth (8), probe_ms (1000), cmgs_timeout_ms,
@@ -92,7 +85,7 @@ class Modem(UrcHandlers):
         st["ready"] = False
         self.counters["starts"] += 1
         await self._sync(self._ms("boot_timeout_ms", p.boot_ms * 3))
-        await self.at.cmd(b"ATE0")  # echo returns after every reboot (reference §1.2)
+        await self.at.cmd(b"ATE0")  # echo returns after every reboot (docs/SIMCOM-AT.md §1.2)
         await self.at.cmd(b"AT+CMEE=1")
         await self._sim(self._ms("ready_timeout_ms", 100000))
         await self._sms_setup(self._ms("ready_timeout_ms", 100000))
@@ -118,7 +111,7 @@ class Modem(UrcHandlers):
         await cancel_and_wait(t)
 
     async def _sync(self, budget_ms):
-        # Autobaud: repeat `AT` until OK (reference §2.1); garbage answers are fine.
+        # Autobaud: repeat `AT` until OK (docs/SIMCOM-AT.md §2.1); garbage answers are fine.
         probe = self.cfg.get("probe_ms", 1000)
         t0 = time.ticks_ms()
         while True:
@@ -163,7 +156,7 @@ class Modem(UrcHandlers):
         self.status["sim"] = "READY"
 
     async def _sms_setup(self, budget_ms):
-        # Rejected until "SMS Ready"/"SMS DONE" (reference §2.1/2.2): retried until accepted.
+        # Rejected until "SMS Ready"/"SMS DONE" (docs/SIMCOM-AT.md §2.1/2.2); retried.
         async def setup():
             await self.at.cmd(b"AT+CMGF=0")
             await self.at.cmd(self.profile.cnmi)
@@ -187,7 +180,7 @@ class Modem(UrcHandlers):
         """`AT` -> True. Raises ATTimeout/ATError when the modem does not answer OK.
 
         An echo seen since `start()` means the modem rebooted without a RDY (SIM800 in autobaud
-        mode prints no boot URCs, reference §2.1): that is reported like RDY ("reboot").
+        mode prints no boot URCs, docs/SIMCOM-AT.md §2.1): that is reported like RDY ("reboot").
         """
         await self.at.cmd(b"AT", self.cfg.get("probe_ms", 1000))
         if self.status["ready"] and self.at.counters["echoes"] > self._echo_mark:
@@ -249,7 +242,7 @@ class Modem(UrcHandlers):
         self._ussd_ev.clear()
         c = b'AT+CUSD=1,"%s",15' % code
         await self.at.cmd(c, 5000)
-        if self._ussd is None:  # the URC may precede OK (reference §1.4): then already here
+        if self._ussd is None:  # the URC may precede OK (docs/SIMCOM-AT.md §1.4): then here
             try:
                 await asyncio.wait_for_ms(
                     self._ussd_ev.wait(), timeout_ms or self._ms("ussd_ms", self.profile.ussd_ms)

@@ -1,4 +1,4 @@
-# Bounded hand-off queue (STYLE §10): preallocated slots, put/get events, `async for` consumer.
+# Bounded hand-off queue: preallocated slots, put/get events, `async for` consumer.
 #
 # Overflow policy: `await put()` (producers that can wait: items read from modem storage stay
 # there meanwhile) blocks while fewer than `reserve` slots are free; `put_nowait()` (URC

@@ -80,7 +80,7 @@ class Inbox:
 
     def reasm(self):
         if self._re is None:
-            from smsgw.concat import Reassembler
+            from smsgw.codec.concat import Reassembler
 
             self._re = Reassembler(self.orphan_ms)
         return self._re
@@ -122,7 +122,7 @@ class Inbox:
     def _write(self, msg):
         """Store one complete (or orphaned) message durably; returns it with its id."""
         import json
-        from smsgw.store import write_atomic
+        from smsgw.queue.store import write_atomic
 
         seq = self.next
         msg["id"] = "%s-%d" % (msg["h"], seq)
@@ -173,7 +173,7 @@ class Inbox:
     def handle(self, kind, index, h):
         """Process one (kind, index, hex) from the modem. Returns True when the modem copy may
         be deleted (stored durably, a duplicate, or undecodable)."""
-        from smsgw import pdu
+        from smsgw.codec import pdu
 
         try:
             d = pdu.decode(h)
@@ -234,7 +234,7 @@ class Inbox:
 
     def _rewrite_parts(self, keep):
         import json
-        from smsgw.store import write_atomic
+        from smsgw.queue.store import write_atomic
 
         write_atomic(self.dir + "/parts", "".join(json.dumps(q) + "\n" for q in keep).encode())
 

@@ -1,12 +1,7 @@
 # GSM 03.38 / 3GPP TS 23.038 alphabets: the 7-bit default alphabet with its extension table,
 # septet packing (with UDH fill bits), and UCS-2 as UTF-16BE (surrogate pairs for emoji).
 # Pure: bytes and str in, bytes and tuples out; runs unchanged on CPython and MicroPython.
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
+from micropython import const
 
 
 _ESC = const(0x1B)

@@ -11,15 +11,10 @@
 import asyncio
 import json
 
-from smsgw.mqtt_client import MQTTClient
+from smsgw.net.mqtt_client import MQTTClient
 from smsgw.tasks import cancel_and_wait
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
+from micropython import const
 
 
 _HEAD_TRIES = const(3)  # sessions that may die publishing one item before it is dropped
@@ -240,7 +235,7 @@ class MqttBridge:
         base = self.base
         await c.publish(base + "/availability", b"online", retain=True, qos=1)
         if self.cfg["discovery"]:
-            from smsgw.mqtt_ha import publish_discovery
+            from smsgw.net.mqtt_ha import publish_discovery
 
             await publish_discovery(c, self.cfg["discovery_prefix"], self.device_id, base)
         await c.subscribe(base + "/send", 1)

@@ -2,7 +2,7 @@
 #
 # Every line the modem sends goes either to the command waiting for it (info lines, final
 # result, the `> ` prompt) or to the URC subscribers, even when a URC arrives in the middle of
-# a response (SIMCom reference §1.4). Limits: a line is at most LINE_MAX bytes (longer lines are
+# a response (docs/SIMCOM-AT.md §1.4). Limits: a line is at most LINE_MAX bytes (longer lines are
 # cut at the limit and counted in `overflows`); bytes outside printable ASCII are dropped and
 # counted in `garbage` (0x00/0xFF/invalid UTF-8 after a brown-out, the echoed Ctrl-Z).
 import asyncio
@@ -10,12 +10,7 @@ import asyncio
 from smsgw.errors import ATError, ATTimeout
 from smsgw.tasks import cancel_and_wait
 
-try:
-    from micropython import const
-except ImportError:  # CPython (docs, linters)
-
-    def const(x):
-        return x
+from micropython import const
 
 
 LINE_MAX = const(1024)  # longest accepted line (a 2-line +CMT PDU is < 400; USSD UCS2 < 700)
@@ -37,7 +32,7 @@ URC_PREFIXES = (
 )  # fmt: skip
 
 # Verbose error texts (CMEE=2) -> codes: one string each, not a dict (RAM). Lower case.
-# +CME: 3GPP TS 27.007 9.2; +CMS: 27.005 3.2.5 (SIM800 and SIM7600 wordings, reference §4).
+# +CME: 3GPP TS 27.007 9.2; +CMS: 27.005 3.2.5 (SIM800 and SIM7600 wordings, docs/SIMCOM-AT.md §4).
 _CME_TEXT = (
     "|phone failure=0|operation not allowed=3|operation not supported=4|sim not inserted=10"
     "|sim pin required=11|sim puk required=12|sim failure=13|sim busy=14|sim wrong=15"

@@ -1,14 +1,9 @@
 # The modem driver's URC side: parsers of answers and URCs (pdu_kind, parse_cusd, ucs2_decode,
-# reg_stat) and UrcHandlers, the part of smsgw.modem.Modem that reacts to unsolicited lines:
+# reg_stat) and UrcHandlers, the part of smsgw.modem.modem.Modem that reacts to unsolicited lines:
 # new messages (+CMTI/+CDSI indices, +CMT/+CDS PDUs), USSD answers, registration changes, SIM
 # state, reboots and power warnings. Handlers run in the AT reader task: they never block
 # (they enqueue, count or set an Event).
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
+from micropython import const
 
 
 _PENDING_MAX = const(16)  # +CMTI/+CDSI indices waiting to be read; beyond: left for the sweep
@@ -105,7 +100,7 @@ class UrcHandlers:
                 i = int(line[line.rfind(",") + 1 :])
             except ValueError:
                 i = -1
-            if i < 0:  # `+CMTI: ,-1`: not stored anywhere (reference §10.11)
+            if i < 0:  # `+CMTI: ,-1`: not stored anywhere (docs/SIMCOM-AT.md §10.11)
                 self.counters["direct_lost"] += 1
             elif len(self._pending) >= _PENDING_MAX:
                 self.counters["pending_overflow"] += 1  # left in storage for the next sweep

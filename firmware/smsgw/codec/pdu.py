@@ -2,9 +2,9 @@
 # encode SMS-SUBMIT (split into concatenated parts) and decode SMS-DELIVER, SMS-SUBMIT and
 # SMS-STATUS-REPORT. Pure: hex str in, dict out; malformed input raises one PduError(reason, pos)
 # where pos is the octet offset in the PDU as given (SMSC field included).
-from smsgw import tpfields as tf
+from smsgw.codec import tpfields as tf
 from smsgw.errors import PduError
-from smsgw.tpud import read_user_data, user_data_parts  # noqa: F401 (re-exported)
+from smsgw.codec.tpud import read_user_data, user_data_parts
 
 
 def encode_submit(

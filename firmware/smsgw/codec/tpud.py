@@ -1,16 +1,11 @@
 # TP-UD (3GPP TS 23.040 9.2.3.24): text split into the minimal number of concatenated
 # payloads (encode), and user data with its header read back into text or data (decode).
 # Shared by pdu.py and pdu_mt.py; a module of its own so each compiles in a small heap.
-from smsgw import gsm7
-from smsgw import tpfields as tf
+from smsgw.codec import gsm7
+from smsgw.codec import tpfields as tf
 from smsgw.errors import PduError
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
+from micropython import const
 
 
 _MAX_PARTS = const(255)  # TP-UDH concatenation counts parts in one octet

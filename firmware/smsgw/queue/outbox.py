@@ -12,13 +12,13 @@ import asyncio
 import gc
 
 from smsgw import events, log
-from smsgw.msgparse import parse_body, parse_rfc3339, same_number as _same  # noqa: F401
-from smsgw.msgstate import (  # noqa: F401 (STATES and the names are part of the API)
-    CANCELLED, DELIVERED, FAILED, PENDING, PROCESSED, SENT, STATES,
+from smsgw.queue.msgparse import parse_body, same_number as _same
+from smsgw.queue.msgstate import (
+    CANCELLED, DELIVERED, FAILED, PENDING, PROCESSED, SENT,
     aggregate as _aggregate, rstate as _rstate, scan as _scan, segments as _segments,
     times as _times, work as _work,
 )
-from smsgw.store import key_of
+from smsgw.queue.store import key_of
 from smsgw.tasks import cancel_and_wait
 
 # +CMS ERROR codes worth retrying (3GPP TS 24.011 E.2 temporary causes, 27.005 3.2.5 network).
@@ -39,7 +39,7 @@ class Outbox:
     """Accepts, stores, sends and tracks outgoing SMS.
 
     Args:
-        store: an opened smsgw.store.Store.
+        store: an opened smsgw.queue.store.Store.
         cfg: the full config dict (queue.*, device.id are read).
         modem: object with `async send_pdu(hex, tpdu_len) -> mr` (None: nothing is sent).
         ready: None, or an asyncio.Event-like object the sender waits on before each message.
@@ -319,7 +319,7 @@ class Outbox:
         rec = rs[r]
         if _rstate(rec, cancelled) not in (PENDING, PROCESSED):
             return True
-        from smsgw import pdu
+        from smsgw.codec import pdu
 
         validity = max(300, meta["exp"] - events.now()) if meta["exp"] else None
         try:
@@ -353,7 +353,7 @@ class Outbox:
 
     async def _send_part(self, key, meta, r, p, np, part, tries):
         """True sent, False recipient failed, None stop this message for now (uncertain)."""
-        from smsgw.errors import ATError, ATTimeout
+        from smsgw.errors import ATError
 
         while True:
             if self.modem is None or (self.ready is not None and not self.ready.is_set()):

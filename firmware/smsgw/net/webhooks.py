@@ -11,16 +11,11 @@
 import asyncio
 import os
 
-from smsgw import httpc
+from smsgw.net import httpc
 from smsgw.tasks import cancel_and_wait
-from smsgw.webhook_queue import Journal
+from smsgw.net.webhook_queue import Journal
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
+from micropython import const
 
 
 EVENTS = ("sms:received", "sms:sent", "sms:delivered", "sms:failed", "system:ping")
@@ -347,7 +342,7 @@ def start(ctx):
     hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), cfg["device"]["id"],
                      now=events.now)
     events.subscribe(hooks.on_event)
-    from smsgw.webhook_api import add_routes
+    from smsgw.net.webhook_api import add_routes
 
     add_routes(ctx.app, hooks)
     ctx.health_checks["webhooks"] = hooks.health_check

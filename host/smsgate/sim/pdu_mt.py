@@ -1,10 +1,10 @@
 # Mobile-terminated PDU encoders (3GPP TS 23.040 9.2.2.1 SMS-DELIVER, 9.2.2.3 SMS-STATUS-REPORT):
-# what a network hands the modem. Used by the modem simulator and tests; the firmware does not
-# import this module. Pure and MicroPython-compatible like pdu.py.
+# what a network hands the modem. Host side: the modem simulator and tests; built on the
+# firmware's field codecs (smsgw.codec), which never need it.
 import time
 
-from smsgw import tpfields as tf
-from smsgw import tpud
+from smsgw.codec import tpfields as tf
+from smsgw.codec import tpud
 
 
 def _ts_octets(ts):

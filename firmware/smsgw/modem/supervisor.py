@@ -1,4 +1,4 @@
-# The one recovery layer (STYLE §8): low layers raise, this task probes, counts, backs off and
+# The one recovery layer: low layers raise, this task probes, counts, backs off and
 # climbs the ladder AT probe -> reset command (CFUN=1,1) -> PWRKEY -> power cut -> MCU reset,
 # then re-runs modem.start(). `ready` is set while the modem is usable (outbox/sweeps wait on it).
 import asyncio
@@ -13,7 +13,7 @@ class Supervisor:
     """Keeps the modem usable.
 
     Args:
-        modem: smsgw.modem.Modem.
+        modem: smsgw.modem.modem.Modem.
         board: the Board (pwrkey_pulse, modem_power, reset).
         cfg: the `modem` config section; keys (optional, ms): probe_every_ms (30000),
             backoff_ms (1000), backoff_max_ms (300000), time_scale (1, multiplies profile times).

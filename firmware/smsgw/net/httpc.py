@@ -2,12 +2,7 @@
 # a deadline on the whole exchange, bounded reads (status line, headers, body prefix).
 import asyncio
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
+from micropython import const
 
 
 _MAX_LINE = const(512)  # longest status or header line we read; longer lines are cut

@@ -3,15 +3,10 @@
 # from pdu.py so each module compiles within a small MicroPython heap.
 import binascii
 
-from smsgw import gsm7
+from smsgw.codec import gsm7
 from smsgw.errors import PduError
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
+from micropython import const
 
 
 MAX_OCTETS = const(200)  # input limit: 12 (SMSC) + 164 (largest TPDU) + slack

@@ -17,12 +17,7 @@
 # generations are removed at open().
 import os
 
-try:
-    from micropython import const
-except ImportError:  # CPython (host tools)
-
-    def const(x):
-        return x
+from micropython import const
 
 
 _REC = const(17)

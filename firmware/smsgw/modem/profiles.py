@@ -1,4 +1,4 @@
-# Model differences as data (SIMCom reference §2, §3, §6): the driver has one code path.
+# Model differences as data (docs/SIMCOM-AT.md §2, §3, §6): the driver has one code path.
 # Times are in ms at real speed; Modem multiplies them by cfg["time_scale"] (tests run fast).
 
 

@@ -7,12 +7,7 @@ import struct
 
 from smsgw.tasks import cancel_and_wait
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
+from micropython import const
 
 
 MAX_PACKET = const(4096)  # longest inbound packet accepted; a longer one closes the connection

@@ -13,12 +13,7 @@
 import os
 import time
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
+from micropython import const
 
 
 _COMPACT_MIN = const(4096)  # never compact a journal smaller than this (bytes)

@@ -1,4 +1,4 @@
-# The webhook endpoints on the gateway's microdot app (smsgw.api's Basic auth covers them):
+# The webhook endpoints on the gateway's microdot app (smsgw.net.api's Basic auth covers them):
 #   GET /webhooks                  -> [{"id", "url", "event"}]
 #   POST /webhooks                 -> 201 stored object | 400
 #   DELETE /webhooks/<id>          -> 204 | 404
@@ -12,7 +12,7 @@ def add_routes(app, hooks):
     GET /webhooks, POST /webhooks -> 201, DELETE /webhooks/<id> -> 204 | 404,
     GET /webhooks/dead, POST /webhooks/dead/replay ({"ids": [event ids]} or {} for all).
     """
-    from smsgw.api import error, json_body
+    from smsgw.net.api import error, json_body
 
     def _body(req, optional=False):
         if optional and not req.body:

@@ -1,0 +1,1 @@
+# net: what talks to the network: the HTTP API and health, webhooks (HTTP client), MQTT.
