@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: setup system-deps demo test bench clean
+.PHONY: setup system-deps demo test typecheck bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: setup
 
 test: setup system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# firmware/ and boards/ against the ESP32 port's API (micropython-esp32-stubs, pyright).
+typecheck: setup
+	tools/typecheck.sh
 
 bench: setup system-deps
 	$(PY) tools/bench.py $(if $(QUICK),--quick)

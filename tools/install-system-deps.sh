@@ -8,6 +8,7 @@ command -v gammu-smsd >/dev/null || need+=(gammu-smsd)
 command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v socat >/dev/null || need+=(socat)
 command -v openssl >/dev/null || need+=(openssl)  # self-signed certs for the https webhook test
+command -v npm >/dev/null || need+=(npm)  # pyright (make typecheck)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
