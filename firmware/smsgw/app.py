@@ -63,7 +63,7 @@ def build(cfg):
     ctx.store = Store(q["dir"], q["max_stored"], q["min_free_kb"])
     ctx.store.open()
     ctx.outbox = Outbox(ctx.store, cfg, ctx.modem, ctx.ready)
-    ctx.inbox = Inbox(q["dir"], cfg, ctx.modem, ctx.outbox, ctx.ready)
+    ctx.inbox = Inbox(q["dir"], cfg, ctx.modem, ctx.outbox, ctx.ready, ctx.store)
     ctx.inbox.open()
     # The SMS codec the sender needs, imported now: a heap too small for it shows at boot
     # instead of as a MemoryError at the first send.
@@ -109,6 +109,16 @@ def _start_features(ctx):
         gc.collect()
 
 
+def _replay_events(ctx):
+    # events whose hand-off a power cut interrupted, now that their handlers are subscribed
+    ho = ctx.store.handoff
+    if ho.left:
+        log.info("replaying %d interrupted event hand-offs", len(ho.left))
+        ctx.outbox.replay()
+        ctx.inbox.replay()
+    ho.replayed()
+
+
 _RESET_DELAY_S = 5  # before a reset after a fatal error: Ctrl-C reaches the REPL meanwhile
 
 
@@ -149,6 +159,7 @@ async def start(ctx):
     ctx.tasks.append(ctx.outbox.start())
     ctx.inbox.start()
     _start_features(ctx)
+    _replay_events(ctx)
     api = ctx.cfg["api"]
     ctx.tasks.append(asyncio.create_task(ctx.app.start_server(api["host"], api["port"])))
     gc.collect()

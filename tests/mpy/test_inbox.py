@@ -138,3 +138,98 @@ async def test_tasks_drain_full_storage():
     assert not m.stored and sorted(m.deleted) == list(range(10))
     assert ib.list()[0] == 10
     rmtree(ib.dir[:-3])
+
+
+def test_torn_parts_tail_is_cut_before_the_next_part():
+    ib = _inbox()
+    parts = pdu_mt.encode_deliver("+4917012345", "torn " * 80, ref=11)
+    ib.handle("sms", 1, parts[0])
+    with open(ib.dir + "/parts", "a") as f:  # a power cut mid-append of the next part
+        f.write('{"h": "abc", "k": "+49170')
+    ib2 = _inbox(ib.dir[:-3])
+    ib2.handle("sms", 2, parts[1])
+    ib3 = _inbox(ib.dir[:-3])  # the parts file alone must still hold parts 1 and 2
+    ib3.handle("sms", 3, parts[2])
+    total, items = _listed(ib3)
+    assert total == 1 and items[0]["message"] == "torn " * 80, items
+    rmtree(ib.dir[:-3])
+
+
+async def test_memory_error_while_decoding_keeps_the_sms_on_the_sim():
+    from smsgw.codec import pdu
+
+    h = pdu_mt.encode_deliver("+4917000000", "keep me")[0]
+    m = FakeModem({5: h})
+    ib = _inbox()
+    ib.modem = m
+    real = pdu.decode
+    calls = [0]
+
+    def short_of_memory(*a):
+        calls[0] += 1
+        if calls[0] == 1:
+            raise MemoryError("memory allocation failed, allocating 1024 bytes")
+        return real(*a)
+
+    pdu.decode = short_of_memory
+    task = asyncio.create_task(ib._consume())  # the consumer alone: no periodic sweep
+    try:
+        await m.sweep()  # the first try runs out of memory: not stored, not deleted
+        for _ in range(200):
+            await asyncio.sleep_ms(5)
+            if ib.counters["delete_errors"]:
+                break
+        assert calls[0] == 1 and m.stored == {5: h} and m.deleted == [], m.deleted
+        assert ib.list()[0] == 0
+        await m.sweep()  # the next sweep stores it, then deletes it
+        for _ in range(200):
+            await asyncio.sleep_ms(5)
+            if not m.stored:
+                break
+        assert m.deleted == [5] and ib.list()[0] == 1, (m.deleted, ib.list())
+    finally:
+        pdu.decode = real
+        task.cancel()
+    rmtree(ib.dir[:-3])
+
+
+class PowerCut(BaseException):
+    pass
+
+
+def test_received_event_replayed_after_a_power_cut_before_its_hand_off():
+    from smsgw.queue.store import Store
+
+    root = scratch("inbox")
+    s = Store(root)
+    s.open()
+    ib = _inbox(root)
+    ib.store = s
+
+    def cut(name, payload):
+        raise PowerCut()
+
+    events.subscribe(cut)
+    try:
+        ib.handle("sms", 1, pdu_mt.encode_deliver("+4917012345", "cut")[0])
+        raise AssertionError("no power cut")
+    except PowerCut:
+        pass
+    events.unsubscribe(cut)
+    assert ib.list()[0] == 1  # stored, but its event never reached a handler
+    got = []
+    h = lambda n, p: got.append((n, p["message"]))  # noqa: E731
+    events.subscribe(h)
+    s2 = Store(root)  # reboot
+    s2.open()
+    ib2 = _inbox(root)
+    ib2.store = s2
+    assert len(s2.handoff.left) == 1
+    ib2.replay()
+    s2.handoff.replayed()
+    events.unsubscribe(h)
+    assert got == [("sms:received", "cut")], got
+    s3 = Store(root)
+    s3.open()
+    assert s3.handoff.left == []  # replayed once, gone
+    rmtree(root)

@@ -191,6 +191,57 @@ async def test_crash_during_cmgs_is_uncertain_after_restart():
     rmtree(ob.store.root)
 
 
+async def test_torn_journal_tail_then_more_records_still_reads():
+    m = FakeModem()
+    ob = _outbox(m)
+    ob.submit(_body(id="tt", textMessage={"text": "z" * 400}))
+    key = ob.next_key()
+    with open(ob.store.mpath(key) + ".j", "a") as f:
+        f.write("S 0 0 3")  # a power cut mid-append: no newline
+    ob2 = _outbox(m, root=ob.store.root)
+    await _drain(ob2)
+    s = ob2.status("tt")
+    assert s["state"] == "Sent" and len(m.sent) == 3 and not s["recipients"][0]["error"], s
+    rmtree(ob.store.root)
+
+
+class PowerCut(BaseException):
+    pass
+
+
+async def test_events_follow_state_changes_and_survive_a_power_cut():
+    got = []
+    h = lambda n, p: got.append((n, p["messageId"], p.get("reason")))  # noqa: E731
+
+    def cut(name, payload):
+        raise PowerCut()
+
+    m = FakeModem()
+    ob = _outbox(m)
+    root = ob.store.root
+    ob.submit(_body(id="ev1", textMessage={"text": "y" * 200}, withDeliveryReport=True))
+    events.subscribe(cut)
+    try:
+        await _drain(ob)
+        raise AssertionError("no power cut")
+    except PowerCut:  # both parts have their +CMGS in the journal; sms:sent never queued
+        pass
+    events.unsubscribe(cut)
+    events.subscribe(h)
+    ob2 = _outbox(m, root=root)  # reboot
+    assert ob2.status("ev1")["state"] == "Sent" and got == []
+    ob2.replay()
+    ob2.store.handoff.replayed()
+    assert got == [("sms:sent", "ev1", None)], got
+    assert ob2.on_report(2, "+491701234567", 0) and got == [("sms:sent", "ev1", None)]
+    assert ob2.on_report(1, "+491701234567", 70)
+    assert got[1] == ("sms:failed", "ev1", "delivery failed: TP-ST 70"), got
+    events.unsubscribe(h)
+    ob3 = _outbox(m, root=root)
+    assert ob3.store.handoff.left == []
+    rmtree(root)
+
+
 async def test_cancel_pending_only():
     m = FakeModem()
     ob = _outbox(m)
@@ -274,8 +325,10 @@ class FakePacer:
     def __init__(self, hold):
         self.hold = hold
         self.recorded = []
+        self.asked = []
 
     def delay_ms(self, segments, priority=0):
+        self.asked.append(segments)
         if priority >= 100:
             return 0
         if self.hold:
@@ -301,6 +354,19 @@ async def test_pacer_holds_and_priority_overtakes():
     assert pdu.decode(m.sent[0])["text"] == "urgent"
     await _drain(ob)
     assert ob.status("slow")["state"] == "Sent" and ob.pacer.recorded == [1, 1]
+    rmtree(ob.store.root)
+
+
+async def test_pacer_counts_the_codec_segments():
+    m = FakeModem()
+    ob = _outbox(m)
+    ob.pacer = FakePacer(hold=0)
+    ob.submit(_body(id="u2", textMessage={"text": "\u00e9\u4e2d" * 50},  # UCS-2: 100 units
+                    phoneNumbers=["+491701234567", "+491701234568"]))
+    ob.submit(_body(id="g7", textMessage={"text": "g" * 161}))  # GSM-7: 2 parts
+    await _drain(ob)
+    assert ob.pacer.asked == [4, 2] and ob.pacer.recorded == [2, 2, 2], ob.pacer.asked
+    assert len(m.sent) == 6
     rmtree(ob.store.root)
 
 

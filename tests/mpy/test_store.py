@@ -193,3 +193,15 @@ def test_old_three_field_cursor_file_reads_base_zero():
     s2.open()
     assert (s2.gen, s2.cur, s2.base, s2.seq()) == (0, 2, 0, 3)
     rmtree(s.root)
+
+
+def test_append_after_torn_journal_tail_starts_a_new_line():
+    s = _store()
+    k = key_of("t2")
+    s.put(k, {"id": "t2"})
+    s.log(k, "S 0 0 1 5")
+    with open(s.mpath(k) + ".j", "a") as f:
+        f.write("M 0 0 1")  # power cut mid-append
+    s.log(k, "U 0 0 6")
+    assert s.journal(k) == [["S", "0", "0", "1", "5"], ["U", "0", "0", "6"]]
+    rmtree(s.root)

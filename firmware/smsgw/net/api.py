@@ -208,7 +208,7 @@ def make_app(ctx):
     @app.route("/messages", methods=["GET"])
     async def _list(request):
         state = request.args.get("state") or None
-        from smsgw.queue.msgstate import STATES
+        from smsgw.queue.journal import STATES
 
         if state is not None and state not in STATES:
             return error(400, "state: one of %s" % ", ".join(STATES))

@@ -34,10 +34,12 @@ class Inbox:
         modem: the Modem (incoming, sweep, delete); None for tests without one.
         outbox: where status reports go (on_report); None drops them.
         ready: optional asyncio.Event-like; sweeps wait for it.
+        store: the Store whose hand-off intents cover sms:received (None: not covered).
     """
 
-    def __init__(self, root, cfg, modem=None, outbox=None, ready=None):
+    def __init__(self, root, cfg, modem=None, outbox=None, ready=None, store=None):
         c = cfg["inbox"]
+        self.store = store  # the outbox's Store: its hand-off intents cover sms:received
         self.dir = root.rstrip("/") + "/in"
         self.max = c["max_messages"]
         self.sweep_ms = c["sweep_ms"]
@@ -172,14 +174,16 @@ class Inbox:
     # -- processing ------------------------------------------------------------------------
     def handle(self, kind, index, h):
         """Process one (kind, index, hex) from the modem. Returns True when the modem copy may
-        be deleted (stored durably, a duplicate, or undecodable)."""
+        be deleted (stored durably, a duplicate, or undecodable: then its hex is in the log).
+        Anything else that goes wrong (no memory, flash) keeps it on the SIM for the sweep."""
         from smsgw.codec import pdu
+        from smsgw.errors import PduError
 
         try:
             d = pdu.decode(h)
-        except Exception as e:
+        except PduError as e:
             self.counters["bad_pdus"] += 1
-            log.warn("undecodable PDU at %s: %s", index, e)
+            log.warn("undecodable PDU at %s: %s: %s", index, e, h)
             return True
         if d.get("type") == "status_report":
             self.counters["reports"] += 1
@@ -213,8 +217,9 @@ class Inbox:
 
         p = {"h": hh, "k": number, "r": c["ref"], "t": c["total"], "s": c["seq"], "x": text,
              "at": at, "ts": d.get("scts")}
-        with open(self.dir + "/parts", "a") as f:
-            f.write(json.dumps(p) + "\n")
+        from smsgw.queue.store import append
+
+        append(self.dir + "/parts", json.dumps(p) + "\n")  # a torn tail is cut off first
         self.counters["parts"] += 1
         done = self.reasm().add(number, c["ref"], c["total"], c["seq"], text, time.ticks_ms())
         if done is not None:
@@ -239,9 +244,29 @@ class Inbox:
         write_atomic(self.dir + "/parts", "".join(json.dumps(q) + "\n" for q in keep).encode())
 
     def _deliver(self, msg):
-        msg = self._write(msg)
-        self.counters["received"] += 1
-        events.emit("sms:received", _payload(msg))
+        # The hand-off intent (before the write) covers a power cut before the event is queued.
+        ho = self.store.handoff if self.store is not None and events.count() else None
+        if ho is not None:
+            ho.begin("i %d" % self.next)
+        try:
+            msg = self._write(msg)
+            self.counters["received"] += 1
+            events.emit("sms:received", _payload(msg))
+        except Exception:  # not a power cut: nothing is left half done for a replay
+            if ho is not None:
+                ho.done()
+            raise
+        if ho is not None:
+            ho.done()
+
+    def replay(self):
+        """Emit sms:received for messages a power cut stored before their event was queued
+        (the store's hand-off intents; call once the event handlers are subscribed)."""
+        for f in self.store.handoff.left if self.store is not None else ():
+            if f[0] == "i" and len(f) > 1 and f[1].isdigit():
+                m = self.get(int(f[1]))
+                if m is not None:
+                    events.emit("sms:received", _payload(m))
 
     def expire(self):
         """Store orphaned groups (timed out) as incomplete messages; returns how many."""

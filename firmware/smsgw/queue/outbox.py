@@ -2,21 +2,16 @@
 # that drains the durable store part by part; delivery reports paired by (recipient, TP-MR).
 #
 # States (android-sms-gateway): Pending -> Processed -> Sent -> Delivered | Failed, Cancelled.
-# Journal lines (store.log), one per state change, times in Unix seconds:
-#   S r p np t  part p of recipient r handed to AT+CMGS (np = parts of that recipient)
-#   M r p mr t  +CMGS answered with TP-MR mr      R r p n code t  temporary error, retry n
-#   U r p t     uncertain: S without an answer before a crash/timeout; never resent
-#   D r p st t  status report (TP-ST < 32 delivered, >= 64 failed; 32..63 not journaled)
-#   F r t why   recipient failed                   C t  cancelled while Pending
+# Each message's journal (records and the states they add up to): queue/journal.py. Events
+# (sms:sent/delivered/failed) are emitted from the journal write that changes a recipient's
+# state, covered by a hand-off intent in the store (replayed at boot after a power cut).
 import asyncio
 import gc
 
 from smsgw import events, log
 from smsgw.queue.msgparse import parse_body, same_number as _same
-from smsgw.queue.msgstate import (
-    CANCELLED, DELIVERED, FAILED, PENDING, PROCESSED, SENT,
-    aggregate as _aggregate, rstate as _rstate, scan as _scan, segments as _segments,
-    times as _times, work as _work,
+from smsgw.queue.journal import (
+    CANCELLED, DELIVERED, FAILED, PENDING, PROCESSED, SENT, Journal, aggregate as _aggregate,
 )
 from smsgw.queue.store import key_of
 from smsgw.tasks import cancel_and_wait
@@ -31,8 +26,6 @@ CMS_TEXT = {
     331: "no network service", 332: "network timeout", 500: "unknown error",
 }
 _MAYBE_SENT = ("REBOOT", "POWER DOWN", "PARSE")  # ATError kinds after which a part may be out
-_UNCERTAIN = ("uncertain: part %d/%d may have been sent before a power loss or modem timeout; "
-              "not resent")
 
 
 class Outbox:
@@ -117,21 +110,18 @@ class Outbox:
             return None
         return self.status_of(key, meta)
 
+    def _journal(self, key, meta, lines=None):
+        return Journal(self.store, key, meta, lines, self._changed)
+
     def status_of(self, key, meta, jr=None):
-        if jr is None:
-            jr = self.store.journal(key)
-        rs, cancelled = _scan(meta, jr)
+        j = self._journal(key, meta, jr)
         recipients = []
         states = {PENDING: events.iso(meta["t"])}
-        for i, r in enumerate(rs):
-            st = _rstate(r, cancelled)
-            err = r[3]
-            if not err and "U" in r[1].values():
-                p = [k for k, v in r[1].items() if v == "U"][0]
-                err = _UNCERTAIN % (p + 1, r[0])
-            recipients.append({"phoneNumber": meta["to"][i], "state": st, "error": err})
+        for i in range(len(j.rs)):
+            recipients.append({"phoneNumber": meta["to"][i], "state": j.rstate(i),
+                               "error": j.error(i)})
         state = _aggregate([x["state"] for x in recipients])
-        _times(rs, cancelled, state, states)
+        j.times(state, states)
         return {"id": meta["id"], "deviceId": self.device_id, "state": state,
                 "isHashed": False, "isEncrypted": False, "recipients": recipients,
                 "states": states}
@@ -169,7 +159,7 @@ class Outbox:
             return 200, st
         if st["state"] != PENDING:
             return 409, {"message": "cannot cancel a message in state %s" % st["state"]}
-        self.store.log(key, "C %d" % events.now())
+        self._journal(key, meta).cancel()
         return 200, self.status_of(key, meta)
 
     # -- delivery reports ------------------------------------------------------------------
@@ -184,33 +174,48 @@ class Outbox:
         if 32 <= tp_st < 64:  # temporary: the SMSC keeps trying (TS 23.040 9.2.3.15)
             return True
         key, r, p = slot
-        before = self._rstates(key, meta)[r]
-        self.store.log(key, "D %d %d %d %d" % (r, p, tp_st, events.now()))
-        after = self._rstates(key, meta)[r]
-        if after != before:
-            self._emit(after, meta, r)
+        self._journal(key, meta).report(r, p, tp_st)  # emits on a state change (_changed)
         return True
 
-    def _rstates(self, key, meta):
-        rs, cancelled = _scan(meta, self.store.journal(key))
-        return [_rstate(r, cancelled) for r in rs]
-
-    def _emit(self, st, meta, r, reason=None):
+    def _changed(self, j, r, before, after, replay=False):
+        """A journal record moved recipient r from `before` to `after`: emit its event (the
+        journal's hand-off intent covers a power cut until the handlers have it)."""
+        meta = j.meta
         p = {"messageId": meta["id"], "phoneNumber": meta["to"][r], "simNumber": 1}
         t = events.iso(events.now())
-        if st == SENT:
+        if after == FAILED:
+            p["failedAt"] = t
+            p["reason"] = j.why(r) or "failed"
+            if not replay:
+                self.counters["failed"] += 1
+                self.failed_at = self.failed_at[-15:] + [events.now()]
+            events.emit("sms:failed", p)
+        elif before in (PENDING, PROCESSED):  # all parts out: Sent (or Delivered already)
             p["sentAt"] = t
-            self.counters["sent"] += 1
+            if not replay:
+                self.counters["sent"] += 1
             events.emit("sms:sent", p)
-        elif st == DELIVERED:
+        elif after == DELIVERED:
             p["deliveredAt"] = t
             events.emit("sms:delivered", p)
-        elif st == FAILED:
-            p["failedAt"] = t
-            p["reason"] = reason or "failed"
-            self.counters["failed"] += 1
-            self.failed_at = self.failed_at[-15:] + [events.now()]
-            events.emit("sms:failed", p)
+
+    def replay(self):
+        """Emit the events a power cut left unqueued (the store's hand-off intents; call once
+        the event handlers are subscribed). Repeats are possible, losses are not."""
+        for f in self.store.handoff.left:
+            try:
+                if f[0] != "o":
+                    continue
+                key, r = f[1], int(f[2])
+                meta = self.store.get(key)
+                if meta is None or r >= len(meta["to"]):
+                    continue
+                j = self._journal(key, meta)
+                after = j.rstate(r)
+                if after != f[3] and after in (SENT, DELIVERED, FAILED):
+                    self._changed(j, r, f[3], after, True)
+            except (ValueError, IndexError) as e:
+                log.warn("event replay: %s", e)
 
     # -- the sender ------------------------------------------------------------------------
     def start(self):
@@ -226,11 +231,15 @@ class Outbox:
         meta = self.store.get(key)
         if meta is None:
             return True
-        rs, cancelled = _scan(meta, self.store.journal(key))
-        return not _work(rs, cancelled)
+        return not self._journal(key, meta).work()
 
     def next_key(self):
         """The next key with sending work: priority index first, then FIFO. None when idle."""
+        j = self._next()
+        return None if j is None else j.key
+
+    def _next(self):
+        # the next message with sending work, as its scanned Journal (send() keeps it)
         s = self.store
         moved = False
         found = None
@@ -242,9 +251,9 @@ class Outbox:
                 key = s.key_at(i, pri)
                 meta = s.get(key)
                 if meta is not None and (pri or meta["prio"] < 100):
-                    rs, cancelled = _scan(meta, s.journal(key))
-                    if _work(rs, cancelled):
-                        found = key
+                    j = self._journal(key, meta)
+                    if j.work():
+                        found = j
                         break
                 if pri:
                     s.pcur += 1
@@ -264,8 +273,8 @@ class Outbox:
         """Sender task: forever take the next message and send it (never raises)."""
         while True:
             try:
-                key = self.next_key()
-                if key is None:
+                j = self._next()
+                if j is None:
                     self.wake.clear()
                     try:
                         await asyncio.wait_for_ms(self.wake.wait(), 1000)
@@ -274,7 +283,7 @@ class Outbox:
                     continue
                 if self.ready is not None and not self.ready.is_set():
                     await self.ready.wait()
-                await self.send(key)
+                await self._send(j)
             except asyncio.CancelledError:
                 raise
             except MemoryError as e:  # before the part went to the modem (imports, encoding,
@@ -291,16 +300,19 @@ class Outbox:
     async def send(self, key):
         """Send every part of `key` that is still to do; returns when it needs nothing more
         now (done, failed, uncertain, or the modem stopped answering)."""
-        meta = self.store.get(key)
-        rs, cancelled = _scan(meta, self.store.journal(key))
+        await self._send(self._journal(key, self.store.get(key)))
+
+    async def _send(self, j):
+        # j: the message's Journal, scanned once and kept current by its writers
+        meta = j.meta
         now = events.now()
         if meta["exp"] and now > meta["exp"]:
-            for r, rec in enumerate(rs):
-                if _rstate(rec, cancelled) in (PENDING, PROCESSED):
-                    self._fail(key, meta, r, "expired")
+            for r in range(len(j.rs)):
+                if j.rstate(r) in (PENDING, PROCESSED):
+                    j.fail(r, "expired")
             return
         if self.pacer is not None:
-            d = self.pacer.delay_ms(_segments(meta, rs), meta["prio"])
+            d = self.pacer.delay_ms(self._segments(j), meta["prio"])
             if d:  # held (carrier caps, quiet hours): wait, but a new submit wakes us, and
                 # next_key chooses again so a priority message overtakes the held ones
                 self.counters["paced"] += 1
@@ -310,17 +322,23 @@ class Outbox:
                 except asyncio.TimeoutError:
                     pass
                 return
-        for r, rec in enumerate(rs):
-            if not await self._send_recipient(key, meta, r):
+        for r in range(len(j.rs)):
+            if not await self._send_recipient(j, r):
                 return
 
-    async def _send_recipient(self, key, meta, r):
-        rs, cancelled = _scan(meta, self.store.journal(key))
-        rec = rs[r]
-        if _rstate(rec, cancelled) not in (PENDING, PROCESSED):
+    def _segments(self, j):
+        # what the pacer counts: the codec's parts for the text, times recipients still to do
+        from smsgw.codec.tpud import user_data_parts
+
+        n = len(user_data_parts(j.meta["text"], j.meta["ref"])[2])
+        return n * sum(1 for r in range(len(j.rs)) if j.rstate(r) in (PENDING, PROCESSED))
+
+    async def _send_recipient(self, j, r):
+        if j.rstate(r) not in (PENDING, PROCESSED):
             return True
         from smsgw.codec import pdu
 
+        meta = j.meta
         validity = max(300, meta["exp"] - events.now()) if meta["exp"] else None
         try:
             enc, parts = pdu.encode_submit(meta["to"][r], meta["text"], srr=meta["srr"],
@@ -328,68 +346,61 @@ class Outbox:
         except MemoryError:
             raise  # not the message's fault: it stays Pending (run() counts and retries)
         except Exception as e:
-            self._fail(key, meta, r, "cannot encode: %s" % e)
+            j.fail(r, "cannot encode: %s" % e)
             return True
         np = len(parts)
         for p in range(np):
-            code = rec[1].get(p)
+            code = j.code(r, p)
             if code in ("M", "U"):
                 continue
             if code == "S":  # handed to the modem before a crash: maybe sent, never resend
-                self.store.log(key, "U %d %d %d" % (r, p, events.now()))
                 self.counters["uncertain"] += 1
+                j.uncertain(r, p)
                 continue
-            ok = await self._send_part(key, meta, r, p, np, parts[p], rec[4].get(p, 0))
+            ok = await self._send_part(j, r, p, np, parts[p])
             if ok is None:
                 return False
             if not ok:
                 return True
         if self.pacer is not None:
             self.pacer.record(np)
-        st = self._rstates(key, meta)[r]
-        if st in (SENT, DELIVERED):
-            self._emit(SENT, meta, r)
         return True
 
-    async def _send_part(self, key, meta, r, p, np, part, tries):
+    async def _send_part(self, j, r, p, np, part):
         """True sent, False recipient failed, None stop this message for now (uncertain)."""
         from smsgw.errors import ATError
 
+        tries = j.tries(r, p)
         while True:
             if self.modem is None or (self.ready is not None and not self.ready.is_set()):
                 return None  # the modem went down between parts: resume when it is back
-            self.store.log(key, "S %d %d %d %d" % (r, p, np, events.now()))
+            j.handed(r, p, np)
             try:
                 mr = await self.modem.send_pdu(part[0], part[1])
             except ATError as e:
                 if e.kind in _MAYBE_SENT:  # modem rebooted / unparsable answer mid-send
-                    return self._uncertain(key, meta, r, p, e)
+                    return self._uncertain(j, r, p, e)
                 code = e.code if e.kind == "CMS" else None
                 tries += 1
+                j.retry(r, p, tries, code)
                 if (code is None or code in TEMPORARY_CMS) and tries <= self.retries:
                     self.counters["retries"] += 1
-                    self.store.log(key, "R %d %d %d %s %d" % (r, p, tries, code, events.now()))
                     await asyncio.sleep_ms(self.backoff_ms << (tries - 1))
                     continue
-                self.store.log(key, "R %d %d %d %s %d" % (r, p, tries, code, events.now()))
-                self._fail(key, meta, r, _cms_reason(e))
+                j.fail(r, _cms_reason(e))
                 return False
             except Exception as e:  # ATTimeout or worse: the part may have gone out
-                return self._uncertain(key, meta, r, p, e)
-            self.store.log(key, "M %d %d %d %d" % (r, p, mr, events.now()))
-            if meta["srr"]:  # a status report will come back: remember who got this TP-MR
-                self.store.set_mr(mr, key, r, p)
+                return self._uncertain(j, r, p, e)
+            if j.meta["srr"]:  # a status report will come back: remember who got this TP-MR
+                self.store.set_mr(mr, j.key, r, p)
+            j.answered(r, p, mr)
             return True
 
-    def _uncertain(self, key, meta, r, p, e):
-        self.store.log(key, "U %d %d %d" % (r, p, events.now()))
+    def _uncertain(self, j, r, p, e):
         self.counters["uncertain"] += 1
-        log.warn("part %d of %s uncertain: %s", p, meta["id"], e)
+        j.uncertain(r, p)
+        log.warn("part %d of %s uncertain: %s", p, j.meta["id"], e)
         return None
-
-    def _fail(self, key, meta, r, reason):
-        self.store.log(key, "F %d %d %s" % (r, events.now(), reason))
-        self._emit(FAILED, meta, r, reason)
 
 
 def _cms_reason(e):

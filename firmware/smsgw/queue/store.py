@@ -11,6 +11,7 @@
 #                    generation, and base = records dropped by all compactions so far, so
 #                    base + record number is a message's lifelong sequence number (seq())
 #   mr.idx           256 fixed slots, slot = TP-MR: which (key, recipient, part) got that MR
+#   ev               event hand-off intents (handoff.py)
 # key = 16 hex digits of sha256(id), so lookup by id is one file open whatever the depth.
 # Compaction drops the oldest finished records into a new generation (write idx.<gen+1>,
 # pri.<gen+1>, delete the dropped messages' files, then commit `cur`); index files of other
@@ -58,6 +59,30 @@ def write_atomic(path, data):
     rename(tmp, path)
 
 
+def append(path, data):
+    """Append `data` (bytes or str ending in a newline) to the line file `path`. A torn last
+    line (a power cut mid-append) is cut off first, so the new record never glues onto it."""
+    if isinstance(data, str):
+        data = data.encode()
+    try:
+        f = open(path, "r+b")
+    except OSError:  # no file yet
+        f = open(path, "wb")
+    with f:
+        n = f.seek(0, 2)
+        torn = False
+        if n:
+            f.seek(n - 1)
+            torn = f.read(1) != b"\n"
+        if torn:
+            f.seek(0)
+            old = f.read()
+        else:
+            f.write(data)
+    if torn:  # rare (after a power cut): rewrite the complete lines plus the new one
+        write_atomic(path, old[: old.rfind(b"\n") + 1] + data)
+
+
 def rename(src, dst):
     """os.rename that also works on the unix port's VfsPosix mounted at "/" (its rename fails
     with ENOENT for an absolute destination; relative to "/" it works)."""
@@ -89,6 +114,7 @@ class Store:
         self.base = 0  # records dropped by compactions, all generations (persisted in cur)
         self.writes = 0  # flash writes so far (wear figure for /health)
         self.compactions = 0
+        self.handoff = None  # the event hand-off intents (handoff.Handoff), from open()
 
     def _p(self, name):
         return self.root + "/" + name
@@ -125,6 +151,9 @@ class Store:
                 for _ in range(16):
                     f.write(blank)
             rename(tmp, self._p("mr.idx"))
+        from smsgw.queue.handoff import Handoff
+
+        self.handoff = Handoff(self._p("ev"))
         self.cur = min(self.cur, self.count())
         self.pcur = min(self.pcur, self.count(True))
 
@@ -190,9 +219,8 @@ class Store:
             return None
 
     def log(self, key, line):
-        """Append one journal line (no newline in `line`)."""
-        with open(self.mpath(key) + ".j", "a") as f:
-            f.write(line + "\n")
+        """Append one journal line (no newline in `line`); a torn tail is repaired first."""
+        append(self.mpath(key) + ".j", line + "\n")
         self.writes += 1
 
     def journal(self, key):
