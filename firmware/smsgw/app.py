@@ -42,7 +42,6 @@ def build(cfg):
     """Create every core object (nothing runs yet). Returns the context."""
     from smsgw.modem.at import ATChannel
     from smsgw.modem.modem import Modem
-    from smsgw.modem import profiles
     from smsgw.queue.store import Store
     from smsgw.queue.outbox import Outbox
     from smsgw.queue.inbox import Inbox
@@ -51,7 +50,9 @@ def build(cfg):
     board_mod = __import__("boards." + cfg["board"], None, None, ["Board"])
     ctx.board = board_mod.Board(cfg)
     ctx.at = ATChannel(ctx.board.open_modem())
-    ctx.modem = Modem(ctx.at, profiles.get(cfg["modem"]["model"]), ctx.board, cfg["modem"])
+    profile = __import__("smsgw.modem.profiles", None, None, ["get"]).get(cfg["modem"]["model"])
+    _drop("smsgw.modem.profiles")  # the other models' tables: ~2 KB, only the one kept is used
+    ctx.modem = Modem(ctx.at, profile, ctx.board, cfg["modem"])
     try:
         from smsgw.modem.supervisor import Supervisor
     except ImportError:
@@ -166,16 +167,21 @@ async def start(ctx):
     log.info("smsgate API on http://%s:%d/ (user %s)", api["host"], api["port"], api["user"])
 
 
-def load_config(cfg_path):
-    """config.load, then drop the config module (its tables are only needed at boot: ~8 KB)."""
+def _drop(name):
+    # forget a module only boot needs (the next import loads it again)
     import sys
 
-    import smsgw
+    sys.modules.pop(name, None)
+    i = name.rfind(".")
+    mod = sys.modules.get(name[:i])
+    if mod is not None and name[i + 1:] in dir(mod):
+        delattr(mod, name[i + 1:])
 
+
+def load_config(cfg_path):
+    """config.load, then drop the config module (its tables are only needed at boot: ~8 KB)."""
     cfg = __import__("smsgw.config", None, None, ["load"]).load(cfg_path)
-    sys.modules.pop("smsgw.config", None)
-    if "config" in dir(smsgw):
-        delattr(smsgw, "config")
+    _drop("smsgw.config")
     gc.collect()
     return cfg
 

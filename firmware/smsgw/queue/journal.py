@@ -10,7 +10,10 @@
 #   F r t why        recipient failed (why: free text to the end of the line)
 #   C t              cancelled while Pending
 # A line that does not parse (damaged flash) is skipped and counted in Journal.bad.
+import os
+
 from smsgw import events
+from smsgw.queue.store import append
 
 from micropython import const
 
@@ -63,7 +66,7 @@ class Journal:
         lines: the journal's lines split into fields (None: read from the store).
         on_change: fn(journal, r, before, after) called after a record moved recipient r to
             Sent, Delivered or Failed (the outbox emits the event there); while it runs, a
-            hand-off intent in the store covers a power cut before the event is queued.
+            hand-off intent (Handoff below) covers a power cut before the event is queued.
     A failed write leaves this object ahead of flash: drop it and scan again.
     """
 
@@ -118,7 +121,7 @@ class Journal:
             raise ValueError(c)
         rec[_CODES][p] = c
 
-    # -- writers (one per record kind) -----------------------------------------------------
+    # -- writing ---------------------------------------------------------------------------
     def _log(self, line, r):
         before = self.rstate(r) if r is not None else None
         self._apply(line.split(" "))
@@ -138,26 +141,20 @@ class Journal:
         if handoff:
             self.store.handoff.done()
 
-    def handed(self, r, p, np):
-        self._log("S %d %d %d %d" % (r, p, np, events.now()), r)
-
-    def answered(self, r, p, mr):
-        self._log("M %d %d %d %d" % (r, p, mr, events.now()), r)
-
-    def retry(self, r, p, tries, code):
-        self._log("R %d %d %d %s %d" % (r, p, tries, code, events.now()), r)
-
-    def uncertain(self, r, p):
-        self._log("U %d %d %d" % (r, p, events.now()), r)
-
-    def report(self, r, p, tp_st):
-        self._log("D %d %d %d %d" % (r, p, tp_st, events.now()), r)
-
-    def fail(self, r, why):
-        self._log("F %d %d %s" % (r, events.now(), why), r)
-
-    def cancel(self):
-        self._log("C %d" % events.now(), None)
+    def add(self, kind, r=0, p=0, x=0, code=None):
+        """Append one record: kind "S" (x = np), "M" (x = TP-MR), "R" (x = tries, code),
+        "U", "D" (x = TP-ST), "F" (x = why), "C" (r, p unused); the time is now."""
+        t = events.now()
+        if kind == "C":
+            self._log("C %d" % t, None)
+        elif kind == "F":
+            self._log("F %d %d %s" % (r, t, x), r)
+        elif kind == "U":
+            self._log("U %d %d %d" % (r, p, t), r)
+        elif kind == "R":
+            self._log("R %d %d %d %s %d" % (r, p, x, code, t), r)
+        else:
+            self._log("%s %d %d %d %d" % (kind, r, p, x, t), r)
 
     # -- readers ---------------------------------------------------------------------------
     def code(self, r, p):
@@ -231,3 +228,48 @@ def aggregate(sts):
         if all(x == s for x in sts):
             return s
     return SENT
+
+
+# Event hand-off intents: the events of state changes (sms:sent/delivered/failed/received) are
+# emitted synchronously after the change is in flash, and a handler that keeps them (the webhook
+# journal) queues them durably before emit() returns. A power cut between the state change and
+# that queueing would lose the event, so an intent line goes to `path` (the store's "ev") before
+# the change, and the file is removed once the handlers have the event. Lines a power cut left
+# (`left`, read at boot) are replayed by Outbox.replay / Inbox.replay: an event may repeat, never
+# vanish.
+#   o <key> <r> <state before>   a journal record about to change recipient r of message key
+#   i <seq>                      the inbox about to store message <seq>
+class Handoff:
+    def __init__(self, path):
+        self.path = path
+        self.open = 0  # intents begun and not done
+        self.left = self._read()  # [fields, ...] of intents a power cut left, until replayed()
+
+    def _read(self):
+        try:
+            with open(self.path) as f:
+                lines = f.read().split("\n")
+        except OSError:
+            return []
+        lines.pop()  # "" after the last "\n", or a torn tail
+        return [ln.split(" ") for ln in lines if ln]
+
+    def begin(self, line):
+        """Before a state change whose event is about to be emitted."""
+        append(self.path, line + "\n")
+        self.open += 1
+
+    def done(self):
+        """The event is emitted: drop the file once no intent is open or waiting for replay."""
+        self.open = max(0, self.open - 1)
+        if not self.open and not self.left:
+            try:
+                os.remove(self.path)
+            except OSError:
+                pass
+
+    def replayed(self):
+        """The intents in `left` are handled (at boot, once the event handlers subscribed)."""
+        self.left = []
+        self.open += 1
+        self.done()

@@ -159,7 +159,7 @@ class Outbox:
             return 200, st
         if st["state"] != PENDING:
             return 409, {"message": "cannot cancel a message in state %s" % st["state"]}
-        self._journal(key, meta).cancel()
+        self._journal(key, meta).add("C")
         return 200, self.status_of(key, meta)
 
     # -- delivery reports ------------------------------------------------------------------
@@ -174,7 +174,7 @@ class Outbox:
         if 32 <= tp_st < 64:  # temporary: the SMSC keeps trying (TS 23.040 9.2.3.15)
             return True
         key, r, p = slot
-        self._journal(key, meta).report(r, p, tp_st)  # emits on a state change (_changed)
+        self._journal(key, meta).add("D", r, p, tp_st)  # emits on a state change (_changed)
         return True
 
     def _changed(self, j, r, before, after, replay=False):
@@ -309,7 +309,7 @@ class Outbox:
         if meta["exp"] and now > meta["exp"]:
             for r in range(len(j.rs)):
                 if j.rstate(r) in (PENDING, PROCESSED):
-                    j.fail(r, "expired")
+                    j.add("F", r, x="expired")
             return
         if self.pacer is not None:
             d = self.pacer.delay_ms(self._segments(j), meta["prio"])
@@ -346,7 +346,7 @@ class Outbox:
         except MemoryError:
             raise  # not the message's fault: it stays Pending (run() counts and retries)
         except Exception as e:
-            j.fail(r, "cannot encode: %s" % e)
+            j.add("F", r, x="cannot encode: %s" % e)
             return True
         np = len(parts)
         for p in range(np):
@@ -355,7 +355,7 @@ class Outbox:
                 continue
             if code == "S":  # handed to the modem before a crash: maybe sent, never resend
                 self.counters["uncertain"] += 1
-                j.uncertain(r, p)
+                j.add("U", r, p)
                 continue
             ok = await self._send_part(j, r, p, np, parts[p])
             if ok is None:
@@ -374,7 +374,7 @@ class Outbox:
         while True:
             if self.modem is None or (self.ready is not None and not self.ready.is_set()):
                 return None  # the modem went down between parts: resume when it is back
-            j.handed(r, p, np)
+            j.add("S", r, p, np)
             try:
                 mr = await self.modem.send_pdu(part[0], part[1])
             except ATError as e:
@@ -382,23 +382,23 @@ class Outbox:
                     return self._uncertain(j, r, p, e)
                 code = e.code if e.kind == "CMS" else None
                 tries += 1
-                j.retry(r, p, tries, code)
+                j.add("R", r, p, tries, code)
                 if (code is None or code in TEMPORARY_CMS) and tries <= self.retries:
                     self.counters["retries"] += 1
                     await asyncio.sleep_ms(self.backoff_ms << (tries - 1))
                     continue
-                j.fail(r, _cms_reason(e))
+                j.add("F", r, x=_cms_reason(e))
                 return False
             except Exception as e:  # ATTimeout or worse: the part may have gone out
                 return self._uncertain(j, r, p, e)
             if j.meta["srr"]:  # a status report will come back: remember who got this TP-MR
                 self.store.set_mr(mr, j.key, r, p)
-            j.answered(r, p, mr)
+            j.add("M", r, p, mr)
             return True
 
     def _uncertain(self, j, r, p, e):
         self.counters["uncertain"] += 1
-        j.uncertain(r, p)
+        j.add("U", r, p)
         log.warn("part %d of %s uncertain: %s", p, j.meta["id"], e)
         return None
 

@@ -11,7 +11,7 @@
 #                    generation, and base = records dropped by all compactions so far, so
 #                    base + record number is a message's lifelong sequence number (seq())
 #   mr.idx           256 fixed slots, slot = TP-MR: which (key, recipient, part) got that MR
-#   ev               event hand-off intents (handoff.py)
+#   ev               event hand-off intents (journal.Handoff)
 # key = 16 hex digits of sha256(id), so lookup by id is one file open whatever the depth.
 # Compaction drops the oldest finished records into a new generation (write idx.<gen+1>,
 # pri.<gen+1>, delete the dropped messages' files, then commit `cur`); index files of other
@@ -114,7 +114,7 @@ class Store:
         self.base = 0  # records dropped by compactions, all generations (persisted in cur)
         self.writes = 0  # flash writes so far (wear figure for /health)
         self.compactions = 0
-        self.handoff = None  # the event hand-off intents (handoff.Handoff), from open()
+        self.handoff = None  # the event hand-off intents (journal.Handoff), from open()
 
     def _p(self, name):
         return self.root + "/" + name
@@ -151,7 +151,7 @@ class Store:
                 for _ in range(16):
                     f.write(blank)
             rename(tmp, self._p("mr.idx"))
-        from smsgw.queue.handoff import Handoff
+        from smsgw.queue.journal import Handoff
 
         self.handoff = Handoff(self._p("ev"))
         self.cur = min(self.cur, self.count())
