@@ -31,14 +31,15 @@ KEY_ORDER = (
 )  # fmt: skip
 _RANK = {k: i for i, k in enumerate(KEY_ORDER)}
 
-# Runs on MicroPython: argv[1:] are the PDUs, then "--tpdu" flags a bare TPDU.
+# Runs on MicroPython: argv[1] is "smsc" or "tpdu" (a bare TPDU); the PDUs come on stdin, one
+# a line (the unix port dies with "FATAL: uncaught NLR" on an argument of 256+ characters).
 _MPY_SCRIPT = """
 import sys, json
 sys.path.insert(0, %r)
 from smsgw.codec import pdu
 from smsgw.errors import PduError
 smsc = sys.argv[1] != "tpdu"
-for h in sys.argv[2:]:
+for h in sys.stdin.read().split("\\n")[:-1]:
     try:
         print(json.dumps(pdu.decode(h, smsc)))
     except PduError as e:
@@ -73,10 +74,10 @@ def decode_lines_micropython(pdus: list[str], smsc: bool = True) -> list[tuple[s
     """Decode PDUs with the firmware code on the MicroPython unix port."""
     script = _MPY_SCRIPT % str(FIRMWARE_DIR)
     try:
-        cmd = [micropython_binary(), "-c", script, "smsc" if smsc else "tpdu", *pdus]
+        cmd = [micropython_binary(), "-c", script, "smsc" if smsc else "tpdu"]
         out = subprocess.run(
-            cmd, capture_output=True, encoding="utf-8", timeout=60, env=micropython_env(),
-            check=False,
+            cmd, input="".join(h + "\n" for h in pdus), capture_output=True, encoding="utf-8",
+            timeout=60, env=micropython_env(), check=False,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise CliError("micropython failed: %s" % exc) from None

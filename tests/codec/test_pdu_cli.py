@@ -100,6 +100,16 @@ def test_micropython_path_prints_identical_bytes(capsys):
     assert "scts_raw" in seen
 
 
+def test_micropython_path_takes_a_140_octet_pdu(capsys):
+    # a full single-part SMS: the unix port dies on a command-line argument of 256+ characters
+    (long,) = pdu_mt.encode_deliver("+4917012345", "x" * 160)
+    assert len(long) // 2 - 1 >= 140
+    status_c, lines_c = _decode(capsys, long, "")
+    status_m, lines_m = _decode(capsys, "--micropython", long, "")
+    assert (status_c, status_m) == (1, 1) and lines_m == lines_c
+    assert json.loads(lines_m[0])["text"] == "x" * 160 and "error" in json.loads(lines_m[1])
+
+
 def test_encode_prints_parts(capsys):
     assert main(["pdu", "encode", "--to", "+4912345", "--text", "x" * 161, "--report"]) == 0
     out = json.loads(capsys.readouterr().out)
