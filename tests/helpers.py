@@ -3,8 +3,12 @@ directory on sys.path)."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import time
 from typing import Callable, TypeVar
+
+import pytest
 
 T = TypeVar("T")
 
@@ -24,3 +28,18 @@ def wait_until(cond: Callable[[], T], timeout: float = 10.0, what: str = "condit
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting for %s (%.1f s)" % (what, timeout))
         time.sleep(every)
+
+
+@pytest.fixture(scope="session")
+def tls_cert(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1: (cert.pem, key.pem, cert.der)."""
+    d = tmp_path_factory.mktemp("tls")
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl is needed (tools/install-system-deps.sh installs it)"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(d / "key.pem"), "-out", str(d / "cert.pem"), "-days", "2", "-subj",
+                    "/CN=127.0.0.1"], check=True, capture_output=True, timeout=60)
+    subprocess.run([openssl, "x509", "-in", str(d / "cert.pem"), "-outform", "der", "-out",
+                    str(d / "cert.der")], check=True, capture_output=True, timeout=60)
+    return str(d / "cert.pem"), str(d / "key.pem"), str(d / "cert.der")
+

@@ -16,6 +16,7 @@ from smsgw import log
 FEATURES = (
     ("smsgw.net.webhooks", ("webhooks",)),
     ("smsgw.net.mqtt", ("mqtt",)),
+    ("smsgw.net.email", ("email",)),
     ("smsgw.alert", ("rules", "commands", "relays", "heartbeat", "limits")),
 )
 

@@ -53,6 +53,7 @@ _NUMERIC_EXTRA = ("modem",)  # sections that also take any extra key with a numb
 OPTIONAL = {
     "webhooks": "smsgw.net.webhooks",
     "mqtt": "smsgw.net.mqtt",
+    "email": "smsgw.net.email",
     "rules": "smsgw.alert",
     "commands": "smsgw.alert",
     "relays": "smsgw.alert",

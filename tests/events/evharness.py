@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import wait_until
+from helpers import tls_cert, wait_until  # noqa: F401 (tls_cert: a fixture)
 
 from smsgate.runtime import REPO_ROOT, micropython_binary, micropython_env
 
@@ -240,18 +240,6 @@ def mpy_gateway(tmp_path):
         g.kill()
 
 
-@pytest.fixture(scope="session")
-def tls_cert(tmp_path_factory):
-    """A self-signed certificate for 127.0.0.1: (cert.pem, key.pem, cert.der)."""
-    d = tmp_path_factory.mktemp("tls")
-    openssl = shutil.which("openssl")
-    assert openssl, "openssl is needed (tools/install-system-deps.sh installs it)"
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                    str(d / "key.pem"), "-out", str(d / "cert.pem"), "-days", "2", "-subj",
-                    "/CN=127.0.0.1"], check=True, capture_output=True, timeout=60)
-    subprocess.run([openssl, "x509", "-in", str(d / "cert.pem"), "-outform", "der", "-out",
-                    str(d / "cert.der")], check=True, capture_output=True, timeout=60)
-    return str(d / "cert.pem"), str(d / "key.pem"), str(d / "cert.der")
 
 
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -1,5 +1,5 @@
-# Durable webhook deliveries: an append-only journal in flash plus a small, bounded dead-letter
-# file.
+# Durable deliveries (webhooks, e-mail): an append-only journal in flash plus a small, bounded
+# dead-letter file, and the one loop that works through them (serve).
 #
 # Journal lines (text, one record each, the body is the exact JSON envelope that gets signed):
 #   S <next_seq>                    sequence watermark (first line after a compaction)
@@ -37,12 +37,13 @@ class Journal:
     Args:
         root: directory for the files; queue_max: pending deliveries kept (the oldest is moved to
         the dead list with reason "overflow" when a new one arrives); dead_max: dead entries kept
-        (the oldest is dropped and counted in `dropped`).
+        (the oldest is dropped and counted in `dropped`); name: file name prefix (one journal
+        per feature: "wh" webhooks, "mail" e-mail).
     """
 
-    def __init__(self, root, queue_max=64, dead_max=20):
-        self.path = root + "/wh_queue.log"
-        self.dead_path = root + "/wh_dead.log"
+    def __init__(self, root, queue_max=64, dead_max=20, name="wh"):
+        self.path = root + "/" + name + "_queue.log"
+        self.dead_path = root + "/" + name + "_dead.log"
         self.queue_max = queue_max
         self.dead_max = dead_max
         self.pending = []  # [seq, tries, due_ms, offset], in seq order
@@ -134,6 +135,16 @@ class Journal:
         entry[1] += 1
         entry[2] = _ticks_add(_ticks(), int(delay_ms))
         self._append(b"T %d %d\n" % (entry[0], entry[1]))
+
+    def retry_later(self, entry, cfg):
+        """A failed try: due again after retry_base_s * 2**tries (capped at retry_max_s), or moved
+        to the dead list once retry_count tries are spent. Returns True when it went dead."""
+        if entry[1] + 1 >= cfg["retry_count"]:
+            entry[1] += 1
+            self.to_dead(entry, "tries")
+            return True
+        self.failed(entry, min(cfg["retry_base_s"] * (1 << entry[1]), cfg["retry_max_s"]) * 1000)
+        return False
 
     def done(self, entry):
         """Remove a pending entry for good (delivered, dead or dropped)."""
@@ -234,3 +245,34 @@ class Journal:
         if taken:
             self._write_dead([it for it in items if keep(it[0], it[3])])
         return taken
+
+
+async def serve(queue, wake, deliver, counters, what):
+    """Work through `queue` for ever, earliest due first, one delivery at a time.
+
+    `await deliver(entry)` makes one try and records its outcome in the journal; `wake` (an
+    asyncio.Event) is set when a new delivery is queued. A flash error is counted in
+    counters["io_errors"], logged as `what`, and retried a second later.
+    """
+    import asyncio
+
+    while True:
+        entry, wait_ms = queue.due()
+        if entry is None or wait_ms > 0:
+            wake.clear()
+            try:
+                await asyncio.wait_for(wake.wait(), (wait_ms or 3600000) / 1000)
+            except asyncio.TimeoutError:
+                pass
+            continue
+        queue.busy = entry
+        try:
+            await deliver(entry)
+        except OSError as exc:  # flash trouble: count, say it, try again later
+            counters["io_errors"] += 1
+            from smsgw import log
+
+            log.exc(what, exc)
+            await asyncio.sleep(1)
+        finally:
+            queue.busy = None

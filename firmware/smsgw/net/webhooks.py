@@ -13,7 +13,7 @@ import os
 
 from smsgw.net import httpc
 from smsgw.tasks import cancel_and_wait
-from smsgw.net.webhook_queue import Journal
+from smsgw.net.webhook_queue import Journal, serve
 
 from micropython import const
 
@@ -185,24 +185,8 @@ class Webhooks:
         await cancel_and_wait(self._task)
         self._task = None
 
-    async def _run(self):
-        while True:
-            entry, wait_ms = self.queue.due()
-            if entry is None or wait_ms > 0:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), (wait_ms or 3600000) / 1000)
-                except asyncio.TimeoutError:
-                    pass
-                continue
-            try:
-                await self.deliver(entry)
-            except OSError as exc:  # flash trouble: count, say it, try again later
-                self.counters["io_errors"] += 1
-                from smsgw import log
-
-                log.exc("webhook journal", exc)
-                await asyncio.sleep(1)
+    def _run(self):
+        return serve(self.queue, self._wake, self._try, self.counters, "webhook journal")
 
     def _headers(self, body):
         import time
@@ -243,18 +227,9 @@ class Webhooks:
             self.queue.done(entry)
             return True
         self.counters["tries_failed"] += 1
-        self._retry(entry)
-        return False
-
-    def _retry(self, entry):
-        cfg = self.cfg
-        if entry[1] + 1 >= cfg["retry_count"]:
-            entry[1] += 1
+        if self.queue.retry_later(entry, self.cfg):
             self.counters["dead"] += 1
-            self.queue.to_dead(entry, "tries")
-            return
-        delay = min(cfg["retry_base_s"] * (1 << entry[1]), cfg["retry_max_s"])
-        self.queue.failed(entry, delay * 1000)
+        return False
 
     def _cafile(self):
         path = self.cfg["ca"]
