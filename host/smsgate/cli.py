@@ -21,6 +21,7 @@ COMMAND_MODULES: dict[str, str] = {
     "logs": "smsgate.board_tools",
     "totp": "smsgate.cmd_totp",
     "sim": "smsgate.cmd_sim",
+    "mail-bridge": "smsgate.mail_bridge",
 }
 
 
