@@ -7,10 +7,9 @@ import shutil
 
 import pytest
 from aiosmtpd.smtp import AuthResult
-from conftest import SmtpServer
 from helpers import wait_until
-
 from smsgate.virtual import VirtualGateway
+from smtpkit import SmtpServer
 
 
 def _gateway(tmp_path, smtp_url, **email):

@@ -11,7 +11,6 @@ from email.message import EmailMessage
 
 import pytest
 from helpers import wait_until
-
 from smsgate.virtual import VirtualGateway, free_port
 
 DOMAIN = "sms.example.org"
