@@ -65,7 +65,7 @@ def build(cfg):
     ctx.store = Store(q["dir"], q["max_stored"], q["min_free_kb"])
     ctx.store.open()
     ctx.outbox = Outbox(ctx.store, cfg, ctx.modem, ctx.ready)
-    ctx.inbox = Inbox(q["dir"], cfg, ctx.modem, ctx.outbox, ctx.ready, ctx.store)
+    ctx.inbox = Inbox(q["dir"], cfg, ctx.modem, ctx.ready, ctx.store)
     ctx.inbox.open()
     # The SMS codec the sender needs, imported now: a heap too small for it shows at boot
     # instead of as a MemoryError at the first send.

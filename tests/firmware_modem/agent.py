@@ -1,8 +1,8 @@
 # MicroPython side of tests/firmware_modem: the real boards.unix + AT engine + modem driver +
 # supervisor against the simulator's pty, driven by JSON lines on stdin; one JSON reply line
 # per request on stdout.   micropython agent.py <config.json>
-# Requests: {"op": "wait_ready"|"status"|"send"|"incoming"|"sweep"|"delete"|"ussd"|"signal",
-#            "ms": timeout, ...}
+# Requests: {"op": "wait_ready"|"status"|"send"|"incoming"|"reports"|"sweep"|"delete"|"ussd"|
+#            "signal", "ms": timeout, ...}
 import sys
 
 sys.path.insert(0, "firmware")
@@ -53,8 +53,9 @@ class Agent:
             return self.status()
         if op == "send":
             return {"mr": await m.send_pdu(req["hex"], req["len"])}
-        if op == "incoming":
-            item = await asyncio.wait_for_ms(m.incoming.get(), ms)
+        if op in ("incoming", "reports"):  # the inbox's ring, or the outbox's (reports)
+            item = await asyncio.wait_for_ms(m.ring("sms" if op == "incoming" else "report")
+                                             .get(), ms)
             return {"item": list(item)}
         if op == "sweep":
             return {"n": await m.sweep()}

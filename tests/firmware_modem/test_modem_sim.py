@@ -61,7 +61,7 @@ def test_status_report_paired_by_mr(pair):
     model, sim, ag = pair
     mr, rep = _send(ag, "+15551112222", "with report", srr=True)
     assert isinstance(mr, int), rep
-    rep = ag.call("incoming", ms=5000)
+    rep = ag.call("reports", ms=5000)
     kind, index, hexpdu = rep["item"]
     assert kind == "report"
     d = pdu.decode(hexpdu)

@@ -186,10 +186,11 @@ async def test_cmt_and_cds_direct_and_cdsi():
     s.feed(b"\r\n+CDS: 25\r\n" + REPORT.encode() + b"\r\n")
     s.feed(b'\r\n+CDSI: "SR",7\r\n')  # another store: not read with CMGR (counted)
     s.feed(b'\r\n+CDSI: "SM",0\r\n')
-    got = []
-    for _ in range(3):
-        got.append(await asyncio.wait_for_ms(m.incoming.get(), 1000))
+    got = [await asyncio.wait_for_ms(m.incoming.get(), 1000)]
+    for _ in range(2):
+        got.append(await asyncio.wait_for_ms(m.reports.get(), 1000))
     assert got == [("sms", None, DELIVER), ("report", None, REPORT), ("report", 0, REPORT)], got
+    assert len(m.incoming) == 0  # reports go to the outbox's ring, not the inbox's
     assert m.counters["skipped"] == 1 and "AT+CMGR=7" not in s.commands
     await _close(at, m)
 
@@ -209,7 +210,7 @@ async def test_sweep_lists_everything():
     await m.start()
     assert await m.sweep() == 2
     assert m.incoming.get_nowait() == ("sms", 1, DELIVER)
-    assert m.incoming.get_nowait() == ("report", 5, REPORT)
+    assert m.reports.get_nowait() == ("report", 5, REPORT) and len(m.incoming) == 0
     assert [c for c in s.commands if c.startswith("AT+CMG")][-4:] == [
         "AT+CMGL=4", "AT+CMGR=1", "AT+CMGR=2", "AT+CMGR=5"]  # fmt: skip
     await m.delete(1)

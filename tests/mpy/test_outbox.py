@@ -127,6 +127,37 @@ async def test_send_multipart_and_reports_to_delivered():
     rmtree(ob.store.root)
 
 
+async def test_reports_from_the_modem_are_paired_then_deleted():
+    import pdu_mt  # host/smsgate/sim: the simulator's PDU builder
+    from smsgw.modem.ring import Ring
+
+    m = FakeModem()
+    m.reports = Ring(4)
+    m.deleted = []
+
+    async def delete(i):
+        m.deleted.append(i)
+
+    m.delete = delete
+    ob = _outbox(m)
+    ob.submit(_body(id="rp", phoneNumbers=["+4911"]))
+    await _drain(ob)
+    ob.start()
+    try:
+        await m.reports.put(("report", 7, pdu_mt.encode_status_report(1, "+4911", status=0)))
+        await m.reports.put(("report", 8, "ZZ"))  # undecodable: logged, deleted
+        await m.reports.put(("report", None, pdu_mt.encode_status_report(9, "+4911")))
+        for _ in range(200):
+            await asyncio.sleep_ms(5)
+            if len(m.deleted) == 2 and ob.counters["unpaired_reports"]:
+                break
+        assert m.deleted == [7, 8] and ob.status("rp")["state"] == "Delivered", m.deleted
+        assert ob.counters["bad_reports"] == 1 and ob.counters["unpaired_reports"] == 1
+    finally:
+        await ob.stop()
+    rmtree(ob.store.root)
+
+
 async def test_permanent_report_fails():
     ob = _outbox(FakeModem())
     ob.submit(_body(id="p"))

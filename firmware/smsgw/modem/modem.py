@@ -1,9 +1,10 @@
 # The modem driver: init sequence, send, incoming SMS/reports, USSD, status. It never retries
 # or resets on its own: failures raise; the supervisor decides what to do.
 #
-# Incoming: +CMTI/+CDSI indices are read (AT+CMGR) by one worker task and pushed to
-# `incoming` as (kind, index, hex); +CMT/+CDS PDUs (not stored) are pushed as (kind, None, hex).
-# The consumer deletes with `delete(i)` only after storing durably; the modem never deletes.
+# Incoming: +CMTI/+CDSI indices are read (AT+CMGR) by one worker task and pushed as
+# (kind, index, hex), SMS to `incoming` (the inbox's), status reports to `reports` (the
+# outbox's); +CMT/+CDS PDUs (not stored) are pushed as (kind, None, hex). The consumer deletes
+# with `delete(i)` only after storing durably; the modem never deletes.
 # URC handlers and answer parsers live in smsgw.modem.urc (re-exported here).
 import asyncio
 import time
@@ -47,6 +48,7 @@ class Modem(UrcHandlers):
         self.cfg = cfg = cfg or {}
         self._scale = cfg.get("time_scale", 1)
         self.incoming = Ring(max(cfg.get("queue_depth", 8), _RESERVE + 1), _RESERVE)
+        self.reports = Ring(_RESERVE + 2, _RESERVE)  # status reports: the outbox consumes them
         self._pending = []  # [(kind, index)] from +CMTI/+CDSI
         self._pending_ev = asyncio.Event()
         self._ussd = None
@@ -308,10 +310,13 @@ class Modem(UrcHandlers):
         """Delete every stored message (profile form: SIM800 `1,4`, SIM7600 `,4`)."""
         await self.at.cmd(self.profile.delete_all, self._ms("list_ms", 25000))
 
-    async def sweep(self):
-        """Push every stored SMS/report to `incoming` (safety net for lost URCs, full storage).
+    def ring(self, kind):
+        """Where an item of `kind` goes: "sms" -> incoming (the inbox), "report" -> reports."""
+        return self.incoming if kind == "sms" else self.reports
 
-        Waits for room in `incoming` (the messages stay in storage meanwhile). Returns the
+    async def sweep(self):
+        """Push every stored SMS to `incoming` and report to `reports` (safety net for lost URCs,
+        full storage). Waits for room (the messages stay in storage meanwhile). Returns the
         number pushed; duplicates of earlier pushes are expected (the consumer dedups).
         """
         # AT+CMGL=4 gives the indices (PDU lines are not kept: a full SIM would be ~50 x 350
@@ -332,7 +337,7 @@ class Modem(UrcHandlers):
             kind = pdu_kind(h) if h else None
             if kind is None:
                 continue  # emptied meanwhile, or our own stored SUBMIT
-            await self.incoming.put((kind, i, h))
+            await self.ring(kind).put((kind, i, h))
             n += 1
         self.counters["sweeps"] += 1
         return n
@@ -353,5 +358,5 @@ class Modem(UrcHandlers):
                 self.counters["read_errors"] += 1
                 continue
             k = pdu_kind(h) or kind
-            await self.incoming.put((k, i, h))
+            await self.ring(k).put((k, i, h))
             self.counters["received" if k == "sms" else "reports"] += 1

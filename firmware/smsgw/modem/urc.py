@@ -69,7 +69,7 @@ def reg_stat(line, urc):
 
 
 class UrcHandlers:
-    """Mixin of Modem: uses its at, profile, status, counters, incoming, listeners and the
+    """Mixin of Modem: uses its at, profile, status, counters, ring(), listeners and the
     _pending/_pending_ev, _ussd/_ussd_ev, _sms_ready, _reg state that Modem.__init__ creates."""
 
     # -- URCs ------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ class UrcHandlers:
                 self._pending_ev.set()
         elif line.startswith("+CMT:") or line.startswith("+CDS:"):
             kind = "sms" if line[2] == "M" else "report"
-            if pdu is not None and self.incoming.put_nowait((kind, None, pdu)):
+            if pdu is not None and self.ring(kind).put_nowait((kind, None, pdu)):
                 self.counters["received" if kind == "sms" else "reports"] += 1
             else:
                 self.counters["direct_lost"] += 1  # not stored by the modem: cannot re-read

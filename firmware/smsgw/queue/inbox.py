@@ -1,7 +1,7 @@
 # The inbox: consumes modem.incoming, stores each SMS durably and only then deletes it from the
 # modem; reassembles multipart (parts journaled until complete; orphans kept as incomplete
-# messages after a timeout); dedups the same PDU seen twice (URC and sweep); pairs status
-# reports with the outbox; sweeps the modem storage at start and periodically.
+# messages after a timeout); dedups the same PDU seen twice (URC and sweep); sweeps the modem
+# storage at start and periodically (status reports go to modem.reports: the outbox's).
 #
 # Layout under <root>/in/: one file per message, "<seq>" (8 digits, JSON), and "parts" (JSON
 # lines of parts waiting for their siblings; rewritten when a group completes).
@@ -32,26 +32,24 @@ class Inbox:
         root: the store directory (the inbox lives in root/in).
         cfg: full config (inbox.* read).
         modem: the Modem (incoming, sweep, delete); None for tests without one.
-        outbox: where status reports go (on_report); None drops them.
         ready: optional asyncio.Event-like; sweeps wait for it.
         store: the Store whose hand-off intents cover sms:received (None: not covered).
     """
 
-    def __init__(self, root, cfg, modem=None, outbox=None, ready=None, store=None):
+    def __init__(self, root, cfg, modem=None, ready=None, store=None):
         c = cfg["inbox"]
         self.store = store  # the outbox's Store: its hand-off intents cover sms:received
         self.dir = root.rstrip("/") + "/in"
         self.max = c["max_messages"]
         self.sweep_ms = c["sweep_ms"]
         self.modem = modem
-        self.outbox = outbox
         self.ready = ready
         self.orphan_ms = max(1, c["orphan_ms"])
         self._re = None  # the Reassembler, imported on the first multipart part (~9 KB)
         self.first = self.next = 0
         self.fetched = 0  # messages with seq < fetched were returned by GET /inbox
         self.seen = []
-        self.counters = {"received": 0, "parts": 0, "duplicates": 0, "reports": 0,
+        self.counters = {"received": 0, "parts": 0, "duplicates": 0,
                          "bad_pdus": 0, "store_errors": 0, "delete_errors": 0, "evicted": 0,
                          "evicted_unread": 0, "incomplete": 0, "sweeps": 0}
         self.tasks = []
@@ -185,10 +183,9 @@ class Inbox:
             self.counters["bad_pdus"] += 1
             log.warn("undecodable PDU at %s: %s: %s", index, e, h)
             return True
-        if d.get("type") == "status_report":
-            self.counters["reports"] += 1
-            if self.outbox is not None:
-                self.outbox.on_report(d.get("mr", -1), d.get("number", ""), d.get("status", 0))
+        if d.get("type") == "status_report":  # the modem routes these to the outbox
+            self.counters["bad_pdus"] += 1
+            log.warn("status report in the inbox at %s: %s", index, h)
             return True
         hh = _hash(h)
         if hh in self.seen:

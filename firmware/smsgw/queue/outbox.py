@@ -14,7 +14,7 @@ from smsgw.queue.journal import (
     CANCELLED, DELIVERED, FAILED, PENDING, PROCESSED, SENT, Journal, aggregate as _aggregate,
 )
 from smsgw.queue.store import key_of
-from smsgw.tasks import cancel_and_wait
+from smsgw.tasks import cancel_all
 
 # +CMS ERROR codes worth retrying (3GPP TS 24.011 E.2 temporary causes, 27.005 3.2.5 network).
 TEMPORARY_CMS = (41, 42, 47, 331, 332, 500)
@@ -52,8 +52,10 @@ class Outbox:
         self.backoff_ms = q["backoff_ms"]
         self.wake = asyncio.Event()
         self.task = None
+        self.rtask = None  # consumes modem.reports
         self.counters = {"accepted": 0, "sent": 0, "failed": 0, "uncertain": 0, "retries": 0,
-                         "reports": 0, "unpaired_reports": 0, "paced": 0, "oom": 0}
+                         "reports": 0, "unpaired_reports": 0, "bad_reports": 0, "paced": 0,
+                         "oom": 0}
         self.failed_at = []  # Unix times of recent failures (bounded), for /health
 
     # -- submit ----------------------------------------------------------------------------
@@ -219,12 +221,47 @@ class Outbox:
 
     # -- the sender ------------------------------------------------------------------------
     def start(self):
+        """Start the sender (returned) and, with a modem, the status-report consumer."""
         self.task = asyncio.create_task(self.run())
+        if getattr(self.modem, "reports", None) is not None:
+            self.rtask = asyncio.create_task(self._reports())
         return self.task
 
     async def stop(self):
-        await cancel_and_wait(self.task, (asyncio.CancelledError, Exception))
-        self.task = None
+        await cancel_all([t for t in (self.task, self.rtask) if t is not None],
+                         (asyncio.CancelledError, Exception))
+        self.task = self.rtask = None
+
+    async def _reports(self):
+        # Status reports straight from the modem: pair, journal, then delete the modem's copy
+        # (a report the codec rejects is logged and deleted; anything else keeps it stored).
+        async for _kind, index, h in self.modem.reports:
+            try:
+                if self.handle_report(h) and index is not None:
+                    await self.modem.delete(index)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.warn("report at %s: %s", index, e)
+
+    def handle_report(self, h):
+        """Decode one SMS-STATUS-REPORT PDU (hex) and pair it (on_report). True when the
+        modem's copy may go: journaled, unpairable, or undecodable (its hex logged)."""
+        from smsgw.codec import pdu
+        from smsgw.errors import PduError
+
+        try:
+            d = pdu.decode(h)
+        except PduError as e:
+            self.counters["bad_reports"] += 1
+            log.warn("undecodable report: %s: %s", e, h)
+            return True
+        if d.get("type") != "status_report":
+            self.counters["bad_reports"] += 1
+            log.warn("not a status report: %s", h)
+            return True
+        self.on_report(d.get("mr", -1), d.get("number", ""), d.get("status", 0))
+        return True
 
     def _finished(self, key):
         """True when the sender has nothing more to do for `key` (compaction may drop it)."""
