@@ -28,30 +28,11 @@ def parse_server(url):
 
     Returns (implicit_tls, host, port); raises ValueError naming what is wrong.
     """
-    if url.startswith("smtps://"):
-        tls, rest, port = True, url[8:], 465
-    elif url.startswith("smtp://"):
-        tls, rest, port = False, url[7:], 25
-    else:
-        raise ValueError("server must start with smtp:// or smtps://")
-    rest = rest.rstrip("/")
-    if not rest or "/" in rest or "@" in rest:
+    from smsgw.net.url import split
+
+    tls, user, _, host, port, path = split(url, {"smtp": (False, 25), "smtps": (True, 465)})
+    if user is not None or path != "/":
         raise ValueError("server must be scheme://host[:port] (credentials go in user/password)")
-    if rest.startswith("["):  # IPv6 literal
-        end = rest.find("]")
-        host, rest = rest[1:end], rest[end + 1 :]
-    else:
-        host, _, p = rest.partition(":")
-        rest = ":" + p if p else ""
-    if rest:
-        try:
-            port = int(rest[1:])
-        except ValueError:
-            raise ValueError("server port") from None
-        if not 0 < port < 65536:
-            raise ValueError("server port")
-    if not host:
-        raise ValueError("server host")
     return tls, host, port
 
 
