@@ -183,6 +183,7 @@ def load_config(cfg_path):
     """config.load, then drop the config module (its tables are only needed at boot: ~8 KB)."""
     cfg = __import__("smsgw.config", None, None, ["load"]).load(cfg_path)
     _drop("smsgw.config")
+    _drop("smsgw.section")  # its checks again only when a feature validates its section
     gc.collect()
     return cfg
 

@@ -2,6 +2,7 @@
 # Also imported by the host (`smsgate provision`, `smsgate virtual --config`) on CPython.
 # Errors name the dotted key: ConfigError("api.port", "must be 1..65535").
 from smsgw.errors import ConfigError
+from smsgw.section import check_dict, check_int
 
 DEFAULTS = {
     "board": "unix",
@@ -101,9 +102,7 @@ def _check(value, default, key):
     if key in _CHOICES and value not in _CHOICES[key]:
         raise ConfigError(key, "must be one of %s" % ", ".join(_CHOICES[key]))
     if key in _RANGES:
-        lo, hi = _RANGES[key]
-        if not lo <= value <= hi:
-            raise ConfigError(key, "must be %d..%d" % (lo, hi))
+        check_int(value, key, _RANGES[key][0], _RANGES[key][1])
     if isinstance(default, dict):
         _check_dict(value, default, key)
 
@@ -114,12 +113,11 @@ def _check_dict(d, defaults, prefix):
         if k in defaults:
             _check(v, defaults[k], key)
         elif prefix in _NUMERIC_EXTRA:
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
-                raise ConfigError(key, "must be a number >= 0")
+            check_int(v, key, 0, 1 << 31, False)
         elif not prefix and k in OPTIONAL:
             _validate_optional(k, v)
         else:
-            raise ConfigError(key, "unknown key")
+            check_dict({k: v}, prefix, defaults)  # raises: unknown key
 
 
 def _validate_optional(name, value):

@@ -23,7 +23,7 @@ def _write(line):
     try:
         try:
             if os.stat(_path)[6] > _max:
-                from smsgw.queue.store import rename
+                from smsgw.fsutil import rename
 
                 rename(_path, _path[:-4] + ".1.txt")
         except OSError:

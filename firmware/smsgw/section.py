@@ -1,6 +1,27 @@
-# An optional feature's config section merged over its defaults (webhooks, mqtt): one checker,
-# kept apart from config.py so a feature validating its section does not load the whole schema.
+# The one config-checking vocabulary: config.py, the optional features' validate() (webhooks,
+# mqtt, email: check_section) and the alert unit (through alert/util) say the same things the
+# same way; every error names the dotted key. Kept apart from config.py so a feature validating
+# its section does not load the whole schema.
 from smsgw.errors import ConfigError
+
+
+def check_dict(value, key, allowed):
+    """`value` must be an object whose keys are all in `allowed`; returns it."""
+    if not isinstance(value, dict):
+        raise ConfigError(key, "must be an object")
+    for k in value:
+        if k not in allowed:
+            raise ConfigError("%s.%s" % (key, k) if key else k, "unknown key")
+    return value
+
+
+def check_int(value, key, lo, hi, integer=True):
+    """`value` must be an integer (any number when not `integer`) in lo..hi; returns it."""
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        raise ConfigError(key, "must be an integer" if integer else "must be a number")
+    if not lo <= value <= hi:
+        raise ConfigError(key, "must be %s..%s" % (lo, hi))
+    return value
 
 
 def check_section(value, key, defaults, nums, check_other):
@@ -9,17 +30,12 @@ def check_section(value, key, defaults, nums, check_other):
     It must be an object of known keys; numbers in `nums` ({key: (lo, hi)}) must lie in range;
     every other key goes to `check_other(name, k, v)`, which raises ConfigError.
     """
-    if not isinstance(value, dict):
-        raise ConfigError(key, "must be an object")
+    check_dict(value, key, defaults)
     out = dict(defaults)
     for k, v in value.items():
         name = "%s.%s" % (key, k)
-        if k not in defaults:
-            raise ConfigError(name, "unknown key")
         if k in nums:
-            lo, hi = nums[k]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-                raise ConfigError(name, "must be a number in %s..%s" % (lo, hi))
+            check_int(v, name, nums[k][0], nums[k][1], False)
         else:
             check_other(name, k, v)
         out[k] = v

@@ -13,9 +13,9 @@ import subprocess
 from smsgate.bundle import mpy_cross_binary
 from smsgate.runtime import FIRMWARE_DIR, REPO_ROOT, micropython_binary, micropython_env
 
-MODULES = ("__init__", "errors", "events", "log", "tasks", "hmac", "section", "net/__init__",
-           "net/httpc", "net/webhook_queue", "net/webhooks", "net/mqtt", "net/mqtt_client",
-           "net/mqtt_ha")
+MODULES = ("__init__", "errors", "events", "log", "tasks", "hmac", "section", "fsutil",
+           "net/__init__", "net/httpc", "net/tls", "net/webhook_queue", "net/webhooks",
+           "net/mqtt", "net/mqtt_client", "net/mqtt_ha")
 HERE = REPO_ROOT / "tests" / "events"
 
 

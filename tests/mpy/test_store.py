@@ -4,7 +4,8 @@ import os
 import time
 
 from fsutil import rmtree, scratch
-from smsgw.queue.store import Store, key_of, write_atomic
+from smsgw.fsutil import write_atomic
+from smsgw.queue.store import Store, key_of
 
 
 def _store(**kw):

@@ -4,19 +4,27 @@ from smsgw.alert import totp
 RFC_KEY = b"12345678901234567890"  # RFC 6238 appendix B, SHA1 seed
 
 
+def _hmac_sha1(key, msg):
+    import hashlib
+
+    from smsgw.hmac import digest  # the firmware's one HMAC, with the hash TOTP uses
+
+    return digest(key, msg, hashlib.sha1)
+
+
 def test_hmac_sha1_rfc2202_vectors():
     import binascii
 
     h = binascii.hexlify
-    assert h(totp.hmac_sha1(b"\x0b" * 20, b"Hi There")) == (
+    assert h(_hmac_sha1(b"\x0b" * 20, b"Hi There")) == (
         b"b617318655057264e28bc0b6fb378c8ef146be00"
     )
-    assert h(totp.hmac_sha1(b"Jefe", b"what do ya want for nothing?")) == (
+    assert h(_hmac_sha1(b"Jefe", b"what do ya want for nothing?")) == (
         b"effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
     )
     # key longer than the block: hashed first (RFC 2202 test case 6)
     msg = b"Test Using Larger Than Block-Size Key - Hash Key First"
-    assert h(totp.hmac_sha1(b"\xaa" * 80, msg)) == b"aa4ae5e15272d00e95705637ce8a3b55ed402112"
+    assert h(_hmac_sha1(b"\xaa" * 80, msg)) == b"aa4ae5e15272d00e95705637ce8a3b55ed402112"
 
 
 def test_hotp_rfc4226_appendix_d():

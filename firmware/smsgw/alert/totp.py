@@ -1,5 +1,5 @@
-# TOTP (RFC 6238) over HOTP (RFC 4226) with HMAC-SHA1 (RFC 2104), for the SMS commands.
-# MicroPython has hashlib.sha1 but no hmac module, so the HMAC is written out here.
+# TOTP (RFC 6238) over HOTP (RFC 4226) with HMAC-SHA1 (RFC 2104, smsgw.hmac), for the SMS
+# commands.
 # Pure: no clock, no I/O; callers pass the time. Runs on CPython too (the host prints URIs).
 import hashlib
 import struct
@@ -7,7 +7,6 @@ import struct
 from micropython import const
 
 
-_BLOCK = const(64)  # SHA-1 block size, RFC 2104 section 2
 STEP_S = 30  # RFC 6238 section 4: X = 30 s
 DIGITS = 6
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -62,28 +61,11 @@ def b32encode(data):
     return "".join(out)
 
 
-def hmac_sha1(key, msg):
-    """HMAC-SHA1 (RFC 2104): H(K ^ opad, H(K ^ ipad, msg))."""
-    if len(key) > _BLOCK:
-        key = hashlib.sha1(key).digest()
-    ipad = bytearray(_BLOCK)
-    opad = bytearray(_BLOCK)
-    for i in range(len(key)):
-        ipad[i] = key[i]
-        opad[i] = key[i]
-    for i in range(_BLOCK):
-        ipad[i] ^= 0x36
-        opad[i] ^= 0x5C
-    inner = hashlib.sha1(ipad)
-    inner.update(msg)
-    outer = hashlib.sha1(opad)
-    outer.update(inner.digest())
-    return outer.digest()
-
-
 def hotp(key, counter, digits=DIGITS):
     """HOTP value (RFC 4226 section 5.3) as a zero-padded string of `digits` digits."""
-    mac = hmac_sha1(key, struct.pack(">II", counter >> 32, counter & 0xFFFFFFFF))
+    from smsgw.hmac import digest
+
+    mac = digest(key, struct.pack(">II", counter >> 32, counter & 0xFFFFFFFF), hashlib.sha1)
     off = mac[19] & 0x0F
     code = ((mac[off] & 0x7F) << 24) | (mac[off + 1] << 16) | (mac[off + 2] << 8) | mac[off + 3]
     s = str(code % (10**digits))

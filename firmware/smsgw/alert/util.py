@@ -3,6 +3,7 @@
 import time
 
 from smsgw.errors import ConfigError
+from smsgw.section import check_dict, check_int  # noqa: F401 (util.check_dict in alert/*)
 
 try:
     from time import ticks_diff, ticks_ms
@@ -41,22 +42,8 @@ def _epoch_shift():
 
 
 # --- config checks: every error names the dotted key -------------------------------------
-
-
-def check_dict(value, key, allowed):
-    if not isinstance(value, dict):
-        raise ConfigError(key, "must be an object")
-    for k in value:
-        if k not in allowed:
-            raise ConfigError("%s.%s" % (key, k), "unknown key")
-
-
-def check_int(value, key, lo, hi):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(key, "must be an integer")
-    if not lo <= value <= hi:
-        raise ConfigError(key, "must be %d..%d" % (lo, hi))
-    return value
+# check_dict and check_int are smsgw.section's (the firmware's one vocabulary, imported above);
+# the checks below are the alert unit's own (strings, phone numbers).
 
 
 def check_str(value, key, max_len=160, empty=False):
@@ -99,9 +86,7 @@ def load_json(path, default):
 def save_json(path, obj):
     """Write `obj` to `path` atomically (temp file + rename): a power cut leaves old or new."""
     import json
-    import os
 
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f)
-    os.rename(tmp, path)
+    from smsgw.fsutil import write_atomic
+
+    write_atomic(path, json.dumps(obj).encode())

@@ -170,7 +170,6 @@ class Mailer:
         self.counters = {"queued": 0, "sent": 0, "tries_failed": 0, "dead": 0, "overflow": 0,
                          "io_errors": 0}
         self.last_error = None
-        self._ca = None
         self._wake = asyncio.Event()
         self._task = None
 
@@ -232,7 +231,7 @@ class Mailer:
         try:
             await asyncio.wait_for(
                 smtp.send(self.server, cfg["from"], rcpts, write, cfg["user"], cfg["password"],
-                          self._cafile(), self.board, cfg["starttls"]),
+                          self.cfg["ca"], self.board, cfg["starttls"]),
                 cfg["timeout_s"])
         except smtp.SmtpError as exc:
             return self._failed(entry, exc, exc.permanent)
@@ -252,13 +251,6 @@ class Mailer:
         elif self.queue.retry_later(entry, self.cfg):
             self.counters["dead"] += 1
         return False
-
-    def _cafile(self):
-        path = self.cfg["ca"]
-        if path and self._ca is None:
-            with open(path, "rb") as f:
-                self._ca = f.read()
-        return self._ca
 
     def health_check(self):
         """/health check: mails waiting; warn when some died or the last try failed."""

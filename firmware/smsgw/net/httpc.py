@@ -59,25 +59,14 @@ def _port(text):
     return port
 
 
-def _tls_context(ca):
-    import ssl
-
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if ca:  # DER bytes of the CA that signs the receiver's certificate
-        ctx.load_verify_locations(cadata=ca)  # DER: mbedtls refuses PEM here
-        ctx.verify_mode = ssl.CERT_REQUIRED
-    else:
-        ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
 async def request(method, url, body=b"", headers=(), timeout_s=30, ca=None):
     """One HTTP/1.1 request with `Connection: close`.
 
     Args:
         method: "POST", "GET", ...; url: http:// or https://; body: bytes or str;
         headers: iterable of (name, value) strings; timeout_s: deadline for the whole exchange;
-        ca: CA certificate (DER bytes) for https (None: the server's certificate is not verified).
+        ca: path of the DER CA certificate for https (None: the server's certificate is not
+            verified; see smsgw.net.tls).
     Returns:
         (status, body_prefix) -- status an int, body_prefix at most BODY_KEEP bytes.
     Raises:
@@ -93,7 +82,9 @@ async def request(method, url, body=b"", headers=(), timeout_s=30, ca=None):
 
 async def _exchange(method, tls, host, port, path, body, headers, ca):
     if tls:
-        ctx = _tls_context(ca)
+        from smsgw.net.tls import context
+
+        ctx = context(ca)
         reader, writer = await asyncio.open_connection(
             host, port, ssl=ctx, server_hostname=host
         )

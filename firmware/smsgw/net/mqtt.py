@@ -202,13 +202,9 @@ class MqttBridge:
         cfg = self.cfg
         tls, host, port, user, password = parse_url(cfg["url"])
         will = (self.base + "/availability", b"offline", True, 1)
-        ca = None
-        if cfg["ca"]:
-            with open(cfg["ca"], "rb") as f:
-                ca = f.read()
         c = MQTTClient(cfg["client_id"] or "smsgate-" + self.device_id, host, port, user,
                        password, cfg["keepalive_s"], will, tls or cfg["tls"], clean=False,
-                       on_message=self._on_message, ca=ca)
+                       on_message=self._on_message, ca=cfg["ca"])
         c.wake = self._ready  # the pump leaves at once when the connection dies
         return c
 

@@ -77,7 +77,7 @@ class MQTTClient:
     Args:
         client_id, host, port, user, password: as in CONNECT; keepalive: seconds (the caller
         pings with ping()); will: (topic, message, retain, qos); tls: wrap in TLS (certificate
-        not verified unless `ca` (DER bytes) is given); clean: clean session flag (False keeps
+        not verified unless `ca`, the path of a DER CA certificate, is given); clean: clean session flag (False keeps
         QoS 1 subscriptions queued at the broker while we are away);
         on_message: async fn(topic str, msg bytes, retained bool), awaited before PUBACK.
     """
@@ -115,12 +115,9 @@ class MQTTClient:
 
     async def _connect(self):
         if self.tls:
-            import ssl
+            from smsgw.net.tls import context
 
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            ctx.verify_mode = ssl.CERT_REQUIRED if self.ca else ssl.CERT_NONE
-            if self.ca:
-                ctx.load_verify_locations(cadata=self.ca)
+            ctx = context(self.ca)
             self._reader, self._writer = await asyncio.open_connection(
                 self.host, self.port, ssl=ctx, server_hostname=self.host
             )

@@ -78,16 +78,12 @@ async def _say(stream, replies, step, line, want):
     return await replies.reply(step, want)
 
 
-def _tls_context(ca):
-    from smsgw.net.httpc import _tls_context  # one TLS-context helper for every client
-
-    return _tls_context(ca)
-
-
 async def _starttls(stream, host, ca):
     # MicroPython's asyncio Stream keeps its socket in `.s`; TLS is layered on that socket the
     # way asyncio.open_connection(ssl=...) does it (handshake driven by the first read/write).
-    sock = _tls_context(ca).wrap_socket(
+    from smsgw.net.tls import context
+
+    sock = context(ca).wrap_socket(
         stream.s, server_hostname=host, do_handshake_on_connect=False
     )
     sock.setblocking(False)
@@ -103,14 +99,17 @@ async def send(server, sender, rcpts, write_body, user=None, password=None, ca=N
         rcpts: envelope recipients; write_body: `await write_body(stream)` writes the message
         (headers, blank line, body; every line ends with CRLF, dot-stuffed) without the
         final dot;
-        user/password: AUTH PLAIN when given; ca: DER CA certificate (None: not verified);
+        user/password: AUTH PLAIN when given; ca: path of the DER CA certificate (None: not
+        verified; smsgw.net.tls);
         starttls: upgrade a plain connection when the server offers STARTTLS.
     Raises:
         SmtpError (the server refused a step), OSError (network). The caller sets the deadline.
     """
     tls, host, port = server
     if tls:
-        stream, _ = await asyncio.open_connection(host, port, ssl=_tls_context(ca),
+        from smsgw.net.tls import context
+
+        stream, _ = await asyncio.open_connection(host, port, ssl=context(ca),
                                                   server_hostname=host)
     else:
         stream, _ = await asyncio.open_connection(host, port)

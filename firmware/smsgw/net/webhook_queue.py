@@ -10,10 +10,11 @@
 # finished records outweigh live ones (compaction, write-then-rename) and once at boot.
 # RAM per pending delivery: [seq, tries, due_ms, offset] -- the body stays in flash.
 # A torn last line (power cut mid-append) is ignored at load; the boot compaction drops it.
-import os
 import time
 
 from micropython import const
+
+from smsgw.fsutil import write_atomic
 
 
 _COMPACT_MIN = const(4096)  # never compact a journal smaller than this (bytes)
@@ -169,8 +170,9 @@ class Journal:
 
     def compact(self):
         """Rewrite the journal with only the live records (write a temp file, then rename)."""
-        tmp = self.path + ".tmp"
-        with open(tmp, "wb") as out:
+        offs = []
+
+        def fill(out):
             head = b"S %d\n" % self.next_seq
             out.write(head)
             size = len(head)
@@ -178,10 +180,14 @@ class Journal:
                 wid, body = self.read(e)
                 line = b"A %d %d %s %s\n" % (e[0], e[1], wid.encode(), body)
                 out.write(line)
-                e[3] = size
+                offs.append(size)
                 size += len(line)
-        os.rename(tmp, self.path)
-        self._size = size
+            offs.append(size)
+
+        write_atomic(self.path, fill)
+        for e, off in zip(self.pending, offs):  # the new offsets, once the file is the new one
+            e[3] = off
+        self._size = offs[-1]
         self._finished = 0
 
     # -- dead letters --------------------------------------------------------------------------
@@ -226,11 +232,11 @@ class Journal:
         return out
 
     def _write_dead(self, items):
-        tmp = self.dead_path + ".tmp"
-        with open(tmp, "wb") as f:
+        def fill(f):
             for wid, tries, reason, body in items:
                 f.write(b"%s %d %s %s\n" % (wid.encode(), tries, reason.encode(), body))
-        os.rename(tmp, self.dead_path)
+
+        write_atomic(self.dead_path, fill)
 
     def _trim_dead(self):
         items = self.dead()

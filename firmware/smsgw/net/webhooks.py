@@ -89,7 +89,6 @@ class Webhooks:
         self.queue = Journal(root, cfg["queue_max"], cfg["dead_max"])
         self._wake = asyncio.Event()
         self._task = None
-        self._ca = None
         self.counters = {"delivered": 0, "tries_failed": 0, "dead": 0, "overflow": 0,
                          "io_errors": 0}
         self.last_error = None
@@ -107,10 +106,9 @@ class Webhooks:
     def _save_hooks(self):
         import json
 
-        tmp = self.root + "/webhooks.json.tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.hooks, f)
-        os.rename(tmp, self.root + "/webhooks.json")
+        from smsgw.fsutil import write_atomic
+
+        write_atomic(self.root + "/webhooks.json", json.dumps(self.hooks).encode())
 
     def _hook(self, wid):
         for h in self.hooks:
@@ -216,7 +214,7 @@ class Webhooks:
             return False
         try:
             status, _ = await httpc.request("POST", hook["url"], body, self._headers(body),
-                                            self.cfg["timeout_s"], self._cafile())
+                                            self.cfg["timeout_s"], self.cfg["ca"])
             ok = 200 <= status < 300
             self.last_error = None if ok else "HTTP %d" % status
         except (OSError, ValueError, asyncio.TimeoutError) as exc:
@@ -230,13 +228,6 @@ class Webhooks:
         if self.queue.retry_later(entry, self.cfg):
             self.counters["dead"] += 1
         return False
-
-    def _cafile(self):
-        path = self.cfg["ca"]
-        if path and self._ca is None:
-            with open(path, "rb") as f:
-                self._ca = f.read()
-        return self._ca
 
     # -- dead letters --------------------------------------------------------------------------
     def dead_list(self):

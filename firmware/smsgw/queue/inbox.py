@@ -122,7 +122,7 @@ class Inbox:
     def _write(self, msg):
         """Store one complete (or orphaned) message durably; returns it with its id."""
         import json
-        from smsgw.queue.store import write_atomic
+        from smsgw.fsutil import write_atomic
 
         seq = self.next
         msg["id"] = "%s-%d" % (msg["h"], seq)
@@ -214,7 +214,7 @@ class Inbox:
 
         p = {"h": hh, "k": number, "r": c["ref"], "t": c["total"], "s": c["seq"], "x": text,
              "at": at, "ts": d.get("scts")}
-        from smsgw.queue.store import append
+        from smsgw.fsutil import append
 
         append(self.dir + "/parts", json.dumps(p) + "\n")  # a torn tail is cut off first
         self.counters["parts"] += 1
@@ -236,7 +236,7 @@ class Inbox:
 
     def _rewrite_parts(self, keep):
         import json
-        from smsgw.queue.store import write_atomic
+        from smsgw.fsutil import write_atomic
 
         write_atomic(self.dir + "/parts", "".join(json.dumps(q) + "\n" for q in keep).encode())
 

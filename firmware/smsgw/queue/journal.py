@@ -13,7 +13,7 @@
 import os
 
 from smsgw import events
-from smsgw.queue.store import append
+from smsgw.fsutil import append
 
 from micropython import const
 

@@ -20,6 +20,8 @@ import os
 
 from micropython import const
 
+from smsgw.fsutil import append, rename, write_atomic
+
 
 _REC = const(17)
 _SLOT = const(24)
@@ -49,49 +51,6 @@ def _mkdirs(path):
         cur = cur + part if cur.endswith("/") or not cur else cur + "/" + part
         if not _exists(cur):
             os.mkdir(cur)
-
-
-def write_atomic(path, data):
-    """Replace `path` with `data` so a crash leaves the old or the new content, never a mix."""
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    rename(tmp, path)
-
-
-def append(path, data):
-    """Append `data` (bytes or str ending in a newline) to the line file `path`. A torn last
-    line (a power cut mid-append) is cut off first, so the new record never glues onto it."""
-    if isinstance(data, str):
-        data = data.encode()
-    try:
-        f = open(path, "r+b")
-    except OSError:  # no file yet
-        f = open(path, "wb")
-    with f:
-        n = f.seek(0, 2)
-        torn = False
-        if n:
-            f.seek(n - 1)
-            torn = f.read(1) != b"\n"
-        if torn:
-            f.seek(0)
-            old = f.read()
-        else:
-            f.write(data)
-    if torn:  # rare (after a power cut): rewrite the complete lines plus the new one
-        write_atomic(path, old[: old.rfind(b"\n") + 1] + data)
-
-
-def rename(src, dst):
-    """os.rename that also works on the unix port's VfsPosix mounted at "/" (its rename fails
-    with ENOENT for an absolute destination; relative to "/" it works)."""
-    try:
-        os.rename(src, dst)
-    except OSError:
-        if not dst.startswith("/") or os.getcwd() != "/":
-            raise
-        os.rename(src, dst[1:])
 
 
 def _size(path):

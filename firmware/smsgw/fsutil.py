@@ -1,0 +1,50 @@
+# Flash writes that survive a power cut: the firmware's one temp-file-and-rename writer and one
+# line appender. Used by every layer (queue, net, alert, log), so it lives at the top.
+import os
+
+
+def write_atomic(path, data):
+    """Replace `path` with `data` (bytes, or fn(f) that writes into the open binary file) so a
+    crash leaves the old or the new content, never a mix: the firmware's one temp + rename."""
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        if callable(data):
+            data(f)
+        else:
+            f.write(data)
+    rename(tmp, path)
+
+
+def append(path, data):
+    """Append `data` (bytes or str ending in a newline) to the line file `path`. A torn last
+    line (a power cut mid-append) is cut off first, so the new record never glues onto it."""
+    if isinstance(data, str):
+        data = data.encode()
+    try:
+        f = open(path, "r+b")
+    except OSError:  # no file yet
+        f = open(path, "wb")
+    with f:
+        n = f.seek(0, 2)
+        torn = False
+        if n:
+            f.seek(n - 1)
+            torn = f.read(1) != b"\n"
+        if torn:
+            f.seek(0)
+            old = f.read()
+        else:
+            f.write(data)
+    if torn:  # rare (after a power cut): rewrite the complete lines plus the new one
+        write_atomic(path, old[: old.rfind(b"\n") + 1] + data)
+
+
+def rename(src, dst):
+    """os.rename that also works on the unix port's VfsPosix mounted at "/" (its rename fails
+    with ENOENT for an absolute destination; relative to "/" it works)."""
+    try:
+        os.rename(src, dst)
+    except OSError:
+        if not dst.startswith("/") or os.getcwd() != "/":
+            raise
+        os.rename(src, dst[1:])
