@@ -6,6 +6,7 @@ import asyncio
 from fsutil import rmtree, scratch
 from smsgw import config, events
 from smsgw.errors import ATError, ATTimeout
+from smsgw.modem import at  # noqa: F401  loaded at boot on a board (the outbox's CMS texts)
 from smsgw.queue.outbox import Outbox
 from smsgw.queue.store import Store
 

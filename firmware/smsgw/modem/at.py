@@ -54,6 +54,12 @@ _CMS_TEXT = (
 )
 
 
+def cms_text(code):
+    """The 27.005 text of `+CMS ERROR: <code>` (the first `_CMS_TEXT` names), or None."""
+    k = _CMS_TEXT.find("=%d|" % code)
+    return None if k < 0 else _CMS_TEXT[_CMS_TEXT.rfind("|", 0, k) + 1 : k]
+
+
 def error_code(table, text):
     """Code for a verbose error text in `_CME_TEXT`/`_CMS_TEXT`, or None when unknown."""
     k = table.find("|%s=" % text.lower())

@@ -48,7 +48,7 @@ class Inbox:
         self._re = None  # the Reassembler, imported on the first multipart part (~9 KB)
         self.first = self.next = 0
         self.fetched = 0  # messages with seq < fetched were returned by GET /inbox
-        self.seen = []
+        self.seen = []  # the last _SEEN PDU hashes, as ints (_remember)
         self.counters = {"received": 0, "parts": 0, "duplicates": 0,
                          "bad_pdus": 0, "store_errors": 0, "delete_errors": 0, "evicted": 0,
                          "evicted_unread": 0, "incomplete": 0, "sweeps": 0}
@@ -114,8 +114,10 @@ class Inbox:
         return out
 
     def _remember(self, h):
-        if h and h not in self.seen:
-            self.seen.append(h)
+        # kept as 28-bit small ints (no heap object each: 64 hash strings took ~2 KB)
+        t = int(h[:7], 16) if h else None
+        if t is not None and t not in self.seen:
+            self.seen.append(t)
             if len(self.seen) > _SEEN:
                 self.seen.pop(0)
 
@@ -188,7 +190,7 @@ class Inbox:
             log.warn("status report in the inbox at %s: %s", index, h)
             return True
         hh = _hash(h)
-        if hh in self.seen:
+        if int(hh[:7], 16) in self.seen:
             self.counters["duplicates"] += 1
             return True
         try:

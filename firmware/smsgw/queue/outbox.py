@@ -18,13 +18,6 @@ from smsgw.tasks import cancel_all
 
 # +CMS ERROR codes worth retrying (3GPP TS 24.011 E.2 temporary causes, 27.005 3.2.5 network).
 TEMPORARY_CMS = (41, 42, 47, 331, 332, 500)
-CMS_TEXT = {
-    21: "short message transfer rejected", 38: "network out of order", 41: "temporary failure",
-    42: "congestion", 47: "resources unavailable", 50: "facility not subscribed",
-    69: "facility not implemented", 300: "ME failure", 302: "operation not allowed",
-    304: "invalid PDU mode parameter", 322: "memory full", 330: "SMSC address unknown",
-    331: "no network service", 332: "network timeout", 500: "unknown error",
-}
 _MAYBE_SENT = ("REBOOT", "POWER DOWN", "PARSE")  # ATError kinds after which a part may be out
 
 
@@ -442,5 +435,7 @@ class Outbox:
 
 def _cms_reason(e):
     if e.kind == "CMS" and e.code is not None:
-        return "+CMS ERROR: %s (%s)" % (e.code, e.text or CMS_TEXT.get(e.code, "see 27.005"))
+        from smsgw.modem.at import cms_text
+
+        return "+CMS ERROR: %s (%s)" % (e.code, e.text or cms_text(e.code) or "see 27.005")
     return "%s %s" % (e.kind, e.text or e.code or "")
