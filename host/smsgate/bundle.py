@@ -7,7 +7,10 @@ Layout on the flash (paths relative to `/`):
 - `boards/__init__.mpy`, `boards/<board>.mpy`: the board module, with the `boards.*` modules it
   imports (`boards/esp32.mpy` for the ESP32 boards);
 - `lib/microdot/*.mpy`: the MicroPython libraries the firmware imports, compiled from the
-  pip-installed packages (microdot's source needs ~192 KB of heap just to compile on a device).
+  pip-installed packages (microdot's source needs ~192 KB of heap just to compile on a device);
+- `www/index.html.gz`: the web page (`web/`: HTML with its CSS and JS inlined, minified with
+  rcssmin/rjsmin, gzip -9 with no timestamp, so the same source gives the same bytes and the
+  gzip trailer's CRC-32 is a stable ETag for the firmware to answer with).
 
 Compiled files are cached under `build/bundle/` keyed by the sha256 of the source, its name on
 the flash and the mpy-cross version, so a rebuild with no source change runs no compiler.
@@ -33,6 +36,8 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "microdot": ("__init__", "microdot"),  # smsgw.net.api uses the core only
 }
 SOURCE_FILES = ("main.py", "boot.py")
+WEB_DIR = REPO_ROOT / "web"
+WEB_PAGE = "www/index.html.gz"
 
 
 class BundleError(Exception):
@@ -200,10 +205,68 @@ def build(board: str = "unix", out_dir: str | Path | None = None) -> dict[str, P
             compile_list.append(("lib/%s/%s.py" % (package, mod), src))
     for flash_py, src in compile_list:
         files[flash_py[:-3] + ".mpy"] = compile_file(src, flash_py)
+    if (WEB_DIR / "index.html").exists():
+        files[WEB_PAGE] = build_page()
     files = dict(sorted(files.items()))
     if out_dir is not None:
         install_to_dir(board, out_dir, files=files)
     return files
+
+
+_ASSET = re.compile(
+    r'<link rel="stylesheet" href="([\w.-]+)">|<script src="([\w.-]+)"></script>'
+)
+
+
+def page_html(web_dir: Path = WEB_DIR) -> str:
+    """`index.html` with its stylesheet and scripts inlined and minified (one request), and a
+    Content-Security-Policy that allows exactly those inline blocks (by hash) and requests to
+    the gateway itself: received SMS text is untrusted."""
+    import base64
+
+    import rcssmin
+    import rjsmin
+
+    hashes: dict[str, list[str]] = {"style": [], "script": []}
+
+    def inline(m: re.Match) -> str:
+        css, js = m.group(1), m.group(2)
+        src = web_dir / (css or js)
+        if not src.exists():
+            raise BundleError("web page asset %s is missing" % src)
+        text = src.read_text(encoding="utf-8")
+        tag = "style" if css else "script"
+        code = rcssmin.cssmin(text) if css else rjsmin.jsmin(text).replace("</", "<\\/")
+        digest = base64.b64encode(hashlib.sha256(code.encode("utf-8")).digest()).decode()
+        hashes[tag].append("'sha256-%s'" % digest)
+        return "<%s>%s</%s>" % (tag, code, tag)
+
+    html = (web_dir / "index.html").read_text(encoding="utf-8")
+    html = _ASSET.sub(inline, html)
+    csp = ("default-src 'none'; connect-src 'self'; img-src data:; style-src %s; "
+           "script-src %s; base-uri 'none'; form-action 'none'"
+           % (" ".join(hashes["style"]), " ".join(hashes["script"])))
+    charset = '<meta charset="utf-8">'
+    if charset not in html:
+        raise BundleError("web/index.html must declare %s" % charset)
+    html = html.replace(charset, charset + '\n<meta http-equiv="Content-Security-Policy" '
+                        'content="%s">' % csp, 1)
+    html = re.sub(r"<!--.*?-->", "", html, flags=re.S)
+    return re.sub(r">\s+<", "><", re.sub(r"\n\s*", "\n", html)).strip()
+
+
+def build_page(web_dir: Path = WEB_DIR) -> Path:
+    """The gzip-compressed page (cached by content): `www/index.html.gz` on the flash."""
+    import gzip
+
+    data = page_html(web_dir).encode("utf-8")
+    out = CACHE_DIR / "web" / (_sha(data)[:32] + ".html.gz")
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp%d" % os.getpid())
+        tmp.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
+        os.replace(tmp, out)
+    return out
 
 
 def file_sha256(path: Path) -> str:

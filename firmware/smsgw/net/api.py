@@ -4,6 +4,7 @@
 #   GET  /messages/<id> | /message/<id>  -> status;  DELETE the same -> cancel while Pending
 #   GET  /inbox?limit=&offset=           -> received messages, X-Total-Count
 #   GET  /health (no auth)               -> health document, HTTP 500 when "fail"
+#   GET  / (no auth)                     -> the web page for a browser (net/web.py), else JSON
 # HTTP Basic auth (constant-time compare) on everything but /health and /. Errors are JSON
 # {"message": ...} with 400/401/404/405/409/413/429/500/503, never a traceback (a request that
 # could not be read for lack of memory gets 503 + Retry-After, not 400). Request bodies
@@ -192,6 +193,10 @@ def make_app(ctx):
         got = request.headers.get("Authorization", "").encode()
         if not _eq(got, expected):
             ctx.auth_failures += 1
+            # No challenge for the web page's own calls: it would open the browser's login
+            # dialog over the page's form (and hold the request until it is answered).
+            if "X-Requested-With" in request.headers:
+                return error(401, "unauthorized")
             return error(401, "unauthorized", {"WWW-Authenticate": 'Basic realm="smsgate"'})
         return None
 
@@ -253,6 +258,12 @@ def make_app(ctx):
 
     @app.route("/", methods=["GET"])
     async def _root(request):
+        if "text/html" in request.headers.get("Accept", ""):  # a browser: the web page
+            from smsgw.net import web
+
+            res = web.page(request)
+            if res is not None:
+                return res
         from smsgw import VERSION
 
         return {"status": "ok", "model": cfg["modem"]["model"], "version": VERSION,

@@ -1,0 +1,324 @@
+// The gateway's page: plain JS over the authenticated JSON API (Basic auth; the password
+// stays in this tab's sessionStorage). Every endpoint beyond the core ones is optional: a 404
+// hides its part. Data is rendered with textContent only (SMS text is untrusted).
+(function () {
+  "use strict";
+  var PAGE = 10, TICK_MS = 3000;
+  var $ = function (id) { return document.getElementById(id); };
+  var store = function (v) {  // sessionStorage when the browser allows it
+    try {
+      if (v === undefined) return sessionStorage.getItem("auth");
+      if (v === null) sessionStorage.removeItem("auth"); else sessionStorage.setItem("auth", v);
+    } catch (e) { return null; }
+  };
+  var auth = store();
+  var pages = {ob: 0, ib: 0}, totals = {ob: 0, ib: 0};
+  var timer = null, busy = false, device = undefined;
+
+  function el(tag, attrs, kids) {
+    var e = document.createElement(tag);
+    for (var k in attrs || {}) {
+      if (k === "text") e.textContent = attrs[k];
+      else if (k.slice(0, 2) === "on") e.addEventListener(k.slice(2), attrs[k]);
+      else e.setAttribute(k, attrs[k]);
+    }
+    (kids || []).forEach(function (c) { if (c != null) e.append(c); });
+    return e;
+  }
+
+  function b64(s) {  // btoa for any Unicode password
+    var bin = "";
+    new TextEncoder().encode(s).forEach(function (b) { bin += String.fromCharCode(b); });
+    return btoa(bin);
+  }
+
+  function note(msg) { $("note").textContent = msg || ""; }
+
+  // One API call: {status, body, total}. A 401 logs out.
+  function api(method, path, body) {
+    var h = {"Authorization": "Basic " + auth, "X-Requested-With": "smsgate-web"};
+    if (body !== undefined) h["Content-Type"] = "application/json";
+    return fetch(path, {method: method, headers: h, cache: "no-store",
+      body: body === undefined ? undefined : JSON.stringify(body)})
+      .then(function (r) {
+        return r.text().then(function (t) {
+          var j = null;
+          try { j = t ? JSON.parse(t) : null; } catch (e) { j = {message: t}; }
+          if (r.status === 401 && auth) logout("Wrong user or password.");
+          return {status: r.status, body: j, total: +(r.headers.get("X-Total-Count") || 0)};
+        });
+      });
+  }
+
+  function errText(r) {
+    return (r.body && r.body.message) || ("HTTP " + r.status);
+  }
+
+  // -- log in / out ---------------------------------------------------------------------
+  function logout(msg) {
+    auth = null;
+    store(null);
+    clearInterval(timer);
+    $("app").hidden = true; $("nav").hidden = true; $("login").hidden = false;
+    $("login-err").textContent = msg || "";
+    $("pass").value = "";
+    $("pass").focus();
+  }
+
+  $("login-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    auth = b64($("user").value + ":" + $("pass").value);
+    $("login-err").textContent = "";
+    api("GET", "/messages?limit=1").then(function (r) {
+      if (r.status === 200) {
+        store(auth);
+        start();
+      } else if (r.status !== 401) {
+        $("login-err").textContent = errText(r);
+      }
+    }, function () { $("login-err").textContent = "The gateway does not answer."; });
+  });
+  $("logout").addEventListener("click", function () { logout(""); });
+
+  function start() {
+    $("login").hidden = true; $("app").hidden = false; $("nav").hidden = false;
+    refresh().then(loadSettings);  // settings once per login, not per tick
+    clearInterval(timer);
+    timer = setInterval(function () { if (!document.hidden) refresh(); }, TICK_MS);
+  }
+
+  function refresh() {
+    if (busy || !auth) return Promise.resolve();
+    busy = true;  // one request at a time: the board has few sockets
+    return loadStatus().then(loadOutbox).then(loadInbox)
+      .catch(function () { note("The gateway does not answer; retrying."); })
+      .then(function () { busy = false; });
+  }
+
+  // -- status ---------------------------------------------------------------------------
+  function dur(s) {
+    var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
+    return (d ? d + "d " : "") + (d || h ? h + "h " : "") + m + "m " + (s % 60) + "s";
+  }
+  function kb(n) {
+    return n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : (n / 1024).toFixed(1) + " KB";
+  }
+  function signal(csq) {
+    if (csq == null || csq === 99) return "unknown";
+    var bars = csq >= 20 ? 4 : csq >= 15 ? 3 : csq >= 10 ? 2 : csq >= 5 ? 1 : 0;
+    return "▮".repeat(bars) + "▯".repeat(4 - bars) + "  CSQ " + csq + " (" +
+      (-113 + 2 * csq) + " dBm)";
+  }
+  var SHOWN = {
+    modem: ["Modem", function (v) { return v ? "ready" : "not ready"; }],
+    registration: ["Registration", function (v) { return v ? "registered" : "not registered"; }],
+    signal: ["Signal", signal],
+    "queue:depth": ["Queue", function (v) { return v + " waiting"; }],
+    "messages:failed": ["Failed (1 h)", String],
+    "storage:free": ["Free flash", kb],
+    "memory:heap": ["Heap", function (v) {
+      return Array.isArray(v) ? kb(v[0]) + " now, " + kb(v[1]) + " peak" : String(v); }],
+    uptime: ["Uptime", dur],
+    recovery: ["Modem recoveries", String]
+  };
+
+  function fmt(v) {
+    if (v == null) return "–";
+    if (typeof v === "object") return JSON.stringify(v);
+    return String(v);
+  }
+
+  function loadStatus() {
+    var p = device === undefined ? api("GET", "/device").then(function (r) {
+      device = r.status === 200 && r.body && typeof r.body === "object" ? r.body : null;
+    }) : Promise.resolve();
+    return p.then(function () { return api("GET", "/health"); }).then(function (r) {
+      var doc = r.body || {}, dl = $("st"), rows = [];
+      var add = function (k, v, cls) {
+        rows.push(el("dt", {text: k}), el("dd", cls ? {text: v, "class": cls} : {text: v}));
+      };
+      $("st-overall").textContent = doc.status || "";
+      $("st-overall").className = doc.status || "";
+      var checks = doc.checks || {};
+      Object.keys(SHOWN).forEach(function (k) {
+        if (checks[k]) add(SHOWN[k][0], SHOWN[k][1](checks[k].observedValue), checks[k].status);
+      });
+      var ob = (doc.counters || {}).outbox;
+      if (ob) add("Sent / failed", ob.sent + " / " + ob.failed + " since boot");
+      Object.keys(checks).forEach(function (k) {  // feature checks: webhooks, mqtt, wifi ...
+        if (!SHOWN[k]) add(k, fmt(checks[k].observedValue), checks[k].status);
+      });
+      if (device) Object.keys(device).forEach(function (k) {
+        if (typeof device[k] !== "object" || device[k] === null) add(k, fmt(device[k]));
+      });
+      if (doc.version) add("Firmware", doc.version);
+      dl.replaceChildren.apply(dl, rows);
+    });
+  }
+
+  // -- send -----------------------------------------------------------------------------
+  function counter() {
+    var c = SMS.count($("text").value);
+    $("counter").textContent = c.encoding + " · " + c.left + " characters left · " +
+      c.parts + (c.parts === 1 ? " part" : " parts") + (c.tooLong ? " · too long" : "");
+  }
+  $("text").addEventListener("input", counter);
+  counter();
+
+  $("send-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var to = $("to").value.split(/[\s,;]+/).filter(Boolean);
+    $("send-err").textContent = "";
+    api("POST", "/message", {textMessage: {text: $("text").value}, phoneNumbers: to,
+      withDeliveryReport: $("dr").checked}).then(function (r) {
+      if (r.status !== 202) { $("send-err").textContent = errText(r); return; }
+      note("Queued message " + r.body.id + ".");
+      $("text").value = ""; counter();
+      pages.ob = 0;
+      busy = false;
+      return refresh();
+    });
+  });
+
+  // -- lists ----------------------------------------------------------------------------
+  function pager(list, reload) {
+    var span = document.querySelector('.pager[data-list="' + list + '"]');
+    var first = pages[list] * PAGE, n = totals[list];
+    var go = function (d) {
+      return function () { pages[list] += d; reload(); };
+    };
+    span.replaceChildren(
+      el("button", {type: "button", "class": "small", "aria-label": "Previous page",
+        text: "‹ Prev", onclick: go(-1)}),
+      el("span", {text: n ? (first + 1) + "–" + Math.min(first + PAGE, n) + " of " + n : "none"}),
+      el("button", {type: "button", "class": "small", "aria-label": "Next page",
+        text: "Next ›", onclick: go(1)}));
+    span.firstChild.disabled = first === 0;
+    span.lastChild.disabled = first + PAGE >= n;
+  }
+
+  function when(iso) {
+    if (!iso) return "";
+    var d = new Date(iso);
+    return isNaN(d) ? iso : d.toLocaleString();
+  }
+
+  var ORDER = ["Pending", "Processed", "Sent", "Delivered", "Failed", "Cancelled"];
+
+  function loadOutbox() {
+    var st = $("ob-state").value;
+    return api("GET", "/messages?limit=" + PAGE + "&offset=" + pages.ob * PAGE +
+        (st ? "&state=" + st : "")).then(function (r) {
+      if (r.status !== 200) return;
+      totals.ob = r.total;
+      $("ob").replaceChildren.apply($("ob"), (r.body || []).map(function (m) {
+        var rc = m.recipients || [], errs = rc.filter(function (x) { return x.error; });
+        var times = ORDER.filter(function (s) { return (m.states || {})[s]; }).map(function (s) {
+          return s + " " + when(m.states[s]);
+        }).join(" · ");
+        var cancel = m.state === "Pending" ? el("button", {type: "button", "class": "small",
+          "aria-label": "Cancel message " + m.id, text: "Cancel",
+          onclick: function () { cancelMsg(m.id); }}) : null;
+        return el("tr", {"data-id": m.id}, [
+          el("td", {text: when((m.states || {}).Pending)}),
+          el("td", {text: rc.map(function (x) { return x.phoneNumber; }).join(", ")}),
+          el("td", {"class": "st st-" + m.state, text: m.state}),
+          el("td", {"class": "msg"}, [el("small", {text: times}),
+            errs.length ? el("div", {"class": "fail", text: errs.map(function (x) {
+              return x.phoneNumber + ": " + x.error; }).join("; ")}) : null]),
+          el("td", {}, [cancel])]);
+      }));
+      pager("ob", loadOutbox);
+    });
+  }
+
+  function cancelMsg(id) {
+    api("DELETE", "/messages/" + encodeURIComponent(id)).then(function (r) {
+      note(r.status === 200 ? "Cancelled " + id + "." : errText(r));
+      loadOutbox();
+    });
+  }
+  $("ob-state").addEventListener("change", function () { pages.ob = 0; loadOutbox(); });
+
+  function loadInbox() {
+    return api("GET", "/inbox?limit=" + PAGE + "&offset=" + pages.ib * PAGE).then(function (r) {
+      if (r.status !== 200) return;
+      totals.ib = r.total;
+      $("ib").replaceChildren.apply($("ib"), (r.body || []).map(function (m) {
+        var text = m.message != null ? m.message : m.text != null ? m.text : m.contentPreview;
+        if (m.incomplete) text += "  [parts missing]";
+        return el("tr", {}, [
+          el("td", {text: when(m.receivedAt || m.createdAt)}),
+          el("td", {text: m.phoneNumber || m.sender || ""}),
+          el("td", {"class": "msg", text: text == null ? "" : text})]);
+      }));
+      pager("ib", loadInbox);
+    });
+  }
+
+  // -- settings -------------------------------------------------------------------------
+  var settings = null;
+  function flat(obj, pre, out) {
+    Object.keys(obj).forEach(function (k) {
+      var v = obj[k], key = pre ? pre + "." + k : k;
+      if (v && typeof v === "object" && !Array.isArray(v)) flat(v, key, out);
+      else out.push([key, v]);
+    });
+    return out;
+  }
+
+  function loadSettings() {
+    api("GET", "/settings").then(function (r) {
+      var box = $("set");
+      if (r.status !== 200 || !r.body) {
+        box.replaceChildren(el("p", {"class": "mut",
+          text: "This firmware does not expose settings over the API."}));
+        return;
+      }
+      settings = flat(r.body, "", []);
+      box.replaceChildren.apply(box, settings.map(function (kv, i) {
+        var id = "set-" + i, v = kv[1], input;
+        if (typeof v === "boolean") {
+          input = el("input", {id: id, type: "checkbox"}); input.checked = v;
+          return el("label", {"class": "inline", "for": id}, [input, kv[0]]);
+        }
+        input = el("input", {id: id, type: typeof v === "number" ? "number" : "text"});
+        input.value = v == null ? "" : Array.isArray(v) ? v.join(", ") : v;
+        return el("div", {}, [el("label", {"for": id, text: kv[0]}), input]);
+      }));
+      $("set-save").hidden = false;
+    });
+    api("GET", "/webhooks").then(function (r) {
+      var ul = $("wh");
+      if (r.status !== 200 || !Array.isArray(r.body)) {
+        ul.replaceChildren(el("li", {"class": "mut", text: "Webhooks are not enabled."}));
+        return;
+      }
+      ul.replaceChildren.apply(ul, r.body.length ? r.body.map(function (w) {
+        return el("li", {text: (w.event || "") + " → " + (w.url || "") + " (" + w.id + ")"});
+      }) : [el("li", {"class": "mut", text: "none"})]);
+    });
+  }
+
+  $("set-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var patch = {};
+    settings.forEach(function (kv, i) {
+      var input = $("set-" + i), v = kv[1], nv;
+      if (typeof v === "boolean") nv = input.checked;
+      else if (typeof v === "number") nv = Number(input.value);
+      else if (Array.isArray(v)) nv = input.value.split(/\s*,\s*/).filter(Boolean);
+      else nv = input.value;
+      if (JSON.stringify(nv) === JSON.stringify(v)) return;
+      var path = kv[0].split("."), o = patch;
+      path.slice(0, -1).forEach(function (p) { o = o[p] = o[p] || {}; });
+      o[path[path.length - 1]] = nv;
+    });
+    api("PATCH", "/settings", patch).then(function (r) {
+      $("set-err").textContent = r.status === 200 ? "" : errText(r);
+      if (r.status === 200) { note("Settings saved."); loadSettings(); }
+    });
+  });
+
+  if (auth) start(); else logout("");
+})();
