@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-# Debian packages the tests talk to (gammu, gammu-smsd, smstools3, mosquitto, socat).
+# Debian packages the tests talk to (gammu, gammu-smsd, smstools3, mosquitto, socat, chromium).
 system-deps:
 	tools/install-system-deps.sh
 

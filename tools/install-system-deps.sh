@@ -9,6 +9,7 @@ command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need+=(mosquitt
 command -v socat >/dev/null || need+=(socat)
 command -v openssl >/dev/null || need+=(openssl)  # self-signed certs for the https webhook test
 command -v npm >/dev/null || need+=(npm)  # pyright (make typecheck)
+[ -x /usr/bin/chromium ] || need+=(chromium)  # the web page's tests (Playwright drives it)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
