@@ -5,6 +5,7 @@
   "use strict";
   var PAGE = 10, TICK_MS = 3000;
   var $ = function (id) { return document.getElementById(id); };
+  if (!$("app")) return;  // loaded without the page's markup (the counter's test): SMS only
   var store = function (v) {  // sessionStorage when the browser allows it
     try {
       if (v === undefined) return sessionStorage.getItem("auth");

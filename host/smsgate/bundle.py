@@ -8,9 +8,9 @@ Layout on the flash (paths relative to `/`):
   imports (`boards/esp32.mpy` for the ESP32 boards);
 - `lib/microdot/*.mpy`: the MicroPython libraries the firmware imports, compiled from the
   pip-installed packages (microdot's source needs ~192 KB of heap just to compile on a device);
-- `www/index.html.gz`: the web page (`web/`: HTML with its CSS and JS inlined, minified with
-  rcssmin/rjsmin, gzip -9 with no timestamp, so the same source gives the same bytes and the
-  gzip trailer's CRC-32 is a stable ETag for the firmware to answer with).
+- `www/*.gz`: the web page (`web/`, see `web_files`): `index.html` plus its CSS and JS minified
+  (rcssmin, rjsmin) under content-hash names, gzip-compressed at build time; the firmware sends
+  them as they are.
 
 Compiled files are cached under `build/bundle/` keyed by the sha256 of the source, its name on
 the flash and the mpy-cross version, so a rebuild with no source change runs no compiler.
@@ -37,7 +37,6 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
 }
 SOURCE_FILES = ("main.py", "boot.py")
 WEB_DIR = REPO_ROOT / "web"
-WEB_PAGE = "www/index.html.gz"
 
 
 class BundleError(Exception):
@@ -206,7 +205,7 @@ def build(board: str = "unix", out_dir: str | Path | None = None) -> dict[str, P
     for flash_py, src in compile_list:
         files[flash_py[:-3] + ".mpy"] = compile_file(src, flash_py)
     if (WEB_DIR / "index.html").exists():
-        files[WEB_PAGE] = build_page()
+        files.update(build_web())
     files = dict(sorted(files.items()))
     if out_dir is not None:
         install_to_dir(board, out_dir, files=files)
@@ -218,55 +217,66 @@ _ASSET = re.compile(
 )
 
 
-def page_html(web_dir: Path = WEB_DIR) -> str:
-    """`index.html` with its stylesheet and scripts inlined and minified (one request), and a
-    Content-Security-Policy that allows exactly those inline blocks (by hash) and requests to
-    the gateway itself: received SMS text is untrusted."""
-    import base64
+def web_files(web_dir: Path = WEB_DIR) -> dict[str, bytes]:
+    """The page's files as the board serves them, uncompressed: {flash path: bytes}.
 
+    `index.html` (`www/index.html`, fetched on every visit, small) names its stylesheet and
+    scripts by content hash: its CSS minified as `www/<hash>.css`, its scripts minified and
+    joined as `www/<hash>.js`, which the board serves as immutable (a browser keeps them until
+    the page changes). The page carries a Content-Security-Policy that allows only the
+    gateway's own files and requests: received SMS text is untrusted.
+    """
     import rcssmin
     import rjsmin
 
-    hashes: dict[str, list[str]] = {"style": [], "script": []}
-
-    def inline(m: re.Match) -> str:
-        css, js = m.group(1), m.group(2)
-        src = web_dir / (css or js)
+    html = (web_dir / "index.html").read_text(encoding="utf-8")
+    css, js = [], []
+    for m in _ASSET.finditer(html):
+        src = web_dir / (m.group(1) or m.group(2))
         if not src.exists():
             raise BundleError("web page asset %s is missing" % src)
         text = src.read_text(encoding="utf-8")
-        tag = "style" if css else "script"
-        code = rcssmin.cssmin(text) if css else rjsmin.jsmin(text).replace("</", "<\\/")
-        digest = base64.b64encode(hashlib.sha256(code.encode("utf-8")).digest()).decode()
-        hashes[tag].append("'sha256-%s'" % digest)
-        return "<%s>%s</%s>" % (tag, code, tag)
-
-    html = (web_dir / "index.html").read_text(encoding="utf-8")
-    html = _ASSET.sub(inline, html)
-    csp = ("default-src 'none'; connect-src 'self'; img-src data:; style-src %s; "
-           "script-src %s; base-uri 'none'; form-action 'none'"
-           % (" ".join(hashes["style"]), " ".join(hashes["script"])))
+        (css if m.group(1) else js).append(rcssmin.cssmin(text) if m.group(1) else
+                                           rjsmin.jsmin(text))
+    out: dict[str, bytes] = {}
+    tags = []
+    for ext, parts in (("css", css), ("js", js)):
+        if not parts:
+            continue
+        data = "\n".join(parts).encode("utf-8")
+        name = "%s.%s" % (hashlib.sha256(data).hexdigest()[:12], ext)
+        out["www/" + name] = data
+        tags.append('<link rel="stylesheet" href="/ui/%s">' % name if ext == "css" else
+                    '<script src="/ui/%s" defer></script>' % name)
     charset = '<meta charset="utf-8">'
     if charset not in html:
         raise BundleError("web/index.html must declare %s" % charset)
-    html = html.replace(charset, charset + '\n<meta http-equiv="Content-Security-Policy" '
-                        'content="%s">' % csp, 1)
+    csp = ("default-src 'none'; connect-src 'self'; img-src data:; style-src 'self'; "
+           "script-src 'self'; base-uri 'none'; form-action 'none'")
+    html = _ASSET.sub("", html).replace(
+        charset, charset + '<meta http-equiv="Content-Security-Policy" content="%s">%s'
+        % (csp, "".join(tags)), 1)
     html = re.sub(r"<!--.*?-->", "", html, flags=re.S)
-    return re.sub(r">\s+<", "><", re.sub(r"\n\s*", "\n", html)).strip()
+    html = re.sub(r">\s+<", "><", re.sub(r"\n\s*", "\n", html)).strip()
+    out["www/index.html"] = html.encode("utf-8")
+    return out
 
 
-def build_page(web_dir: Path = WEB_DIR) -> Path:
-    """The gzip-compressed page (cached by content): `www/index.html.gz` on the flash."""
+def build_web(web_dir: Path = WEB_DIR) -> dict[str, Path]:
+    """The page's files gzip-compressed (-9, no timestamp: same source, same bytes), cached by
+    content: {flash path + ".gz": local file}."""
     import gzip
 
-    data = page_html(web_dir).encode("utf-8")
-    out = CACHE_DIR / "web" / (_sha(data)[:32] + ".html.gz")
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".tmp%d" % os.getpid())
-        tmp.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
-        os.replace(tmp, out)
-    return out
+    files = {}
+    for name, data in web_files(web_dir).items():
+        out = CACHE_DIR / "web" / (_sha(data, name.encode())[:32] + ".gz")
+        if not out.exists():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_suffix(".tmp%d" % os.getpid())
+            tmp.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
+            os.replace(tmp, out)
+        files[name + ".gz"] = out
+    return files
 
 
 def file_sha256(path: Path) -> str:

@@ -31,9 +31,9 @@ class Req:
         self.headers = headers
 
 
-def _page(size=20000):
+def _page(size=20000, name="index.html"):
     d = scratch("web")
-    path = d + "/index.html.gz"
+    path = d + "/" + name + ".gz"
     with open(path, "wb") as f:
         for i in range((size - 8) // 100):
             f.write(bytes((i & 0xFF,)) * 100)
@@ -55,7 +55,7 @@ def _same_as_file(res, path):
 def test_headers_and_body():
     d, path = _page()
     try:
-        res = web.page(Req(), path)
+        res = web.serve(Req(), "index.html", d + "/")
         h = res.headers
         assert res.status_code == 200
         assert h["ETag"] == '"12345678-10000"'
@@ -69,15 +69,27 @@ def test_headers_and_body():
 def test_revalidation_head_and_missing_page():
     d, path = _page(300)
     try:
-        res = web.page(Req(**{"If-None-Match": '"12345678-10000"'}), path)
+        res = web.serve(Req(**{"If-None-Match": '"12345678-10000"'}), "index.html", d + "/")
         assert res.status_code == 304 and res.body == b"" and "Content-Encoding" not in res.headers
-        res = web.page(Req(**{"If-None-Match": '"0-1"'}), path)
+        res = web.serve(Req(**{"If-None-Match": '"0-1"'}), "index.html", d + "/")
         assert res.status_code == 200
-        res = web.page(Req("HEAD"), path)
+        res = web.serve(Req("HEAD"), "index.html", d + "/")
         assert res.body == b"" and res.headers["Content-Length"] == "300"
     finally:
         rmtree(d)
-    assert web.page(Req(), d + "/nothing.gz") is None
+    assert web.serve(Req(), "index.html", d + "/") is None
+
+
+def test_assets_are_immutable_and_names_checked():
+    d, path = _page(300, "0123abcd.js")
+    try:
+        res = web.serve(Req(), "0123abcd.js", d + "/")
+        assert res.headers["Content-Type"] == "text/javascript"
+        assert "immutable" in res.headers["Cache-Control"]
+        for bad in ("../0123abcd.js", ".js", "0123abcd.js.gz", "0123abcd.exe", "0123abcd"):
+            assert web.serve(Req(), bad, d + "/") is None, bad
+    finally:
+        rmtree(d)
 
 
 def test_streaming_costs_a_bounded_heap():
@@ -87,7 +99,7 @@ def test_streaming_costs_a_bounded_heap():
     try:
         gc.collect()
         before = gc.mem_alloc()
-        res = web.page(Req(), path)
+        res = web.serve(Req(), "index.html", d + "/")
         peak = n = 0
         for chunk in res.body:
             n += len(chunk)

@@ -5,6 +5,7 @@ cancel while Pending, wrong password refused; screenshots at desktop and phone w
 from __future__ import annotations
 
 import gzip
+import re
 import urllib.request
 
 import pytest
@@ -37,19 +38,44 @@ def get(url, headers):
         return e.code, dict(e.headers), e.read()
 
 
-def test_page_served_gzip_from_flash_with_etag(gw):
+def test_page_served_gzip_from_flash(gw):
+    built = bundle.web_files()
     status, h, body = get(gw.url + "/", {"Accept": "text/html"})
     assert status == 200 and h["Content-Encoding"] == "gzip"
     assert h["Content-Type"].startswith("text/html") and int(h["Content-Length"]) == len(body)
-    assert len(body) <= MAX_TRANSFER
-    assert gzip.decompress(body).decode() == bundle.page_html()
-    assert "no-cache" in h["Cache-Control"] and h["ETag"].startswith('"')
-    # a second visit: 304, no body
+    html = gzip.decompress(body)
+    assert html == built["www/index.html"] and "no-cache" in h["Cache-Control"]
+    total = len(body)
+    for name in re.findall(r'(?:href|src)="/ui/([\w.]+)"', html.decode()):
+        status, ha, asset = get(gw.url + "/ui/" + name, {})  # no auth: nothing secret
+        assert status == 200 and gzip.decompress(asset) == built["www/" + name]
+        assert "immutable" in ha["Cache-Control"] and ha["Content-Encoding"] == "gzip"
+        total += len(asset)
+    assert len(built) == 3 and total <= MAX_TRANSFER
+    # revalidation by ETag, for the clients that use it on an HTTP/1.0 answer
     status, h2, body2 = get(gw.url + "/", {"Accept": "text/html", "If-None-Match": h["ETag"]})
     assert (status, body2, h2["ETag"]) == (304, b"", h["ETag"])
-    # API clients still get the JSON root
+    # API clients still get the JSON root; unknown or odd file names are 404
     status, h3, body3 = get(gw.url + "/", {"Accept": "application/json"})
     assert status == 200 and b'"status"' in body3 and "Content-Encoding" not in h3
+    for bad in ("/ui/nothing.js", "/ui/..%2Fconfig.json", "/ui/index", "/ui/"):
+        assert get(gw.url + bad, {})[0] == 404, bad
+
+
+def test_second_visit_fetches_only_the_small_index(gw, page):
+    hits = []
+    page.on("requestfinished", lambda req: hits.append(req.url))
+    page.goto(gw.url + "/")
+    page.wait_for_selector("#login-form")
+    first = list(hits)
+    hits.clear()
+    page.goto(gw.url + "/")
+    page.wait_for_selector("#login-form")
+    assert sum("/ui/" in u for u in first) == 2
+    # cached assets do not reach the board: only index.html does (~1 KB)
+    served = page.evaluate("""() => performance.getEntriesByType('resource')
+        .filter((e) => e.transferSize > 0).map((e) => e.name)""")
+    assert served == [], served
 
 
 def test_wrong_password_is_refused(gw, page):

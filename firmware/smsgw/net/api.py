@@ -5,7 +5,8 @@
 #   GET  /inbox?limit=&offset=           -> received messages, X-Total-Count
 #   GET  /health (no auth)               -> health document, HTTP 500 when "fail"
 #   GET  / (no auth)                     -> the web page for a browser (net/web.py), else JSON
-# HTTP Basic auth (constant-time compare) on everything but /health and /. Errors are JSON
+#   GET  /ui/<file> (no auth)            -> the page's CSS and JS (net/web.py)
+# HTTP Basic auth (constant-time compare) on everything but /health, / and /ui/. Errors are JSON
 # {"message": ...} with 400/401/404/405/409/413/429/500/503, never a traceback (a request that
 # could not be read for lack of memory gets 503 + Retry-After, not 400). Request bodies
 # are limited to http.max_body bytes (413). Feature modules add routes to the returned app
@@ -188,7 +189,7 @@ def make_app(ctx):
     @app.before_request
     async def _auth(request):
         ctx.requests += 1
-        if request.path in public:
+        if request.path in public or request.path.startswith("/ui/"):
             return None
         got = request.headers.get("Authorization", "").encode()
         if not _eq(got, expected):
@@ -249,6 +250,12 @@ def make_app(ctx):
         total, seqs = ctx.inbox.list(limit, offset)
         return json_list(total, seqs, ctx.inbox.public)
 
+    @app.route("/ui/<name>", methods=["GET"])
+    async def _ui(request, name):  # the page's CSS and JS (public: nothing secret in them)
+        from smsgw.net import web
+
+        return web.serve(request, name) or error(404, "not found")
+
     @app.route("/health", methods=["GET"])
     async def _health(request):
         from smsgw.net import health
@@ -261,7 +268,7 @@ def make_app(ctx):
         if "text/html" in request.headers.get("Accept", ""):  # a browser: the web page
             from smsgw.net import web
 
-            res = web.page(request)
+            res = web.serve(request, "index.html")
             if res is not None:
                 return res
         from smsgw import VERSION

@@ -1,16 +1,20 @@
-# The web page (web/ in the repository), served from flash as the bundle wrote it:
-# www/index.html.gz, already minified and gzip-compressed, so the board renders nothing and
-# sends it as is in _CHUNK-byte pieces through one preallocated buffer. Imported on the first
-# browser request for "/" only (the core never loads it). ETag: the gzip trailer (CRC-32 and
-# size of the page), stable for the same bundle; a revalidation answers 304 with no body.
+# The web page (web/ in the repository), served from flash as the bundle wrote it: /www/
+# holds index.html.gz and its CSS and JS under content-hash names, already minified and
+# gzip-compressed, so the board renders nothing and sends each file as it is, in _CHUNK-byte
+# pieces through one preallocated buffer. Imported on the first browser request only (the
+# core never loads it). index.html is revalidated on every visit (it is small and names the
+# current assets); a hashed asset never changes, so browsers keep it (Cache-Control immutable:
+# microdot answers HTTP/1.0, for which Chrome ignores ETags). ETag: the gzip trailer (CRC-32
+# and size of the content); a matching If-None-Match gets 304 with no body.
 from micropython import const
 
-PAGE = "/www/index.html.gz"
+DIR = "/www/"
 _CHUNK = const(512)
+_TYPES = {"html": "text/html; charset=utf-8", "css": "text/css", "js": "text/javascript"}
 
 
 def _etag(path):
-    # Raises OSError when the page is not on the flash.
+    # Raises OSError when the file is not on the flash.
     with open(path, "rb") as f:
         f.seek(-8, 2)
         t = f.read(8)
@@ -31,22 +35,31 @@ def _body(path):
             yield mv[:n]
 
 
-def page(request, path=PAGE):
-    """The page's response, 304 when the browser has it, or None when the flash lacks it."""
+def serve(request, name, root=DIR):
+    """The response for file `name` of the page (`index.html`, `<hash>.js` ...), 304 when the
+    browser has it, or None when there is no such file (a name with a "/" never matches)."""
     import os
 
     from microdot import Response
 
+    ext = name[name.rfind(".") + 1:]
+    if "/" in name or name.startswith(".") or ext not in _TYPES:
+        return None
+    path = root + name + ".gz"
     try:
         tag = _etag(path)
         size = os.stat(path)[6]
     except OSError:
         return None
-    headers = {"ETag": tag, "Cache-Control": "no-cache", "Vary": "Accept",
-               "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
+    headers = {"ETag": tag, "X-Content-Type-Options": "nosniff",
+               "Cache-Control": "no-cache" if ext == "html" else
+               "public, max-age=31536000, immutable"}
+    if ext == "html":
+        headers["X-Frame-Options"] = "DENY"
+        headers["Vary"] = "Accept"
     if request.headers.get("If-None-Match") == tag:
         return Response(b"", 304, headers, reason="Not Modified")
-    headers["Content-Type"] = "text/html; charset=utf-8"
+    headers["Content-Type"] = _TYPES[ext]
     headers["Content-Encoding"] = "gzip"
     headers["Content-Length"] = str(size)
     if request.method == "HEAD":
