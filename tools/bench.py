@@ -10,7 +10,8 @@ each system's hand-over point (our `GET /inbox`, the peers' inbox folders). See
 
 Usage: .venv/bin/python tools/bench.py [--quick | --tiny] [--out build/bench.json]
 (`make bench`, `make bench QUICK=1`). Prints a table and writes the JSON file; the table in
-Markdown goes beside it (`bench.md`).
+Markdown goes beside it (`bench.md`). The web page's figures come from Debian's chromium
+driving it on a virtual board (`tools/benchlib/webpage.py`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ TOOLS = Path(__file__).resolve().parent
 REPO = TOOLS.parent
 sys.path.insert(0, str(TOOLS))
 
-from benchlib import footprint, measure, systems  # noqa: E402
+from benchlib import footprint, measure, systems, webpage  # noqa: E402
 
 # name: (gsm, ucs2, on_air_s, idle_s, inbound, rps_s, heap_step_kb, queue_k)
 PROFILES = {
@@ -151,6 +152,8 @@ def footprint_figures(opts, work: Path, heap: dict | None, errors: list) -> dict
     say("footprint: queue ops ...")
     _guarded(fp, "queue_op_us", lambda: footprint.queue_ops(work, k=opts.queue_k), errors)
     fp["queue_op_fs"] = footprint.queue_fs()
+    say("footprint: the web page in a browser ...")
+    _guarded(fp, "web_page", lambda: webpage.measure(HEAP_KB, opts.rps_s), errors)
     return fp
 
 
@@ -206,7 +209,12 @@ def table(doc: dict) -> str:
                _fmt(_dig(rps, "microdot_get_health", "rps"))),
             "| POST /messages per second: smsgate / minimal microdot | %s / %s |"
             % (_fmt(_dig(rps, "smsgate_post_messages", "rps")),
-               _fmt(_dig(rps, "microdot_post_messages", "rps")))]
+               _fmt(_dig(rps, "microdot_post_messages", "rps"))),
+            "| web page: bytes sent, first visit / next visit (gzip) | %s / %s |"
+            % (_fmt(_dig(fp, "web_page", "page_bytes")),
+               _fmt(_dig(fp, "web_page", "second_visit_page_bytes"))),
+            "| heap high-water added by a browser session (at %d KB) | %s KB |"
+            % (HEAP_KB, _fmt(_dig(fp, "web_page", "delta_high_water_kb")))]
     for op in ("put", "get", "update"):
         out.append("| queue %s at depth 10 / 100 / 1000 (µs, %s) | %s |"
                    % (op, fp.get("queue_op_fs"), " / ".join(_fmt(_dig(q, d, op)) for d in ("10", "100", "1000"))))

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 SYSTEM_KEYS = ("at_per_part", "idle_at_per_min", "inbound_latency_s", "batch_s", "lost",
                "duplicated")
 FOOTPRINT_KEYS = ("min_heap_kb", "heap_high_water_kb", "mpy_bundle_bytes", "http_rps",
-                  "queue_op_us")
+                  "queue_op_us", "web_page")
 
 
 def _number(v) -> bool:
@@ -56,11 +56,14 @@ def test_bench_writes_json_in_the_documented_shape(bench):
     assert sorted(fp["queue_op_us"]) == ["10", "100", "1000"]
     for depth, ops in fp["queue_op_us"].items():
         assert all(_number(ops[op]) for op in ("put", "get", "update")), (depth, ops)
+    web = fp["web_page"]
+    assert 0 < web["second_visit_page_bytes"] < web["page_bytes"] <= 24 * 1024, web
+    assert _number(web["delta_high_water_kb"]) and web["first_visit_requests"] > 3
 
 
 def test_bench_prints_and_writes_the_table(bench):
     out, stdout = bench
     md = out.with_suffix(".md").read_text()
     assert md.splitlines()[0].startswith("| ") and "smstools3" in md.splitlines()[0]
-    assert "smallest heap" in md and "Measured " in md
+    assert "smallest heap" in md and "Measured " in md and "web page" in md
     assert md.strip() in stdout
