@@ -64,4 +64,4 @@ def serve(request, name, root=DIR):
     headers["Content-Length"] = str(size)
     if request.method == "HEAD":
         return Response(b"", 200, headers)
-    return Response(_body(path), 200, headers)
+    return Response(_body(path), 200, headers)  # pyright: ignore[reportArgumentType]
