@@ -16,8 +16,10 @@ from smsgate.runtime import REPO_ROOT
 SHOTS = Path(os.environ.get("SMSGATE_SCREENSHOTS", REPO_ROOT / "build" / "screenshots"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Per module, not per session: while Playwright's sync API is active, its event loop runs
+    # in this thread and asyncio.run() in other test modules would fail.
     from playwright.sync_api import sync_playwright
 
     from smsgate.browser import launch
