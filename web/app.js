@@ -153,6 +153,8 @@
         if (typeof device[k] !== "object" || device[k] === null) add(k, fmt(device[k]));
       });
       if (doc.version) add("Firmware", doc.version);
+      var wifi = checks.wifi && checks.wifi.description || "";
+      $("setup").hidden = !/setup access point|no network configured/.test(wifi);
       dl.replaceChildren.apply(dl, rows);
     });
   }
@@ -176,8 +178,7 @@
       note("Queued message " + r.body.id + ".");
       $("text").value = ""; counter();
       pages.ob = 0;
-      busy = false;
-      return refresh();
+      if (!busy) loadOutbox();  // else the running refresh or the next tick shows it
     });
   });
 
@@ -300,6 +301,20 @@
       }) : [el("li", {"class": "mut", text: "none"})]);
     });
   }
+
+  $("wifi-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var ssid = $("ssid").value;
+    api("POST", "/wifi", {ssid: ssid, password: $("wifi-pass").value}).then(function (r) {
+      $("wifi-err").textContent = r.status === 202 ? "" : r.status === 404 ?
+        "This board has no Wi-Fi to configure." : errText(r);
+      if (r.status === 202) {
+        $("wifi-pass").value = "";
+        note("Joining " + ssid + ": connect this device to that network too, then open the " +
+          "gateway's address there.");
+      }
+    });
+  });
 
   $("set-form").addEventListener("submit", function (ev) {
     ev.preventDefault();

@@ -123,6 +123,18 @@ def test_every_control_has_a_label(gw, page):
     assert page.evaluate("document.activeElement.id") == "text"
 
 
+def test_wifi_form_on_a_board_without_wifi(gw, page):
+    # the unix board has no Wi-Fi: the form says so (ESP32 boards answer POST /wifi)
+    log_in(page, gw.url, gw.user, gw.password)
+    page.wait_for_selector("#st dt")
+    assert page.is_hidden("#setup")
+    page.fill("#ssid", "HomeNet")
+    page.fill("#wifi-pass", "home-secret")
+    page.click("#wifi-form button")
+    page.wait_for_selector("#wifi-err:has-text('no Wi-Fi')")
+    assert not page.errors
+
+
 def test_cancel_a_pending_message(gw, page):
     gw.sim.network(send_latency_s=120)  # the modem hangs on the first send: the next waits
     try:
