@@ -149,8 +149,8 @@
       Object.keys(checks).forEach(function (k) {  // feature checks: webhooks, mqtt, wifi ...
         if (!SHOWN[k]) add(k, fmt(checks[k].observedValue), checks[k].status);
       });
-      if (device) Object.keys(device).forEach(function (k) {
-        if (typeof device[k] !== "object" || device[k] === null) add(k, fmt(device[k]));
+      if (device) flat(device, "", []).forEach(function (kv) {  // GET /device, when present
+        add(kv[0], fmt(kv[1]));
       });
       if (doc.version) add("Firmware", doc.version);
       var wifi = checks.wifi && checks.wifi.description || "";
@@ -324,7 +324,10 @@
       if (typeof v === "boolean") nv = input.checked;
       else if (typeof v === "number") nv = Number(input.value);
       else if (Array.isArray(v)) nv = input.value.split(/\s*,\s*/).filter(Boolean);
-      else nv = input.value;
+      else if (v === null) {  // unset: stays unset unless something is typed
+        if (input.value === "") return;
+        nv = isNaN(input.value) ? input.value : Number(input.value);
+      } else nv = input.value;
       if (JSON.stringify(nv) === JSON.stringify(v)) return;
       var path = kv[0].split("."), o = patch;
       path.slice(0, -1).forEach(function (p) { o = o[p] = o[p] || {}; });
