@@ -116,8 +116,9 @@ def _replay_events(ctx):
     ho = ctx.store.handoff
     if ho.left:
         log.info("replaying %d interrupted event hand-offs", len(ho.left))
-        ctx.outbox.replay()
-        ctx.inbox.replay()
+        from smsgw.queue.replay import replay
+
+        replay(ho, ctx.outbox, ctx.inbox)
     ho.replayed()
 
 

@@ -215,7 +215,9 @@ def test_received_event_replayed_after_a_power_cut_before_its_hand_off():
     ib2 = _inbox(root)
     ib2.store = s2
     assert len(s2.handoff.left) == 1
-    ib2.replay()
+    from smsgw.queue.replay import replay
+
+    replay(s2.handoff, None, ib2)
     s2.handoff.replayed()
     events.unsubscribe(h)
     assert got == [("sms:received", "cut")], got

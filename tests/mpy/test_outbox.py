@@ -262,7 +262,9 @@ async def test_events_follow_state_changes_and_survive_a_power_cut():
     events.subscribe(h)
     ob2 = _outbox(m, root=root)  # reboot
     assert ob2.status("ev1")["state"] == "Sent" and got == []
-    ob2.replay()
+    from smsgw.queue.replay import replay
+
+    replay(ob2.store.handoff, ob2, None)
     ob2.store.handoff.replayed()
     assert got == [("sms:sent", "ev1", None)], got
     assert ob2.on_report(2, "+491701234567", 0) and got == [("sms:sent", "ev1", None)]

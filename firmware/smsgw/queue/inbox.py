@@ -250,22 +250,13 @@ class Inbox:
         try:
             msg = self._write(msg)
             self.counters["received"] += 1
-            events.emit("sms:received", _payload(msg))
+            events.emit("sms:received", payload(msg))
         except Exception:  # not a power cut: nothing is left half done for a replay
             if ho is not None:
                 ho.done()
             raise
         if ho is not None:
             ho.done()
-
-    def replay(self):
-        """Emit sms:received for messages a power cut stored before their event was queued
-        (the store's hand-off intents; call once the event handlers are subscribed)."""
-        for f in self.store.handoff.left if self.store is not None else ():
-            if f[0] == "i" and len(f) > 1 and f[1].isdigit():
-                m = self.get(int(f[1]))
-                if m is not None:
-                    events.emit("sms:received", _payload(m))
 
     def expire(self):
         """Store orphaned groups (timed out) as incomplete messages; returns how many."""
@@ -318,7 +309,8 @@ class Inbox:
             await asyncio.sleep_ms(self.sweep_ms)
 
 
-def _payload(m):
+def payload(m):
+    """The sms:received event payload of stored message `m`."""
     return {"messageId": m["id"], "message": m["x"], "phoneNumber": m["n"], "simNumber": 1,
             "receivedAt": events.iso(m["at"])}
 

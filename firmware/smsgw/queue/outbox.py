@@ -194,24 +194,6 @@ class Outbox:
             p["deliveredAt"] = t
             events.emit("sms:delivered", p)
 
-    def replay(self):
-        """Emit the events a power cut left unqueued (the store's hand-off intents; call once
-        the event handlers are subscribed). Repeats are possible, losses are not."""
-        for f in self.store.handoff.left:
-            try:
-                if f[0] != "o":
-                    continue
-                key, r = f[1], int(f[2])
-                meta = self.store.get(key)
-                if meta is None or r >= len(meta["to"]):
-                    continue
-                j = self._journal(key, meta)
-                after = j.rstate(r)
-                if after != f[3] and after in (SENT, DELIVERED, FAILED):
-                    self._changed(j, r, f[3], after, True)
-            except (ValueError, IndexError) as e:
-                log.warn("event replay: %s", e)
-
     # -- the sender ------------------------------------------------------------------------
     def start(self):
         """Start the sender (returned) and, with a modem, the status-report consumer."""

@@ -23,7 +23,7 @@ from micropython import const
 from smsgw.fsutil import append, rename, write_atomic
 
 
-_REC = const(17)
+REC = const(17)  # bytes of one index record (queue/compact.py reads it too)
 _SLOT = const(24)
 
 
@@ -118,9 +118,9 @@ class Store:
 
     def _fix_tail(self, path):
         n = _size(path)
-        if n % _REC:
+        if n % REC:
             with open(path, "rb") as f:
-                data = f.read(n - n % _REC)
+                data = f.read(n - n % REC)
             write_atomic(path, data)
 
     # -- the ordered index ------------------------------------------------------------------
@@ -129,17 +129,17 @@ class Store:
 
     def count(self, pri=False):
         """Records in the index (or the priority index)."""
-        return _size(self._ipath(pri)) // _REC
+        return _size(self._ipath(pri)) // REC
 
     def key_at(self, i, pri=False):
         """The key of record `i` (0 = oldest), or None."""
         try:
             with open(self._ipath(pri), "rb") as f:
-                f.seek(i * _REC)
-                rec = f.read(_REC)
+                f.seek(i * REC)
+                rec = f.read(REC)
         except OSError:
             return None
-        return rec[:16].decode() if len(rec) == _REC else None
+        return rec[:16].decode() if len(rec) == REC else None
 
     def seq(self):
         """The lifelong sequence number the next append_index() record gets: it only grows
@@ -233,51 +233,10 @@ class Store:
     def compact(self, finished):
         """Drop the oldest records before the cursor whose message `finished(key)` says is done,
         removing their files, when the index holds more than max_stored. Returns records dropped.
-        Cost is paid once per ~max_stored/8 messages, not per operation."""
-        n = self.count()
-        if n <= self.max_stored:
+        Cost is paid once per ~max_stored/8 messages, not per operation (queue/compact.py, loaded
+        only then)."""
+        if self.count() <= self.max_stored:
             return 0
-        want = n - self.max_stored + max(1, self.max_stored // 8)
-        drop = 0
-        while drop < min(want, self.cur):
-            k = self.key_at(drop)
-            if k is not None and not finished(k):
-                break
-            drop += 1
-        if not drop:
-            return 0
-        gone = []
-        for i in range(drop):
-            gone.append(self.key_at(i))
-        new = self.gen + 1
-        self._copy_tail(self._ipath(), self._p("idx.%d" % new), drop)
-        self._copy_tail(self._ipath(True), self._p("pri.%d" % new), self.pcur)
-        old = (self._ipath(), self._ipath(True))
-        for k in gone:  # before the commit: a crash now leaves old records without files,
-            if k:  # which read as finished and go at the next compaction (no orphan files)
-                self.remove(k)
-        self.gen, self.cur, self.pcur = new, self.cur - drop, 0
-        self.base += drop
-        self.save_cursor()  # the commit point
-        for path in old:
-            try:
-                os.remove(path)
-            except OSError:
-                pass
-        self.compactions += 1
-        return drop
+        from smsgw.queue.compact import compact
 
-    def _copy_tail(self, src, dst, skip):
-        with open(dst, "wb") as out:
-            try:
-                with open(src, "rb") as f:
-                    f.seek(skip * _REC)
-                    buf = bytearray(_REC * 16)
-                    while True:
-                        n = f.readinto(buf)
-                        if not n:
-                            break
-                        out.write(memoryview(buf)[:n])
-            except OSError:
-                pass
-        self.writes += 1
+        return compact(self, finished)
