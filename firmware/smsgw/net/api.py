@@ -252,9 +252,7 @@ def make_app(ctx):
 
     @app.route("/ui/<name>", methods=["GET"])
     async def _ui(request, name):  # the page's CSS and JS (public: nothing secret in them)
-        from smsgw.net import web
-
-        return web.serve(request, name) or error(404, "not found")
+        return _web(request, name) or error(404, "not found")
 
     @app.route("/health", methods=["GET"])
     async def _health(request):
@@ -266,9 +264,7 @@ def make_app(ctx):
     @app.route("/", methods=["GET"])
     async def _root(request):
         if "text/html" in request.headers.get("Accept", ""):  # a browser: the web page
-            from smsgw.net import web
-
-            res = web.serve(request, "index.html")
+            res = _web(request, "index.html")
             if res is not None:
                 return res
         from smsgw import VERSION
@@ -294,6 +290,20 @@ def make_app(ctx):
         return error(500, "internal error")
 
     return app
+
+
+def _web(request, name):
+    # The page's file `name` (None: not on the flash). Its module is imported on first use,
+    # when the heap may be fragmented: no block for it is "try again", not a 500.
+    try:
+        from smsgw.net import web
+
+        return web.serve(request, name)
+    except MemoryError:
+        import gc
+
+        gc.collect()
+        return error(503, "out of memory, retry later", {"Retry-After": "2"})
 
 
 def _on_status(app, code, msg):
