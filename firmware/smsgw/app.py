@@ -33,7 +33,6 @@ class Ctx:
         self.started = time.ticks_ms()
         self.mem_peak = self.mem_live = 0
         self.requests = self.auth_failures = self.api_errors = 0
-        self.api_oom = 0  # requests answered 503: no memory to read them
 
     def mem_now(self):
         return self.mem_live or gc.mem_alloc()
@@ -125,19 +124,28 @@ def _replay_events(ctx):
 _RESET_DELAY_S = 5  # before a reset after a fatal error: Ctrl-C reaches the REPL meanwhile
 
 
+def _quietly(fn, *args):
+    # Logging a fatal error can fail too (MemoryError inside log.exc near the heap limit, a
+    # full or broken flash): the reset that follows must happen anyway.
+    try:
+        fn(*args)
+    except Exception:
+        pass
+
+
 def _reset(board=None):
     """Reset the MCU after a short pause (no tight reboot loop hiding the REPL)."""
     import sys
 
-    log.error("resetting in %d s (Ctrl-C for the REPL)", _RESET_DELAY_S)
+    _quietly(log.error, "resetting in %d s (Ctrl-C for the REPL)", _RESET_DELAY_S)
     time.sleep(_RESET_DELAY_S)
-    if board is not None:
-        board.reset()
     try:
+        if board is not None:
+            board.reset()
         import machine
 
         machine.reset()
-    except (ImportError, AttributeError):
+    except Exception:  # no board or machine reset here (or it failed): leave the interpreter
         pass
     sys.exit(3)
 
@@ -146,9 +154,9 @@ def _on_loop_error(ctx):
     def handler(loop, context):
         e = context.get("exception")
         if e is None:
-            log.error("loop error: %s", context.get("message"))
+            _quietly(log.error, "loop error: %s", context.get("message"))
         else:
-            log.exc("unhandled in task", e)
+            _quietly(log.exc, "unhandled in task", e)
         _reset(ctx.board)
 
     return handler
@@ -208,10 +216,10 @@ def main(cfg_path="/config.json"):
 
     try:
         asyncio.run(run(cfg_path))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         raise
     except ConfigError as e:
-        log.error("config error, gateway not started: %s", e)
-    except Exception as e:
-        log.exc("fatal", e)
+        _quietly(log.error, "config error, gateway not started: %s", e)
+    except BaseException as e:  # anything else, even a CancelledError out of the loop
+        _quietly(log.exc, "fatal", e)
         _reset()

@@ -23,7 +23,9 @@ DEFAULTS = {
         "max_recipients": 10,
     },
     "inbox": {"max_messages": 100, "sweep_ms": 60000, "orphan_ms": 3600000},
-    "http": {"max_body": 4096},
+    # connections served at once (ESP32: ~10 lwIP sockets for listen + these + MQTT +
+    # webhooks), seconds to read one request, bytes of request line + headers
+    "http": {"max_body": 4096, "max_connections": 4, "read_timeout_s": 5, "max_header": 2048},
     "device": {"id": "", "name": "smsgate"},
     "log": {"path": "/log.txt", "max_bytes": 8192, "debug": False},
 }
@@ -45,6 +47,9 @@ _RANGES = {
     "inbox.sweep_ms": (100, 86400000),
     "inbox.orphan_ms": (0, 604800000),
     "http.max_body": (256, 1048576),
+    "http.max_connections": (1, 16),
+    "http.read_timeout_s": (1, 120),
+    "http.max_header": (512, 16384),
     "log.max_bytes": (512, 1048576),
 }
 _NUMERIC_EXTRA = ("modem",)  # sections that also take any extra key with a number >= 0

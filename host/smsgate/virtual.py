@@ -207,7 +207,7 @@ class VirtualGateway:
 
     def health(self) -> dict | None:
         try:
-            return self.api("GET", "/health", auth=False, timeout=3)[1]
+            return self.api("GET", "/health", timeout=3)[1]
         except (OSError, urllib.error.URLError):
             return None
 

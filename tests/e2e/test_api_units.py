@@ -50,20 +50,22 @@ class _Ctx:
     """The bits of the gateway context make_app reads."""
 
     def __init__(self):
-        self.cfg = {"http": {"max_body": 4096}, "api": {"user": "sms", "password": "pw"},
+        self.cfg = {"http": {"max_body": 4096, "max_connections": 4, "read_timeout_s": 5,
+                             "max_header": 2048},
+                    "api": {"user": "sms", "password": "pw"},
                     "modem": {"model": "sim800"}, "device": {"name": "t"}}
-        self.requests = self.auth_failures = self.api_errors = self.api_oom = 0
+        self.requests = self.auth_failures = self.api_errors = 0
 
 
 class _Reader:
     def __init__(self, data: bytes, fail: bool):
         self.data, self.fail = data, fail
 
-    async def readline(self):
+    async def read(self, n=-1):
         if self.fail:
             raise MemoryError("memory allocation failed, allocating 1024 bytes")
-        line, _, self.data = self.data.partition(b"\n")
-        return line + b"\n"
+        out, self.data = (self.data, b"") if n < 0 else (self.data[:n], self.data[n:])
+        return out
 
     async def readexactly(self, n):
         out, self.data = self.data[:n], self.data[n:]
@@ -78,6 +80,9 @@ class _Writer:
         return ("127.0.0.1", 1)
 
     async def awrite(self, data):
+        self.out += bytes(data)
+
+    def write(self, data):
         self.out += bytes(data)
 
     async def aclose(self):
@@ -100,14 +105,49 @@ def test_request_unreadable_for_memory_is_503_with_retry_after(capsys):
     app = api.make_app(ctx)
     status, headers, body = _exchange(app, b"", fail=True)
     assert status == 503 and headers.get("Retry-After") == "2", (status, headers)
-    assert "memory" in body["message"] and ctx.api_oom == 1
-    # a malformed request is still 400, and the MemoryError flag does not leak into it
+    assert "memory" in body["message"] and app.counters["oom"] == 1
+    # a malformed request is still 400, not counted as memory trouble
     status, headers, body = _exchange(app, b"GARBAGE\r\n\r\n")
     assert status == 400 and body == {"message": "bad request"} and "Retry-After" not in headers
-    assert ctx.api_oom == 1
-    # a well-formed request still works through the wrapped Request.create
+    assert app.counters["oom"] == 1 and app.counters["bad"] == 1
+    # a well-formed request still works
     status, _, body = _exchange(app, b"GET /nope HTTP/1.0\r\n\r\n")
     assert status == 404 and body == {"message": "not found"}
-    api.make_app(_Ctx())  # a second app (Request.create wrapped once) keeps it working
     status, _, _ = _exchange(app, b"", fail=True)
-    assert status == 503 and ctx.api_oom == 2
+    assert status == 503 and app.counters["oom"] == 2 and not app.conns
+
+
+def test_long_request_line_or_header_block_is_431():
+    app = api.make_app(_Ctx())
+    status, _, body = _exchange(app, b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\n\r\n")
+    assert status == 431 and "too large" in body["message"]
+    many = b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 100) for i in range(40))
+    status, _, _ = _exchange(app, b"GET /nope HTTP/1.1\r\n" + many + b"\r\n")
+    assert status == 431 and app.counters["too_long"] == 2
+    # a negative Content-Length is a bad request, not a read of the rest of the stream
+    status, _, _ = _exchange(app, b"POST /message HTTP/1.1\r\nContent-Length: -5\r\n\r\n")
+    assert status == 400
+
+
+def test_backoff_locks_a_guessing_client_not_the_owner():
+    from smsgw.net.httpd import Backoff
+
+    b = Backoff(free=3, max_s=8, clients=2)
+    me, other = b.key(("10.0.0.9", 1000)), b.key(("10.0.0.7", 2000))
+    for _ in range(3):
+        assert b.wait_s(me) == 0
+        b.failed(me)
+    assert b.wait_s(me) == 1 and b.wait_s(other) == 0
+    b.failed(me)
+    assert b.wait_s(me) == 2  # doubling
+    b.ok(other)
+    b.failed(other)
+    # the table (2) is full of a locked client and a suspect: a third address takes the
+    # suspect's place; a fourth, with every remaining entry locked, shares "*"
+    assert b.key(("10.0.0.5", 1)) == "10.0.0.5"
+    for _ in range(3):
+        b.failed("10.0.0.5")
+    assert b.key(("10.0.0.6", 1)) == "*"
+    # the unix port's raw sockaddr: the port (bytes 2-3) is not part of the key
+    assert Backoff().key(b"\x02\x00\x10\x00\x7f\x00\x00\x01") == \
+        Backoff().key(b"\x02\x00\x20\x00\x7f\x00\x00\x01")

@@ -3,14 +3,17 @@
 #   GET  /messages?state=&limit=&offset= -> [status], X-Total-Count
 #   GET  /messages/<id> | /message/<id>  -> status;  DELETE the same -> cancel while Pending
 #   GET  /inbox?limit=&offset=           -> received messages, X-Total-Count
-#   GET  /health (no auth)               -> health document, HTTP 500 when "fail"
+#   GET  /health                         -> health document (credentials needed; without
+#                                           them only {"status"}), HTTP 500 when "fail"
 #   GET  / (no auth)                     -> the web page for a browser (net/web.py), else JSON
 #   GET  /ui/<file> (no auth)            -> the page's CSS and JS (net/web.py)
-# HTTP Basic auth (constant-time compare) on everything but /health, / and /ui/. Errors are JSON
-# {"message": ...} with 400/401/404/405/409/413/429/500/503, never a traceback (a request that
-# could not be read for lack of memory gets 503 + Retry-After, not 400). Request bodies
-# are limited to http.max_body bytes (413). Feature modules add routes to the returned app
-# (e.g. E's /webhooks) with @app.route(...) and reuse `json_body(request)` for parsing.
+# HTTP Basic auth (constant-time compare) on everything but /ui/, / and the bare /health; a
+# client failing it too often gets 429 for a while (httpd.Backoff). Errors are JSON
+# {"message": ...} with 400/401/404/405/408/409/413/429/431/500/503, never a traceback.
+# Connection, deadline and size limits (408/431/503 when busy or out of memory) are
+# httpd.Server's; request bodies are limited to http.max_body bytes (413). Feature modules add
+# routes to the returned app (e.g. E's /webhooks) with @app.route(...) and reuse
+# `json_body(request)` for parsing.
 import json
 
 from micropython import const
@@ -134,72 +137,59 @@ def _int_arg(request, name, default, lo, hi):
     return n
 
 
-_oom = [0]  # MemoryErrors raised by Request.create not yet answered (see _watch_create)
+def _authorizer(ctx, cfg, backoff):
+    # -> check(request): None when the Basic credentials match, else the error answer.
+    # A client that failed too often gets 429 without its credentials being looked at
+    # (httpd.Backoff), so guessing costs time; the owner elsewhere is not locked out.
+    import binascii
 
+    cred = "%s:%s" % (cfg["api"]["user"], cfg["api"]["password"])
+    expected = b"Basic " + binascii.b2a_base64(cred.encode()).strip()
 
-def _watch_create(Request):
-    # microdot's handle_request catches any exception of Request.create (the request line,
-    # headers and body are read there) and dispatches request None to the 400 handler, so a
-    # MemoryError near the heap limit looked like "Bad request". Remember it here; the 400
-    # handler then answers 503 + Retry-After. Nothing awaits between the failure and that
-    # handler (dispatch_request runs straight through to it), so one counter is exact.
-    if getattr(Request, "_smsgw_watched", False):
-        return
-    create = Request.create
+    def check(request):
+        k = backoff.key(request.client_addr)
+        wait = backoff.wait_s(k)
+        if wait:
+            backoff.refused += 1
+            return error(429, "too many failed logins, retry later",
+                         {"Retry-After": str(wait)})
+        if _eq(request.headers.get("Authorization", "").encode(), expected):
+            backoff.ok(k)
+            return None
+        ctx.auth_failures += 1
+        backoff.failed(k)
+        # No challenge for the web page's own calls: it would open the browser's login
+        # dialog over the page's form (and hold the request until it is answered).
+        if "X-Requested-With" in request.headers:
+            return error(401, "unauthorized")
+        return error(401, "unauthorized", {"WWW-Authenticate": 'Basic realm="smsgate"'})
 
-    async def watched(*args, **kw):
-        try:
-            return await create(*args, **kw)
-        except MemoryError:
-            _oom[0] += 1
-            raise
-
-    Request.create = staticmethod(watched)
-    Request._smsgw_watched = True
-
-
-def bad_request(ctx, request):
-    """The 400 handler's answer: 503 with Retry-After when the request could not be read for
-    lack of memory (nothing was accepted; the client can retry), else 400."""
-    if request is None and _oom[0]:
-        _oom[0] = 0
-        ctx.api_oom = getattr(ctx, "api_oom", 0) + 1
-        import gc
-
-        gc.collect()
-        return error(503, "out of memory, retry later", {"Retry-After": "2"})
-    return error(400, "bad request")
+    return check
 
 
 def make_app(ctx):
     """Build the microdot app over the gateway context (ctx.cfg, .outbox, .inbox, ...)."""
-    from microdot import Microdot, Request
-    import binascii
+    from microdot import Request
+
+    from smsgw.net.httpd import Backoff, Server
 
     cfg = ctx.cfg
-    Request.max_content_length = cfg["http"]["max_body"]
-    Request.max_body_length = cfg["http"]["max_body"]
+    http = cfg["http"]
+    Request.max_content_length = http["max_body"]
+    Request.max_body_length = http["max_body"]
     Request.max_readline = 1024
-    _watch_create(Request)
-    app = Microdot()
-    cred = "%s:%s" % (cfg["api"]["user"], cfg["api"]["password"])
-    expected = b"Basic " + binascii.b2a_base64(cred.encode()).strip()
+    app = Server(http["max_connections"], http["read_timeout_s"] * 1000, http["max_header"])
+    app.backoff = Backoff()
+    check = _authorizer(ctx, cfg, app.backoff)
     public = ("/health", "/")
 
     @app.before_request
     async def _auth(request):
         ctx.requests += 1
-        if request.path in public or request.path.startswith("/ui/"):
-            return None
-        got = request.headers.get("Authorization", "").encode()
-        if not _eq(got, expected):
-            ctx.auth_failures += 1
-            # No challenge for the web page's own calls: it would open the browser's login
-            # dialog over the page's form (and hold the request until it is answered).
-            if "X-Requested-With" in request.headers:
-                return error(401, "unauthorized")
-            return error(401, "unauthorized", {"WWW-Authenticate": 'Basic realm="smsgate"'})
-        return None
+        if request.path.startswith("/ui/") or (request.path in public and
+                                                "Authorization" not in request.headers):
+            return None  # / and the status line of /health; with credentials, they count
+        return check(request)
 
     @app.route("/message", methods=["POST"])
     @app.route("/messages", methods=["POST"])
@@ -259,7 +249,10 @@ def make_app(ctx):
         from smsgw.net import health
 
         doc = health.build(ctx)
-        return json_stream(doc, 500 if doc["status"] == "fail" else 200)
+        code = 500 if doc["status"] == "fail" else 200
+        if "Authorization" not in request.headers:  # anyone: what a load balancer needs
+            return reply({"status": doc["status"]}, code)
+        return json_stream(doc, code)
 
     @app.route("/", methods=["GET"])
     async def _root(request):
@@ -279,7 +272,7 @@ def make_app(ctx):
 
     @app.errorhandler(400)
     async def _bad(request):
-        return bad_request(ctx, request)
+        return error(400, "bad request")
 
     @app.errorhandler(Exception)
     async def _crash(request, exc):

@@ -11,6 +11,15 @@ def _check(desc, unit, value, status):
     return {"description": desc, "observedUnit": unit, "observedValue": value, "status": status}
 
 
+def _http(app):
+    # the server's limits at work (httpd.Server.counters) and logins refused by the backoff
+    c = dict(getattr(app, "counters", None) or {})
+    b = getattr(app, "backoff", None)
+    if b is not None:
+        c["auth_locked"] = b.refused
+    return c
+
+
 def build(ctx):
     """The health document of the running gateway context."""
     from smsgw import VERSION, events
@@ -60,5 +69,5 @@ def build(ctx):
             "counters": {"outbox": ob.counters, "inbox": ctx.inbox.counters, "supervisor": sup,
                          "modem": ms.get("counters"), "api": [ctx.requests, ctx.auth_failures,
                                                               ctx.api_errors],
-                         "api_oom": getattr(ctx, "api_oom", 0),
+                         "http": _http(ctx.app),
                          "store_writes": ob.store.writes, "events_errors": events.errors}}

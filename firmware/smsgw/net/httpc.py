@@ -1,11 +1,16 @@
 # A small asyncio HTTP/1.1 client for webhooks: one request per connection, http and https,
-# a deadline on the whole exchange, bounded reads (status line, headers, body prefix).
+# a deadline on the whole exchange, bounded reads (status line, headers, body prefix: whatever
+# the server sends, at most _MAX_HEAD + BODY_KEEP bytes are held), names resolved through the
+# dns cache (no blocking lookup per request).
 import asyncio
 
 from micropython import const
 
+from smsgw.net import dns
+from smsgw.net.lines import LineReader
 
-_MAX_LINE = const(512)  # longest status or header line we read; longer lines are cut
+_MAX_LINE = const(512)  # longest status or header line; a longer one fails the request
+_MAX_HEAD = const(4096)  # status line + headers together
 _MAX_HEADERS = const(40)  # more header lines than this: the response is refused
 MAX_URL = const(256)  # documented input limit for webhook URLs
 BODY_KEEP = const(256)  # bytes of the response body kept (for logs and tests)
@@ -59,37 +64,45 @@ def _port(text):
     return port
 
 
-async def request(method, url, body=b"", headers=(), timeout_s=30, ca=None):
+async def request(method, url, body=b"", headers=(), timeout_s=30, ca=None, deny=None):
     """One HTTP/1.1 request with `Connection: close`.
 
     Args:
         method: "POST", "GET", ...; url: http:// or https://; body: bytes or str;
         headers: iterable of (name, value) strings; timeout_s: deadline for the whole exchange;
         ca: path of the DER CA certificate for https (None: the server's certificate is not
-            verified; see smsgw.net.tls).
+            verified; see smsgw.net.tls);
+        deny: fn(ip, port) -> reason or None, asked with the resolved address before connecting.
     Returns:
         (status, body_prefix) -- status an int, body_prefix at most BODY_KEEP bytes.
     Raises:
-        ValueError for a bad URL; OSError or asyncio.TimeoutError on I/O failure or deadline.
+        ValueError for a bad URL or response (lines.TooLong: a line or head over the bounds);
+        OSError or asyncio.TimeoutError on I/O failure, refused address or deadline.
     """
     tls, host, port, path = parse_url(url)
     if isinstance(body, str):
         body = body.encode()
-    return await asyncio.wait_for(
-        _exchange(method, tls, host, port, path, body, headers, ca), timeout_s
-    )
+    ip = dns.resolve(host, port)
+    why = deny(ip, port) if deny else None
+    if why:
+        raise OSError("address refused: %s" % why)
+    try:
+        return await asyncio.wait_for(
+            _exchange(method, tls, host, ip, port, path, body, headers, ca), timeout_s
+        )
+    except OSError:
+        dns.forget(host)  # maybe the name moved: look it up again next time
+        raise
 
 
-async def _exchange(method, tls, host, port, path, body, headers, ca):
+async def _exchange(method, tls, host, ip, port, path, body, headers, ca):
     if tls:
         from smsgw.net.tls import context
 
         ctx = context(ca)
-        reader, writer = await asyncio.open_connection(
-            host, port, ssl=ctx, server_hostname=host
-        )
+        reader, writer = await asyncio.open_connection(ip, port, ssl=ctx, server_hostname=host)
     else:
-        reader, writer = await asyncio.open_connection(host, port)
+        reader, writer = await asyncio.open_connection(ip, port)
     try:
         head = "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Length: %d\r\n" % (
             method,
@@ -114,9 +127,10 @@ def _host_header(host, port):
     return host if port in (80, 443) else "%s:%d" % (host, port)
 
 
-async def _response(reader):
+async def _response(stream):
+    reader = LineReader(stream, _MAX_LINE, _MAX_HEAD)
     line = await reader.readline()
-    parts = line[:_MAX_LINE].split(None, 2)
+    parts = line.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
         raise OSError("bad status line")
     status = int(parts[1])

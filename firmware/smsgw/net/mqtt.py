@@ -219,9 +219,13 @@ class MqttBridge:
                 self.connected = True
                 delay = 1
                 await self._session(self.client)
-            except (OSError, EOFError, asyncio.TimeoutError, ValueError) as exc:
+            except Exception as exc:  # broker, network or heap trouble: reconnect later
                 self.counters["failures"] += 1
                 self.last_error = "%s %s" % (type(exc).__name__, exc)
+                if isinstance(exc, OSError) and not self.connected:
+                    from smsgw.net import dns
+
+                    dns.forget(self.client.host)  # maybe the broker moved: look it up again
             self.connected = False
             await self.client.close(graceful=False)
             await asyncio.sleep(min(delay, cap))

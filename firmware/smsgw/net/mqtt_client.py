@@ -5,6 +5,7 @@
 import asyncio
 import struct
 
+from smsgw.net import dns
 from smsgw.tasks import cancel_and_wait
 
 from micropython import const
@@ -119,10 +120,11 @@ class MQTTClient:
 
             ctx = context(self.ca)
             self._reader, self._writer = await asyncio.open_connection(
-                self.host, self.port, ssl=ctx, server_hostname=self.host
+                dns.resolve(self.host), self.port, ssl=ctx, server_hostname=self.host
             )
         else:
-            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+            self._reader, self._writer = await asyncio.open_connection(
+                dns.resolve(self.host), self.port)
         pkt = connect_packet(self.client_id, self.keepalive, self.user, self.password,
                              self.will, self.clean)
         await self._send(pkt)
@@ -151,6 +153,8 @@ class MQTTClient:
             shift += 7
             if not b & 0x80:
                 break
+        else:  # 2.2.3: at most 4 bytes
+            raise OSError("bad remaining length")
         if n > MAX_PACKET:
             raise OSError("packet too long: %d" % n)
         body = await r.readexactly(n) if n else b""
@@ -204,7 +208,7 @@ class MQTTClient:
                 kind, body = await asyncio.wait_for(self._read_packet(),
                                                     self.keepalive * 1.5 + 1)
                 await self._dispatch(kind, body)
-        except (OSError, EOFError, asyncio.TimeoutError, ValueError) as exc:
+        except Exception as exc:  # whatever the broker sent (MemoryError too) ends the connection
             self.error = "%s %s" % (type(exc).__name__, exc)
         finally:  # whatever ended the reader (even a cancel), the connection is unusable now
             self._die()

@@ -42,6 +42,31 @@ _NUMS = {
 }
 
 
+def refused_target(host, port, api_port=None):
+    """Why a webhook may not be sent to host:port (a name or an address), or None.
+
+    Link-local addresses (169.254/16: cloud metadata, other devices' fallback addresses;
+    fe80::/10) never; the gateway's own API (loopback, unspecified or its Wi-Fi address at
+    api.port) neither: an event posted to our own API is a loop, or a way around its auth.
+    """
+    h = host.lower()
+    if h.split(":")[-1].startswith("169.254.") or h[:3] in ("fe8", "fe9", "fea", "feb"):
+        return "link-local address"
+    if port == api_port and (h.startswith("127.") or h in ("localhost", "0.0.0.0", "::", "::1")
+                             or h == _own_ip()):
+        return "the gateway's own API"
+    return None
+
+
+def _own_ip():
+    try:
+        import network
+
+        return network.WLAN(network.STA_IF).ifconfig()[0]
+    except Exception:  # no Wi-Fi here (unix port) or not up
+        return None
+
+
 def validate(value, key="webhooks"):
     """Check the `webhooks` config section; return it merged over DEFAULTS.
 
@@ -92,6 +117,7 @@ class Webhooks:
         self.counters = {"delivered": 0, "tries_failed": 0, "dead": 0, "overflow": 0,
                          "io_errors": 0}
         self.last_error = None
+        self.api_port = None  # the gateway's own API port (refused as a target)
 
     # -- registry ------------------------------------------------------------------------------
     def _load_hooks(self):
@@ -122,9 +148,12 @@ class Webhooks:
             return 400, {"message": "body must be a JSON object"}
         url, event, wid = body.get("url"), body.get("event"), body.get("id")
         try:
-            httpc.parse_url(url)
+            _, host, port, _ = httpc.parse_url(url)
         except ValueError as exc:
             return 400, {"message": "invalid url (%s)" % exc}
+        why = refused_target(host, port, self.api_port)
+        if why:
+            return 400, {"message": "url not allowed (%s)" % why}
         if event not in EVENTS:
             return 400, {"message": "event must be one of %s" % ", ".join(EVENTS)}
         if wid is None:
@@ -214,12 +243,16 @@ class Webhooks:
             return False
         try:
             status, _ = await httpc.request("POST", hook["url"], body, self._headers(body),
-                                            self.cfg["timeout_s"], self.cfg["ca"])
+                                            self.cfg["timeout_s"], self.cfg["ca"], self._deny)
             ok = 200 <= status < 300
             self.last_error = None if ok else "HTTP %d" % status
-        except (OSError, ValueError, asyncio.TimeoutError) as exc:
+        except Exception as exc:  # whatever the receiver sent (or the heap lacked): a failed try
             ok = False
             self.last_error = "%s: %s" % (type(exc).__name__, exc)
+            if isinstance(exc, MemoryError):
+                import gc
+
+                gc.collect()
         if ok:
             self.counters["delivered"] += 1
             self.queue.done(entry)
@@ -228,6 +261,9 @@ class Webhooks:
         if self.queue.retry_later(entry, self.cfg):
             self.counters["dead"] += 1
         return False
+
+    def _deny(self, ip, port):
+        return refused_target(ip, port, self.api_port)
 
     # -- dead letters --------------------------------------------------------------------------
     def dead_list(self):
@@ -307,6 +343,7 @@ def start(ctx):
     cfg = ctx.cfg
     hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), cfg["device"]["id"],
                      now=events.now)
+    hooks.api_port = cfg["api"]["port"]
     events.subscribe(hooks.on_event)
     from smsgw.net.webhook_api import add_routes
 

@@ -1,0 +1,219 @@
+# The HTTP server's limits around microdot (issue 13). microdot parses and dispatches; this
+# subclass only decides what one client may cost an ESP32 (~10 lwIP sockets, a small heap):
+# - at most `max_conn` connections at once: a newcomer takes the slot of the connection that has
+#   been reading its request longest, else (all slots busy answering) it gets a prebuilt 503 and
+#   is closed at once (nothing read, no socket kept);
+# - a deadline for reading the request (line, headers, body: 408) and one for writing the answer,
+#   kept by one reaper task instead of a wait_for (two tasks) per request;
+# - request lines of at most Request.max_readline bytes, a header block of at most `max_head`
+#   (431; read through LineReader, so the heap never holds more than that); bodies over
+#   Request.max_content_length are refused unread by microdot (413);
+# - anything one client raises (MemoryError included) ends that client: nothing reaches the
+#   event loop, whose handler resets the board.
+import asyncio
+import time
+
+from microdot import Microdot, Request
+from micropython import const
+
+from smsgw.net.lines import LineReader, TooLong
+
+try:
+    from time import ticks_add, ticks_diff, ticks_ms
+except ImportError:  # CPython (host unit tests)
+
+    def ticks_ms():
+        return int(time.monotonic() * 1000)
+
+    def ticks_add(t, d):
+        return t + d
+
+    def ticks_diff(a, b):
+        return a - b
+
+
+_REAP_MS = const(500)  # how often deadlines are checked
+_WRITE_MS = const(30000)  # an answer not taken by the client in this time is dropped
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
+         b"Content-Type: application/json\r\nContent-Length: 27\r\n\r\n"
+         b'{"message": "server busy"}\n')
+_MESSAGES = {400: ("Bad Request", "bad request"),
+             408: ("Request Timeout", "request not received in time"),
+             431: ("Request Header Fields Too Large", "request line or headers too large"),
+             503: ("Service Unavailable", "out of memory, retry later")}
+_TIMED_OUT = const(408)
+
+
+def _refusal(status):
+    # A short JSON error written without microdot (there may be no request object).
+    reason, msg = _MESSAGES[status]
+    body = '{"message": "%s"}' % msg
+    extra = "Retry-After: 2\r\n" if status == 503 else ""
+    return ("HTTP/1.1 %d %s\r\n%sConnection: close\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\n\r\n%s" % (status, reason, extra, len(body), body)).encode()
+
+
+class Server(Microdot):
+    """microdot with per-connection limits (see the module comment).
+
+    Args: max_conn: connections served at once; read_ms: deadline for a whole request;
+    max_head: bytes of request line + headers.
+    counters: busy (refused, all slots answering), evicted (slot given to a newcomer),
+    timeouts (408 or answer not taken), too_long (431), oom (MemoryError), bad (400), errors.
+    """
+
+    def __init__(self, max_conn=4, read_ms=5000, max_head=4096):
+        super().__init__()
+        self.max_conn = max_conn
+        self.read_ms = read_ms
+        self.max_head = max_head
+        self.conns = []  # [task, deadline (ticks) or None, reading] in arrival order
+        self.counters = {"busy": 0, "evicted": 0, "timeouts": 0, "too_long": 0, "oom": 0,
+                         "bad": 0, "errors": 0}
+
+    async def start_server(self, *args, **kw):
+        reaper = asyncio.create_task(self._reap())
+        try:
+            await super().start_server(*args, **kw)
+        finally:
+            reaper.cancel()
+
+    async def _reap(self):
+        while True:
+            await asyncio.sleep(_REAP_MS / 1000)
+            now = ticks_ms()
+            for c in [c for c in self.conns if c[1] is not None and ticks_diff(now, c[1]) >= 0]:
+                self.counters["timeouts"] += 1
+                self._drop(c)
+
+    def _drop(self, c):
+        # Free the slot now; the task closes its socket when the cancel reaches it.
+        self.conns.remove(c)
+        c[1] = None
+        c[0].cancel()
+
+    def _slot(self):
+        if len(self.conns) < self.max_conn:
+            return True
+        for c in self.conns:
+            if c[2]:  # the oldest connection still reading its request
+                self.counters["evicted"] += 1
+                self._drop(c)
+                return True
+        return False
+
+    async def handle_request(self, reader, writer):
+        if not self._slot():
+            self.counters["busy"] += 1
+            await _answer_and_close(writer, _BUSY)
+            return
+        me = [asyncio.current_task(), ticks_add(ticks_ms(), self.read_ms), True]
+        self.conns.append(me)
+        out = None
+        try:
+            out = await self._serve(reader, writer, me)
+        except asyncio.CancelledError:  # deadline or evicted: the client gets a 408 if reading
+            out = _refusal(_TIMED_OUT) if me[2] else None
+        except MemoryError:
+            self.counters["oom"] += 1
+        except Exception:  # a client's trouble (reset, garbage) is no fault of the gateway
+            self.counters["errors"] += 1
+        finally:
+            if me in self.conns:
+                self.conns.remove(me)
+        await _answer_and_close(writer, out)
+
+    async def _serve(self, reader, writer, me):
+        # -> bytes of an error answer to send before closing, or None (answered or gone)
+        lr = LineReader(reader, Request.max_readline, self.max_head)
+        try:
+            req = await Request.create(self, lr, writer, writer.get_extra_info("peername"))
+        except TooLong:
+            self.counters["too_long"] += 1
+            return _refusal(431)
+        except MemoryError:
+            self.counters["oom"] += 1
+            import gc
+
+            gc.collect()
+            return _refusal(503)
+        except (OSError, EOFError):  # the client went away
+            return None
+        except Exception:  # malformed request line, header or Content-Length
+            self.counters["bad"] += 1
+            return _refusal(400)
+        if req is None:  # connected and closed without a request
+            return None
+        me[1], me[2] = None, False  # dispatching: our own code, not a client's to hold up
+        res = await self.dispatch_request(req)
+        me[1] = ticks_add(ticks_ms(), _WRITE_MS)
+        if res is not res.already_handled:
+            await res.write(writer)
+        return None
+
+
+async def _answer_and_close(writer, data):
+    # Best effort and never waiting on the client: one non-blocking write, then close.
+    try:
+        if data:
+            writer.write(data)
+        await writer.aclose()
+    except Exception:  # the socket may be dead already; nothing is owed to this client
+        pass
+
+
+class Backoff:
+    """Slow-down of password guessing, per client address.
+
+    After `free` failed logins, a client is refused (429, its credentials not even checked) for
+    1, 2, 4 ... up to max_s seconds, doubling with each further failure; a success clears it.
+    At most `clients` addresses are remembered; when the table is full of locked clients,
+    unknown addresses share one entry ("*"), so rotating addresses does not reset the count.
+    """
+
+    def __init__(self, free=5, max_s=300, clients=16):
+        self.free = free
+        self.max_s = max_s
+        self.clients = clients
+        self.t = {}  # key -> [failures, locked until (ticks ms)]
+        self.refused = 0  # requests answered 429 unchecked
+
+    def key(self, addr):
+        # ESP32 and CPython: (ip, port); the unix port: raw sockaddr bytes (port at [2:4])
+        if isinstance(addr, tuple):
+            k = addr[0]
+        elif isinstance(addr, (bytes, bytearray)) and len(addr) > 4:
+            k = bytes(addr[4:])
+        else:
+            k = "?"
+        if k in self.t or len(self.t) < self.clients or self._forget():
+            return k
+        return "*"
+
+    def wait_s(self, k):
+        """Seconds this client must still wait (0: its credentials may be checked)."""
+        e = self.t.get(k)
+        if e is None or e[0] < self.free:
+            return 0
+        left = ticks_diff(e[1], ticks_ms())
+        return (left + 999) // 1000 if left > 0 else 0
+
+    def failed(self, k):
+        e = self.t.get(k)
+        if e is None:
+            e = self.t[k] = [0, 0]
+        e[0] += 1
+        if e[0] >= self.free:
+            e[1] = ticks_add(ticks_ms(), min(1 << (e[0] - self.free), self.max_s) * 1000)
+
+    def ok(self, k):
+        if k != "*":
+            self.t.pop(k, None)
+
+    def _forget(self):
+        # the least suspicious client makes room, unless every one is locked out
+        k = min(self.t, key=lambda k: self.t[k][0])
+        if self.t[k][0] >= self.free:
+            return False
+        del self.t[k]
+        return True

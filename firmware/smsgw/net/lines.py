@@ -1,0 +1,68 @@
+# A stream reader whose lines are bounded: asyncio's readline() grows its buffer until a newline
+# comes, so a peer sending megabytes without one ran the heap out (issue 13). The HTTP server
+# (under microdot) and the HTTP client read status lines and headers through this instead.
+from micropython import const
+
+_CHUNK = const(128)  # bytes asked of the stream per read while looking for a newline
+
+
+class TooLong(ValueError):
+    """A line longer than max_line, or more than max_total bytes of lines."""
+
+
+class LineReader:
+    """readline/readexactly/read over an asyncio stream with bounds.
+
+    Args:
+        stream: has `async read(n)` and `async readexactly(n)`;
+        max_line: longest line (with its newline) handed out; a longer one raises TooLong;
+        max_total: all readline() bytes together (a header block), 0 = no bound.
+    At most max_line + _CHUNK bytes are buffered; bytes read past a line stay for the next call.
+    """
+
+    def __init__(self, stream, max_line, max_total=0):
+        self.s = stream
+        self.max_line = max_line
+        self.left = max_total or -1
+        self.buf = b""
+
+    async def readline(self):
+        """The next line with its b"\\n"; at end of stream what is left (b"" at the end)."""
+        while True:
+            buf = self.buf
+            i = buf.find(b"\n")
+            if i >= 0 or len(buf) > self.max_line:
+                n = i + 1 if i >= 0 else len(buf)
+                if n > self.max_line:
+                    raise TooLong("line")
+                self._spend(n)
+                self.buf = buf[n:]
+                return buf[:n]
+            chunk = await self.s.read(_CHUNK)
+            if not chunk:  # end of stream: a last line without newline (or nothing)
+                self._spend(len(buf))
+                self.buf = b""
+                return buf
+            self.buf = buf + chunk
+
+    def _spend(self, n):
+        if self.left >= 0:
+            self.left -= n
+            if self.left < 0:
+                raise TooLong("header block")
+
+    async def readexactly(self, n):
+        if n < 0:
+            raise ValueError("length")
+        head = self.buf[:n]
+        self.buf = self.buf[len(head):]
+        if len(head) == n:
+            return head
+        return head + await self.s.readexactly(n - len(head))
+
+    async def read(self, n=-1):
+        if self.buf:
+            out = self.buf if n < 0 else self.buf[:n]
+            self.buf = self.buf[len(out):]
+            return out
+        return await self.s.read(n)
