@@ -171,6 +171,21 @@ async def _serve(handler):
     raise OSError("no free port")
 
 
+async def _read_request(reader):
+    # the whole request, as a real server reads it: closing a socket with unread bytes sends
+    # an RST, and MicroPython's stream read then drops the answer it had already received
+    line = await reader.readline()
+    headers = {}
+    while True:
+        h = await reader.readline()
+        if h in (b"\r\n", b""):
+            break
+        k, v = h.decode().split(":", 1)
+        headers[k.strip().lower()] = v.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return line, headers, body
+
+
 class _Receiver:
     """An asyncio HTTP receiver: answers `codes` in turn (then 200) and records requests."""
 
@@ -185,16 +200,7 @@ class _Receiver:
         return "http://127.0.0.1:%d/hook" % self.port
 
     async def _handle(self, reader, writer):
-        line = await reader.readline()
-        headers = {}
-        while True:
-            h = await reader.readline()
-            if h in (b"\r\n", b""):
-                break
-            k, v = h.decode().split(":", 1)
-            headers[k.strip().lower()] = v.strip()
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-        self.got.append((line, headers, body))
+        self.got.append(await _read_request(reader))
         code = self.codes.pop(0) if self.codes else 200
         writer.write(b"HTTP/1.1 %d X\r\nContent-Length: 2\r\n\r\nok" % code)
         await writer.drain()
@@ -319,7 +325,7 @@ async def test_overflow_while_a_delivery_is_in_flight_keeps_the_task_alive():
     d = _tmpdir()
 
     async def slow(reader, writer):
-        await reader.readline()
+        await _read_request(reader)
         await asyncio.sleep_ms(200)
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
         await writer.drain()
