@@ -14,7 +14,7 @@
   };
   var auth = store();
   var pages = {ob: 0, ib: 0}, totals = {ob: 0, ib: 0};
-  var timer = null, busy = false, device = undefined;
+  var timer = null, busy = false, device;
 
   function el(tag, attrs, kids) {
     var e = document.createElement(tag);
@@ -58,6 +58,7 @@
   // -- log in / out ---------------------------------------------------------------------
   function logout(msg) {
     auth = null;
+    device = undefined;
     store(null);
     clearInterval(timer);
     $("app").hidden = true; $("nav").hidden = true; $("login").hidden = false;
@@ -130,10 +131,15 @@
   }
 
   function loadStatus() {
-    var p = device === undefined ? api("GET", "/device").then(function (r) {
-      device = r.status === 200 && r.body && typeof r.body === "object" ? r.body : null;
-    }) : Promise.resolve();
-    return p.then(function () { return api("GET", "/health"); }).then(function (r) {
+    if (device === undefined) {  // once, not waited for: it may ask a busy modem
+      device = null;
+      api("GET", "/device").then(function (r) {  // an object, or a list of one (the app's)
+        var d = r.status === 200 && r.body;
+        if (Array.isArray(d)) d = d[0];
+        if (d && typeof d === "object") device = d;
+      });
+    }
+    return api("GET", "/health").then(function (r) {
       var doc = r.body || {}, dl = $("st"), rows = [];
       var add = function (k, v, cls) {
         rows.push(el("dt", {text: k}), el("dd", cls ? {text: v, "class": cls} : {text: v}));
@@ -149,7 +155,7 @@
       Object.keys(checks).forEach(function (k) {  // feature checks: webhooks, mqtt, wifi ...
         if (!SHOWN[k]) add(k, fmt(checks[k].observedValue), checks[k].status);
       });
-      if (device) flat(device, "", []).forEach(function (kv) {  // GET /device, when present
+      if (device) flat(device.modem || device, "", []).forEach(function (kv) {  // GET /device
         add(kv[0], fmt(kv[1]));
       });
       if (doc.version) add("Firmware", doc.version);
