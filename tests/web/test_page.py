@@ -1,6 +1,7 @@
 """The web page in a real browser (Debian chromium) against the firmware on a virtual board:
-served gzip-compressed from flash with an ETag, log in, status, send to Delivered, inbound SMS,
-cancel while Pending, wrong password refused; screenshots at desktop and phone widths."""
+served gzip-compressed from flash, cached, log in, status, send to Delivered, inbound SMS,
+paging, settings, cancel while Pending, wrong password refused; screenshots at desktop and phone
+widths."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 import urllib.request
 
 import pytest
+from helpers import wait_until
 
 from smsgate import bundle
 from smsgate.browser import PHONE, log_in
@@ -131,6 +133,26 @@ def test_settings_list_the_webhooks(gw, page):
     assert status in (200, 201), hook
     log_in(page, gw.url, gw.user, gw.password)
     page.wait_for_selector("#wh li:has-text('sms:received → http://127.0.0.1:9/hook')")
+    assert not page.errors
+
+
+def test_inbox_pages(gw, page):
+    for i in range(11):
+        gw.sim.send_sms("+1555700%04d" % i, "page test %d" % i)
+    poll = lambda: int(gw.api("GET", "/inbox?limit=1")[2]["X-Total-Count"]) >= 12  # noqa: E731
+    wait_until(poll, 60, "12 SMS in the inbox")
+    total = int(gw.api("GET", "/inbox?limit=1")[2]["X-Total-Count"])
+    log_in(page, gw.url, gw.user, gw.password)
+    pager = '.pager[data-list="ib"]'
+    page.wait_for_selector("%s span:text-is('1–10 of %d')" % (pager, total))
+    assert page.locator("#ib tr").count() == 10 and page.is_disabled(pager + " button >> nth=0")
+    first_page = page.inner_text("#ib")
+    page.click(pager + " button[aria-label='Next page']")
+    page.wait_for_selector("%s span:text-is('11–%d of %d')" % (pager, min(20, total), total))
+    assert page.locator("#ib tr").count() == min(10, total - 10)
+    assert page.inner_text("#ib") != first_page
+    page.click(pager + " button[aria-label='Previous page']")
+    page.wait_for_selector("%s span:text-is('1–10 of %d')" % (pager, total))
     assert not page.errors
 
 
