@@ -17,6 +17,7 @@ FEATURES = (
     ("smsgw.net.webhooks", ("webhooks",)),
     ("smsgw.net.mqtt", ("mqtt",)),
     ("smsgw.net.email", ("email",)),
+    ("smsgw.net.ota", ("ota",)),
     ("smsgw.alert", ("rules", "commands", "relays", "heartbeat", "limits")),
 )
 

@@ -60,6 +60,7 @@ OPTIONAL = {
     "webhooks": "smsgw.net.webhooks",
     "mqtt": "smsgw.net.mqtt",
     "email": "smsgw.net.email",
+    "ota": "smsgw.net.ota",
     "rules": "smsgw.alert",
     "commands": "smsgw.alert",
     "relays": "smsgw.alert",

@@ -141,13 +141,13 @@ def _library_dir(package: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-def _firmware_sources() -> list[tuple[str, Path]]:
+def _firmware_sources(firmware_dir: Path = FIRMWARE_DIR) -> list[tuple[str, Path]]:
     """(flash path of the .py, local file) for every module of the firmware package tree."""
     found = []
-    for src in sorted((FIRMWARE_DIR / "smsgw").rglob("*.py")):
+    for src in sorted((firmware_dir / "smsgw").rglob("*.py")):
         if "__pycache__" in src.parts:
             continue
-        found.append((src.relative_to(FIRMWARE_DIR).as_posix(), src))
+        found.append((src.relative_to(firmware_dir).as_posix(), src))
     return found
 
 
@@ -171,12 +171,14 @@ def board_sources(board_src: Path) -> list[Path]:
     return found
 
 
-def build(board: str = "unix", out_dir: str | Path | None = None) -> dict[str, Path]:
+def build(board: str = "unix", out_dir: str | Path | None = None,
+          firmware_dir: str | Path | None = None) -> dict[str, Path]:
     """Build the flash image of `board`.
 
     Args:
         board: `unix`, `tcall-sim800l` or `t-sim7600` (any `boards/<name>.py` is accepted).
         out_dir: when given, the tree is also copied there (flash layout).
+        firmware_dir: another firmware tree (main.py + smsgw/) than the installed one.
 
     Returns:
         {path on the flash (no leading slash): local file}, sorted by path.
@@ -187,11 +189,12 @@ def build(board: str = "unix", out_dir: str | Path | None = None) -> dict[str, P
     board_src = BOARDS_DIR / (board_module(board) + ".py")
     if not board_src.exists():
         raise BundleError("unknown board %r (no %s)" % (board, board_src))
+    fw = Path(firmware_dir) if firmware_dir is not None else FIRMWARE_DIR
     files: dict[str, Path] = {}
     for name in SOURCE_FILES:
-        if (FIRMWARE_DIR / name).exists():
-            files[name] = FIRMWARE_DIR / name
-    compile_list = list(_firmware_sources())
+        if (fw / name).exists():
+            files[name] = fw / name
+    compile_list = list(_firmware_sources(fw))
     compile_list.append(("boards/__init__.py", BOARDS_DIR / "__init__.py"))
     for src in board_sources(board_src):
         compile_list.append(("boards/%s" % src.name, src))

@@ -22,6 +22,7 @@ COMMAND_MODULES: dict[str, str] = {
     "totp": "smsgate.cmd_totp",
     "sim": "smsgate.cmd_sim",
     "mail-bridge": "smsgate.mail_bridge",
+    "ota": "smsgate.cmd_ota",
 }
 
 

@@ -36,6 +36,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--board-control", type=int, metavar="PORT", help="serve the board's "
                    "pins on 127.0.0.1:PORT (0: a free one): POST /pins/N {\"value\": 0|1}, "
                    "POST /adc/N {\"value\": N}, GET /pins/N (alert unit inputs and relays)")
+    p.add_argument("--install", action="store_true", help="install this host's firmware even "
+                   "when --data already holds one (by default a flash with firmware boots what "
+                   "it has, e.g. a version an over-the-air update put there)")
     p.add_argument("--blank", action="store_true", help="only a board with an empty flash "
                    "(MicroPython, as freshly flashed) and its REPL: no firmware, no simulator")
     p.set_defaults(func=do_virtual)
@@ -79,7 +82,7 @@ def do_virtual(args: argparse.Namespace) -> int:
             model=args.model, http_port=args.http_port, data_dir=args.data, heap=args.heap,
             user=args.user, password=args.password, attach=args.attach, config=extra,
             sim_scale=args.sim_scale, fw_scale=min(1.0, max(args.sim_scale, 0.2)),
-            sim_args=sim_args, repl_link=args.repl_link,
+            sim_args=sim_args, repl_link=args.repl_link, install=args.install or None,
         )
     except ConfigError as exc:
         raise CliError("config: %s" % exc)

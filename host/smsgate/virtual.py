@@ -79,6 +79,7 @@ class VirtualGateway:
         heap: str = "256K", user: str = "sms", password: str | None = None,
         attach: str | None = None, config: dict | None = None, sim_scale: float = 0.05,
         fw_scale: float = 0.2, sim_args: tuple = (), repl_link: str | None = None,
+        install: bool | None = None,
     ) -> None:
         self.model = model
         self.port = http_port or free_port()
@@ -94,6 +95,9 @@ class VirtualGateway:
         self.fw_scale = fw_scale
         self.sim_args = tuple(sim_args)
         self.repl_link = repl_link  # D: the board's REPL on a pty link (mpremote connect LINK)
+        # None: install the host's firmware only on a flash without one (a given --data keeps
+        # what it runs, e.g. an over-the-air update); True: install it anyway
+        self.install = install
         self.sim = None
         self.board = None
         self.console = self._tmp / "console.log"
@@ -116,7 +120,10 @@ class VirtualGateway:
                                   extra_args=self.sim_args).start()
             link = self.sim.link
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        bundle.install_to_dir("unix", self.data_dir)
+        if self.install or not (self.data_dir / "main.py").exists():
+            bundle.install_to_dir("unix", self.data_dir)
+            # the installed root tree is what boots, not a slot an update left behind
+            (self.data_dir / "fw" / "state").unlink(missing_ok=True)
         self._link_modem(link)
         self._write_config()
         self.board = VirtualBoard(self.data_dir, heap=self.heap, log=self.console,

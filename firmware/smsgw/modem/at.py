@@ -176,6 +176,11 @@ class ATChannel:
         """
         self._subs.append((prefix, fn))
 
+    async def hold(self):
+        """Wait until no command is in flight, then keep the channel (nothing is sent after):
+        a planned reset never cuts an AT+CMGS in half (which would leave the part uncertain)."""
+        await self._lock.acquire()
+
     def abort(self, kind="REBOOT"):
         """Fail the command in flight with `ATError(cmd, kind)` (e.g. the modem rebooted)."""
         p = self._pending

@@ -34,7 +34,7 @@ def key_of(msg_id):
     return binascii.hexlify(hashlib.sha256(msg_id.encode()).digest()[:8]).decode()
 
 
-def _exists(path):
+def exists(path):
     try:
         os.stat(path)
         return True
@@ -42,14 +42,14 @@ def _exists(path):
         return False
 
 
-def _mkdirs(path):
+def makedirs(path):
     cur = ""
     for part in path.split("/"):
         if not part:
             cur = "/" if not cur else cur
             continue
         cur = cur + part if cur.endswith("/") or not cur else cur + "/" + part
-        if not _exists(cur):
+        if not exists(cur):
             os.mkdir(cur)
 
 
@@ -84,9 +84,9 @@ class Store:
     # -- lifecycle ---------------------------------------------------------------------------
     def open(self):
         """Create the layout, drop leftovers of an interrupted compaction, fix torn tails."""
-        _mkdirs(self.root + "/m")
+        makedirs(self.root + "/m")
         for c in "0123456789abcdef":
-            if not _exists(self.root + "/m/" + c):
+            if not exists(self.root + "/m/" + c):
                 os.mkdir(self.root + "/m/" + c)
         try:
             with open(self._p("cur")) as f:
@@ -103,7 +103,7 @@ class Store:
                 os.remove(self._p(name))
         for name in keep:
             self._fix_tail(self._p(name))
-        if not _exists(self._p("mr.idx")):
+        if not exists(self._p("mr.idx")):
             tmp = self._p("mr.idx.tmp")
             with open(tmp, "wb") as f:  # 6 KB of blank slots, written in small pieces
                 blank = b" " * (_SLOT * 16)
@@ -158,7 +158,7 @@ class Store:
 
     # -- messages -----------------------------------------------------------------------------
     def exists(self, key):
-        return _exists(self.mpath(key))
+        return exists(self.mpath(key))
 
     def put(self, key, meta):
         """Write a message's description (a dict) atomically."""
