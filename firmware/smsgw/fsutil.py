@@ -3,6 +3,26 @@
 import os
 
 
+def exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def makedirs(path):
+    """Create `path` and its missing parents (os.makedirs is not in MicroPython)."""
+    cur = ""
+    for part in path.split("/"):
+        if not part:
+            cur = "/" if not cur else cur
+            continue
+        cur = cur + part if cur.endswith("/") or not cur else cur + "/" + part
+        if not exists(cur):
+            os.mkdir(cur)
+
+
 def write_atomic(path, data):
     """Replace `path` with `data` (bytes, or fn(f) that writes into the open binary file) so a
     crash leaves the old or the new content, never a mix: the firmware's one temp + rename."""

@@ -174,3 +174,18 @@ def _quiet_update(board, version, fw_b, files_a, out):
         update(board, files, version, KEY, wait_s=60, out=out)
     except (OtaError, OSError, ValueError):
         pass
+
+
+def test_the_web_page_comes_from_the_running_slot(tmp_path):
+    import urllib.request
+
+    fw_b = _tree(tmp_path, "fw-b", A + "-b")
+    with _gateway(tmp_path) as gw:
+        gw.wait_ready()
+        res = _ota(gw, fw_b)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert (gw.data_dir / "fw" / "a" / "www" / "index.html.gz").exists()
+        (gw.data_dir / "www" / "index.html.gz").unlink()  # the root copy is not what is served
+        req = urllib.request.Request(gw.url + "/", headers={"Accept": "text/html"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.status == 200 and resp.headers["Content-Encoding"] == "gzip"

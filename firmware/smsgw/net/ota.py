@@ -1,8 +1,9 @@
 # Over-the-air updates with rollback (optional feature, config section `ota`).
 #
 # Two firmware slots beside what `smsgate install` writes at the root ("root"): /fw/a and
-# /fw/b, each a complete tree (smsgw/, boards/, lib/). /fw/state (JSON, replaced atomically)
-# names the slot main.py boots: {"run", "prev", "trying", "boots", "from", "to", "last"}.
+# /fw/b, each a complete tree (smsgw/, boards/, lib/, www/). /fw/state (JSON, replaced
+# atomically; smsgw/slot.py reads it) names the slot main.py boots: {"run", "prev", "trying",
+# "boots", "from", "to", "last"}.
 # An update is staged in the slot that is not running, file by file, each checked against the
 # manifest's sha256; the manifest is signed (HMAC-SHA256, under the device's update key
 # `ota.key`, of the manifest's sha256 hex) and refused before anything is staged. Commit = one
@@ -24,10 +25,10 @@ import os
 
 from micropython import const
 
-from smsgw.queue.store import exists, makedirs, write_atomic
+from smsgw.fsutil import exists, makedirs, write_atomic
+from smsgw.slot import STATE, read_state, slot_dir
 
-STATE = "/fw/state"
-_CODE_DIRS = ("smsgw", "boards", "lib")  # what a slot holds; config and queue stay at the root
+_CODE_DIRS = ("smsgw", "boards", "lib", "www")  # a slot; config and queue stay at the root
 _MAX_FILES = const(300)
 _READ = const(512)
 DEFAULTS = {"key": None, "probation_s": 120}
@@ -50,26 +51,11 @@ def validate(value, key="ota"):
 
 
 # -- slots and state -----------------------------------------------------------------------------
-def read_state():
-    import json
-
-    try:
-        with open(STATE) as f:
-            st = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    return st if isinstance(st, dict) else {}
-
-
 def write_state(st):
     import json
 
     makedirs("/fw")
     write_atomic(STATE, json.dumps(st))
-
-
-def slot_dir(slot):
-    return "" if slot in (None, "root") else "/fw/" + slot
 
 
 def _walk(base, rel):

@@ -1,14 +1,15 @@
-# The web page (web/ in the repository), served from flash as the bundle wrote it: /www/
-# holds index.html.gz and its CSS and JS under content-hash names, already minified and
-# gzip-compressed, so the board renders nothing and sends each file as it is, in _CHUNK-byte
-# pieces through one preallocated buffer. Imported on the first browser request only (the
-# core never loads it). index.html is revalidated on every visit (it is small and names the
-# current assets); a hashed asset never changes, so browsers keep it (Cache-Control immutable:
-# microdot answers HTTP/1.0, for which Chrome ignores ETags). ETag: the gzip trailer (CRC-32
-# and size of the content); a matching If-None-Match gets 304 with no body.
+# The web page (web/ in the repository), served from flash as the bundle wrote it: www/ of the
+# running firmware (/www/, or an update's slot /fw/<a|b>/www/) holds index.html.gz and its CSS
+# and JS under content-hash names, already minified and gzip-compressed, so the board renders
+# nothing and sends each file as it is, in _CHUNK-byte pieces through one preallocated buffer.
+# Imported on the first browser request only (the core never loads it). index.html is
+# revalidated on every visit (it is small and names the current assets); a hashed asset never
+# changes, so browsers keep it (Cache-Control immutable: microdot answers HTTP/1.0, for which
+# Chrome ignores ETags). ETag: the gzip trailer (CRC-32 and size of the content); a matching
+# If-None-Match gets 304 with no body.
 from micropython import const
 
-DIR = "/www/"
+_dir = []  # the running firmware's www/ (an over-the-air update's slot, or /www/)
 _CHUNK = const(512)
 _TYPES = {"html": "text/html; charset=utf-8", "css": "text/css", "js": "text/javascript"}
 
@@ -35,7 +36,7 @@ def _body(path):
             yield mv[:n]
 
 
-def serve(request, name, root=DIR):
+def serve(request, name, root=None):
     """The response for file `name` of the page (`index.html`, `<hash>.js` ...), 304 when the
     browser has it, or None when there is no such file (a name with a "/" never matches)."""
     import os
@@ -45,6 +46,12 @@ def serve(request, name, root=DIR):
     ext = name[name.rfind(".") + 1:]
     if "/" in name or name.startswith(".") or ext not in _TYPES:
         return None
+    if root is None:
+        if not _dir:
+            from smsgw.slot import code_dir
+
+            _dir.append(code_dir() + "/www/")
+        root = _dir[0]
     path = root + name + ".gz"
     try:
         tag = _etag(path)

@@ -20,7 +20,7 @@ import os
 
 from micropython import const
 
-from smsgw.fsutil import append, rename, write_atomic
+from smsgw.fsutil import append, exists, makedirs, rename, write_atomic
 
 
 REC = const(17)  # bytes of one index record (queue/compact.py reads it too)
@@ -32,25 +32,6 @@ def key_of(msg_id):
     import binascii
 
     return binascii.hexlify(hashlib.sha256(msg_id.encode()).digest()[:8]).decode()
-
-
-def exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
-
-def makedirs(path):
-    cur = ""
-    for part in path.split("/"):
-        if not part:
-            cur = "/" if not cur else cur
-            continue
-        cur = cur + part if cur.endswith("/") or not cur else cur + "/" + part
-        if not exists(cur):
-            os.mkdir(cur)
 
 
 def _size(path):
