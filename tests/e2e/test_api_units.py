@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 FW = str(Path(__file__).resolve().parents[2] / "firmware")
 if FW not in sys.path:
     sys.path.insert(0, FW)
+
+if not hasattr(time, "ticks_ms"):  # MicroPython's tick functions, for the firmware on CPython
+    time.ticks_ms = lambda: int(time.monotonic() * 1000)
+    time.ticks_add = lambda t, d: t + d
+    time.ticks_diff = lambda a, b: a - b
 
 from smsgw.net import api  # noqa: E402
 
@@ -130,7 +136,7 @@ def test_long_request_line_or_header_block_is_431():
 
 
 def test_backoff_locks_a_guessing_client_not_the_owner():
-    from smsgw.net.httpd import Backoff
+    from smsgw.net.backoff import Backoff
 
     b = Backoff(free=3, max_s=8, clients=2)
     me, other = b.key(("10.0.0.9", 1000)), b.key(("10.0.0.7", 2000))

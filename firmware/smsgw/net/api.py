@@ -8,7 +8,7 @@
 #   GET  / (no auth)                     -> the web page for a browser (net/web.py), else JSON
 #   GET  /ui/<file> (no auth)            -> the page's CSS and JS (net/web.py)
 # HTTP Basic auth (constant-time compare) on everything but /ui/, / and the bare /health; a
-# client failing it too often gets 429 for a while (httpd.Backoff). Errors are JSON
+# client failing it too often gets 429 for a while (net/backoff.py). Errors are JSON
 # {"message": ...} with 400/401/404/405/408/409/413/429/431/500/503, never a traceback.
 # Connection, deadline and size limits (408/431/503 when busy or out of memory) are
 # httpd.Server's; request bodies are limited to http.max_body bytes (413). Feature modules add
@@ -137,27 +137,37 @@ def _int_arg(request, name, default, lo, hi):
     return n
 
 
-def _authorizer(ctx, cfg, backoff):
+def _authorizer(ctx, app):
     # -> check(request): None when the Basic credentials match, else the error answer.
     # A client that failed too often gets 429 without its credentials being looked at
-    # (httpd.Backoff), so guessing costs time; the owner elsewhere is not locked out.
+    # (net/backoff.py, app.backoff from the first failed login on), so guessing costs time;
+    # the owner elsewhere is not locked out.
     import binascii
 
+    cfg = ctx.cfg
     cred = "%s:%s" % (cfg["api"]["user"], cfg["api"]["password"])
     expected = b"Basic " + binascii.b2a_base64(cred.encode()).strip()
+    app.backoff = None
 
     def check(request):
-        k = backoff.key(request.client_addr)
-        wait = backoff.wait_s(k)
+        b = app.backoff
+        k = b.key(request.client_addr) if b else None
+        wait = b.wait_s(k) if b else 0
         if wait:
-            backoff.refused += 1
+            b.refused += 1
             return error(429, "too many failed logins, retry later",
                          {"Retry-After": str(wait)})
         if _eq(request.headers.get("Authorization", "").encode(), expected):
-            backoff.ok(k)
+            if b:
+                b.ok(k)
             return None
         ctx.auth_failures += 1
-        backoff.failed(k)
+        if b is None:
+            from smsgw.net.backoff import Backoff
+
+            b = app.backoff = Backoff()
+            k = b.key(request.client_addr)
+        b.failed(k)
         # No challenge for the web page's own calls: it would open the browser's login
         # dialog over the page's form (and hold the request until it is answered).
         if "X-Requested-With" in request.headers:
@@ -171,7 +181,7 @@ def make_app(ctx):
     """Build the microdot app over the gateway context (ctx.cfg, .outbox, .inbox, ...)."""
     from microdot import Request
 
-    from smsgw.net.httpd import Backoff, Server
+    from smsgw.net.httpd import Server
 
     cfg = ctx.cfg
     http = cfg["http"]
@@ -179,8 +189,7 @@ def make_app(ctx):
     Request.max_body_length = http["max_body"]
     Request.max_readline = 1024
     app = Server(http["max_connections"], http["read_timeout_s"] * 1000, http["max_header"])
-    app.backoff = Backoff()
-    check = _authorizer(ctx, cfg, app.backoff)
+    check = _authorizer(ctx, app)
     public = ("/health", "/")
 
     @app.before_request

@@ -1,7 +1,7 @@
 # The HTTP server's limits around microdot (issue 13). microdot parses and dispatches; this
 # subclass only decides what one client may cost an ESP32 (~10 lwIP sockets, a small heap):
 # - at most `max_conn` connections at once: a newcomer takes the slot of the connection that has
-#   been reading its request longest, else (all slots busy answering) it gets a prebuilt 503 and
+#   been reading its request longest, else (all slots busy answering) it gets a short 503 and
 #   is closed at once (nothing read, no socket kept);
 # - a deadline for reading the request (line, headers, body: 408) and one for writing the answer,
 #   kept by one reaper task instead of a wait_for (two tasks) per request;
@@ -11,32 +11,15 @@
 # - anything one client raises (MemoryError included) ends that client: nothing reaches the
 #   event loop, whose handler resets the board.
 import asyncio
-import time
+from time import ticks_add, ticks_diff, ticks_ms
 
 from microdot import Microdot, Request
 from micropython import const
 
 from smsgw.net.lines import LineReader, TooLong
 
-try:
-    from time import ticks_add, ticks_diff, ticks_ms
-except ImportError:  # CPython (host unit tests)
-
-    def ticks_ms():
-        return int(time.monotonic() * 1000)
-
-    def ticks_add(t, d):
-        return t + d
-
-    def ticks_diff(a, b):
-        return a - b
-
-
 _REAP_MS = const(500)  # how often deadlines are checked
 _WRITE_MS = const(30000)  # an answer not taken by the client in this time is dropped
-_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
-         b"Content-Type: application/json\r\nContent-Length: 27\r\n\r\n"
-         b'{"message": "server busy"}\n')
 _MESSAGES = {400: ("Bad Request", "bad request"),
              408: ("Request Timeout", "request not received in time"),
              431: ("Request Header Fields Too Large", "request line or headers too large"),
@@ -44,9 +27,10 @@ _MESSAGES = {400: ("Bad Request", "bad request"),
 _TIMED_OUT = const(408)
 
 
-def _refusal(status):
+def _refusal(status, msg=None):
     # A short JSON error written without microdot (there may be no request object).
-    reason, msg = _MESSAGES[status]
+    reason, text = _MESSAGES[status]
+    msg = msg or text
     body = '{"message": "%s"}' % msg
     extra = "Retry-After: 2\r\n" if status == 503 else ""
     return ("HTTP/1.1 %d %s\r\n%sConnection: close\r\nContent-Type: application/json\r\n"
@@ -105,7 +89,7 @@ class Server(Microdot):
     async def handle_request(self, reader, writer):
         if not self._slot():
             self.counters["busy"] += 1
-            await _answer_and_close(writer, _BUSY)
+            await _answer_and_close(writer, _refusal(503, "server busy, retry later"))
             return
         me = [asyncio.current_task(), ticks_add(ticks_ms(), self.read_ms), True]
         self.conns.append(me)
@@ -160,60 +144,3 @@ async def _answer_and_close(writer, data):
         await writer.aclose()
     except Exception:  # the socket may be dead already; nothing is owed to this client
         pass
-
-
-class Backoff:
-    """Slow-down of password guessing, per client address.
-
-    After `free` failed logins, a client is refused (429, its credentials not even checked) for
-    1, 2, 4 ... up to max_s seconds, doubling with each further failure; a success clears it.
-    At most `clients` addresses are remembered; when the table is full of locked clients,
-    unknown addresses share one entry ("*"), so rotating addresses does not reset the count.
-    """
-
-    def __init__(self, free=5, max_s=300, clients=16):
-        self.free = free
-        self.max_s = max_s
-        self.clients = clients
-        self.t = {}  # key -> [failures, locked until (ticks ms)]
-        self.refused = 0  # requests answered 429 unchecked
-
-    def key(self, addr):
-        # ESP32 and CPython: (ip, port); the unix port: raw sockaddr bytes (port at [2:4])
-        if isinstance(addr, tuple):
-            k = addr[0]
-        elif isinstance(addr, (bytes, bytearray)) and len(addr) > 4:
-            k = bytes(addr[4:])
-        else:
-            k = "?"
-        if k in self.t or len(self.t) < self.clients or self._forget():
-            return k
-        return "*"
-
-    def wait_s(self, k):
-        """Seconds this client must still wait (0: its credentials may be checked)."""
-        e = self.t.get(k)
-        if e is None or e[0] < self.free:
-            return 0
-        left = ticks_diff(e[1], ticks_ms())
-        return (left + 999) // 1000 if left > 0 else 0
-
-    def failed(self, k):
-        e = self.t.get(k)
-        if e is None:
-            e = self.t[k] = [0, 0]
-        e[0] += 1
-        if e[0] >= self.free:
-            e[1] = ticks_add(ticks_ms(), min(1 << (e[0] - self.free), self.max_s) * 1000)
-
-    def ok(self, k):
-        if k != "*":
-            self.t.pop(k, None)
-
-    def _forget(self):
-        # the least suspicious client makes room, unless every one is locked out
-        k = min(self.t, key=lambda k: self.t[k][0])
-        if self.t[k][0] >= self.free:
-            return False
-        del self.t[k]
-        return True
