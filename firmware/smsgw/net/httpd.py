@@ -109,7 +109,7 @@ class Server(Microdot):
 
     async def _serve(self, reader, writer, me):
         # -> bytes of an error answer to send before closing, or None (answered or gone)
-        lr = LineReader(reader, Request.max_readline, self.max_head)
+        lr = LineReader(reader, Request.max_readline, self.max_head, False)
         try:
             req = await Request.create(self, lr, writer, writer.get_extra_info("peername"))
         except TooLong:
@@ -121,12 +121,12 @@ class Server(Microdot):
 
             gc.collect()
             return _refusal(503)
-        except (OSError, EOFError):  # the client went away
+        except (OSError, EOFError):  # the client went away (mid-request: nothing is dispatched)
             return None
         except Exception:  # malformed request line, header or Content-Length
             self.counters["bad"] += 1
             return _refusal(400)
-        if req is None:  # connected and closed without a request
+        if req is None:  # a blank request line: nothing to answer
             return None
         me[1], me[2] = None, False  # dispatching: our own code, not a client's to hold up
         res = await self.dispatch_request(req)

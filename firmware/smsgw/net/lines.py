@@ -16,14 +16,17 @@ class LineReader:
     Args:
         stream: has `async read(n)` and `async readexactly(n)`;
         max_line: longest line (with its newline) handed out; a longer one raises TooLong;
-        max_total: all readline() bytes together (a header block), 0 = no bound.
+        max_total: all readline() bytes together (a header block), 0 = no bound;
+        eof_ok: False = the end of the stream inside readline() raises EOFError (a request head
+        cut short is never taken for a complete one).
     At most max_line + _CHUNK bytes are buffered; bytes read past a line stay for the next call.
     """
 
-    def __init__(self, stream, max_line, max_total=0):
+    def __init__(self, stream, max_line, max_total=0, eof_ok=True):
         self.s = stream
         self.max_line = max_line
         self.left = max_total or -1
+        self.eof_ok = eof_ok
         self.buf = b""
 
     async def readline(self):
@@ -40,6 +43,8 @@ class LineReader:
                 return buf[:n]
             chunk = await self.s.read(_CHUNK)
             if not chunk:  # end of stream: a last line without newline (or nothing)
+                if not self.eof_ok:
+                    raise EOFError
                 self._spend(len(buf))
                 self.buf = b""
                 return buf
