@@ -153,12 +153,14 @@
       var ob = (doc.counters || {}).outbox;
       if (ob) add("Sent / failed", ob.sent + " / " + ob.failed + " since boot");
       Object.keys(checks).forEach(function (k) {  // feature checks: webhooks, mqtt, wifi ...
-        if (!SHOWN[k]) add(k, fmt(checks[k].observedValue), checks[k].status);
+        if (!SHOWN[k] && k !== "firmware") add(k, fmt(checks[k].observedValue), checks[k].status);
       });
       if (device) flat(device.modem || device, "", []).forEach(function (kv) {  // GET /device
         add(kv[0], fmt(kv[1]));
       });
-      if (doc.version) add("Firmware", doc.version);
+      var fw = checks.firmware;  // with updates over Wi-Fi: version, slot, the last update's outcome
+      if (fw) add("Firmware", fw.description, fw.status);
+      else if (doc.version) add("Firmware", doc.version);
       var wifi = checks.wifi && checks.wifi.description || "";
       $("setup").hidden = !/setup access point|no network configured/.test(wifi);
       dl.replaceChildren.apply(dl, rows);
