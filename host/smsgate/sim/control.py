@@ -113,7 +113,10 @@ def post_sms(m, body):
     cls = body.get("class")
     if cls is not None and cls not in (0, 1, 2, 3):
         raise HttpError(400, "'class' must be 0..3")
-    parts = m.network.inject_sms(sender, text, cls, body.get("encoding"))
+    kind = body.get("sender_type", "number")
+    if kind not in ("number", "alphanumeric"):
+        raise HttpError(400, "'sender_type' must be number or alphanumeric")
+    parts = m.network.inject_sms(sender, text, cls, body.get("encoding"), kind == "alphanumeric")
     return 202, {"parts": parts, "held": len(m.network.held)}
 
 

@@ -11,7 +11,7 @@ import random
 
 KINDS = (
     "silent", "lose_ok", "cms_error", "reboot", "storage_full", "deregister", "register",
-    "under_voltage", "garbage", "slow", "zombie", "urc", "clear",
+    "under_voltage", "garbage", "slow", "zombie", "urc", "mute", "clear",
 )
 # where a `urc` fault puts its URC: at once, or inside the next command's answer
 URC_WHERE = ("now", "after_echo", "before_ok", "before_prompt", "after_ctrl_z")
@@ -37,12 +37,13 @@ class Faults:
         self.slow_s = 0.0
         self.zombie = False
         self.urcs: dict[str, list[str]] = {}
+        self.mute: list[str] = []  # command prefixes that get no answer, once each
 
     def describe(self) -> dict:
         return {
             "silent": self.silent, "lose_ok": self.lose_ok, "cms_error": self.cms_error,
             "reboot_next": self.reboot_next, "reboot_cmgs": self.reboot_cmgs, "slow": self.slow,
-            "zombie": self.zombie, "urcs": self.urcs,
+            "zombie": self.zombie, "urcs": self.urcs, "mute": self.mute,
         }
 
     def on_power_cycle(self) -> None:
@@ -99,6 +100,11 @@ class Faults:
                 m.urc(text)
             else:
                 self.urcs.setdefault(where, []).append(text)
+        elif kind == "mute":  # the next n commands starting with `match` get no answer at all
+            match = spec.get("match")
+            if not isinstance(match, str) or not match.upper().startswith("AT"):
+                raise FaultError("mute: 'match' must be a command prefix such as 'AT+CPIN='")
+            self.mute += [match.upper()] * n
         elif kind == "clear":
             self.__init__(m)
             m.network.voltage_mv = 4050
@@ -130,6 +136,10 @@ class Faults:
         m = self.modem
         if self.zombie:
             return True
+        for prefix in self.mute:
+            if text.upper().startswith(prefix):
+                self.mute.remove(prefix)
+                return True
         self.emit_urcs("after_echo")
         if self.reboot_next:
             self.reboot_next = False

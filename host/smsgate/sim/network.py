@@ -150,13 +150,17 @@ class Network:
 
     # ---- incoming ----------------------------------------------------------------------------
     def inject_sms(self, sender: str, text: str, cls: int | None = None,
-                   encoding: str | None = None) -> int:
-        """An SMS from `sender` arrives at the SMSC; returns the number of parts."""
+                   encoding: str | None = None, alphanumeric: bool = False) -> int:
+        """An SMS from `sender` arrives at the SMSC; returns the number of parts.
+
+        `alphanumeric`: the sender is an alphanumeric ID (TON 5) even when it spells a number
+        ("+1555000001"), as a bulk sender or a spoofer can set it.
+        """
         self._ref = (self._ref + 1) % 256
-        if cls is None and encoding in (None, "auto"):
+        if cls is None and encoding in (None, "auto") and not alphanumeric:
             pdus = pdu_mt.encode_deliver(sender, text, ref=self._ref)
         else:
-            pdus = _deliver_pdus(sender, text, self._ref, cls, encoding)
+            pdus = _deliver_pdus(sender, text, self._ref, cls, encoding, alphanumeric)
         for p in pdus:
             self.held.append(("sms", p))
         self.pump()
@@ -344,8 +348,18 @@ def parse_clock(text: str) -> float:
     return calendar.timegm((2000 + y, mo, d, h, mi, s, 0, 0, 0))
 
 
-def _deliver_pdus(sender: str, text: str, ref: int, cls: int | None, encoding: str | None):
-    """SMS-DELIVER PDUs with a message class and/or forced UCS-2 (23.038 §4 DCS 00xx)."""
+def _alphanumeric_address(sender: str) -> bytes:
+    """TP-OA of TON 5 (23.040 9.1.2.5): GSM-7 packed, whatever characters `sender` has."""
+    sept = gsm7.to_septets(sender)
+    if sept is None or not 0 < len(sept) <= 11:
+        raise ValueError("an alphanumeric sender is 1..11 GSM-7 characters")
+    return bytes(((len(sept) * 7 + 3) // 4, 0xD0)) + gsm7.pack(sept)
+
+
+def _deliver_pdus(sender: str, text: str, ref: int, cls: int | None, encoding: str | None,
+                  alphanumeric: bool = False):
+    """SMS-DELIVER PDUs with a message class, forced UCS-2 (23.038 §4 DCS 00xx) and/or an
+    alphanumeric sender."""
     if encoding == "ucs2":
         units = gsm7.to_ucs2(text)
         runs = [units[i : i + 140] for i in range(0, len(units), 140)] or [b""]
@@ -364,7 +378,8 @@ def _deliver_pdus(sender: str, text: str, ref: int, cls: int | None, encoding: s
         if cls not in (0, 1, 2, 3):
             raise ValueError("class must be 0..3")
         dcs |= 0x10 | cls
-    head, oa = tf.smsc_field(None), tf.address(sender)
+    head = tf.smsc_field(None)
+    oa = _alphanumeric_address(sender) if alphanumeric else tf.address(sender)
     ts = pdu_mt._ts_octets(None)
     out = []
     for udhi, udl, ud in parts:
