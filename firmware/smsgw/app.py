@@ -53,7 +53,8 @@ def build(cfg):
     ctx.at = ATChannel(ctx.board.open_modem())
     profile = __import__("smsgw.modem.profiles", None, None, ["get"]).get(cfg["modem"]["model"])
     _drop("smsgw.modem.profiles")  # the other models' tables: ~2 KB, only the one kept is used
-    ctx.modem = Modem(ctx.at, profile, ctx.board, cfg["modem"])
+    q = cfg["queue"]
+    ctx.modem = Modem(ctx.at, profile, ctx.board, cfg["modem"], q["dir"] + "/sim_pin")
     try:
         from smsgw.modem.supervisor import Supervisor
     except ImportError:
@@ -61,7 +62,6 @@ def build(cfg):
     if Supervisor is not None:
         ctx.supervisor = Supervisor(ctx.modem, ctx.board, cfg["modem"])
         ctx.ready = ctx.supervisor.ready
-    q = cfg["queue"]
     ctx.store = Store(q["dir"], q["max_stored"], q["min_free_kb"])
     ctx.store.open()
     ctx.outbox = Outbox(ctx.store, cfg, ctx.modem, ctx.ready)

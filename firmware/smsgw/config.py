@@ -7,7 +7,11 @@ from smsgw.section import check_dict, check_int
 DEFAULTS = {
     "board": "unix",
     "wifi": {"ssid": "", "password": ""},
-    "api": {"user": "sms", "password": "", "port": 8080, "host": "0.0.0.0"},
+    # password: at least MIN_PASSWORD characters; absent from /config.json, the first boot
+    # generates one and writes it there (`smsgate verify` shows it). allow_priority: API/MQTT
+    # clients may send priority >= 100 (past the carrier caps and quiet hours).
+    "api": {"user": "sms", "password": "", "port": 8080, "host": "0.0.0.0",
+            "allow_priority": False},
     # Other numeric modem keys (timeouts in ms, time_scale, queue_depth...) are read by
     # smsgw.modem.modem / smsgw.modem.supervisor; any such key is accepted when it is a
     # number >= 0.
@@ -52,6 +56,8 @@ _RANGES = {
     "http.max_header": (512, 16384),
     "log.max_bytes": (512, 1048576),
 }
+MIN_PASSWORD = 8
+_PW_CHARS = "abcdefghijkmnpqrstuvwxyz23456789"  # 32, none mistaken for another (l/1, o/0)
 _NUMERIC_EXTRA = ("modem",)  # sections that also take any extra key with a number >= 0
 
 # Optional sections: validated by their own module's validate(value, key) ("module" or
@@ -141,14 +147,44 @@ def validate(cfg):
     if not isinstance(cfg, dict):
         raise ConfigError("", "must be an object")
     _check_dict(cfg, DEFAULTS, "")
+    if len(cfg.get("api", DEFAULTS["api"]).get("password", "")) < MIN_PASSWORD:
+        raise ConfigError("api.password", "must be at least %d characters (leave it out of the"
+                          " config: the first boot generates one)" % MIN_PASSWORD)
     q = cfg.get("queue", DEFAULTS["queue"])
     if q.get("max_messages", 1) >= q.get("max_stored", 2):
         raise ConfigError("queue.max_messages", "must be below queue.max_stored")
     return cfg
 
 
+def new_password(n=14):
+    """A random password of `n` characters from _PW_CHARS (5 bits each: 70 bits for 14)."""
+    import os
+
+    return "".join(_PW_CHARS[b & 31] for b in os.urandom(n))
+
+
+def _first_password(path, user):
+    # No api.password in the file: generate one and write it back, so the board never serves
+    # without one and `smsgate verify` can show it. The password itself is never printed.
+    import json
+
+    from smsgw.queue.store import write_atomic
+
+    api = user.setdefault("api", {})
+    api["password"] = new_password()
+    try:
+        write_atomic(path, json.dumps(user).encode())
+        print("config: api.password generated and written to %s (smsgate verify shows it)"
+              % path)
+    except OSError as e:  # read-only flash: the board still never serves without a password
+        print("config: api.password generated, but %s not written: %s" % (path, e))
+
+
 def load(path="/config.json"):
-    """DEFAULTS merged with the JSON file at `path` (absent: defaults), validated."""
+    """DEFAULTS merged with the JSON file at `path` (absent: defaults), validated.
+
+    A file (or none) without `api.password` gets a generated one written into it.
+    """
     import json
 
     try:
@@ -162,4 +198,7 @@ def load(path="/config.json"):
         raise ConfigError("", "%s is not valid JSON" % path)
     if not isinstance(user, dict):
         raise ConfigError("", "must be an object")
+    api = user.get("api")
+    if api is None or isinstance(api, dict) and "password" not in api:
+        _first_password(path, user)
     return validate(merge(DEFAULTS, user))

@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -142,6 +143,20 @@ def _is_secret(dotted: str) -> bool:
     return any(w in last for w in _SECRET_WORDS)
 
 
+def _shown(dotted: str, value: Any) -> str:
+    """How provision prints a config value: secrets and URL passwords never appear."""
+    if _is_secret(dotted):
+        return "(secret)"
+    if isinstance(value, str):
+        value = redact_url(value)
+    return json.dumps(value)
+
+
+def redact_url(text: str) -> str:
+    """`mqtt://user:pass@host` -> `mqtt://user:***@host` (any scheme; other text unchanged)."""
+    return re.sub(r"(://[^/@:\s]*:)[^/@\s]*@", r"\1***@", text)
+
+
 def _flatten(cfg: dict, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in cfg.items():
@@ -218,7 +233,13 @@ def do_provision(args: argparse.Namespace) -> int:
     updates = updates_from_args(args)
     if not updates:
         raise CliError("nothing to provision: give --config or settings", status=2)
-    _validate(updates)  # before touching the board
+    # No board serves without an API password: one is generated when neither the flags nor
+    # the board's config give one (and shown once below; `smsgate verify` shows it again).
+    api_u = updates.get("api", {})
+    given = not isinstance(api_u, dict) or "password" in api_u  # (not a dict: validation says)
+    generated = None if given else config.new_password()
+    _validate(config.merge(updates, {"api": {"password": generated}}) if generated
+              else updates)  # before touching the board
     with _open(args) as dev:
         raw = dev.read(CONFIG_PATH)
         current: dict = {}
@@ -230,6 +251,11 @@ def do_provision(args: argparse.Namespace) -> int:
             if not isinstance(current, dict):
                 current = {}
         merged = config.merge(current, updates)
+        api_cfg = merged.get("api")
+        if generated and (not isinstance(api_cfg, dict) or "password" not in api_cfg):
+            merged = config.merge(merged, {"api": {"password": generated}})
+        else:
+            generated = None  # the board's own password stays
         _validate(merged)
         from smsgate.cmd_totp import provisioning_text  # F: --totp-uri NUMBER [--qr]
 
@@ -245,11 +271,13 @@ def do_provision(args: argparse.Namespace) -> int:
         if dev.read(CONFIG_PATH) != text:
             raise CliError("the config read back differs from what was written")
     for key in changed:
-        shown = "(secret)" if _is_secret(key) else json.dumps(after[key])
-        print("  %s = %s" % (key, shown))
+        print("  %s = %s" % (key, _shown(key, after[key])))
     print("config written to %s:%s (%d keys changed, sha256 %s)%s"
           % (args.port, CONFIG_PATH, len(changed), _sha(text),
              "" if args.no_restart else "; board restarted"))
+    if generated:
+        print("API login: user %s, password %s (generated; `smsgate verify` shows it again)"
+              % (merged["api"].get("user", config.DEFAULTS["api"]["user"]), generated))
     print(totp_text, end="")
     return 0
 
@@ -266,8 +294,8 @@ def do_verify(args: argparse.Namespace) -> int:
     import smsgw
 
     with _open(args) as dev:
-        raw = dev.read(CONFIG_PATH)
         out = dev.exec("import smsgw.selfcheck as s\ns.main(%r)" % smsgw.VERSION, timeout=60)
+        raw = dev.read(CONFIG_PATH)  # after: the self-check's config.load may add a password
     line = [x for x in out.splitlines() if x.startswith("SELFCHECK ")]
     if not line:
         raise CliError("the self-check printed no result:\n%s" % out.strip())
@@ -276,6 +304,7 @@ def do_verify(args: argparse.Namespace) -> int:
         print("config   %s: absent (firmware defaults)" % CONFIG_PATH)
     else:
         print("config   %s: %d bytes, sha256 %s" % (CONFIG_PATH, len(raw), _sha(raw)))
+    print("api      %s" % _api_login(raw))
     width = max(len(r[0]) for r in results)
     for name, ok, detail in results:
         print("%s  %s  %s" % ("PASS" if ok else "FAIL", name.ljust(width), detail))
@@ -286,6 +315,22 @@ def do_verify(args: argparse.Namespace) -> int:
         return 1
     print("verify: all %d checks passed" % len(results))
     return 0
+
+
+def _api_login(raw: bytes | None) -> str:
+    """The API login as the board's config holds it (the first boot generates the password)."""
+    from smsgw import config
+
+    try:
+        api_cfg = json.loads(raw).get("api") if raw else None
+    except (ValueError, AttributeError):
+        api_cfg = None
+    api_cfg = api_cfg if isinstance(api_cfg, dict) else {}
+    user = api_cfg.get("user", config.DEFAULTS["api"]["user"])
+    password = api_cfg.get("password")
+    if not password:
+        return "user %s, no password yet (the first boot generates one)" % user
+    return "user %s, password %s" % (user, password)
 
 
 # -- logs ------------------------------------------------------------------------------------

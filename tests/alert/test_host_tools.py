@@ -88,6 +88,7 @@ def test_board_control_pins(tmp_path):
 
 
 USER_CONFIG = {
+    "api": {"password": "pump-station-pw"},
     "device": {"name": "pump-station-3"},
     "rules": [{"name": "door", "pin": 14, "pull": "up", "active": 0, "debounce_ms": 50,
                "message": "{device}: {name} opened at {time}",

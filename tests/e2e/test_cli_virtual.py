@@ -34,7 +34,7 @@ def _wait_up(proc, log_path, timeout=60.0) -> str:
 def _call(url, method, path, body=None):
     req = urllib.request.Request(url + path, method=method,
                                  data=None if body is None else json.dumps(body).encode())
-    req.add_header("Authorization", "Basic " + base64.b64encode(b"sms:pw").decode())
+    req.add_header("Authorization", "Basic " + base64.b64encode(b"sms:pw-cli-test").decode())
     req.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(req, timeout=10) as resp:
         return resp.status, json.loads(resp.read())
@@ -50,7 +50,7 @@ def test_virtual_cli_send_stop_restart_keeps_queue(tmp_path):
     data = tmp_path / "flash"
     extra = tmp_path / "extra.json"
     extra.write_text(json.dumps({"device": {"name": "cli-test"}}))
-    args = ["--http-port", str(port), "--password", "pw", "--data", str(data), "--heap",
+    args = ["--http-port", str(port), "--password", "pw-cli-test", "--data", str(data), "--heap",
             E2E_HEAP, "--sim-scale", "0.05", "--config", str(extra)]
     log_path = tmp_path / "out.log"
     with open(log_path, "wb") as log:

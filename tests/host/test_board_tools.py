@@ -167,6 +167,28 @@ def test_invalid_provision_leaves_the_config_untouched(rig, tmp_path):
     (rig.board.data_dir / "config.json").write_bytes(before)
 
 
+def test_provision_without_a_password_generates_one_and_shows_it_once(rig):
+    path = rig.board.data_dir / "config.json"
+    before = path.read_bytes()
+    cfg = json.loads(before)
+    del cfg["api"]["password"]
+    path.write_text(json.dumps(cfg))
+    out = smsgate("provision", "--port", rig.port, "--set",
+                  "mqtt.url=\"mqtt://bob:mqtt-pw@127.0.0.1:1\"", "--set", "mqtt.tls=false",
+                  "--no-restart")
+    assert out.returncode == 0, out.stdout + out.stderr
+    written = json.loads(path.read_text())
+    pw = written["api"]["password"]
+    assert len(pw) >= 8
+    assert "API login: user sms, password %s (generated" % pw in out.stdout
+    assert "mqtt-pw" not in out.stdout and 'mqtt.url = "mqtt://bob:***@127.0.0.1:1"' in out.stdout
+    # A board that has a password keeps it: nothing generated, nothing shown.
+    out = smsgate("provision", "--port", rig.port, "--device-name", "pw-kept", "--no-restart")
+    assert out.returncode == 0 and "API login" not in out.stdout, out.stdout + out.stderr
+    assert json.loads(path.read_text())["api"]["password"] == pw
+    path.write_bytes(before)
+
+
 def test_reset_boots_the_gateway_from_its_flash(rig):
     mark = rig.board.mark()
     mpremote(rig.port, "reset")
@@ -200,7 +222,10 @@ def test_verify_passes_on_the_provisioned_board(rig):
     import hashlib
 
     assert hashlib.sha256(cfg).hexdigest() in out.stdout
-    assert PASSWORD not in out.stdout
+    # The API login is shown (whoever holds the serial port can read config.json anyway);
+    # nothing else carries the password.
+    assert "api      user sms, password %s\n" % PASSWORD in out.stdout
+    assert out.stdout.count(PASSWORD) == 1
     for check in ("firmware version", "imports", "config", "modem AT", "registration", "signal",
                   "free heap"):
         lines = out.stdout.splitlines()
@@ -255,3 +280,18 @@ def test_verify_fails_naming_the_check_when_the_simulator_is_stopped(rig):
     assert any(line.startswith("FAIL") and "modem AT" in line for line in lines), out.stdout
     assert any(line.startswith("PASS") and "config" in line for line in lines), out.stdout
     assert "checks failed: modem AT" in out.stdout
+
+
+def test_provision_output_hides_secrets_and_url_passwords():
+    from smsgate import board_tools as bt
+
+    assert bt._shown("mqtt.url", "mqtt://u:p4ss@broker:1883") == '"mqtt://u:***@broker:1883"'
+    assert bt._shown("mqtt.url", "mqtts://broker") == '"mqtts://broker"'
+    assert bt._shown("modem.pin", "1234") == "(secret)"
+    assert bt._shown("wifi.password", "x") == "(secret)"
+    assert bt._shown("commands.allow.+15550000001", "JBSW") == "(secret)"
+    assert bt.redact_url("see http://a:b@h/x and mqtt://c:d@e") == \
+        "see http://a:***@h/x and mqtt://c:***@e"
+    assert bt._api_login(None).endswith("no password yet (the first boot generates one)")
+    assert bt._api_login(b'{"api": {"user": "ops", "password": "s3cret-long"}}') == \
+        "user ops, password s3cret-long"

@@ -54,7 +54,7 @@ def test_virtual_blank_serves_an_empty_board(tmp_path):
 def test_virtual_gateway_with_repl_link(tmp_path):
     link, log = tmp_path / "ttyG", tmp_path / "out.txt"
     proc = _start(["--repl-link", str(link), "--http-port", str(free_port()),
-                   "--sim-scale", "0.05", "--password", "pw"], log)
+                   "--sim-scale", "0.05", "--password", "pw-repl-link"], log)
     try:
         _wait_up(proc, log)
         assert "board REPL:  mpremote connect %s" % link in log.read_text()

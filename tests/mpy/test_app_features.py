@@ -23,6 +23,7 @@ class _App:
 def _ctx(user, d):
     user = dict(user)
     user["queue"] = {"dir": d}
+    user["api"] = {"password": "app-features"}
     ctx = app.Ctx(config.validate(config.merge(config.DEFAULTS, user)))
     ctx.app = _App()
     return ctx

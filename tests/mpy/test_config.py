@@ -7,17 +7,60 @@ from smsgw import config
 from smsgw.errors import ConfigError
 
 
+PW = {"api": {"password": "long-enough"}}
+
+
 def _err(over):
     try:
-        config.validate(config.merge(config.DEFAULTS, over))
+        config.validate(config.merge(config.merge(config.DEFAULTS, PW), over))
     except ConfigError as e:
         return e.key
     return None
 
 
-def test_defaults_are_valid():
-    cfg = config.validate(config.merge(config.DEFAULTS, {}))
+def test_defaults_with_a_password_are_valid():
+    cfg = config.validate(config.merge(config.DEFAULTS, PW))
     assert cfg["api"]["port"] == 8080 and cfg["board"] == "unix"
+    assert cfg["api"]["allow_priority"] is False
+
+
+def test_empty_or_short_password_is_refused():
+    for pw in ("", "short", "1234567"):
+        try:
+            config.validate(config.merge(config.DEFAULTS, {"api": {"password": pw}}))
+            raise AssertionError("password %r accepted" % pw)
+        except ConfigError as e:
+            assert e.key == "api.password" and "at least 8 characters" in str(e), str(e)
+    assert _err({"api": {"password": 12345678}}) == "api.password"
+    assert _err({"api": {"password": "12345678"}}) is None
+    assert _err({"api": {"allow_priority": 1}}) == "api.allow_priority"
+
+
+def test_first_load_generates_and_keeps_a_password():
+    d = scratch("config-pw")
+    path = d + "/config.json"
+    with open(path, "w") as f:
+        f.write(json.dumps({"device": {"name": "n1"}}))
+    pw = config.load(path)["api"]["password"]
+    assert len(pw) >= config.MIN_PASSWORD and pw != config.new_password()
+    with open(path) as f:
+        saved = json.loads(f.read())
+    assert saved["api"]["password"] == pw and saved["device"]["name"] == "n1"
+    assert config.load(path)["api"]["password"] == pw  # the next boot keeps it
+    # No file at all: a generated password, and the file holds it.
+    absent = d + "/absent.json"
+    pw2 = config.load(absent)["api"]["password"]
+    with open(absent) as f:
+        assert json.loads(f.read()) == {"api": {"password": pw2}}
+    # An explicit empty password is a config error, never replaced.
+    with open(path, "w") as f:
+        f.write(json.dumps({"api": {"password": ""}}))
+    try:
+        config.load(path)
+        raise AssertionError("empty password accepted")
+    except ConfigError as e:
+        assert e.key == "api.password"
+    rmtree(d)
 
 
 def test_merge_is_deep_and_does_not_touch_defaults():
@@ -53,10 +96,9 @@ def test_optional_section_validated_by_its_module():
 def test_load_merges_file_and_reports_bad_json():
     d = scratch("config")
     with open(d + "/config.json", "w") as f:
-        f.write(json.dumps({"api": {"password": "pw"}, "device": {"name": "n1"}}))
+        f.write(json.dumps({"api": {"password": "pw-123456"}, "device": {"name": "n1"}}))
     cfg = config.load(d + "/config.json")
-    assert cfg["api"]["password"] == "pw" and cfg["device"]["name"] == "n1"
-    assert config.load(d + "/absent.json")["api"]["password"] == ""
+    assert cfg["api"]["password"] == "pw-123456" and cfg["device"]["name"] == "n1"
     with open(d + "/bad.json", "w") as f:
         f.write("{oops")
     try:

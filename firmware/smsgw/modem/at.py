@@ -89,6 +89,19 @@ def _hexish(s):
     return not len(s) & 1
 
 
+# Commands that carry a secret (SIM PIN/PUK, facility and password changes, 27.007 8.3/8.4/
+# 7.4/7.5): errors and timeouts name them without their arguments (they reach /health).
+_SECRET_CMDS = ("AT+CPIN=", "AT+CPIN2=", "AT+CLCK=", "AT+CPWD=")
+
+
+def shown(cmd):
+    """`cmd` as errors show it: `AT+CPIN="4321"` -> `AT+CPIN=<redacted>`."""
+    for pre in _SECRET_CMDS:
+        if cmd.upper().startswith(pre):
+            return pre + "<redacted>"
+    return cmd
+
+
 def parse_error(line):
     """Return (kind, code, text) for a final error line, or None for anything else."""
     if line == "ERROR":
@@ -185,7 +198,7 @@ class ATChannel:
         """Fail the command in flight with `ATError(cmd, kind)` (e.g. the modem rebooted)."""
         p = self._pending
         if p is not None and p.result is None:
-            p.result = ATError(p.cmd, kind)
+            p.result = ATError(shown(p.cmd), kind)
             p.event.set()
 
     # -- commands --------------------------------------------------------------------------
@@ -249,8 +262,8 @@ class ATChannel:
     def _timeout(self, p):
         self.counters["timeouts"] += 1
         if self.on_timeout is not None:
-            self.on_timeout(p.cmd)
-        return ATTimeout(p.cmd, p.lines)
+            self.on_timeout(shown(p.cmd))
+        return ATTimeout(shown(p.cmd), p.lines)
 
     def _finish(self, p):
         r = p.result
@@ -259,7 +272,7 @@ class ATChannel:
         if isinstance(r, Exception):
             raise r
         self.counters["errors"] += 1
-        raise ATError(p.cmd, r[1], r[2], r[3])
+        raise ATError(shown(p.cmd), r[1], r[2], r[3])
 
     # -- reader ----------------------------------------------------------------------------
     async def _reader(self):

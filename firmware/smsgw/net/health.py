@@ -50,6 +50,8 @@ def build(ctx):
                                     "fail" if free < ob.store.min_free else
                                     "warn" if free < 2 * ob.store.min_free else "pass")
     sup = getattr(ctx.supervisor, "counters", None) or {}
+    if not ready and sup.get("last_error"):  # why not ready (e.g. a SIM PIN not sent again)
+        checks["modem"]["output"] = sup["last_error"]
     rec = sup.get("recoveries", 0) + sup.get("reinits", 0)
     checks["recovery"] = _check("modem recoveries and re-inits since boot", "actions", rec,
                                 "warn" if sup.get("failures") else "pass")
