@@ -19,7 +19,7 @@ R1, R2, R3 = "+15550000001", "+15550000002", "+15550000003"
 STRANGER = "+15550000666"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 SECRET2 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-ACK_RE = re.compile(r"Reply ACK (\d{4})$")
+ACK_RE = re.compile(r"Reply ACK (\d{6})$")
 
 
 def set_pin(bc_url: str, pin: int, value: int, kind: str = "pins") -> None:

@@ -158,3 +158,15 @@ def test_wrong_pin_is_sent_once_and_a_new_one_is_tried(tmp_path):
             gw.stop()
     finally:
         sim.stop()
+
+
+def test_priority_past_the_caps_needs_api_allow_priority(tmp_path):
+    urgent = dict(MSG, priority=100)
+    with make_gateway(data_dir=tmp_path / "a") as gw:
+        status, body, _ = gw.api("POST", "/message", urgent)
+        assert status == 400 and "api.allow_priority" in body["message"], body
+        assert gw.api("POST", "/message", dict(MSG, priority=99))[0] == 202
+    with make_gateway(data_dir=tmp_path / "b", config={"api": {"allow_priority": True}}) as gw:
+        status, body, _ = gw.api("POST", "/message", urgent)
+        assert status == 202, body
+        gw.wait_state(body["id"], ("Sent", "Delivered"))

@@ -6,6 +6,9 @@ from smsgw.errors import ConfigError
 SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # b"12345678901234567890"
 KEY = totp.b32decode(SECRET)
 ALICE = "+15550000001"
+BOB = "+15550000002"
+BOB_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+BOB_KEY = totp.b32decode(BOB_SECRET)
 T0 = 1800000000
 STATE = "/tmp/smsgw_test_commands_state.json"
 
@@ -18,15 +21,15 @@ class Clock:
 
 def _auth(path=None, **cfg):
     c = Clock()
-    conf = {"allow": {ALICE: SECRET}}
+    conf = {"allow": {ALICE: SECRET, BOB: BOB_SECRET}}
     conf.update(cfg)
     counters = {}
     a = commands.Auth(conf, counters, path, ticks=lambda: c.ms, wall=lambda: c.t)
     return a, c, counters
 
 
-def code(t, d=0):
-    return totp.totp(KEY, t + d * 30)
+def code(t, d=0, key=KEY):
+    return totp.totp(key, t + d * 30)
 
 
 def test_parse_commands():
@@ -86,11 +89,30 @@ def test_rate_limit_per_number():
     for _ in range(3):
         assert a.check(ALICE, "000000 STATUS") is None
     assert n["cmd_bad_code"] == 3
-    # the 4th attempt is refused even with a good code
+    # the 4th attempt is not checked, even with a good code (no unlimited guessing)
     assert a.check(ALICE, "%s STATUS" % code(T0)) is None
     assert n["cmd_rate_limited"] == 1
-    c.ms += 61000
+    c.ms += 20000  # one token back every window_s / max_attempts
     assert a.check(ALICE, "%s STATUS" % code(T0)) == ("STATUS", ())
+    assert a.check(ALICE, "000000 STATUS") is None and n["cmd_bad_code"] == 4
+    assert a.check(ALICE, "000001 STATUS") is None and n["cmd_rate_limited"] == 2
+
+
+def test_junk_from_an_owners_number_spends_nothing():
+    # Anyone can send SMS "from" an allow-listed number: junk must not lock its owner out.
+    a, c, n = _auth(max_attempts=3, window_s=300)
+    for i in range(50):
+        assert a.check(ALICE, "junk %d" % i) is None
+        assert a.check(ALICE, "12345 STATUS") is None  # not a 6-digit code: not a command
+    assert n["cmd_malformed"] == 100 and n["cmd_rate_limited"] == 0
+    assert a.check(ALICE, "%s STATUS" % code(T0)) == ("STATUS", ())
+    # a valid code costs nothing: the owner keeps all attempts
+    assert a.check(ALICE, "%s STATUS" % code(T0, 1)) == ("STATUS", ())
+    for _ in range(3):
+        assert a.check(ALICE, "000000 STATUS") is None
+    assert n["cmd_bad_code"] == 3 and n["cmd_rate_limited"] == 0
+    # another owner's bucket is untouched
+    assert a.check(BOB, "%s STATUS" % code(T0, 0, BOB_KEY)) == ("STATUS", ())
 
 
 def test_replay_refused_after_reboot():

@@ -41,6 +41,40 @@ def test_single_message_stored_and_listed():
     rmtree(ib.dir[:-3])
 
 
+def _alphanumeric(pdu_hex, sender):
+    # The same SMS-DELIVER with an alphanumeric TP-OA (TON 5) that spells `sender`.
+    import binascii
+
+    from smsgw.codec import gsm7
+
+    sept = gsm7.to_septets(sender)
+    oa = bytes(((len(sept) * 7 + 3) // 4, 0xD0)) + gsm7.pack(sept)
+    b = binascii.unhexlify(pdu_hex)  # 00 (no SMSC), first octet, TP-OA ...
+    end = 2 + 2 + (b[2] + 1) // 2
+    return binascii.hexlify(b[:2] + oa + b[end:]).decode().upper()
+
+
+def test_alphanumeric_sender_is_marked_even_when_it_spells_a_number():
+    got = []
+    h = lambda n, p: got.append(p)  # noqa: E731
+    events.subscribe(h)
+    ib = _inbox()
+    (pdu,) = pdu_mt.encode_deliver("+1555000001", "123456 STATUS")
+    assert ib.handle("sms", 1, _alphanumeric(pdu, "+1555000001"))
+    assert ib.handle("sms", 2, pdu)  # the real number: not marked
+    # a multipart message one of whose parts comes from the alphanumeric ID: marked
+    long_text = "x" * 200
+    p1, p2 = pdu_mt.encode_deliver("+1555000001", long_text, ref=9)
+    assert ib.handle("sms", 3, p1) and ib.handle("sms", 4, _alphanumeric(p2, "+1555000001"))
+    events.unsubscribe(h)
+    assert [p["phoneNumber"] for p in got] == ["+1555000001"] * 3
+    assert [p.get("senderType") for p in got] == ["alphanumeric", None, "alphanumeric"]
+    total, items = _listed(ib)
+    assert sorted(str(m.get("senderType")) for m in items) == ["None", "alphanumeric",
+                                                               "alphanumeric"]
+    rmtree(ib.dir[:-3])
+
+
 def test_duplicate_pdu_is_stored_once():
     ib = _inbox()
     (pdu,) = pdu_mt.encode_deliver("+4917012345", "once")

@@ -108,6 +108,40 @@ async def test_commands_go_to_submit_and_results_are_queued():
     assert res[1]["id"] == "gen" and res[2]["status"] == 400
 
 
+def test_command_id_names_a_redelivery_like_the_original():
+    known = set()
+    a = mqtt.command_id(7, False, b"+1: hi", known.__contains__)
+    assert a.startswith("mq7-") and len(a) <= 64
+    known.add(a)
+    assert mqtt.command_id(7, True, b"+1: hi", known.__contains__) == a  # the broker's DUP
+    b = mqtt.command_id(7, False, b"+1: hi", known.__contains__)  # a new one, same pid: wrapped
+    assert b == a + ".1"
+    known.add(b)
+    assert mqtt.command_id(7, True, b"+1: hi", known.__contains__) == b  # DUP: the newest
+    assert mqtt.command_id(8, False, b"+1: hi", known.__contains__) != a
+    assert mqtt.command_id(7, False, b"+1: ho", known.__contains__) != a
+
+
+async def test_redelivered_command_without_id_is_submitted_once():
+    got = {}
+
+    def submit(body):
+        first = body["id"] not in got
+        got.setdefault(body["id"], body)
+        return 202, {"id": body["id"], "state": "Pending" if first else "Sent"}
+
+    b = mqtt.MqttBridge({"url": "mqtt://127.0.0.1:1"}, "dev", submit=submit,
+                        known=lambda i: i in got)
+    await b._on_message("smsgate/dev/ha/send", b"+2: b", False, 5, False)
+    await b._on_message("smsgate/dev/ha/send", b"+2: b", False, 5, True)  # redelivered
+    await b._on_message("smsgate/dev/send", b'{"to": "+3", "text": "c"}', False, 6, False)
+    await b._on_message("smsgate/dev/send", b'{"to": "+3", "text": "c"}', False, 6, True)
+    assert len(got) == 2
+    res = [json.loads(q[1]) for q in b.queue]
+    assert res[0]["id"] == res[1]["id"] and res[1]["state"] == "Sent"
+    assert res[2]["id"] == res[3]["id"] != res[0]["id"]
+
+
 async def test_unreachable_broker_backs_off_without_blocking():
     b = mqtt.MqttBridge({"url": "mqtt://127.0.0.1:1", "reconnect_max_s": 0.05}, "dev")
     b.start()

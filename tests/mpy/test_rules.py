@@ -15,7 +15,7 @@ class World:
         self.t = 1800000000
         self.pins = {}
         self.sent = []  # (number, text, id, priority)
-        self.codes = [1234, 5678, 4321, 8765]
+        self.codes = [123456, 567890, 432109, 876543]
 
     def read(self, rule):
         return self.pins.get(rule.pin if rule.adc is None else ("adc", rule.adc))
@@ -66,7 +66,7 @@ def test_debounce_ignores_glitches_and_alerts_first_recipient():
     number, text, msg_id, prio = w.sent[0]
     assert number == R1 and prio >= 100
     assert text.startswith("pump-3: door opened at 2027-01-15 08:00:0")
-    assert text.endswith("(0) Reply ACK 1234")
+    assert text.endswith("(0) Reply ACK 123456")
     assert e.rules[0].st == rules.ALERT
 
 
@@ -81,16 +81,16 @@ def test_escalation_goes_down_the_list_until_ack():
     w.run(e, 1.5)
     assert [s[0] for s in w.sent] == [R1, R2]
     assert w.sent[1][1] == w.sent[0][1]  # same alert text, same code
-    assert e.ack(R3, "9999") is None  # wrong code
-    assert e.ack("+15559999999", "1234") is None  # not a recipient
-    assert e.ack(R2, "1234").name == "door"
+    assert e.ack(R3, "999999") is None  # wrong code
+    assert e.ack("+15559999999", "123456") is None  # not a recipient
+    assert e.ack(R2, "123456").name == "door"
     confirm = w.sent[2:]
     assert sorted(s[0] for s in confirm) == [R1, R2]
     assert "acknowledged by " + R2 in confirm[0][1]
     w.run(e, 200)
     assert len(w.sent) == 4  # no further escalation
     assert e.rules[0].st == rules.ACKED
-    assert e.ack(R2, "1234") is None  # acked once
+    assert e.ack(R2, "123456") is None  # acked once
 
 
 def test_exhausted_list_stops_and_late_ack_still_works():
@@ -100,7 +100,7 @@ def test_exhausted_list_stops_and_late_ack_still_works():
     w.run(e, 30)
     assert [s[0] for s in w.sent] == [R1, R2, R3]
     assert e.rules[0].st == rules.DONE
-    assert e.ack(R1, "1234") is not None
+    assert e.ack(R1, "123456") is not None
     assert e.rules[0].st == rules.ACKED
 
 
@@ -124,7 +124,7 @@ def test_normal_message_and_cooldown():
     w.run(e, 40)  # past the cooldown (100 s after the first alert)
     w.pins[14] = 0
     w.run(e, 0.1)
-    assert len(w.sent) == n + 1 and w.sent[-1][1].endswith("ACK 5678")
+    assert len(w.sent) == n + 1 and w.sent[-1][1].endswith("ACK 567890")
 
 
 def test_still_active_when_cooldown_ends_alerts():
@@ -132,14 +132,14 @@ def test_still_active_when_cooldown_ends_alerts():
     w.pins[14] = 0
     e = w.engine([door(cooldown_s=30, ack_window_s=1000)])
     w.run(e, 1)
-    e.ack(R1, "1234")
+    e.ack(R1, "123456")
     w.pins[14] = 1
     w.run(e, 1)
     w.pins[14] = 0
     w.run(e, 1)
     assert e.rules[0].st == rules.HELD
     w.run(e, 30)
-    assert e.rules[0].st == rules.ALERT and w.sent[-1][1].endswith("ACK 5678")
+    assert e.rules[0].st == rules.ALERT and w.sent[-1][1].endswith("ACK 567890")
 
 
 def test_analog_threshold_with_hysteresis():
@@ -154,7 +154,7 @@ def test_analog_threshold_with_hysteresis():
         w.run(e, 0.02)
         assert e.rules[0].active == want, v
     texts = [s[1] for s in w.sent]
-    assert texts[0] == "tank level 3000 Reply ACK 1234"
+    assert texts[0] == "tank level 3000 Reply ACK 123456"
     assert texts[1] == "tank ok 2800"
     assert texts[2].startswith("tank level 3100")
 
@@ -187,12 +187,12 @@ def test_power_cut_mid_escalation_resumes_from_state_file():
     w.t += 100  # the outage outlasts the ack window
     w.ms = 0
     e2 = w.engine([door()], STATE)
-    assert e2.rules[0].st == rules.ALERT and e2.rules[0].code == "1234"
+    assert e2.rules[0].st == rules.ALERT and e2.rules[0].code == "123456"
     w.run(e2, 0.1)
     assert [s[0] for s in w.sent] == [R1, R2]
     # the same message id as before the cut would have had: the outbox dedups a resend
     assert w.sent[1][2].endswith("-a1")
-    assert e2.ack(R2, "1234") is not None
+    assert e2.ack(R2, "123456") is not None
     e3 = w.engine([door()], STATE)
     assert e3.rules[0].st == rules.ACKED
     os.remove(STATE)
@@ -272,3 +272,54 @@ def test_validate_names_the_key():
     assert _err([analog]) == "rules.0.threshold"
     assert _err([dict(analog, threshold=5, pin=3)]) == "rules.0.pin"
     assert _err([dict(analog, threshold=5, direction="up")]) == "rules.0.direction"
+
+
+def _rm(path):
+    import os
+
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def test_ack_codes_are_six_digits_and_an_alert_takes_five_wrong_ones():
+    _rm(STATE)
+    w = World()
+    w.codes = [7]  # a small draw still makes six digits
+    w.pins[14] = 0
+    e = w.engine([door()], STATE)
+    w.run(e, 1)
+    assert w.sent[0][1].endswith("Reply ACK 000007")
+    assert e.ack(R1, "7") is None  # not the code: a wrong try
+    for guess in range(rules.ACK_TRIES - 1):
+        assert e.ack(R1, "%06d" % (900000 + guess)) is None
+    assert e.rules[0].fails == rules.ACK_TRIES
+    # The right code no longer acknowledges it: the alert goes on escalating.
+    assert e.ack(R1, "000007") is None and e.ack_locked == 1
+    w.run(e, 61)
+    assert [s[0] for s in w.sent] == [R1, R2]
+    # Kept across a power cut (a reboot gives no new guesses), reset by the next alert.
+    e2 = w.engine([door()], STATE)
+    assert e2.rules[0].fails == rules.ACK_TRIES and e2.ack(R2, "000007") is None
+    # A stranger's wrong codes count for nothing.
+    w2 = World()
+    w2.pins[14] = 0
+    e3 = w2.engine([door()])
+    w2.run(e3, 1)
+    for _ in range(20):
+        assert e3.ack("+15559999999", "000000") is None
+    assert e3.rules[0].fails == 0 and e3.ack(R1, "123456").name == "door"
+    _rm(STATE)
+
+
+def test_state_saved_before_the_ack_count_still_loads():
+    import json
+
+    with open(STATE, "w") as f:
+        f.write(json.dumps({"door": [1, 0, "654321", 1800000600, 1800000000, 1]}))
+    w = World()
+    e = w.engine([door()], STATE)
+    assert e.rules[0].st == rules.ALERT and e.rules[0].fails == 0
+    assert e.ack(R1, "654321").name == "door"
+    _rm(STATE)

@@ -1,7 +1,10 @@
 # SMS commands: "<TOTP code> STATUS | RELAY <n> ON|OFF | REBOOT | SEND <number> <text> | BALANCE"
 # from allow-listed numbers, each with its own base32 secret (RFC 6238, +-1 step). A code is
-# accepted once (the last used step per number is kept, in flash too); attempts are rate-limited
-# per number. Anything not authenticated does nothing, gets no reply and is only counted.
+# accepted once (the last used step per number is kept, in flash too). Wrong codes are
+# rate-limited per number: at most max_attempts per window_s are checked (a token bucket, one
+# token back every window_s / max_attempts). Only a well-formed command with a wrong or replayed
+# code spends a token: junk "from" an owner's number spends nothing, and a valid code never
+# does. Anything not authenticated does nothing, gets no reply and is only counted.
 # Also routes "ACK <code>" replies to the rules engine (the code itself is the credential there).
 from smsgw.alert import totp, util
 
@@ -99,7 +102,8 @@ class Auth:
         self._path = state_path
         self._ticks = ticks or util.ticks_ms
         self._wall = wall or util.wall
-        self._attempts = {}  # number -> [ticks of recent attempts], at most max_attempts
+        self._interval = max(1, self.window_ms // self.max_attempts)  # one token back
+        self._tat = {}  # number -> ticks when its bucket is full again (GCRA)
         self.last_step = util.load_json(state_path, {}) if state_path else {}
         for k in ("cmd_accepted", "cmd_unknown_number", "cmd_bad_code", "cmd_replayed",
                   "cmd_rate_limited", "cmd_malformed"):
@@ -114,15 +118,16 @@ class Auth:
         key = self.keys.get(number)
         if key is None:
             return self._count("cmd_unknown_number")
-        if not self._allow_attempt(number):
-            return self._count("cmd_rate_limited")
         cmd = parse(text) if len(text) <= MAX_TEXT else None
         if cmd is None:
             return self._count("cmd_malformed")
+        if not self._may_check(number):
+            return self._count("cmd_rate_limited")
         code, verb, args = cmd
         now = self._wall()
         step = totp.match(key, code, now, self.last_step.get(number, -1))
         if step is None:
+            self._spend(number)
             replay = totp.match(key, code, now) is not None
             return self._count("cmd_replayed" if replay else "cmd_bad_code")
         self.last_step[number] = step
@@ -131,16 +136,17 @@ class Auth:
         self.counters["cmd_accepted"] += 1
         return verb, args
 
-    def _allow_attempt(self, number):
+    def _may_check(self, number):
+        # A token left: fewer than max_attempts failures "outstanding" in the window.
+        tat = self._tat.get(number)
+        return tat is None or util.ticks_diff(tat, self._ticks()) <= (
+            self.window_ms - self._interval)
+
+    def _spend(self, number):
         now = self._ticks()
-        recent = [t for t in self._attempts.get(number, ())
-                  if util.ticks_diff(now, t) < self.window_ms]
-        if len(recent) >= self.max_attempts:
-            self._attempts[number] = recent
-            return False
-        recent.append(now)
-        self._attempts[number] = recent
-        return True
+        tat = self._tat.get(number)
+        base = tat if tat is not None and util.ticks_diff(tat, now) > 0 else now
+        self._tat[number] = util.ticks_add(base, self._interval)
 
 
 async def run(verb, args, actions):

@@ -2,9 +2,11 @@
 # that escalates down a recipient list until someone answers "ACK <code>".
 #
 # Per rule: NORMAL -> (input active) -> ALERT (step i: recipient i alerted, deadline) --ack-->
-# ACKED; no ack by the deadline -> step i+1, ... -> DONE (list exhausted). Input back to normal ->
-# NORMAL (and `normal_message` to those alerted). An activation inside `cooldown_s` of the last
-# alert -> HELD (no SMS). State lives in a small JSON file written on transitions only, so an
+# ACKED; no ack by the deadline -> step i+1, ... -> DONE (list exhausted). The ACK code is
+# ACK_DIGITS random digits, new per alert; after ACK_TRIES wrong codes from its recipients an
+# alert takes no ACK at all and keeps escalating (a guesser can only make it louder). Input
+# back to normal -> NORMAL (and `normal_message` to those alerted). An activation inside
+# `cooldown_s` of the last alert -> HELD (no SMS). State lives in a small JSON file written on transitions only, so an
 # escalation continues after a power cut; deadlines are wall-clock (Unix seconds).
 # Pure logic: clocks, input reader, sender and randomness are injected.
 from smsgw.alert import util
@@ -15,6 +17,8 @@ ACKED = 2
 DONE = 3
 HELD = 4
 STATE_NAMES = ("normal", "alert", "acked", "done", "held")
+ACK_DIGITS = 6
+ACK_TRIES = 5  # wrong ACK codes an alert takes (one chance in 200,000 to guess it)
 ALERT_PRIORITY = 110  # above every other message (outbox: >= 100 goes first, past pacing)
 REPLY_PRIORITY = 100
 MAX_RULES = 16
@@ -100,6 +104,7 @@ class Rule:
         self.st = NORMAL
         self.step = 0
         self.code = ""
+        self.fails = 0  # wrong ACK codes for this alert
         self.deadline = 0
         self.last = None  # wall time of the last alert sent (start of an escalation)
 
@@ -114,10 +119,12 @@ class Rule:
         return reading > edge if self.active else reading >= edge
 
     def dump(self):
-        return [self.st, self.step, self.code, self.deadline, self.last, 1 if self.active else 0]
+        return [self.st, self.step, self.code, self.deadline, self.last, 1 if self.active else 0,
+                self.fails]
 
     def restore(self, rec, now_ms):
-        self.st, self.step, self.code, self.deadline, self.last, act = rec
+        self.st, self.step, self.code, self.deadline, self.last, act = rec[:6]
+        self.fails = rec[6] if len(rec) > 6 else 0
         self.active = self.raw = bool(act)
         self.since = now_ms
 
@@ -147,6 +154,7 @@ class Engine:
         self.last_alert = None  # (rule name, wall time) for STATUS
         self.alerts = 0
         self.acks = 0
+        self.ack_locked = 0  # ACKs refused: the alert took ACK_TRIES wrong codes
         self._load()
 
     def _load(self):
@@ -156,7 +164,7 @@ class Engine:
         now = self._ticks()
         for r in self.rules:
             rec = saved.get(r.name)
-            if rec and len(rec) == 6:
+            if rec and len(rec) in (6, 7):  # 6: saved before the ACK attempt count
                 r.restore(rec, now)
                 # A clock that restarted (no NTP yet) must not stretch a deadline past one window.
                 r.deadline = min(r.deadline, self._wall() + r.window)
@@ -198,6 +206,7 @@ class Engine:
             r.st = HELD
             return
         r.code = self._new_code()
+        r.fails = 0
         r.st, r.step, r.last, r.deadline = ALERT, 0, now, now + r.window
         self.last_alert = (r.name, now)
         self.alerts += 1
@@ -237,9 +246,20 @@ class Engine:
         return changed
 
     def ack(self, number, code):
-        """Handle "ACK <code>" from `number`. Returns the rule acknowledged, or None."""
+        """Handle "ACK <code>" from `number`. Returns the rule acknowledged, or None.
+
+        A wrong code counts against every open alert `number` may acknowledge; one that has
+        taken ACK_TRIES wrong codes takes no more (counted in `ack_locked`).
+        """
+        wrong = []
         for r in self.rules:
-            if r.st in (ALERT, DONE) and r.code == code and number in r.recipients:
+            if r.st not in (ALERT, DONE) or number not in r.recipients:
+                continue
+            if r.fails >= ACK_TRIES:
+                self.ack_locked += 1
+            elif r.code != code:
+                wrong.append(r)
+            else:
                 r.st = ACKED
                 self.acks += 1
                 self.save()
@@ -250,11 +270,15 @@ class Engine:
                 for i, n in enumerate(told):
                     self._send(n, text, "%s-%d-k%d" % (_rid(r), r.last, i), REPLY_PRIORITY)
                 return r
+        for r in wrong:
+            r.fails += 1
+        if wrong:
+            self.save()
         return None
 
     def _new_code(self):
         while True:
-            code = "%04d" % (self._rand() % 10000)
+            code = "%06d" % (self._rand() % 1000000)
             if not any(r.code == code and r.st in (ALERT, DONE) for r in self.rules):
                 return code
 
@@ -276,5 +300,5 @@ def _rid(r):
 def _rand():
     import os
 
-    b = os.urandom(2)
-    return b[0] << 8 | b[1]
+    b = os.urandom(3)  # 24 bits: enough for ACK_DIGITS = 6
+    return b[0] << 16 | b[1] << 8 | b[2]

@@ -26,7 +26,8 @@ class Unit:
         self.device = cfg.get("device", {}).get("name", "smsgate")
         d = cfg.get("queue", {}).get("dir", "") or ""
         self.dir = d.rstrip("/")
-        self.counters = {"inbound_dropped": 0, "submit_refused": 0, "submit_retried": 0}
+        self.counters = {"inbound_dropped": 0, "submit_refused": 0, "submit_retried": 0,
+                         "alphanumeric_ignored": 0}
         self.tasks = []
         self.inbox = []
         self.inbox_ev = asyncio.Event()
@@ -152,6 +153,9 @@ class Unit:
     # -- inbound SMS: ACK and commands -------------------------------------------------------
     def _on_event(self, name, payload):
         if name != "sms:received":
+            return
+        if payload.get("senderType") == "alphanumeric":  # may spell an owner's number
+            self.counters["alphanumeric_ignored"] += 1
             return
         if len(self.inbox) >= _INBOX_MAX:
             self.counters["inbound_dropped"] += 1

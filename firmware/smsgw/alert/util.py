@@ -6,7 +6,7 @@ from smsgw.errors import ConfigError
 from smsgw.section import check_dict, check_int  # noqa: F401 (util.check_dict in alert/*)
 
 try:
-    from time import ticks_diff, ticks_ms
+    from time import ticks_add, ticks_diff, ticks_ms
 except ImportError:  # CPython: a monotonic stand-in, only used when validating config there
 
     def ticks_ms():
@@ -14,6 +14,9 @@ except ImportError:  # CPython: a monotonic stand-in, only used when validating 
 
     def ticks_diff(a, b):
         return a - b
+
+    def ticks_add(a, b):
+        return a + b
 
 
 UTC_OFFSET_S = [0]  # set from limits.utc_offset_min by start(); used for quiet hours and {time}

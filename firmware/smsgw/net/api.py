@@ -1,5 +1,6 @@
 # The HTTP API (microdot), in the shape of android-sms-gateway's local server:
-#   POST /message | /messages           -> 202 status object (outbox.submit)
+#   POST /message | /messages           -> 202 status object (outbox.submit; priority >= 100
+#                                          only with api.allow_priority, else 400)
 #   GET  /messages?state=&limit=&offset= -> [status], X-Total-Count
 #   GET  /messages/<id> | /message/<id>  -> status;  DELETE the same -> cancel while Pending
 #   GET  /inbox?limit=&offset=           -> received messages, X-Total-Count
@@ -177,6 +178,12 @@ def _authorizer(ctx, app):
     return check
 
 
+def client_priority_cap(cfg):
+    """Highest priority an API/MQTT client may ask for: >= 100 (past the carrier caps and quiet
+    hours) only with api.allow_priority; alert SMS and command replies keep theirs."""
+    return 127 if cfg["api"].get("allow_priority") else 99
+
+
 def make_app(ctx):
     """Build the microdot app over the gateway context (ctx.cfg, .outbox, .inbox, ...)."""
     from microdot import Request
@@ -191,6 +198,7 @@ def make_app(ctx):
     app = Server(http["max_connections"], http["read_timeout_s"] * 1000, http["max_header"])
     check = _authorizer(ctx, app)
     public = ("/health", "/")
+    prio_cap = client_priority_cap(cfg)
 
     @app.before_request
     async def _auth(request):
@@ -207,7 +215,7 @@ def make_app(ctx):
             body = json_body(request)
         except ValueError as e:
             return error(400, str(e))
-        status, obj = ctx.outbox.submit(body)
+        status, obj = ctx.outbox.submit(body, prio_cap)
         return reply(obj, status)
 
     @app.route("/messages", methods=["GET"])

@@ -5,6 +5,8 @@
 #   availability    retained "online"; the broker publishes the will "offline" when we vanish
 #   send            command in: {"id", "phoneNumbers"|"to", "text"} -> outbox.submit (QoS 1)
 #   ha/send         command in from Home Assistant's text entity: "+number: message"
+#                   (a command without an id gets one from its packet id and payload, so a
+#                   broker's redelivery never sends twice: command_id)
 #   send/result     outcome out: {"id", "status": <http status>, "state", "message"}
 # Publishes go through a bounded queue (drop oldest, counted); the SMS engine never waits on MQTT.
 # Recovery lives here: any failure closes the connection and reconnects with capped back-off.
@@ -18,6 +20,7 @@ from micropython import const
 
 
 _HEAD_TRIES = const(3)  # sessions that may die publishing one item before it is dropped
+_ID_CHAIN = const(16)  # messages one packet id + payload may name (command_id)
 DEFAULTS = {
     "url": None,  # mqtt://user:pass@host:port or mqtts://...
     "tls": False,  # TLS even with an mqtt:// URL (mqtts:// always uses it)
@@ -134,21 +137,49 @@ def parse_ha_text(raw):
     return {"phoneNumbers": [num.replace(" ", "")], "textMessage": {"text": msg}}
 
 
+def command_id(pid, dup, payload, known):
+    """The outbox id of a QoS 1 send command that carries none.
+
+    Derived from the packet id and the payload, so the broker's redelivery of a PUBLISH we
+    took but could not acknowledge (DUP set, same packet id, MQTT 3.1.1 4.4) names the same
+    message and the outbox answers its status instead of sending it again. A new PUBLISH (DUP
+    clear) meeting an older message of the same packet id and payload (the 16-bit ids wrap, a
+    broker restart starts them over) takes the next free ".n"; a DUP names the newest one.
+
+    Args:
+        pid: the packet id (1..65535); dup: the DUP flag; payload: the raw bytes;
+        known: fn(id) -> True when the outbox has that message.
+    """
+    import binascii
+    import hashlib
+
+    base = "mq%d-%s" % (pid, binascii.hexlify(hashlib.sha256(payload).digest()[:6]).decode())
+    newest, cand = None, base
+    for n in range(1, _ID_CHAIN):
+        if not known(cand):
+            break
+        newest, cand = cand, "%s.%d" % (base, n)
+    return newest if dup and newest is not None else cand
+
+
 class MqttBridge:
     """Owns the MQTT connection task.
 
     Args:
         cfg: validated `mqtt` section; device_id: topic level and HA identifiers;
         submit: fn(body) -> (http_status, status_obj) or an awaitable of it (outbox.submit);
-        status: fn() -> dict (or awaitable) for the retained status topic.
+        status: fn() -> dict (or awaitable) for the retained status topic;
+        known: fn(id) -> True when the outbox has that message (None: commands without an id
+            get none, and a redelivery may send twice).
     """
 
-    def __init__(self, cfg, device_id, submit=None, status=None):
+    def __init__(self, cfg, device_id, submit=None, status=None, known=None):
         self.cfg = validate(cfg)
         self.device_id = device_id
         self.base = "%s/%s" % (self.cfg["prefix"], device_id)
         self.submit = submit
         self.status_fn = status
+        self.known = known
         self.queue = []  # (topic, payload, retain, qos)
         self._ready = asyncio.Event()
         self._task = None
@@ -300,7 +331,7 @@ class MqttBridge:
         self.counters["published"] += 1
 
     # -- commands in ---------------------------------------------------------------------------
-    async def _on_message(self, topic, msg, retained):
+    async def _on_message(self, topic, msg, retained, pid=0, dup=False):
         if retained:  # a stale retained command is never executed
             return
         if topic == self.base + "/send":
@@ -313,6 +344,8 @@ class MqttBridge:
         rid = None
         try:
             body = parse(msg)
+            if body.get("id") is None and pid and self.known is not None:
+                body["id"] = command_id(pid, dup, msg, self.known)
             rid = body.get("id")
             res = self.submit(body) if self.submit else (503, {"message": "no outbox"})
             if hasattr(res, "send"):
@@ -358,8 +391,13 @@ def start(ctx):
     """Feature entry point (smsgw.app): the bridge on events, outbox.submit and the status."""
     from smsgw import events
 
-    bridge = MqttBridge(ctx.cfg["mqtt"], topic_id(ctx.cfg), submit=ctx.outbox.submit,
-                        status=lambda: modem_status(ctx))
+    from smsgw.net.api import client_priority_cap
+
+    cap = client_priority_cap(ctx.cfg)
+    bridge = MqttBridge(ctx.cfg["mqtt"], topic_id(ctx.cfg),
+                        submit=lambda body: ctx.outbox.submit(body, cap),
+                        status=lambda: modem_status(ctx),
+                        known=lambda i: ctx.outbox.status(i) is not None)
     events.subscribe(bridge.on_event)
 
     def check():

@@ -80,7 +80,8 @@ class MQTTClient:
         pings with ping()); will: (topic, message, retain, qos); tls: wrap in TLS (certificate
         not verified unless `ca`, the path of a DER CA certificate, is given); clean: clean session flag (False keeps
         QoS 1 subscriptions queued at the broker while we are away);
-        on_message: async fn(topic str, msg bytes, retained bool), awaited before PUBACK.
+        on_message: async fn(topic str, msg bytes, retained bool, pid int, dup bool), awaited
+            before PUBACK (pid 0 for QoS 0; dup: the broker's redelivery, 3.3.1.1).
     """
 
     def __init__(self, client_id, host, port=1883, user=None, password=None, keepalive=60,
@@ -232,7 +233,7 @@ class MQTTClient:
                 pid = struct.unpack("!H", body[pos : pos + 2])[0]
                 pos += 2
             if self.on_message:
-                await self.on_message(topic, body[pos:], bool(kind & 1))
+                await self.on_message(topic, body[pos:], bool(kind & 1), pid, bool(kind & 8))
             if qos:  # acknowledged after the handler took it (at-least-once)
                 await self._send(packet(_PUBACK, struct.pack("!H", pid)))
         elif t in (_PUBACK, _SUBACK):

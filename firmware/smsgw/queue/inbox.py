@@ -209,13 +209,22 @@ class Inbox:
         if text is None:
             text = d.get("data", "")
         at = events.now()
+        # An alphanumeric sender ID may spell a number ("+1555000001"): it is marked ("a") so
+        # that nothing trusts it as that number (SMS commands, ACK); a part from one taints
+        # its whole message.
+        alnum = d.get("number_type") == "alphanumeric"
         if not c or c["total"] <= 1:
-            self._deliver({"h": hh, "n": number, "x": text, "at": at, "ts": d.get("scts")})
+            m = {"h": hh, "n": number, "x": text, "at": at, "ts": d.get("scts")}
+            if alnum:
+                m["a"] = 1
+            self._deliver(m)
             return
         import json
 
         p = {"h": hh, "k": number, "r": c["ref"], "t": c["total"], "s": c["seq"], "x": text,
              "at": at, "ts": d.get("scts")}
+        if alnum:
+            p["a"] = 1
         from smsgw.fsutil import append
 
         append(self.dir + "/parts", json.dumps(p) + "\n")  # a torn tail is cut off first
@@ -232,8 +241,8 @@ class Inbox:
         mine = [q for q in parts if (q["k"], q["r"], q["t"]) == group]
         first = min(mine, key=lambda q: q["at"]) if mine else p
         if first["h"] not in stored:
-            self._deliver({"h": first["h"], "n": p["k"], "x": text, "at": first["at"],
-                           "ts": first.get("ts"), "parts": p["t"]})
+            self._deliver(_tainted({"h": first["h"], "n": p["k"], "x": text, "at": first["at"],
+                                    "ts": first.get("ts"), "parts": p["t"]}, mine + [p]))
         self._rewrite_parts([q for q in parts if (q["k"], q["r"], q["t"]) != group])
 
     def _rewrite_parts(self, keep):
@@ -267,8 +276,8 @@ class Inbox:
             parts = self._parts()
             mine = [q for q in parts if q["k"] == key and q["r"] == ref]
             first = min(mine, key=lambda q: q["at"]) if mine else {"h": "", "at": events.now()}
-            self._deliver({"h": first["h"], "n": key, "x": partial, "at": first["at"],
-                           "ts": first.get("ts"), "missing": missing})
+            self._deliver(_tainted({"h": first["h"], "n": key, "x": partial, "at": first["at"],
+                                    "ts": first.get("ts"), "missing": missing}, mine))
             self._rewrite_parts([q for q in parts if not (q["k"] == key and q["r"] == ref)])
             self.counters["incomplete"] += 1
             n += 1
@@ -309,15 +318,28 @@ class Inbox:
             await asyncio.sleep_ms(self.sweep_ms)
 
 
+def _tainted(m, parts):
+    for q in parts:
+        if q.get("a"):
+            m["a"] = 1
+            break
+    return m
+
+
 def payload(m):
     """The sms:received event payload of stored message `m`."""
-    return {"messageId": m["id"], "message": m["x"], "phoneNumber": m["n"], "simNumber": 1,
-            "receivedAt": events.iso(m["at"])}
+    out = {"messageId": m["id"], "message": m["x"], "phoneNumber": m["n"], "simNumber": 1,
+           "receivedAt": events.iso(m["at"])}
+    if m.get("a"):
+        out["senderType"] = "alphanumeric"
+    return out
 
 
 def _public(m):
     out = {"id": m["id"], "type": "SMS", "message": m["x"], "phoneNumber": m["n"],
            "simNumber": 1, "receivedAt": events.iso(m["at"])}
+    if m.get("a"):
+        out["senderType"] = "alphanumeric"
     if m.get("parts"):
         out["partsCount"] = m["parts"]
     if m.get("missing"):

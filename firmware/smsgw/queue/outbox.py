@@ -57,16 +57,21 @@ class Outbox:
         s = self.store
         return max(s.count() - s.cur, s.count(True) - s.pcur)
 
-    def submit(self, body):
+    def submit(self, body, max_priority=127):
         """Validate and durably enqueue one message. Returns (http_status, status_or_error).
 
         Same `id` twice is the same message: its current status is answered, it is sent once.
         Errors are (400|429|503, {"message": ...}); nothing accepted is ever dropped.
+        `max_priority`: the highest priority this caller may ask for (API/MQTT: 99 unless
+        api.allow_priority; >= 100 goes past the carrier caps and quiet hours).
         """
         try:
             meta = self._parse(body)
         except ValueError as e:
             return 400, {"message": str(e)}
+        if meta["prio"] > max_priority:
+            return 400, {"message": "priority: at most %d (api.allow_priority permits 100..127)"
+                         % max_priority}
         key = key_of(meta["id"])
         old = self.store.get(key)
         if old is not None:
