@@ -23,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "a fresh temporary folder)")
     p.add_argument("--heap", default="256K", help="MicroPython heap (default 256K)")
     p.add_argument("--user", default="sms")
-    p.add_argument("--password", help="API password (default: a random one, printed)")
+    p.add_argument("--password", help="API password, 8+ characters (default: a random one, "
+                   "printed)")
     p.add_argument("--attach", metavar="LINK", help="use an already running `smsgate sim "
                    "modem` on this pty link instead of starting one")
     p.add_argument("--config", metavar="FILE", help="JSON merged into the board's config.json")

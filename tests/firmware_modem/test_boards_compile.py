@@ -13,7 +13,7 @@ import pytest
 from smsgate.runtime import BOARDS_DIR, FIRMWARE_DIR
 
 MODEM_SIDE = ["tasks.py", "modem/at.py", "modem/profiles.py", "modem/ring.py", "modem/urc.py",
-              "modem/modem.py", "modem/supervisor.py"]
+              "modem/modem.py", "modem/pin.py", "modem/supervisor.py"]
 
 
 def _mpy_cross() -> str:

@@ -29,14 +29,6 @@ class ModemError(SmsgateError):
         self.reason = reason
 
 
-def _digest(pin):
-    # Which PIN a mark is about (config.json holds the PIN itself in clear anyway).
-    import binascii
-    import hashlib
-
-    return binascii.hexlify(hashlib.sha256(pin.encode()).digest()[:8]).decode()
-
-
 class Modem(UrcHandlers):
     """Driver for one SIMCom modem.
 
@@ -65,8 +57,8 @@ class Modem(UrcHandlers):
         self._ussd_ev = asyncio.Event()
         self._sms_ready = False
         self._reg = {}  # prefix -> last stat seen in a URC or an answer
-        self._pin_path = pin_path
-        self._pin_bad = None  # (why, digest) of a PIN never to send again; loaded on first use
+        self.pin_path = pin_path
+        self.pin_bad = None  # smsgw.modem.pin: (why, digest) of a PIN never to send again
         self._echo_mark = 0
         self._task = None
         self.listeners = []  # fn(name, detail): "reboot", "under_voltage", "power_down", ...
@@ -153,59 +145,19 @@ class Modem(UrcHandlers):
         state = lines[0][6:].strip() if lines else "READY"
         self.status["sim"] = state
         if state == "READY":
-            if self._pin_mark():
-                self._set_pin_mark(None)  # unlocked after all (or by someone): forget it
+            if self.pin_path:  # unlocked after all (or by someone): a PIN mark is obsolete
+                _remove(self.pin_path)
+            self.pin_bad = None
             return
         if state != "SIM PIN":
             raise ModemError(state)  # PUK, PH-SIM PIN ...: a human must act
         pin = self.cfg.get("pin")
         if not pin:
             raise ModemError("SIM PIN required")
-        # A PIN is sent at most once: a wrong one burns one of 3 attempts (then the PUK), and
-        # one whose answer was lost (timeout, power cut) may have been wrong. The mark is
-        # written before sending and only a clear OK removes it; another modem.pin is tried.
-        digest = _digest(pin)
-        bad = self._pin_mark()
-        if bad and bad[1] == digest:
-            raise ModemError("SIM PIN %s earlier, not sent again: check the SIM, then change "
-                             "modem.pin%s" % (bad[0], (" or delete " + self._pin_path)
-                                              if self._pin_path else ""))
-        self._set_pin_mark(("uncertain", digest))
-        try:
-            await self.at.cmd(b'AT+CPIN="%s"' % pin, self._ms("pin_ms", 10000))
-        except ATError:
-            self._set_pin_mark(("rejected", digest))
-            raise ModemError("SIM PIN rejected")
-        except ATTimeout:
-            raise ModemError("SIM PIN answer lost (uncertain)")
-        self._set_pin_mark(None)
+        from smsgw.modem.pin import unlock  # rare: kept out of the resident driver
+
+        await unlock(self, pin, self._ms("pin_ms", 10000))
         self.status["sim"] = "READY"
-
-    def _pin_mark(self):
-        if self._pin_bad is None:
-            self._pin_bad = ()
-            try:
-                with open(self._pin_path) as f:
-                    why, _, digest = f.read().strip().partition(" ")
-                self._pin_bad = (why, digest)
-            except (OSError, TypeError):  # no mark (or no path: RAM only)
-                pass
-        return self._pin_bad
-
-    def _set_pin_mark(self, mark):
-        self._pin_bad = mark or ()
-        if self._pin_path is None:
-            return
-        import os
-
-        try:
-            if mark is None:
-                os.remove(self._pin_path)
-            else:
-                with open(self._pin_path, "w") as f:
-                    f.write("%s %s\n" % mark)
-        except OSError:
-            pass  # no flash (or no mark to remove): RAM still holds it for this boot
 
     async def _sms_setup(self, budget_ms):
         # Rejected until "SMS Ready"/"SMS DONE" (docs/SIMCOM-AT.md §2.1/2.2); retried.
@@ -410,3 +362,12 @@ class Modem(UrcHandlers):
             k = pdu_kind(h) or kind
             await self.ring(k).put((k, i, h))
             self.counters["received" if k == "sms" else "reports"] += 1
+
+
+def _remove(path):
+    import os
+
+    try:
+        os.remove(path)
+    except OSError:
+        pass  # no mark: the usual case
