@@ -7,6 +7,7 @@
 # with `delete(i)` only after storing durably; the modem never deletes.
 # URC handlers and answer parsers live in smsgw.modem.urc (re-exported here).
 import asyncio
+import os
 import time
 
 from smsgw.errors import ATError, ATTimeout, SmsgateError
@@ -57,8 +58,7 @@ class Modem(UrcHandlers):
         self._ussd_ev = asyncio.Event()
         self._sms_ready = False
         self._reg = {}  # prefix -> last stat seen in a URC or an answer
-        self.pin_path = pin_path
-        self.pin_bad = None  # smsgw.modem.pin: (why, digest) of a PIN never to send again
+        self.pin_path = pin_path  # smsgw.modem.pin's mark of a PIN never to send again
         self._echo_mark = 0
         self._task = None
         self.listeners = []  # fn(name, detail): "reboot", "under_voltage", "power_down", ...
@@ -145,9 +145,10 @@ class Modem(UrcHandlers):
         state = lines[0][6:].strip() if lines else "READY"
         self.status["sim"] = state
         if state == "READY":
-            if self.pin_path:  # unlocked after all (or by someone): a PIN mark is obsolete
-                _remove(self.pin_path)
-            self.pin_bad = None
+            try:  # unlocked after all (or by someone): a PIN mark is obsolete
+                os.remove(self.pin_path)
+            except (OSError, TypeError):  # no mark, the usual case (TypeError: no path)
+                pass
             return
         if state != "SIM PIN":
             raise ModemError(state)  # PUK, PH-SIM PIN ...: a human must act
@@ -363,11 +364,3 @@ class Modem(UrcHandlers):
             await self.ring(k).put((k, i, h))
             self.counters["received" if k == "sms" else "reports"] += 1
 
-
-def _remove(path):
-    import os
-
-    try:
-        os.remove(path)
-    except OSError:
-        pass  # no mark: the usual case

@@ -3,9 +3,12 @@
 # written to the modem's pin_path before sending: "uncertain" until a clear OK removes it,
 # "rejected" on an error. A marked PIN is never sent again, across boots; another modem.pin is
 # tried (once). The driver removes the mark when the SIM reports READY. Imported only when a
-# SIM asks for its PIN (rare), so none of this stays resident.
+# SIM asks for its PIN (rare), so none of this is resident otherwise. A mark the flash could not
+# take is kept in RAM (`_ram`) for this boot.
 from smsgw.errors import ATError, ATTimeout
 from smsgw.modem.modem import ModemError
+
+_ram = [None]  # the mark when there is no pin_path or the flash refused it
 
 
 async def unlock(modem, pin, timeout_ms):
@@ -39,19 +42,16 @@ def _digest(pin):
 
 
 def _mark(modem):
-    if modem.pin_bad is None:  # not read yet this boot
-        modem.pin_bad = ()
-        try:
-            with open(modem.pin_path) as f:
-                why, _, digest = f.read().strip().partition(" ")
-            modem.pin_bad = (why, digest)
-        except (OSError, TypeError):  # no mark (TypeError: no path, RAM only)
-            pass
-    return modem.pin_bad
+    try:
+        with open(modem.pin_path) as f:
+            why, _, digest = f.read().strip().partition(" ")
+        return (why, digest)
+    except (OSError, TypeError):  # no mark on the flash (TypeError: no path)
+        return _ram[0]
 
 
 def _set_mark(modem, mark):
-    modem.pin_bad = mark or ()
+    _ram[0] = mark
     path = modem.pin_path
     if path is None:
         return
@@ -63,5 +63,6 @@ def _set_mark(modem, mark):
         else:
             with open(path, "w") as f:
                 f.write("%s %s\n" % mark)
+        _ram[0] = None  # the flash holds it
     except OSError:
-        pass  # no flash (or no mark to remove): RAM still holds it for this boot
+        pass  # no flash (or no mark to remove): RAM holds it for this boot
