@@ -168,7 +168,7 @@ def _first_password(path, user):
     # without one and `smsgate verify` can show it. The password itself is never printed.
     import json
 
-    from smsgw.queue.store import write_atomic
+    from smsgw.fsutil import write_atomic
 
     api = user.setdefault("api", {})
     api["password"] = new_password()
