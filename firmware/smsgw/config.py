@@ -56,8 +56,7 @@ _RANGES = {
     "http.max_header": (512, 16384),
     "log.max_bytes": (512, 1048576),
 }
-MIN_PASSWORD = 8
-_PW_CHARS = "abcdefghijkmnpqrstuvwxyz23456789"  # 32, none mistaken for another (l/1, o/0)
+MIN_PASSWORD = 8  # api.password (smsgw.password generates one when there is none)
 _NUMERIC_EXTRA = ("modem",)  # sections that also take any extra key with a number >= 0
 
 # Optional sections: validated by their own module's validate(value, key) ("module" or
@@ -156,34 +155,11 @@ def validate(cfg):
     return cfg
 
 
-def new_password(n=14):
-    """A random password of `n` characters from _PW_CHARS (5 bits each: 70 bits for 14)."""
-    import os
-
-    return "".join(_PW_CHARS[b & 31] for b in os.urandom(n))
-
-
-def _first_password(path, user):
-    # No api.password in the file: generate one and write it back, so the board never serves
-    # without one and `smsgate verify` can show it. The password itself is never printed.
-    import json
-
-    from smsgw.fsutil import write_atomic
-
-    api = user.setdefault("api", {})
-    api["password"] = new_password()
-    try:
-        write_atomic(path, json.dumps(user).encode())
-        print("config: api.password generated and written to %s (smsgate verify shows it)"
-              % path)
-    except OSError as e:  # read-only flash: the board still never serves without a password
-        print("config: api.password generated, but %s not written: %s" % (path, e))
-
-
 def load(path="/config.json"):
     """DEFAULTS merged with the JSON file at `path` (absent: defaults), validated.
 
-    A file (or none) without `api.password` gets a generated one written into it.
+    A file without `api.password` gets a generated one written into it (no file: a generated
+    one in RAM only).
     """
     import json
 
@@ -191,14 +167,16 @@ def load(path="/config.json"):
         with open(path) as f:
             text = f.read()
     except OSError:
-        text = "{}"
+        text = None
     try:
-        user = json.loads(text)
+        user = json.loads("{}" if text is None else text)
     except ValueError:
         raise ConfigError("", "%s is not valid JSON" % path)
     if not isinstance(user, dict):
         raise ConfigError("", "must be an object")
     api = user.get("api")
     if api is None or isinstance(api, dict) and "password" not in api:
-        _first_password(path, user)
+        from smsgw.password import first  # first boot only: not loaded otherwise
+
+        first(path, user, text is not None)
     return validate(merge(DEFAULTS, user))

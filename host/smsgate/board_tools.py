@@ -229,6 +229,7 @@ def _validate(cfg: dict) -> None:
 def do_provision(args: argparse.Namespace) -> int:
     """Validate on the host, merge into the board's config, write it atomically."""
     from smsgw import config
+    from smsgw.password import new_password
 
     updates = updates_from_args(args)
     if not updates:
@@ -237,7 +238,7 @@ def do_provision(args: argparse.Namespace) -> int:
     # the board's config give one (and shown once below; `smsgate verify` shows it again).
     api_u = updates.get("api", {})
     given = not isinstance(api_u, dict) or "password" in api_u  # (not a dict: validation says)
-    generated = None if given else config.new_password()
+    generated = None if given else new_password()
     _validate(config.merge(updates, {"api": {"password": generated}}) if generated
               else updates)  # before touching the board
     with _open(args) as dev:
