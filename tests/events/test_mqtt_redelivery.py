@@ -65,9 +65,16 @@ class ScriptedBroker(threading.Thread):
                 conn.close()
 
     def _read(self, conn: socket.socket) -> tuple[int, bytes] | None:
-        head = conn.recv(1)
+        head = conn.recv(1)  # may time out (the caller polls): nothing consumed yet
         if not head:
             return None
+        conn.settimeout(20)  # the rest of a packet: never give up half-way (a busy machine)
+        try:
+            return self._rest(conn, head)
+        finally:
+            conn.settimeout(0.5)
+
+    def _rest(self, conn: socket.socket, head: bytes) -> tuple[int, bytes] | None:
         n, shift = 0, 0
         while True:
             b = conn.recv(1)[0]
@@ -141,19 +148,19 @@ def test_ha_send_redelivered_by_the_broker_is_sent_once():
                                            "discovery": False, "reconnect_max_s": 1}}
     try:
         with VirtualGateway(config=cfg, heap="512K") as gw:
-            wait_until(lambda: broker.acks == [1], 30, "the command taken on connection 1")
+            wait_until(lambda: broker.acks == [1], 60, "the command taken on connection 1")
             assert _messages(gw) == 1
-            wait_until(lambda: broker.acks == [1, 2], 30, "the redelivery acknowledged")
+            wait_until(lambda: broker.acks == [1, 2], 60, "the redelivery acknowledged")
             assert _messages(gw) == 1  # the DUP named the same message: nothing new
             broker.send_new.set()
-            wait_until(lambda: len(broker.acks) == 3, 30, "the new PUBLISH acknowledged")
+            wait_until(lambda: len(broker.acks) == 3, 60, "the new PUBLISH acknowledged")
             assert _messages(gw) == 2  # same packet id and payload, not a DUP: a new message
             wait_until(lambda: len(broker.results) == 3, 30, "three send/result answers")
             ids = [r["id"] for r in broker.results]
             assert ids[0] == ids[1] != ids[2] and ids[2] == ids[0] + ".1", broker.results
             assert all(r["status"] == 202 for r in broker.results), broker.results
             wait_until(lambda: len([s for s in gw.sim.sent()
-                                    if s["text"] == "pump 2 restarted"]) == 2, 30,
+                                    if s["text"] == "pump 2 restarted"]) == 2, 60,
                        "the two messages at the simulator")
             for i in ids[::2]:
                 gw.wait_state(i, ("Sent", "Delivered"), timeout=30)
