@@ -74,15 +74,19 @@ def do_install(args: argparse.Namespace) -> int:
         if not board:
             raise CliError("say which board this is: --board tcall-sim800l|t-sim7600|unix")
         try:
-            files = bundle.build(board)
+            files = bundle.build(board, frozen=args.frozen)
+            compiled = [p for p in bundle.build(board) if p.endswith(".mpy")]
         except bundle.BundleError as exc:
             raise CliError(str(exc)) from None
         remote = dev.hashes(["/" + p for p in files])
         changed = [p for p, src in files.items() if remote["/" + p] != bundle.file_sha256(src)]
-        twins = [
-            "/" + p[:-4] + ".py" for p in files if p.endswith(".mpy") and not p.startswith("lib/")
-        ]
-        stale = [p for p, h in dev.hashes(twins).items() if h is not None]
+        # A .py beside its .mpy is imported instead of the .mpy; with the firmware frozen into
+        # the MicroPython image, a .mpy or .py on the flash instead of the frozen module.
+        shadows = ["/" + p[:-4] + ".py" for p in compiled if not p.startswith("lib/")]
+        if args.frozen:
+            shadows += ["/" + p for p in compiled] + ["/" + p[:-4] + ".py" for p in compiled
+                                                      if p.startswith("lib/")]
+        stale = [p for p, h in dev.hashes(shadows).items() if h is not None]
         if not changed and not stale:
             print("nothing to copy: %d files on %s already up to date (board %s)"
                   % (len(files), args.port, board))
@@ -94,9 +98,10 @@ def do_install(args: argparse.Namespace) -> int:
             dev.write("/" + p, data)
             total += len(data)
             print("  wrote /%s (%d bytes)" % (p, len(data)))
-        for p in stale:  # a .py beside its .mpy would be imported instead of the .mpy
+        for p in stale:
             dev.exec("import os\nos.remove(%r)" % p)
-            print("  removed %s (source shadowing the compiled module)" % p)
+            print("  removed %s (it would shadow the %s module)"
+                  % (p, "frozen" if args.frozen else "compiled"))
         after = dev.hashes(["/" + p for p in changed])
         bad = [p for p in changed if after["/" + p] != bundle.file_sha256(files[p])]
         if bad:
@@ -403,6 +408,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _port(p)
     p.add_argument("--board", choices=bundle.BOARDS,
                    help="board type (default: the board's config, or unix on the unix port)")
+    p.add_argument("--frozen", action="store_true",
+                   help="the board runs a MicroPython image with the firmware frozen in "
+                        "(firmware/manifest.py): write main.py only, remove compiled modules")
     p.set_defaults(func=do_install)
 
     p = sub.add_parser("provision", help="validate and write the board's config")

@@ -12,6 +12,11 @@ Layout on the flash (paths relative to `/`):
   (rcssmin, rjsmin) under content-hash names, gzip-compressed at build time; the firmware sends
   them as they are.
 
+A MicroPython image built with `firmware/manifest.py` has the firmware package, the board
+modules and microdot frozen in; its bundle (`frozen=True`) has no `.mpy` (main.py and the web
+page), since a `.mpy` on the flash would be imported instead of the frozen module (`sys.path` is
+`['', '.frozen', ...]`).
+
 Compiled files are cached under `build/bundle/` keyed by the sha256 of the source, its name on
 the flash and the mpy-cross version, so a rebuild with no source change runs no compiler.
 """
@@ -172,13 +177,15 @@ def board_sources(board_src: Path) -> list[Path]:
 
 
 def build(board: str = "unix", out_dir: str | Path | None = None,
-          firmware_dir: str | Path | None = None) -> dict[str, Path]:
+          firmware_dir: str | Path | None = None, frozen: bool = False) -> dict[str, Path]:
     """Build the flash image of `board`.
 
     Args:
         board: `unix`, `tcall-sim800l` or `t-sim7600` (any `boards/<name>.py` is accepted).
         out_dir: when given, the tree is also copied there (flash layout).
         firmware_dir: another firmware tree (main.py + smsgw/) than the installed one.
+        frozen: for a MicroPython image with the firmware frozen in (firmware/manifest.py):
+            no `.mpy` (the source files and the web page only).
 
     Returns:
         {path on the flash (no leading slash): local file}, sorted by path.
@@ -194,6 +201,19 @@ def build(board: str = "unix", out_dir: str | Path | None = None,
     for name in SOURCE_FILES:
         if (fw / name).exists():
             files[name] = fw / name
+    compile_list = [] if frozen else _compile_list(board_src, fw)
+    for flash_py, src in compile_list:
+        files[flash_py[:-3] + ".mpy"] = compile_file(src, flash_py)
+    if (WEB_DIR / "index.html").exists():
+        files.update(build_web())
+    files = dict(sorted(files.items()))
+    if out_dir is not None:
+        install_to_dir(board, out_dir, files=files)
+    return files
+
+
+def _compile_list(board_src: Path, fw: Path = FIRMWARE_DIR) -> list[tuple[str, Path]]:
+    """(flash path of the .py, local file) of everything compiled to .mpy for a board."""
     compile_list = list(_firmware_sources(fw))
     compile_list.append(("boards/__init__.py", BOARDS_DIR / "__init__.py"))
     for src in board_sources(board_src):
@@ -205,14 +225,7 @@ def build(board: str = "unix", out_dir: str | Path | None = None,
             if not src.exists():
                 raise BundleError("library module %s is missing (%s)" % (package + "." + mod, src))
             compile_list.append(("lib/%s/%s.py" % (package, mod), src))
-    for flash_py, src in compile_list:
-        files[flash_py[:-3] + ".mpy"] = compile_file(src, flash_py)
-    if (WEB_DIR / "index.html").exists():
-        files.update(build_web())
-    files = dict(sorted(files.items()))
-    if out_dir is not None:
-        install_to_dir(board, out_dir, files=files)
-    return files
+    return compile_list
 
 
 _ASSET = re.compile(
@@ -288,7 +301,8 @@ def file_sha256(path: Path) -> str:
 
 
 def install_to_dir(
-    board: str, flash_dir: str | Path, files: dict[str, Path] | None = None
+    board: str, flash_dir: str | Path, files: dict[str, Path] | None = None,
+    frozen: bool = False,
 ) -> list[str]:
     """Copy the bundle into a flash folder, writing only files whose content changed.
 
@@ -297,7 +311,7 @@ def install_to_dir(
     Returns:
         The flash paths written (empty when everything was up to date).
     """
-    files = build(board) if files is None else files
+    files = build(board, frozen=frozen) if files is None else files
     root = Path(flash_dir)
     written = []
     for flash_path, src in files.items():

@@ -16,11 +16,18 @@ BOARDS_DIR = REPO_ROOT / "boards"
 
 
 def micropython_binary() -> str:
-    """Path of the `micropython` command: the one beside this Python first, then PATH.
+    """Path of the `micropython` command: $SMSGATE_MICROPYTHON when set (e.g. the 32-bit build
+    of tools/build-micropython.sh), else the one beside this Python, then PATH.
 
     Raises:
-        FileNotFoundError: when the MicroPython unix port is not installed.
+        FileNotFoundError: when the MicroPython unix port is not installed, or
+            $SMSGATE_MICROPYTHON names no file.
     """
+    chosen = os.environ.get("SMSGATE_MICROPYTHON")
+    if chosen:
+        if not os.access(chosen, os.X_OK):
+            raise FileNotFoundError("SMSGATE_MICROPYTHON=%s is not an executable" % chosen)
+        return chosen
     beside = Path(sys.executable).parent / "micropython"
     if beside.exists():
         return str(beside)

@@ -72,6 +72,8 @@ class VirtualGateway:
         config: extra config merged into config.json (validated).
         sim_scale: the simulator's time scale; fw_scale: the firmware's modem time scale.
         sim_args: extra `smsgate sim modem` arguments.
+        frozen: the MicroPython binary has the firmware frozen in (firmware/manifest.py): only
+            main.py goes on the flash (smsgate.bundle).
     """
 
     def __init__(
@@ -79,7 +81,7 @@ class VirtualGateway:
         heap: str = "256K", user: str = "sms", password: str | None = None,
         attach: str | None = None, config: dict | None = None, sim_scale: float = 0.05,
         fw_scale: float = 0.2, sim_args: tuple = (), repl_link: str | None = None,
-        install: bool | None = None,
+        install: bool | None = None, frozen: bool = False,
     ) -> None:
         self.model = model
         self.port = http_port or free_port()
@@ -98,6 +100,7 @@ class VirtualGateway:
         # None: install the host's firmware only on a flash without one (a given --data keeps
         # what it runs, e.g. an over-the-air update); True: install it anyway
         self.install = install
+        self.frozen = frozen
         self.sim = None
         self.board = None
         self.console = self._tmp / "console.log"
@@ -121,7 +124,7 @@ class VirtualGateway:
             link = self.sim.link
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.install or not (self.data_dir / "main.py").exists():
-            bundle.install_to_dir("unix", self.data_dir)
+            bundle.install_to_dir("unix", self.data_dir, frozen=self.frozen)
             # the installed root tree is what boots, not a slot an update left behind
             (self.data_dir / "fw" / "state").unlink(missing_ok=True)
         self._link_modem(link)

@@ -85,7 +85,7 @@ def test_install_refuses_a_board_the_compiler_cannot_target(rig, monkeypatch):
     from smsgate.cli import CliError
 
     monkeypatch.setattr(bundle, "mpy_cross_abi", lambda: (7, 0))  # a future mpy-cross
-    args = argparse.Namespace(port=rig.port, board="unix", no_restart=True)
+    args = argparse.Namespace(port=rig.port, board="unix", no_restart=True, frozen=False)
     with pytest.raises(CliError, match=r"board runs mpy v6\.\d but .* mpy-cross emits v7"):
         board_tools.do_install(args)
     assert list(rig.board.data_dir.iterdir()) == []  # nothing written
@@ -125,6 +125,24 @@ def test_install_replaces_a_changed_file_and_a_shadowing_source(rig):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "wrote /smsgw/events.mpy" in out.stdout and "removed /smsgw/events.py" in out.stdout
     assert not (flash / "smsgw" / "events.py").exists()
+
+
+def test_install_frozen_leaves_no_module_then_back(rig):
+    # For an image built with firmware/manifest.py: the modules on the flash would be imported
+    # instead of the frozen ones, so they go (main.py and the web page stay); a plain install
+    # puts them back.
+    flash = rig.board.data_dir
+    (flash / "lib" / "microdot" / "microdot.py").write_text("raise ImportError('shadow')\n")
+    out = smsgate("install", "--port", rig.port, "--frozen")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "removed /smsgw/app.mpy (it would shadow the frozen module)" in out.stdout
+    assert "removed /lib/microdot/microdot.py" in out.stdout
+    left = {p.relative_to(flash).as_posix() for p in flash.rglob("*.*") if p.is_file()}
+    assert left == set(bundle.build("unix", frozen=True)), left
+    out = smsgate("install", "--port", rig.port)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for path in bundle.build("unix"):
+        assert (flash / path).is_file(), path
 
 
 def test_provision_writes_merged_config_without_echoing_secrets(rig):

@@ -28,6 +28,16 @@ def test_layout(files):
             assert local.read_bytes()[:2] == b"M\x06", path  # mpy v6
 
 
+def test_frozen_bundle_is_the_sources_only(tmp_path):
+    # For an image with the firmware frozen in: a .mpy on the flash would shadow the frozen
+    # module (sys.path is ['', '.frozen', '/lib']), so none goes there; main.py and the web
+    # page's files do.
+    files = bundle.build("tcall-sim800l", frozen=True)
+    assert set(files) == {p for p in bundle.build("tcall-sim800l") if not p.endswith(".mpy")}
+    assert "main.py" in files
+    assert bundle.install_to_dir("unix", tmp_path, frozen=True) == list(files)
+
+
 def test_esp32_boards_ship_their_base_module():
     for board in ("t-sim7600", "tcall-sim800l"):
         names = [p for p in bundle.build(board) if p.startswith("boards/")]
