@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: setup system-deps demo test typecheck bench clean
+.PHONY: setup system-deps demo test typecheck bench footprint clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,8 +29,13 @@ test: setup system-deps
 typecheck: setup
 	tools/typecheck.sh
 
+# MICROPY_DIR=/path/to/micropython: the 32-bit figures too (tools/build-micropython.sh).
 bench: setup system-deps
 	$(PY) tools/bench.py $(if $(QUICK),--quick)
+
+# Only the heap figures of `make bench` (smallest heaps, live heap per module).
+footprint: setup system-deps
+	$(PY) tools/bench.py --footprint-only $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) build

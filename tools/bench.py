@@ -8,10 +8,16 @@ receives the same inbound SMS. Figures come from the simulator's counters and `/
 each system's hand-over point (our `GET /inbox`, the peers' inbox folders). See
 `tools/benchlib/measure.py` and `tools/benchlib/footprint.py` for what each figure means.
 
-Usage: .venv/bin/python tools/bench.py [--quick | --tiny] [--out build/bench.json]
-(`make bench`, `make bench QUICK=1`). Prints a table and writes the JSON file; the table in
-Markdown goes beside it (`bench.md`). The web page's figures come from Debian's chromium
-driving it on a virtual board (`tools/benchlib/webpage.py`).
+The footprint is measured on the 64-bit unix port the tests use and, when there is a 32-bit
+build (tools/build-micropython.sh: `MICROPY_DIR` set, then it is built first, or `build/mp32/`
+already there), on 32-bit, whose object sizes are an ESP32's: the smallest heap for the core
+gateway from `.mpy` (as `smsgate install` writes it), frozen into the interpreter, and with
+webhooks + MQTT + the alert unit, and the live heap each module adds.
+
+Usage: .venv/bin/python tools/bench.py [--quick | --tiny] [--footprint-only] [--out FILE]
+(`make bench`, `make bench QUICK=1`, `make footprint`). Prints a table and writes the JSON
+file; the table in Markdown goes beside it (`bench.md`). The web page's figures come from
+Debian's chromium driving it on a virtual board (`tools/benchlib/webpage.py`).
 """
 
 from __future__ import annotations
@@ -131,14 +137,70 @@ def _guarded(fp: dict, key: str, fn, errors: list) -> None:
         print("bench: %s failed: %s" % (key, exc), file=sys.stderr)
 
 
-def footprint_figures(opts, work: Path, heap: dict | None, errors: list) -> dict:
-    say("footprint: bundle, min heap ...")
+# The 32-bit scenarios: (key, interpreter in build/mp32, scenario options, lo, hi) in KB
+HEAP32 = (("core_mpy", "unix", {}, 32, 256),
+          ("core_frozen", "unix-frozen", {"frozen": True}, 16, 256),
+          ("full_mpy", "unix", {"full": True}, 64, 512))
+
+
+def mp32_binaries(opts, errors: list) -> dict | None:
+    """{"unix": path, "unix-frozen": path} of the 32-bit builds, built first when MICROPY_DIR
+    is set; None when there are none."""
+    out = Path(opts.mp32)
+    if os.environ.get("MICROPY_DIR"):
+        say("building the 32-bit interpreters from %s ..." % os.environ["MICROPY_DIR"])
+        res = subprocess.run([str(TOOLS / "build-micropython.sh")], capture_output=True,
+                             text=True, env=dict(os.environ, MP32_OUT=str(out)))
+        if res.returncode != 0:
+            errors.append("build-micropython.sh: %s" % (res.stdout + res.stderr)[-1500:])
+            return None
+    found = {b: out / b / "micropython" for b in ("unix", "unix-frozen")}
+    return found if all(p.exists() for p in found.values()) else None
+
+
+def _min_heap(fp: dict, key: str, opts, work: Path, errors: list, lo: int, hi: int,
+              **scenario) -> None:
+    """fp[key] = the smallest passing heap (KB), fp[key + "_tried"] = the bisection."""
+    _guarded(fp, key, lambda: footprint.min_heap(
+        work, lo, hi, opts.heap_step, confirm=opts.mode != "tiny", log=say, **scenario),
+        errors)
+    mh = fp.pop(key) or {}
+    fp[key] = mh.get("min_heap_kb")
+    fp[key + "_tried"] = [{"heap_kb": h, "result": why} for h, why in mh.get("bisection", ())]
+
+
+def heap_figures(opts, work: Path, errors: list) -> dict:
+    """Smallest heaps and the live heap per module: 64-bit, and 32-bit when built."""
+    say("footprint: bundle, min heap (64-bit) ...")
     fp = footprint.bundle_bytes()
-    _guarded(fp, "min_heap", lambda: footprint.min_heap(
-        work, 32, HEAP_KB, opts.heap_step, confirm=opts.mode != "tiny", log=say), errors)
-    mh = fp.pop("min_heap") or {}
-    fp["min_heap_kb"] = mh.get("min_heap_kb")
-    fp["min_heap_tried"] = [{"heap_kb": h, "result": why} for h, why in mh.get("bisection", ())]
+    _min_heap(fp, "min_heap_kb", opts, work, errors, 32, HEAP_KB)
+    fp["min_heap_tried"] = fp.pop("min_heap_kb_tried")
+    columns = {}
+    _guarded(columns, ".mpy 64-bit", footprint.module_heap, errors)
+    bins = mp32_binaries(opts, errors)
+    fp["heap32"] = None
+    if bins:
+        h32: dict = {"interpreter": _version([str(bins["unix"]), "-c", "import sys; print("
+                                               "sys.version)"])}
+        for key, build, scenario, lo, hi in HEAP32:
+            say("footprint: min heap, 32-bit, %s ..." % key)
+            with footprint.interpreter(bins[build]):
+                _min_heap(h32, key, opts, work, errors, lo, hi, **scenario)
+        for title, build, frozen in ((".mpy 32-bit", "unix", False),
+                                     ("frozen 32-bit", "unix-frozen", True)):
+            with footprint.interpreter(bins[build]):
+                _guarded(columns, title, lambda: footprint.module_heap(frozen=frozen), errors)
+        core32, core64 = h32.get("core_mpy"), fp["min_heap_kb"]
+        h32["ratio_32_64"] = round(core32 / core64, 2) if core32 and core64 else None
+        fp["heap32"] = h32
+    else:
+        say("footprint: no 32-bit build (set MICROPY_DIR, see tools/build-micropython.sh)")
+    fp["module_heap"] = {t: c for t, c in columns.items() if c}
+    return fp
+
+
+def footprint_figures(opts, work: Path, heap: dict | None, errors: list) -> dict:
+    fp = heap_figures(opts, work, errors)
     peak = (heap or {}).get("observedValue")
     ok = isinstance(peak, list) and len(peak) == 2
     fp["heap_high_water_kb"] = round(peak[1] / 1024, 1) if ok else None
@@ -195,34 +257,66 @@ def table(doc: dict) -> str:
         for n in names:
             cells.append(_fmt(_dig(doc["systems"][n], *key)))
         out.append("| %s | %s |" % (label, " | ".join(cells)))
+    return "\n".join(out + ["", footprint_table(doc), "", _machine_line(doc)])
+
+
+def footprint_table(doc: dict) -> str:
+    """The Markdown tables of the footprint (without the comparison's rows when it was not
+    run: `--footprint-only`)."""
     fp = doc["footprint"]
+    h32 = fp.get("heap32") or {}
+    out = ["| firmware footprint | 32-bit (ESP32 object sizes) | 64-bit |", "|---|---|---|",
+           "| smallest heap, core gateway, .mpy on the flash | %s KB | %s KB |"
+           % (_fmt(h32.get("core_mpy")), _fmt(fp["min_heap_kb"])),
+           "| smallest heap, core gateway, frozen into the firmware | %s KB | |"
+           % _fmt(h32.get("core_frozen")),
+           "| smallest heap, webhooks + MQTT + alert unit, .mpy | %s KB | |"
+           % _fmt(h32.get("full_mpy")),
+           "| ratio 32-bit / 64-bit (core, .mpy) | %s | |" % _fmt(h32.get("ratio_32_64"))]
+    if "http_rps" not in fp:
+        out.append("| .mpy bundle on the flash | %d bytes (%d files) | |"
+                   % (fp["mpy_bundle_bytes"], fp["bundle_files"]))
+        return _with_modules(out, fp)
     rps = fp["http_rps"]
     q = fp["queue_op_us"]
-    out += ["", "| firmware footprint | |", "|---|---|",
-            "| smallest heap for the end-to-end run | %s KB |" % _fmt(fp["min_heap_kb"]),
-            "| heap high-water during the batches (at %d KB) | %s KB |"
+    out += ["| heap high-water during the batches (at %d KB) | | %s KB |"
             % (fp["http_rps_heap_kb"], _fmt(fp["heap_high_water_kb"])),
-            "| .mpy bundle on the flash | %d bytes (%d files) |"
+            "| .mpy bundle on the flash | | %d bytes (%d files) |"
             % (fp["mpy_bundle_bytes"], fp["bundle_files"]),
-            "| GET /health per second: smsgate / minimal microdot | %s / %s |"
+            "| GET /health per second: smsgate / minimal microdot | | %s / %s |"
             % (_fmt(_dig(rps, "smsgate_get_health", "rps")),
                _fmt(_dig(rps, "microdot_get_health", "rps"))),
-            "| POST /messages per second: smsgate / minimal microdot | %s / %s |"
+            "| POST /messages per second: smsgate / minimal microdot | | %s / %s |"
             % (_fmt(_dig(rps, "smsgate_post_messages", "rps")),
                _fmt(_dig(rps, "microdot_post_messages", "rps"))),
-            "| web page: bytes sent, first visit / next visit (gzip) | %s / %s |"
+            "| web page: bytes sent, first visit / next visit (gzip) | | %s / %s |"
             % (_fmt(_dig(fp, "web_page", "page_bytes")),
                _fmt(_dig(fp, "web_page", "second_visit_page_bytes"))),
-            "| heap high-water added by a browser session (at %d KB) | %s KB |"
+            "| heap high-water added by a browser session (at %d KB) | | %s KB |"
             % (HEAP_KB, _fmt(_dig(fp, "web_page", "delta_high_water_kb")))]
     for op in ("put", "get", "update"):
-        out.append("| queue %s at depth 10 / 100 / 1000 (µs, %s) | %s |"
-                   % (op, fp.get("queue_op_fs"), " / ".join(_fmt(_dig(q, d, op)) for d in ("10", "100", "1000"))))
-    m = doc["machine"]
-    out += ["", "Measured %s on %s (%s CPUs), %s; MicroPython %s; gammu-smsd: %s; smstools3: "
-            "%s. Mode: %s." % (m["date"], m["cpu"], m["cpus"], m["platform"], m["micropython"],
-                               m["gammu-smsd"], m["smstools3"], doc["mode"])]
+        out.append("| queue %s at depth 10 / 100 / 1000 (µs, %s) | | %s |"
+                   % (op, fp.get("queue_op_fs"),
+                      " / ".join(_fmt(_dig(q, d, op)) for d in ("10", "100", "1000"))))
+    return _with_modules(out, fp)
+
+
+def _with_modules(out: list, fp: dict) -> str:
+    if fp.get("module_heap"):
+        out += ["", "Live heap each module adds when imported (bytes, after a collection; "
+                "dependencies first; core: what the core gateway loads):", "",
+                footprint.module_table(fp["module_heap"])]
     return "\n".join(out)
+
+
+def _machine_line(doc: dict) -> str:
+    m = doc["machine"]
+    h32 = doc["footprint"].get("heap32") or {}
+    return ("Measured %s on %s (%s CPUs), %s; MicroPython %s (64-bit)%s; gammu-smsd: %s; "
+            "smstools3: %s. Mode: %s." % (
+                m["date"], m["cpu"], m["cpus"], m["platform"], m["micropython"],
+                ", %s (32-bit)" % h32["interpreter"] if h32.get("interpreter") else "",
+                m["gammu-smsd"], m["smstools3"], doc["mode"]))
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -230,6 +324,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="a small batch (a few minutes)")
     mode.add_argument("--tiny", action="store_true", help="a minimal run (the harness test)")
+    ap.add_argument("--footprint-only", action="store_true",
+                    help="only the heap figures (smallest heaps, live heap per module)")
+    ap.add_argument("--mp32", default=str(REPO / "build" / "mp32"),
+                    help="the 32-bit builds of tools/build-micropython.sh")
     ap.add_argument("--out", default=str(REPO / "build" / "bench.json"))
     ap.add_argument("--model", default="sim800", choices=("sim800", "sim7600"))
     ap.add_argument("--sim-scale", type=float, default=0.05,
@@ -249,8 +347,11 @@ def main(argv=None) -> int:
     try:
         doc = {"machine": machine(), "mode": opts.mode, "model": opts.model,
                "on_air_s": opts.on_air}
-        doc["systems"], extra = compare(opts, work, errors)
-        doc["footprint"] = footprint_figures(opts, work, extra["heap_check"], errors)
+        if opts.footprint_only:
+            doc["footprint"] = heap_figures(opts, work, errors)
+        else:
+            doc["systems"], extra = compare(opts, work, errors)
+            doc["footprint"] = footprint_figures(opts, work, extra["heap_check"], errors)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     doc["duration_s"] = round(time.monotonic() - t0, 1)
@@ -258,7 +359,8 @@ def main(argv=None) -> int:
     out = Path(opts.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
-    md = table(doc)
+    md = (footprint_table(doc) + "\n\n" + _machine_line(doc) if opts.footprint_only
+          else table(doc))
     out.with_suffix(".md").write_text(md + "\n")
     print(md)
     print("\nwritten: %s (%.0fs)" % (out, doc["duration_s"]))

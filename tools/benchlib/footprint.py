@@ -2,7 +2,12 @@
 
 - min_heap_kb: the smallest `-X heapsize` (bisection) at which a short end-to-end run passes:
   boot, send 3 messages (2 GSM-7, one 3-part UCS-2), receive one SMS, with a single boot and no
-  MemoryError on the console;
+  MemoryError on the console. The same run with the firmware frozen into the interpreter
+  (`frozen`: only main.py on the flash) and with every optional feature configured (`full`:
+  webhooks to a local receiver, MQTT through mosquitto, the alert unit); the interpreter is
+  $SMSGATE_MICROPYTHON (the 32-bit builds of tools/build-micropython.sh) or the pip one;
+- module_heap: live heap after importing each firmware module in turn (dependencies first), so
+  each row is what that module itself keeps in the heap;
 - mpy_bundle_bytes: what `smsgate.bundle` installs on the flash (unix board);
 - http_rps: requests per second for `GET /health` and `POST /messages`, the firmware against a
   minimal microdot app on the same interpreter and heap (new connection per request, like the
@@ -13,6 +18,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -25,7 +31,7 @@ from pathlib import Path
 
 from benchlib import common
 from smsgate import bundle
-from smsgate.runtime import micropython_binary, micropython_env
+from smsgate.runtime import FIRMWARE_DIR, micropython_binary, micropython_env
 from smsgate.virtual import VirtualGateway, free_port
 
 SCENARIO = [{"to": common.DEST, "text": "footprint gsm one", "parts": 1},
@@ -46,13 +52,102 @@ def _body(m: dict) -> dict:
             "withDeliveryReport": False}
 
 
+@contextlib.contextmanager
+def interpreter(path: str | os.PathLike):
+    """Run MicroPython children (virtual board, probes) with the binary at `path`."""
+    old = os.environ.get("SMSGATE_MICROPYTHON")
+    os.environ["SMSGATE_MICROPYTHON"] = str(path)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("SMSGATE_MICROPYTHON", None)
+        else:
+            os.environ["SMSGATE_MICROPYTHON"] = old
+
+
+class _Receiver:
+    """A webhook receiver on 127.0.0.1: records the events of the envelopes it is posted."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        self.events: list[str] = []
+        rx = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                try:
+                    rx.events.append(json.loads(body).get("event"))
+                except ValueError:
+                    rx.events.append("bad json")
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _Broker:
+    """mosquitto on a free port of 127.0.0.1, its files in `work`."""
+
+    def __init__(self, work: Path) -> None:
+        self.port = free_port()
+        conf = work / "mosquitto.conf"
+        conf.write_text("listener %d 127.0.0.1\nallow_anonymous true\n" % self.port
+                        + ("user root\n" if os.geteuid() == 0 else ""))
+        self.proc = subprocess.Popen(
+            [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = "mqtt://127.0.0.1:%d" % self.port
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def _full_config(broker: _Broker) -> dict:
+    """Every optional feature on: webhooks, MQTT and the alert unit (one input rule)."""
+    return {"webhooks": {"signing_key": "footprint", "retry_base_s": 0.2, "retry_max_s": 1},
+            "mqtt": {"url": broker.url, "reconnect_max_s": 0.5, "keepalive_s": 10},
+            "rules": [{"name": "door", "pin": 14, "pull": "up", "active": 0,
+                       "debounce_ms": 30, "recipients": [common.DEST], "ack_window_s": 600,
+                       "cooldown_s": 0}],
+            "heartbeat": {"boot": False, "interval_s": 0}}
+
+
 def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
-                    timeout: float = 20.0) -> tuple[bool, str]:
-    """One short end-to-end run at `heap_kb`; (passed, reason)."""
+                    timeout: float = 20.0, frozen: bool = False,
+                    full: bool = False) -> tuple[bool, str]:
+    """One short end-to-end run at `heap_kb`; (passed, reason).
+
+    frozen: the interpreter has the firmware frozen in (only main.py goes on the flash);
+    full: webhooks (one hook for sms:received), MQTT and the alert unit configured as well, and
+    the run also waits for MQTT to connect and for the inbound SMS's webhook.
+    """
     work = Path(tempfile.mkdtemp(prefix="heap%d-" % heap_kb, dir=workdir))
     sim = common.start_sim("sim800", work / "sim", sim_scale)
+    rx = broker = None
+    cfg = None
+    if full:
+        rx, broker = _Receiver(), _Broker(work)
+        cfg = _full_config(broker)
     gw = VirtualGateway("sim800", data_dir=work / "flash", heap="%dK" % heap_kb,
-                        attach=sim.link, fw_scale=1.0)
+                        attach=sim.link, fw_scale=1.0, config=cfg, frozen=frozen)
     try:
         gw.start(wait=False)
         deadline = time.monotonic() + timeout
@@ -79,6 +174,10 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
                    .get("status") == "pass", "boot")
         if why:
             return False, why
+        if full:
+            why = _full_setup(gw, rx, step)
+            if why:
+                return False, why
         for m in SCENARIO:
             try:
                 status = gw.api("POST", "/messages", _body(m), timeout=5)[0]
@@ -101,6 +200,10 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
         why = step(got_inbound, "receive")
         if why:
             return False, why
+        if full:
+            why = step(lambda: "sms:received" in rx.events, "webhook")
+            if why:
+                return False, why
         check = common.compare_sent(SCENARIO, sim.sent())
         if check["lost"] or check["duplicated"]:
             return False, "sent mismatch %s" % check
@@ -109,20 +212,37 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
     finally:
         gw.stop()
         sim.stop()
+        for helper in (rx, broker):
+            if helper is not None:
+                helper.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _full_setup(gw: VirtualGateway, rx: _Receiver, step) -> str:
+    """Register the webhook and wait for MQTT to connect; "" or why it failed."""
+    try:
+        st = gw.api("POST", "/webhooks", {"id": "received", "url": rx.url,
+                                          "event": "sms:received"}, timeout=5)[0]
+    except OSError as exc:
+        return "POST /webhooks failed: %s" % exc
+    if st != 201:
+        return "POST /webhooks -> %d" % st
+    return step(lambda: (gw.health() or {}).get("checks", {}).get("mqtt", {})
+                .get("observedValue"), "mqtt connect")
+
+
 def min_heap(workdir: Path, lo: int, hi: int, step: int, confirm: bool = True,
-             log=None) -> dict:
+             log=None, **scenario) -> dict:
     """Bisection over heap sizes in `step` KB; lo is assumed to fail, hi must pass.
 
     Near the threshold a run may pass or fail depending on when the collector runs, so with
     `confirm` the answer is run once more, and raised by `step` until a run passes.
+    `scenario`: scenario_passes's frozen / full.
     """
     tried = []
 
     def attempt(kb: int) -> bool:
-        ok, why = scenario_passes(kb, workdir)
+        ok, why = scenario_passes(kb, workdir, **scenario)
         (log or print)("heap %dK: %s" % (kb, why))
         tried.append((kb, why))
         return ok
@@ -359,3 +479,188 @@ def queue_ops(workdir: Path, depths=(10, 100, 1000), k: int = 50, heap: str = "2
         raise RuntimeError("queue bench failed: %s%s" % (out.stdout, out.stderr))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# -- live heap per module -----------------------------------------------------------------------
+_MODULE_HEAP = """
+import sys, gc, json
+sys.path[:] = %(path)r
+names = %(names)r
+cost = [0] * len(names)
+errors = {}
+import asyncio  # frozen into every port: the baseline, like on a board
+gc.collect()
+start = gc.mem_alloc()
+for i in range(len(names)):
+    gc.collect()
+    before = gc.mem_alloc()
+    try:
+        __import__(names[i])
+    except Exception as e:
+        errors[names[i]] = "%%s: %%s" %% (type(e).__name__, e)
+    gc.collect()
+    cost[i] = gc.mem_alloc() - before
+gc.collect()
+print("RESULT " + json.dumps({"start": start, "total": gc.mem_alloc() - start,
+                              "cost": cost, "errors": errors}))
+"""
+
+_LIB_PACKAGES = ("microdot",)
+
+
+def _module_files() -> dict[str, Path]:
+    """Module name -> source file: the firmware package, the unix board, microdot."""
+    files = {}
+    for flash_py, src in bundle._compile_list(bundle.BOARDS_DIR / "unix.py"):
+        name = flash_py[:-3].removeprefix("lib/").replace("/", ".")
+        files[name.removesuffix(".__init__")] = src
+    return files
+
+
+def _imports(name: str, src: Path, known: set, top_only: bool) -> set:
+    """Modules of `known` that `src` imports: at import time only (`top_only`: not inside
+    functions), or anywhere. The parent packages of a module are imported before it."""
+    import ast
+
+    pkg = name if src.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+
+    def add(mod: str) -> None:
+        while mod and mod not in known:
+            mod = mod.rpartition(".")[0]
+        if mod and mod != name:
+            found.add(mod)
+
+    def visit(node) -> None:
+        for child in ast.iter_child_nodes(node):
+            if top_only and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                               ast.Lambda)):
+                continue
+            if isinstance(child, ast.Import):
+                for a in child.names:
+                    add(a.name)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    up = pkg.split(".")[:len(pkg.split(".")) - child.level + 1]
+                    base = ".".join(up + ([base] if base else []))
+                for a in child.names:
+                    add(base + "." + a.name if base + "." + a.name in known else base)
+            visit(child)
+
+    visit(ast.parse(src.read_text()))
+    return found
+
+
+BOOT_ONLY = ("smsgw.config",)  # app.main imports it by name, and drops it once loaded
+
+
+def module_order() -> tuple[list[str], set]:
+    """(every module, dependencies first; the core's modules): the core is what smsgw.app and
+    the unix board import, at any depth, leaving out the optional features, which app.py
+    loads by name (`__import__`) only when configured; BOOT_ONLY modules are loaded at boot
+    and then dropped."""
+    files = _module_files()
+    known = set(files)
+    top = {n: _imports(n, f, known, True) for n, f in files.items()}
+    order: list[str] = []
+
+    def place(n: str, seen: tuple = ()) -> None:
+        if n in order or n in seen:
+            return
+        parent = n.rpartition(".")[0]
+        if parent:  # imported first, as MicroPython does (its own imports may need n)
+            place(parent, seen + (n,))
+        for d in sorted(top[n]):
+            if not d.startswith(n + "."):  # a package's own submodules load with it
+                place(d, seen + (n,))
+        if n not in order:
+            order.append(n)
+
+    for n in sorted(files):
+        place(n)
+    anywhere = {n: _imports(n, f, known, False) for n, f in files.items()}
+    core: set = set()
+    todo = ["smsgw.app", "boards.unix"] + [m for m in BOOT_ONLY if m in files]
+    while todo:
+        n = todo.pop()
+        if n and n not in core:
+            core.add(n)
+            todo += sorted(anywhere[n]) + [n.rpartition(".")[0]]
+    return order, core
+
+
+def module_heap(frozen: bool = False, heap: str = "1024K") -> dict:
+    """Live heap (bytes, after a collection) each module adds when imported, dependencies first,
+    on $SMSGATE_MICROPYTHON or the pip interpreter: from the bundle's .mpy on a flash folder, or
+    (`frozen`) from the interpreter's frozen modules."""
+    order, core = module_order()
+    work = Path(tempfile.mkdtemp(prefix="smsgate-modheap-"))
+    try:
+        flash = work / "flash"
+        if not frozen:
+            bundle.install_to_dir("unix", flash)
+        path = [".frozen"] if frozen else [str(flash), str(flash / "lib"), ".frozen"]
+        script = work / "module_heap.py"
+        script.write_text(_MODULE_HEAP % {"path": path, "names": order})
+        out = subprocess.run([micropython_binary(), "-X", "heapsize=" + heap, str(script)],
+                             capture_output=True, text=True, timeout=120, cwd=work,
+                             env=micropython_env())
+        for line in out.stdout.splitlines():
+            if line.startswith("RESULT "):
+                res = json.loads(line[7:])
+                break
+        else:
+            raise RuntimeError("module heap probe failed: %s%s" % (out.stdout, out.stderr))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    rows = [{"module": n, "bytes": b, "core": n in core, "group": module_group(n)}
+            for n, b in zip(order, res["cost"])]
+    return {"rows": rows, "errors": res["errors"], "total": res["total"],
+            "baseline": res["start"]}
+
+
+def module_group(name: str) -> str:
+    """The row's sub-package: `smsgw.codec.pdu` -> `smsgw.codec`; top-level modules of smsgw
+    -> `smsgw`; `boards.*` -> `boards`; libraries by their package."""
+    parts = name.split(".")
+    if parts[0] == "smsgw":
+        sub = "smsgw." + parts[1] if len(parts) > 2 else "smsgw"
+        return sub if (FIRMWARE_DIR / sub.replace(".", "/")).is_dir() else "smsgw"
+    return parts[0]
+
+
+def module_table(columns: dict[str, dict]) -> str:
+    """Markdown: one row per module (bytes per column), then one per sub-package and the
+    totals of the core and of everything. `columns`: {title: module_heap() result}."""
+    titles = list(columns)
+    first = columns[titles[0]]
+    by = {t: {r["module"]: r["bytes"] for r in c["rows"]} for t, c in columns.items()}
+    out = ["| module | core | %s |" % " | ".join(titles), "|---|---|" + "---|" * len(titles)]
+    for r in sorted(first["rows"], key=lambda r: (r["group"], r["module"])):
+        core = "boot" if r["module"] in BOOT_ONLY else "yes" if r["core"] else ""
+        out.append("| %s | %s | %s |" % (r["module"], core,
+                                          " | ".join(_fmt_b(by[t].get(r["module"]))
+                                                     for t in titles)))
+    groups: dict[str, list] = {}
+    for r in first["rows"]:
+        groups.setdefault(r["group"], []).append(r)
+    out.append("| **per sub-package** (core part) | | %s |" % " | ".join("" for _ in titles))
+    for g, rows in groups.items():
+        cells = []
+        for t in titles:
+            tot = sum(by[t].get(r["module"]) or 0 for r in rows)
+            cor = sum(by[t].get(r["module"]) or 0 for r in rows if r["core"])
+            cells.append("%s (%s)" % (_fmt_b(tot), _fmt_b(cor)))
+        out.append("| %s | | %s |" % (g, " | ".join(cells)))
+    out.append("| **core, resident** | | %s |" % " | ".join(
+        _fmt_b(sum(by[t].get(r["module"]) or 0 for r in first["rows"]
+                   if r["core"] and r["module"] not in BOOT_ONLY))
+        for t in titles))
+    out.append("| **everything** | | %s |" % " | ".join(_fmt_b(columns[t]["total"])
+                                                       for t in titles))
+    return "\n".join(out)
+
+
+def _fmt_b(v) -> str:
+    return "-" if v is None else "{:,}".format(v)
