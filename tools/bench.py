@@ -304,7 +304,10 @@ def footprint_table(doc: dict) -> str:
 def _with_modules(out: list, fp: dict) -> str:
     if fp.get("module_heap"):
         out += ["", "Live heap each module adds when imported (bytes, after a collection; "
-                "dependencies first; core: what the core gateway loads):", "",
+                "dependencies first; core: what the core gateway loads). A row includes the "
+                "growth of MicroPython's interned-string pools, which double when full: the "
+                "module that fills one pays for the next, so single rows can be a few KB off; "
+                "the sums are exact:", "",
                 footprint.module_table(fp["module_heap"])]
     return "\n".join(out)
 

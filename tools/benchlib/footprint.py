@@ -489,6 +489,9 @@ names = %(names)r
 cost = [0] * len(names)
 errors = {}
 import asyncio  # frozen into every port: the baseline, like on a board
+for name in ("Event", "Lock", "ThreadSafeFlag", "StreamReader", "gather", "wait_for",
+             "open_connection", "start_server"):
+    getattr(asyncio, name, None)  # asyncio loads these submodules on first use
 gc.collect()
 start = gc.mem_alloc()
 for i in range(len(names)):
