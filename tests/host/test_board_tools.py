@@ -40,6 +40,10 @@ def rig(tmp_path_factory):
     try:
         sim.start()
         board.start()
+        # At its prompt first: a Ctrl-C from mpremote while the blank board still boots goes to
+        # the booting interpreter as SIGINT, and entering the raw REPL then failed (a flake of
+        # the first test that connects, seen on a busy machine).
+        assert board.wait_output(">>> ", 60), board.output()
         yield rig
     finally:
         board.stop()
