@@ -22,6 +22,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -555,7 +556,9 @@ def _imports(name: str, src: Path, known: set, top_only: bool) -> set:
     return found
 
 
-BOOT_ONLY = ("smsgw.config",)  # app.main imports it by name, and drops it once loaded
+# Modules app.py imports by name at boot and then forgets (`_drop("smsgw.config")`).
+BOOT_ONLY = tuple(re.findall(r'_drop\("([\w.]+)"\)',
+                             (FIRMWARE_DIR / "smsgw" / "app.py").read_text()))
 
 
 def module_order() -> tuple[list[str], set]:
