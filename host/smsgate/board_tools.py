@@ -410,7 +410,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="board type (default: the board's config, or unix on the unix port)")
     p.add_argument("--frozen", action="store_true",
                    help="the board runs a MicroPython image with the firmware frozen in "
-                        "(firmware/manifest.py): write main.py only, remove compiled modules")
+                        "(firmware/manifest.py): write no .mpy, remove compiled modules")
     p.set_defaults(func=do_install)
 
     p = sub.add_parser("provision", help="validate and write the board's config")

@@ -72,8 +72,8 @@ class VirtualGateway:
         config: extra config merged into config.json (validated).
         sim_scale: the simulator's time scale; fw_scale: the firmware's modem time scale.
         sim_args: extra `smsgate sim modem` arguments.
-        frozen: the MicroPython binary has the firmware frozen in (firmware/manifest.py): only
-            main.py goes on the flash (smsgate.bundle).
+        frozen: the MicroPython binary has the firmware frozen in (firmware/manifest.py): no
+            .mpy goes on the flash (smsgate.bundle).
     """
 
     def __init__(

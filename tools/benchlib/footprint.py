@@ -3,7 +3,7 @@
 - min_heap_kb: the smallest `-X heapsize` (bisection) at which a short end-to-end run passes:
   boot, send 3 messages (2 GSM-7, one 3-part UCS-2), receive one SMS, with a single boot and no
   MemoryError on the console. The same run with the firmware frozen into the interpreter
-  (`frozen`: only main.py on the flash) and with every optional feature configured (`full`:
+  (`frozen`: no .mpy on the flash) and with every optional feature configured (`full`:
   webhooks to a local receiver, MQTT through mosquitto, the alert unit); the interpreter is
   $SMSGATE_MICROPYTHON (the 32-bit builds of tools/build-micropython.sh) or the pip one;
 - module_heap: live heap after importing each firmware module in turn (dependencies first), so
@@ -136,7 +136,7 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
                     full: bool = False) -> tuple[bool, str]:
     """One short end-to-end run at `heap_kb`; (passed, reason).
 
-    frozen: the interpreter has the firmware frozen in (only main.py goes on the flash);
+    frozen: the interpreter has the firmware frozen in (no .mpy goes on the flash);
     full: webhooks (one hook for sms:received), MQTT and the alert unit configured as well, and
     the run also waits for MQTT to connect and for the inbound SMS's webhook.
     """
