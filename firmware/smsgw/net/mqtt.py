@@ -53,33 +53,11 @@ def parse_url(url):
     """mqtt[s]://[user[:pass]@]host[:port] -> (tls, host, port, user, password).
 
     Raises:
-        ValueError: another scheme, no host, bad port.
+        ValueError: another scheme, no host, bad port (see smsgw.net.url).
     """
-    if not isinstance(url, str):
-        raise ValueError("url")
-    if url.startswith("mqtt://"):
-        tls, rest, port = False, url[7:], 1883
-    elif url.startswith("mqtts://"):
-        tls, rest, port = True, url[8:], 8883
-    else:
-        raise ValueError("url scheme (mqtt:// or mqtts://)")
-    rest = rest.split("/", 1)[0]
-    user = password = None
-    if "@" in rest:
-        cred, rest = rest.rsplit("@", 1)
-        user, _, pw = cred.partition(":")
-        password = pw if ":" in cred else None
-    host = rest
-    if ":" in rest:
-        host, p = rest.rsplit(":", 1)
-        try:
-            port = int(p)
-        except ValueError:
-            raise ValueError("url port") from None
-        if not 0 < port < 65536:
-            raise ValueError("url port")
-    if not host:
-        raise ValueError("url host")
+    from smsgw.net.url import split
+
+    tls, user, password, host, port, _ = split(url, {"mqtt": (False, 1883), "mqtts": (True, 8883)})
     return tls, host, port, user, password
 
 
