@@ -12,7 +12,7 @@ from smsgate.sim import charset
 from smsgate.sim.atparse import CmdError
 
 SETTINGS = ("echo", "verbose", "cmee", "cmgf", "cnmi", "cscs", "ipr", "creg", "cgreg", "cereg",
-            "csdh", "csmp", "clip", "crc", "cmms", "csms", "cpms", "csclk")
+            "csdh", "csmp", "clip", "crc", "cmms", "csms", "cpms", "csclk", "clts", "ctzu", "ctzr")
 IPR_RATES = (0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 
 
@@ -241,6 +241,24 @@ def h_cclk(m, c):
     return ['+CCLK: "%s"' % m.network.clock()]
 
 
+def h_clts(m, c):
+    """SIM800 AT+CLTS: take the network's time (NITZ) at the next registration; saved by &W."""
+    return _flag(m, c, "clts")
+
+
+def h_ctzu(m, c):
+    """SIM7600 AT+CTZU: automatic time/zone update from NITZ (kept across reboots at once)."""
+    out = _flag(m, c, "ctzu")
+    if c.op == "=":
+        m.saved["ctzu"] = m.ctzu
+    return out
+
+
+def h_ctzr(m, c):
+    """AT+CTZR (27.007 8.41): +CTZV: <tz> URC when the network sends its time zone."""
+    return _flag(m, c, "ctzr")
+
+
 def h_clip(m, c):
     if c.op == "?":
         return ["+CLIP: %d,1" % m.clip]
@@ -343,6 +361,7 @@ HANDLERS = {
     "+CPIN": h_cpin, "+CSQ": h_csq, "+CREG": _reg("+CREG", "creg"),
     "+CGREG": _reg("+CGREG", "cgreg"), "+CEREG": _reg("+CEREG", "cereg"), "+CGATT": h_cgatt,
     "+COPS": h_cops, "+CPSI": h_cpsi, "+CNSMOD": h_cnsmod, "+CBC": h_cbc, "+CCLK": h_cclk,
+    "+CLTS": h_clts, "+CTZU": h_ctzu, "+CTZR": h_ctzr,
     "+CLIP": h_clip, "+CRC": h_crc, "+CPBS": h_cpbs, "+CSCS": h_cscs, "+IPR": h_ipr,
     "+CUSD": h_cusd, "+CSCLK": h_csclk, "+CNUM": h_cnum, "+CBATCHK": h_accept,
     "+CIURC": h_accept,

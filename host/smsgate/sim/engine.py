@@ -92,6 +92,8 @@ class Modem:
         self.sim_state = "READY" if self.pin is None else "SIM PIN"
         self.pin_attempts = 3
         self.registered = 0  # CREG stat
+        self.searching = True  # the boot-time network search has not ended yet
+        self.nitz_at = None  # monotonic time the clock took the network's time (NITZ)
         self.synced = not (self.profile["autobaud"] and self.ipr == 0)
         self.cfun = 1
         self.last_rx = time.monotonic()
@@ -253,6 +255,7 @@ class Modem:
                 self.sim_ready = True
                 if self.sim_state != "READY":
                     return  # locked: the rest follows the PIN
+                self.network.refresh()  # searching (+CREG: 0,2) until registered
             if text == p["sms_ready_urc"]:
                 self.sms_ready = True
         self.spawn(self.network.register_later(), boot_scoped=True)

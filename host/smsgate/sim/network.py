@@ -26,6 +26,7 @@ class Network:
         self.smsc = "+15550000000"
         self.smsc_type = 145
         self.target_reg = 1
+        self.tz_quarters = 0  # the network's time zone in NITZ (quarters of an hour east of UTC)
         self.voltage_mv = 4050
         self.ussd_text = "Balance: 12.34 EUR"
         self.send_latency_s = 0.0
@@ -45,8 +46,10 @@ class Network:
     # ---- registration ------------------------------------------------------------------------
     async def register_later(self) -> None:
         """After boot or PIN: search for a while, then take what the network offers."""
-        self.refresh(searching=True)
+        self.m.searching = True
+        self.refresh()
         await self.m.sleep(self.m.profile["reg_after_s"])
+        self.m.searching = False
         self.refresh()
 
     def reg_fields(self, n: int, stat: int | None = None) -> str:
@@ -63,17 +66,22 @@ class Network:
         self.target_reg = stat
         self.refresh()
 
-    def refresh(self, searching: bool = False) -> None:
-        """Recompute the modem's registration; URCs as CREG/CGREG/CEREG n ask; release SMS."""
+    def refresh(self) -> None:
+        """Recompute the modem's registration; URCs as CREG/CGREG/CEREG n ask; release SMS.
+
+        From SIM-ready until the boot-time search ends the modem answers 2 (searching), not 0:
+        some client libraries give up on `+CREG: 0,0`.
+        """
         m = self.m
         if m.stage != "up" or m.cfun != 1 or not m.sim_ready or m.sim_state != "READY":
             stat = 0
-        elif searching and self.target_reg in (1, 5):
+        elif m.searching and self.target_reg in (1, 5):
             stat = 2
         else:
             stat = self.target_reg
         if stat == m.registered:
             return
+        was = m.registered
         m.registered = stat
         names = [("+CREG", m.creg), ("+CGREG", m.cgreg)]
         if m.profile["has_cereg"]:
@@ -81,7 +89,28 @@ class Network:
         for name, n in names:
             if n:
                 m.urc("%s: %s" % (name, self.reg_fields(n, stat)))
+        if stat in (1, 5) and was not in (1, 5):
+            self.nitz()
         self.pump()
+
+    def nitz(self) -> None:
+        """The network's time at registration (NITZ): a modem told to take it (SIM800
+        AT+CLTS=1, SIM7600 AT+CTZU=1) sets its clock and announces it (SIM800 *PSUTTZ + DST,
+        SIM7600 +CTZV when AT+CTZR=1)."""
+        m = self.m
+        tz = self.tz_quarters
+        if m.profile["nitz"] == "clts":
+            if not m.clts:
+                return
+            m.nitz_at = time.monotonic()
+            t = time.gmtime()
+            m.urc('*PSUTTZ: %d,%d,%d,%d,%d,%d,"%+d",0' % (t[0], t[1], t[2], t[3], t[4], t[5], tz))
+            m.urc("DST: 0")
+            return
+        if m.ctzu:
+            m.nitz_at = time.monotonic()
+        if m.ctzr:
+            m.urc("+CTZV: %+03d" % tz)
 
     def registered(self) -> bool:
         return self.m.registered in (1, 5)
@@ -319,15 +348,23 @@ class Network:
         return False
 
     def clock(self) -> str:
+        """`AT+CCLK?`: local time and zone (quarters): network time once NITZ was taken (or
+        the last AT+CCLK=, whichever came later), else the model's start value."""
         m = self.m
-        if getattr(m, "cclk_set", None):
-            base = parse_clock(m.cclk_set) + (time.monotonic() - m.cclk_set_at)
+        zone = 0
+        set_at = getattr(m, "cclk_set_at", None) if getattr(m, "cclk_set", None) else None
+        if m.nitz_at is not None and (set_at is None or m.nitz_at >= set_at):
+            zone = self.tz_quarters
+            base = time.time() + zone * 900
+        elif set_at is not None:
+            base = parse_clock(m.cclk_set) + (time.monotonic() - set_at)
         elif m.profile["cclk_start"] == "network" and self.registered():
             base = time.time()
         else:
             base = 1072915200 + (time.monotonic() - m.boot_time)  # 2004-01-01 00:00:00 UTC
         t = time.gmtime(base)
-        return "%02d/%02d/%02d,%02d:%02d:%02d+00" % (t[0] % 100, t[1], t[2], t[3], t[4], t[5])
+        return "%02d/%02d/%02d,%02d:%02d:%02d%+03d" % (t[0] % 100, t[1], t[2], t[3], t[4], t[5],
+                                                       zone)
 
 
 def parse_clock(text: str) -> float:

@@ -33,6 +33,13 @@ Behaviour we had to GUESS (no manual text or log pins it down):
   `+CUSD: 2` (TinyGSM#192 observation), UCS2 gives hex with dcs 72.
 - RING repeats every `ring_interval_s`; the caller gives up after `ring_max` rings (NO CARRIER).
 - SIM7600 `AT+CCLK?` starts at the current UTC time (network time), SIM800 at 04/01/01.
+- Network time (NITZ) comes with every registration, in the network's zone (default +00):
+  SIM800 takes it when `AT+CLTS=1` (saved by `AT&W`; the manual wants a reboot after), prints
+  `*PSUTTZ: yyyy,M,d,h,m,s,"+z",0` and `DST: 0`; SIM7600 takes it when `AT+CTZU=1` (kept at
+  once, without AT&W) and prints `+CTZV: +zz` when `AT+CTZR=1`. The modem's clock forgets it
+  at every boot. `AT+CCLK?` then shows local time with the zone in quarters.
+- From `+CPIN: READY` to the end of the boot-time search the registration reads 2
+  (searching); `+CSQ` reads unregistered meanwhile.
 - Timings: SIM800 RDY 3 s, Call Ready 6 s, SMS Ready 7 s; SIM7600 RDY 12 s, SMS DONE 18 s, PB DONE
   20 s (inside the ranges the reference gives); send latency 2 s, status report 5 s (defaults).
 - TP-MR keeps counting across reboots and power cycles (it lives on the SIM, EF-SMSS) and the
@@ -112,7 +119,7 @@ SIM800 = {
         "ICCID": "8901260123456789012F",
     },
     # commands of the other model that this one answers with ERROR
-    "lacks": frozenset("+CRESET +CPOF +CICCID +CPSI +CNSMOD +CEREG +CHUP".split()),
+    "lacks": frozenset("+CRESET +CPOF +CICCID +CPSI +CNSMOD +CEREG +CHUP +CTZU +CTZR".split()),
     "iccid_prefix": "",  # AT+CCID answers the bare ICCID
     # (delay from power-on in seconds, URC); "{cpin}" becomes READY or SIM PIN.
     "boot": [
@@ -133,6 +140,7 @@ SIM800 = {
         "ipr": 0,
         "creg": 0, "cgreg": 0, "cereg": 0, "csdh": 0, "csmp": (17, 167, 0, 0), "clip": 0,
         "crc": 0, "cmms": 0, "csms": 0, "cpms": ("SM", "SM", "SM"), "csclk": 0,
+        "clts": 0, "ctzu": 0, "ctzr": 0,
     },
     "cscs_list": ("IRA", "GSM", "UCS2", "HEX", "PCCP", "PCDN", "8859-1"),
     "csclk_modes": (0, 1, 2),
@@ -157,6 +165,7 @@ SIM800 = {
     "clip": '+CLIP: "{num}",{type},"",0,"",0',
     "cops_act": "",
     "cclk_start": "network-less",  # 04/01/01,00:00:00+00 ticking from boot
+    "nitz": "clts",  # the setting that makes the clock take network time
     "cfun_reset_cmd": "+CFUN=1,1",
     "poweroff": {"+CPOWD": "NORMAL POWER DOWN"},
     "poweroff_ok": False,
@@ -184,7 +193,7 @@ SIM7600 = {
         "CIMI": "262011234567890",
         "ICCID": "89490200001234567890",
     },
-    "lacks": frozenset("+CPOWD +CCID +CMGDA +CBATCHK +CIURC".split()),
+    "lacks": frozenset("+CPOWD +CCID +CMGDA +CBATCHK +CIURC +CLTS".split()),
     "iccid_prefix": "+ICCID: ",
     "boot": [
         (12.0, "RDY"),
@@ -203,6 +212,7 @@ SIM7600 = {
         "ipr": 115200,
         "creg": 0, "cgreg": 0, "cereg": 0, "csdh": 0, "csmp": (17, 167, 0, 0), "clip": 0,
         "crc": 0, "cmms": 0, "csms": 0, "cpms": ("SM", "SM", "SM"), "csclk": 0,
+        "clts": 0, "ctzu": 0, "ctzr": 0,
     },
     "cscs_list": ("IRA", "GSM", "UCS2"),
     "csclk_modes": (0, 1),
@@ -228,6 +238,7 @@ SIM7600 = {
     "clip": '+CLIP: "{num}",{type},,,"",0',
     "cops_act": ",7",
     "cclk_start": "network",
+    "nitz": "ctzu",
     "cfun_reset_cmd": "+CFUN=1,1",
     "poweroff": {"+CPOF": None},
     "poweroff_ok": True,
