@@ -8,7 +8,13 @@
 - `POST /adc/{pin}`  `{"value": N}`    sets an analog reading (0..65535);
 - `GET /pins/{pin}`                    `{"pin", "value"}`: the level the firmware drives on an
   output (null when it never wrote it), plus `"input"`: what the host set;
-- `GET /pins`                          `{"inputs": {...}, "outputs": {...}}`.
+- `GET /pins`                          `{"inputs": {...}, "outputs": {...}}`;
+- `POST /wifi` `{"up": bool, "password": str, "ssid": str, "rssi": int, "ntp": bool}` (any
+  of them): changes the access point the board can join (ESP32 boards: `mpy/esp32/network.py`
+  reads `<flash>/.wifi.json`); `GET /wifi` `{"ap": {...}, "board": {...}}`: that access point
+  and what the board's radio does (station status, IP, hostname, its own setup AP);
+- `POST /freeze` `{}`: test hook, the board's Wi-Fi driver wedges in its next call (the event
+  loop freezes; only a watchdog gets the board out).
 
 Inputs are written atomically (temp file + rename) so the firmware never reads half a file.
 Served on 127.0.0.1 only, from a thread (`BoardControl(data_dir, port).start()`).
@@ -25,6 +31,10 @@ from typing import Any
 
 INPUTS = ".pins.json"
 OUTPUTS = ".outputs.json"
+WIFI_AP = ".wifi.json"  # the access point (host -> board)
+WIFI_BOARD = ".wifi_board.json"  # what the board's radio does (board -> host)
+WIFI_KEYS = {"up": bool, "password": str, "ssid": str, "rssi": int, "ntp": bool,
+             "join_ms": int}
 MAX_BODY = 1024
 MAX_PIN = 63
 MAX_ADC = 65535
@@ -64,6 +74,30 @@ class PinFiles:
         v = self.outputs().get(str(pin))
         return None if v is None else int(v)
 
+    def _store(self, name: str, data: dict[str, Any]) -> None:
+        tmp = self.dir / (name + ".tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, self.dir / name)
+
+    def wifi(self) -> dict[str, Any]:
+        """The access point the board can join, and what the board's radio does."""
+        return {"ap": self._load(WIFI_AP), "board": self._load(WIFI_BOARD)}
+
+    def set_wifi(self, **changes: Any) -> dict[str, Any]:
+        """Change the access point (keys of WIFI_KEYS, plus `hang`); returns its new state."""
+        with self._lock:
+            data = self._load(WIFI_AP)
+            data.update(changes)
+            self._store(WIFI_AP, data)
+            return data
+
+    def set_inputs(self, values: dict[int, int]) -> None:
+        """Set several inputs at once (board wiring at install: e.g. a STATUS line)."""
+        with self._lock:
+            data = self.inputs()
+            data.update({str(k): int(v) for k, v in values.items()})
+            self._store(INPUTS, data)
+
 
 def _pin_of(path: str, prefix: str) -> int | None:
     rest = path[len(prefix) :]
@@ -88,6 +122,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         path = self.path.split("?", 1)[0].rstrip("/")
+        if path == "/wifi":
+            self._answer(200, self.files.wifi())
+            return
         if path == "/pins":
             self._answer(200, {"inputs": self.files.inputs(), "outputs": self.files.outputs()})
             return
@@ -100,6 +137,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         path = self.path.split("?", 1)[0].rstrip("/")
+        if path in ("/wifi", "/freeze"):
+            body = self._body()
+            if body is None:
+                return
+            if path == "/freeze":
+                self._answer(200, {"ap": self.files.set_wifi(hang=True)})
+                return
+            bad = [k for k, v in body.items() if k not in WIFI_KEYS
+                   or not isinstance(v, WIFI_KEYS[k])
+                   or (WIFI_KEYS[k] is int and isinstance(v, bool))]
+            if bad or not body:
+                self._answer(400, {"message": "body must set some of %s with their types"
+                                   % ", ".join(sorted(WIFI_KEYS))})
+                return
+            self._answer(200, {"ap": self.files.set_wifi(**body)})
+            return
         kind = "pins" if path.startswith("/pins/") else "adc" if path.startswith("/adc/") else None
         pin = _pin_of(path, "/%s/" % kind) if kind else None
         if pin is None:
@@ -111,16 +164,29 @@ class _Handler(BaseHTTPRequestHandler):
         self.files.set_input(pin, value)
         self._answer(200, {"pin": pin, "value": value})
 
-    def _value(self, kind: str) -> int | None:
+    def _body(self) -> dict[str, Any] | None:
+        """The request's JSON object (answers 413/400 itself and returns None)."""
         n = int(self.headers.get("Content-Length") or 0)
         if n > MAX_BODY:
             self._answer(413, {"message": "body larger than %d bytes" % MAX_BODY})
             return None
         try:
-            value = json.loads(self.rfile.read(n) or b"null")["value"]
-        except (ValueError, TypeError, KeyError):
+            body = json.loads(self.rfile.read(n) or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            self._answer(400, {"message": "body must be a JSON object"})
+            return None
+        return body
+
+    def _value(self, kind: str) -> int | None:
+        body = self._body()
+        if body is None:
+            return None
+        if "value" not in body:
             self._answer(400, {"message": 'body must be {"value": N}'})
             return None
+        value = body["value"]
         lo, hi = (0, 1) if kind == "pins" else (0, MAX_ADC)
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
             self._answer(400, {"message": "value must be an integer %d..%d" % (lo, hi)})

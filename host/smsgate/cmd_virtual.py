@@ -15,7 +15,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Start a simulated SIM800/SIM7600, put the firmware bundle on a virtual "
         "board's flash, write its config.json and serve the gateway API on 127.0.0.1.",
     )
-    p.add_argument("--model", choices=("sim800", "sim7600"), default="sim800")
+    p.add_argument("--board", choices=("unix", "tcall-sim800l", "t-sim7600"), default="unix",
+                   help="unix (default): the unix port with the host's network and clock; "
+                   "tcall-sim800l / t-sim7600: that board's module on an ESP32 personality "
+                   "(Wi-Fi to join, RTC from 2000, watchdog; see --board-control /wifi)")
+    p.add_argument("--model", choices=("sim800", "sim7600"),
+                   help="simulated modem (default: the board's; sim800 for unix)")
     p.add_argument("--http-port", type=int, default=8080, help="API port (default 8080)")
     p.add_argument("--sim-control", type=int, default=0, metavar="PORT",
                    help="the simulator's control API port (default: a free one)")
@@ -36,7 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "linked at PATH (mpremote connect PATH ...)")
     p.add_argument("--board-control", type=int, metavar="PORT", help="serve the board's "
                    "pins on 127.0.0.1:PORT (0: a free one): POST /pins/N {\"value\": 0|1}, "
-                   "POST /adc/N {\"value\": N}, GET /pins/N (alert unit inputs and relays)")
+                   "POST /adc/N {\"value\": N}, GET /pins/N (alert unit inputs and relays); "
+                   "ESP32 boards: POST /wifi {\"up\": false} / {\"password\": \"...\"}, "
+                   "GET /wifi (the access point and the board's radio)")
     p.add_argument("--install", action="store_true", help="install this host's firmware even "
                    "when --data already holds one (by default a flash with firmware boots what "
                    "it has, e.g. a version an over-the-air update put there)")
@@ -84,6 +91,7 @@ def do_virtual(args: argparse.Namespace) -> int:
             user=args.user, password=args.password, attach=args.attach, config=extra,
             sim_scale=args.sim_scale, fw_scale=min(1.0, max(args.sim_scale, 0.2)),
             sim_args=sim_args, repl_link=args.repl_link, install=args.install or None,
+            board=args.board,
         )
     except ConfigError as exc:
         raise CliError("config: %s" % exc)
@@ -100,7 +108,7 @@ def do_virtual(args: argparse.Namespace) -> int:
             raise CliError("config: %s" % exc)
         except GatewayError as exc:
             raise CliError(str(exc))
-        print("smsgate virtual gateway (%s) is up" % args.model)
+        print("smsgate virtual gateway (%s, board %s) is up" % (gw.model, args.board))
         print("  API:         %s/  (user %s, password %s)" % (gw.url, gw.user, gw.password))
         print("  board flash: %s" % gw.data_dir)
         if args.repl_link:
@@ -109,7 +117,11 @@ def do_virtual(args: argparse.Namespace) -> int:
             from smsgate.board_control import BoardControl
 
             pins = BoardControl(gw.data_dir, args.board_control).start()
-            print("  board control: %s  (POST /pins/N, POST /adc/N, GET /pins/N)" % pins.url)
+            print("  board control: %s  (POST /pins/N, POST /adc/N, GET /pins/N%s)"
+                  % (pins.url, ", GET/POST /wifi" if gw.esp32 else ""))
+        if gw.esp32:
+            print("  Wi-Fi:       access point %r, password %s"
+                  % (gw.wifi_ap["ssid"], gw.wifi_ap["password"]))
         if gw.sim is not None:
             print("  sim control: %s  (POST /sms, GET /sent, POST /fault)" % gw.sim.control_url)
         else:

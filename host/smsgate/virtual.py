@@ -26,6 +26,17 @@ from pathlib import Path
 from typing import Any
 
 MODEM_LINK = "modem.pty"  # on the flash; a symlink to the simulator's pty
+# --board -> (modem model, board wiring the ESP32 stand-ins read from <flash>/.wiring.json,
+# inputs the board sees at power-on): the LilyGO boards' UART 1 pins, the T-Call's IP5306 on
+# I2C (0x75), the T-SIM7600's STATUS line (GPIO 34, high while the modem runs).
+BOARDS = {
+    "unix": ("sim800", None, {}),
+    "tcall-sim800l": ("sim800", {"uart1": {"tx": 27, "rx": 26, "port": "/" + MODEM_LINK},
+                                 "i2c": [0x75]}, {}),
+    "t-sim7600": ("sim7600", {"uart1": {"tx": 27, "rx": 26, "port": "/" + MODEM_LINK},
+                              "i2c": []}, {34: 1}),
+}
+LAB_SSID = "smsgate-lab"  # the access point an ESP32 virtual board joins
 
 
 class GatewayError(RuntimeError):
@@ -41,19 +52,25 @@ def free_port() -> int:
 
 def gateway_config(
     model: str, port: int, user: str, password: str, extra: dict | None = None,
-    time_scale: float = 1.0,
+    time_scale: float = 1.0, board: str = "unix", wifi: dict | None = None,
 ) -> dict:
-    """The config.json of a virtual board (validated with the firmware's own config module)."""
+    """The config.json of a virtual board (validated with the firmware's own config module).
+
+    `wifi`: the network an ESP32 board joins ({"ssid", "password"}; `extra` may override it,
+    e.g. with empty values for an unconfigured board).
+    """
     from smsgw import config
 
     base = {
-        "board": "unix",
+        "board": board.replace("-", "_"),
         "api": {"user": user, "password": password, "port": port, "host": "127.0.0.1"},
         "modem": {"model": model, "port": "/" + MODEM_LINK, "time_scale": time_scale},
         "queue": {"dir": "/data", "backoff_ms": 500},
         "inbox": {"sweep_ms": 5000},
         "log": {"path": "/log.txt"},
     }
+    if wifi:
+        base["wifi"] = dict(wifi)
     cfg = config.merge(base, extra or {})
     config.validate(config.merge(config.DEFAULTS, cfg))
     return cfg
@@ -63,7 +80,11 @@ class VirtualGateway:
     """Simulated modem + virtual board running the firmware bundle, as a context manager.
 
     Args:
-        model: "sim800" or "sim7600".
+        model: "sim800" or "sim7600" (None: the board's modem).
+        board: "unix" (the unix port with the host's network and clock) or an ESP32 board,
+            "tcall-sim800l" / "t-sim7600": its real board module on the virtual board's ESP32
+            personality (machine/network/ntptime stand-ins, RTC from 2000, watchdog), joining
+            the access point `wifi_ap` (see `set_wifi`).
         http_port: API port (0: a free one).
         data_dir: the board's flash (None: a fresh temporary folder, removed at stop()).
         heap: MicroPython heap (`-X heapsize`).
@@ -74,16 +95,27 @@ class VirtualGateway:
         sim_args: extra `smsgate sim modem` arguments.
         frozen: the MicroPython binary has the firmware frozen in (firmware/manifest.py): no
             .mpy goes on the flash (smsgate.bundle).
+        wifi_ap: the access point's initial state (ESP32 boards; defaults: up, SSID
+            LAB_SSID, a random password that config.json's wifi section also gets).
     """
 
     def __init__(
-        self, model: str = "sim800", http_port: int = 0, data_dir: str | os.PathLike | None = None,
+        self, model: str | None = None, http_port: int = 0,
+        data_dir: str | os.PathLike | None = None,
         heap: str = "256K", user: str = "sms", password: str | None = None,
         attach: str | None = None, config: dict | None = None, sim_scale: float = 0.05,
         fw_scale: float = 0.2, sim_args: tuple = (), repl_link: str | None = None,
-        install: bool | None = None, frozen: bool = False,
+        install: bool | None = None, frozen: bool = False, board: str = "unix",
+        wifi_ap: dict | None = None,
     ) -> None:
-        self.model = model
+        if board not in BOARDS:
+            raise ValueError("board must be one of %s" % ", ".join(BOARDS))
+        self.board_name = board
+        self.model = model or BOARDS[board][0]
+        self.esp32 = board != "unix"
+        self.wifi_ap = {"up": True, "ssid": LAB_SSID, "password": secrets.token_urlsafe(9),
+                        "rssi": -58, "ntp": True}
+        self.wifi_ap.update(wifi_ap or {})
         self.port = http_port or free_port()
         self._tmp = Path(tempfile.mkdtemp(prefix="smsgate-virtual-"))
         self._own_data = data_dir is None
@@ -113,7 +145,6 @@ class VirtualGateway:
     def start(self, wait: bool = True, timeout: float = 60.0) -> "VirtualGateway":
         """Start the simulator (unless attached), install the bundle, boot the board."""
         from smsgate import bundle
-        from smsgate.vboard import VirtualBoard
 
         link = self.attach
         if link is None:
@@ -124,16 +155,48 @@ class VirtualGateway:
             link = self.sim.link
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.install or not (self.data_dir / "main.py").exists():
-            bundle.install_to_dir("unix", self.data_dir, frozen=self.frozen)
+            bundle.install_to_dir(self.board_name, self.data_dir, frozen=self.frozen)
             # the installed root tree is what boots, not a slot an update left behind
             (self.data_dir / "fw" / "state").unlink(missing_ok=True)
         self._link_modem(link)
         self._write_config()
-        self.board = VirtualBoard(self.data_dir, heap=self.heap, log=self.console,
-                                  repl_link=self.repl_link).start()
+        if self.esp32:
+            self._wire()
+        self.board = self._new_board().start()
         if wait:
             self.wait_ready(timeout)
         return self
+
+    def _new_board(self):
+        from smsgate.vboard import VirtualBoard
+
+        return VirtualBoard(self.data_dir, heap=self.heap, log=self.console,
+                            repl_link=self.repl_link,
+                            personality="esp32" if self.esp32 else "unix")
+
+    def _wire(self) -> None:
+        """The ESP32 board's world: its PCB wiring, its input levels, the access point."""
+        from smsgate.board_control import PinFiles
+
+        _, wiring, inputs = BOARDS[self.board_name]
+        (self.data_dir / ".wiring.json").write_text(json.dumps(wiring))
+        files = PinFiles(self.data_dir)
+        if inputs:
+            files.set_inputs(inputs)
+        files.set_wifi(**self.wifi_ap)
+
+    def set_wifi(self, **changes: Any) -> dict:
+        """Change the access point the ESP32 board can join (up, password, ssid, rssi, ntp)."""
+        from smsgate.board_control import PinFiles
+
+        self.wifi_ap.update(changes)
+        return PinFiles(self.data_dir).set_wifi(**changes)
+
+    def wifi(self) -> dict:
+        """{"ap": the access point, "board": what the board's radio does}."""
+        from smsgate.board_control import PinFiles
+
+        return PinFiles(self.data_dir).wifi()
 
     def _link_modem(self, link: str) -> None:
         dest = self.data_dir / MODEM_LINK
@@ -151,18 +214,18 @@ class VirtualGateway:
             old = json.loads(path.read_text())
         from smsgw import config
 
+        wifi = None
+        if self.esp32:
+            wifi = {"ssid": self.wifi_ap["ssid"], "password": self.wifi_ap["password"]}
         ours = gateway_config(self.model, self.port, self.user, self.password, self.extra,
-                              self.fw_scale)
+                              self.fw_scale, self.board_name, wifi)
         path.write_text(json.dumps(config.merge(old, ours), indent=1))
 
     def restart_board(self, kill: bool = True, wait: bool = True, timeout: float = 60.0) -> None:
         """Power-cycle the board (kill: SIGKILL = power cut), keeping its flash."""
-        from smsgate.vboard import VirtualBoard
-
         if self.board is not None:
             self.board.kill() if kill else self.board.stop()
-        self.board = VirtualBoard(self.data_dir, heap=self.heap, log=self.console,
-                                  repl_link=self.repl_link).start()
+        self.board = self._new_board().start()
         if wait:
             self.wait_ready(timeout)
 

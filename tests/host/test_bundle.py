@@ -45,6 +45,18 @@ def test_esp32_boards_ship_their_base_module():
         assert sorted(names) == sorted(["boards/__init__.mpy", "boards/esp32.mpy", own]), names
 
 
+def test_no_host_stand_in_reaches_a_board():
+    # The virtual board's ESP32 stand-ins (vboard/mpy/**) are the host's, never a board's:
+    # on an ESP32 they would shadow the port's own machine/network/ntptime/time.
+    from smsgate.vboard.board import _MPY_DIR
+
+    stand_ins = {p.stem for p in _MPY_DIR.rglob("*.py")}
+    assert {"machine", "network", "ntptime", "time", "vbhw", "vboot"} <= stand_ins
+    for board in bundle.BOARDS:
+        shipped = {p.rsplit("/", 1)[-1].split(".")[0] for p in bundle.build(board)}
+        assert not shipped & stand_ins, (board, shipped & stand_ins)
+
+
 def test_unix_board_ships_no_esp32_module(files):
     assert "boards/esp32.mpy" not in files
 

@@ -39,7 +39,11 @@ HARD_RESET = 90  # exit status of machine.reset() (mpy/machine.py)
 SOFT_RESET = 91  # exit status of machine.soft_reset()
 _CAUSE_POWER_ON = 1
 _CAUSE_HARD = 2
+_CAUSE_WDT = 3
 _CAUSE_SOFT = 5
+PERSONALITIES = ("unix", "esp32")
+WDT_FILE = ".wdt"  # mpy/esp32/vbhw.py: the watchdog's timeout (ms); its mtime = last feed
+RTC_FILE = ".rtc"  # mpy/esp32/time.py: the RTC's offset; gone at power-on
 _MPY_DIR = Path(__file__).resolve().parent / "mpy"
 _BOOT_MARK = b"\x00vboard-up\x00"
 _RAW_BANNER = b"raw REPL; CTRL-B to exit"
@@ -60,6 +64,11 @@ class VirtualBoard:
         blank: erase the flash folder on the first start (a freshly flashed ESP32).
         env: extra environment variables for the interpreter.
         log: a file where the board's output is appended (its console log).
+        personality: "unix" (the unix port as it is) or "esp32": the ESP32 port's modules
+            (mpy/esp32/: time from 2000 by an RTC, machine.Pin/UART/WDT/RTC..., network,
+            ntptime); a watchdog the firmware started and stopped feeding resets the board
+            (next reset_cause() WDT_RESET), and the reset button is a power-on reset (the
+            ESP32's EN pin).
     """
 
     def __init__(
@@ -70,7 +79,11 @@ class VirtualBoard:
         blank: bool = False,
         env: dict[str, str] | None = None,
         log: str | os.PathLike | None = None,
+        personality: str = "unix",
     ) -> None:
+        if personality not in PERSONALITIES:
+            raise ValueError("personality must be one of %s" % (PERSONALITIES,))
+        self.personality = personality
         self.data_dir = Path(data_dir).resolve()
         self.heap = heap
         self.repl_link = Path(repl_link) if repl_link else None
@@ -99,6 +112,8 @@ class VirtualBoard:
             shutil.rmtree(self.data_dir)
             self.blank = False
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / RTC_FILE).unlink(missing_ok=True)  # power-on: the RTC starts at 2000
+        self.wdt_resets = 0
         if self.log_path:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = open(self.log_path, "ab", buffering=0)
@@ -219,7 +234,9 @@ class VirtualBoard:
             str(self.data_dir),
             "1" if run_main else "0",
             str(cause),
+            self.personality,
         ]
+        (self.data_dir / WDT_FILE).unlink(missing_ok=True)  # a reset stops the watchdog
         env = micropython_env()
         env.update(self.env)
         self._proc = subprocess.Popen(
@@ -286,12 +303,31 @@ class VirtualBoard:
             self._drain_mp()
             self._on_exit()
             return
+        if self.personality == "esp32":
+            self._check_wdt()
         if self._host_m in r:
             self._read_host()
         if self._host_m in w:
             self._to_host = self._write(self._host_m, self._to_host)
         if self._mp_m in w and self._ready:
             self._to_mp = self._write(self._mp_m, self._to_mp)
+
+    def _check_wdt(self) -> None:
+        """The ESP32's task watchdog: no feed within its timeout -> reset, cause WDT_RESET."""
+        path = self.data_dir / WDT_FILE
+        try:
+            st = path.stat()
+            timeout_ms = int(path.read_text() or "0")
+        except (OSError, ValueError):
+            return
+        if timeout_ms <= 0 or (time.time() - st.st_mtime) * 1000 < timeout_ms:
+            return
+        path.unlink(missing_ok=True)
+        if self._proc and self._proc.poll() is None and self._reset_kind is None:
+            self._note("watchdog: no feed for %d ms" % timeout_ms)
+            self.wdt_resets += 1
+            self._reset_kind = "wdt"
+            self._proc.kill()
 
     @staticmethod
     def _write(fd: int, buf: bytearray) -> bytearray:
@@ -427,12 +463,17 @@ class VirtualBoard:
         want_repl = self._want_repl
         if code == -signal.SIGUSR2:  # vboot.py: SystemExit(0 / soft reset) from boot/main.py
             code = 0
-        if kind == "button" or code not in (0, SOFT_RESET):
-            self._note("hard reset (exit status %d)" % code)
+        if kind is not None or code not in (0, SOFT_RESET):
+            self._note("%s reset (exit status %d)" % (kind or "hard", code))
             self._raw = False
             if not want_repl:
                 self._to_mp = bytearray()
-            self._spawn(run_main=not want_repl, cause=_CAUSE_HARD)
+            cause = _CAUSE_HARD
+            if kind == "wdt":
+                cause = _CAUSE_WDT
+            elif kind == "button" and self.personality == "esp32":
+                cause = _CAUSE_POWER_ON  # the EN pin: ESP-IDF reports a power-on reset
+            self._spawn(run_main=not want_repl, cause=cause)
             return
         self._note("soft reboot (exit status %d)" % code)
         self._send_host(b"MPY: soft reboot\r\n")

@@ -19,24 +19,26 @@ for _name in dir(_builtin):
         globals()[_name] = getattr(_builtin, _name)
 del _name
 
-HARD_RESET = 90  # exit status: machine.reset() (power-on reset, cause PWRON_RESET)
-SOFT_RESET = 91  # exit status: machine.soft_reset()
+_EXIT_HARD = 90  # exit status: machine.reset() (next boot's cause HARD_RESET, as an ESP32's)
+_EXIT_SOFT = 91  # exit status: machine.soft_reset()
+# reset_cause() values of the ESP32 port (modmachine.c: brown-out reads as PWRON_RESET,
+# machine.reset() and a panic as HARD_RESET, the task watchdog as WDT_RESET)
 PWRON_RESET = 1
-HARD_RESET_CAUSE = 2
+HARD_RESET = 2
 WDT_RESET = 3
 DEEPSLEEP_RESET = 4
-SOFT_RESET_CAUSE = 5
+SOFT_RESET = 5
 _cause = PWRON_RESET
 
 
 def reset():
     """Hard reset: the interpreter exits and the bridge boots the board again."""
-    raise SystemExit(HARD_RESET)
+    raise SystemExit(_EXIT_HARD)
 
 
 def soft_reset():
     """Soft reset, as Ctrl-D in the REPL does on a real board."""
-    raise SystemExit(SOFT_RESET)
+    raise SystemExit(_EXIT_SOFT)
 
 
 def reset_cause():

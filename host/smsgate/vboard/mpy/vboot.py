@@ -1,14 +1,27 @@
 # Host-only boot script of the virtual board (never deployed): what the ESP32's ROM and
 # MicroPython's startup do before the REPL. Run as
-#   micropython -X heapsize=N -i vboot.py FLASH_DIR RUN_MAIN RESET_CAUSE
+#   micropython -X heapsize=N -i vboot.py FLASH_DIR RUN_MAIN RESET_CAUSE [PERSONALITY]
 # It installs the `machine` and `os` stand-ins, mounts FLASH_DIR at `/` (os.VfsPosix) and the
 # host's /dev at /dev (the modem's pty stands for a real board's UART), sets sys.path like the
 # ESP32, runs /boot.py and (when RUN_MAIN is 1) /main.py, then `-i` gives the REPL.
+# PERSONALITY "esp32" adds the ESP32 port's modules (esp32/): `time` counting from 2000 by an
+# RTC, machine.Pin/ADC/UART/I2C/WDT/RTC, and `network`/`ntptime` importable on demand.
 import sys
 
-sys.path.insert(0, sys.argv[0].rsplit("/", 1)[0])
-import machine  # the stand-ins from this folder (machine.reset, os.rename fix)
-import os
+_vb_dir = sys.argv[0].rsplit("/", 1)[0]
+sys.path.insert(0, _vb_dir)
+_vb_esp32 = len(sys.argv) > 4 and sys.argv[4] == "esp32"
+if _vb_esp32:
+    sys.path.insert(0, _vb_dir + "/esp32")
+    import time  # noqa: F401 - the stand-in, before anything imports the built-in
+import machine  # noqa: E402 - the stand-ins from this folder (machine.reset, os.rename)
+import os  # noqa: E402
+
+if _vb_esp32:
+    import vbhw
+
+    vbhw.install(machine)
+    del vbhw
 
 machine._cause = int(sys.argv[3])
 os.mount(os.VfsPosix(sys.argv[1]), "/")
@@ -19,6 +32,9 @@ os.mount(os.VfsPosix("/"), "/host")
 os.chdir("/")
 sys.stdout.write("\x00vboard-up\x00")  # the bridge may now deliver Ctrl-C
 sys.path[:] = ["", ".frozen", "/lib"]
+if _vb_esp32:  # network, ntptime: built in (or frozen) on an ESP32, imported from the host here
+    sys.path.append("/host" + _vb_dir + "/esp32")
+del _vb_dir, _vb_esp32
 _run_main = sys.argv[2] == "1"
 sys.argv[:] = [""]
 
@@ -38,7 +54,7 @@ def _vb_run(name):
         # itself with a signal (the shell's parent is this process) that tells the bridge the
         # kind of reboot: SIGUSR2 (12) soft (sys.exit(0), machine.soft_reset()), SIGKILL hard.
         code = exc.args[0] if exc.args else 0
-        os.system("kill -%d $PPID" % (12 if code in (0, None, machine.SOFT_RESET) else 9))
+        os.system("kill -%d $PPID" % (12 if code in (0, None, machine._EXIT_SOFT) else 9))
         raise
     except Exception as exc:
         sys.print_exception(exc)
