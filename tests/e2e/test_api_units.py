@@ -157,3 +157,20 @@ def test_backoff_locks_a_guessing_client_not_the_owner():
     # the unix port's raw sockaddr: the port (bytes 2-3) is not part of the key
     assert Backoff().key(b"\x02\x00\x10\x00\x7f\x00\x00\x01") == \
         Backoff().key(b"\x02\x00\x20\x00\x7f\x00\x00\x01")
+
+
+def test_no_exception_leaves_handle_request_even_building_the_refusal(monkeypatch):
+    import asyncio
+
+    from smsgw.net import httpd
+
+    app = api.make_app(_Ctx())
+    app.conns = [[None, None, False]] * app.max_conn  # every slot answering: a newcomer is busy
+
+    def no_heap(*args):
+        raise MemoryError("no heap for the 503")
+
+    monkeypatch.setattr(httpd, "_refusal", no_heap)
+    w = _Writer()
+    asyncio.run(app.handle_request(_Reader(b"GET / HTTP/1.1\r\n\r\n", False), w))
+    assert app.counters["busy"] == 1 and app.counters["oom"] == 1 and w.out == b""

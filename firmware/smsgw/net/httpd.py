@@ -87,25 +87,31 @@ class Server(Microdot):
         return False
 
     async def handle_request(self, reader, writer):
-        if not self._slot():
-            self.counters["busy"] += 1
-            await _answer_and_close(writer, _refusal(503, "server busy, retry later"))
-            return
-        me = [asyncio.current_task(), ticks_add(ticks_ms(), self.read_ms), True]
-        self.conns.append(me)
+        # Nothing may leave this coroutine: an exception here would reach the loop's handler,
+        # which resets the board (a MemoryError building even the refusal included).
         out = None
         try:
-            out = await self._serve(reader, writer, me)
-        except asyncio.CancelledError:  # deadline or evicted: the client gets a 408 if reading
-            out = _refusal(_TIMED_OUT) if me[2] else None
+            out = await self._admit(reader, writer)
         except MemoryError:
             self.counters["oom"] += 1
         except Exception:  # a client's trouble (reset, garbage) is no fault of the gateway
             self.counters["errors"] += 1
+        await _answer_and_close(writer, out)
+
+    async def _admit(self, reader, writer):
+        # -> bytes of an error answer to send before closing, or None
+        if not self._slot():
+            self.counters["busy"] += 1
+            return _refusal(503, "server busy, retry later")
+        me = [asyncio.current_task(), ticks_add(ticks_ms(), self.read_ms), True]
+        self.conns.append(me)
+        try:
+            return await self._serve(reader, writer, me)
+        except asyncio.CancelledError:  # deadline or evicted: the client gets a 408 if reading
+            return _refusal(_TIMED_OUT) if me[2] else None
         finally:
             if me in self.conns:
                 self.conns.remove(me)
-        await _answer_and_close(writer, out)
 
     async def _serve(self, reader, writer, me):
         # -> bytes of an error answer to send before closing, or None (answered or gone)
