@@ -27,7 +27,7 @@ def micropython_binary() -> str:
     if chosen:
         if not os.access(chosen, os.X_OK):
             raise FileNotFoundError("SMSGATE_MICROPYTHON=%s is not an executable" % chosen)
-        return chosen
+        return os.path.abspath(chosen)  # children run elsewhere (the board: in its flash)
     beside = Path(sys.executable).parent / "micropython"
     if beside.exists():
         return str(beside)
