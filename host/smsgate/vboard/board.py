@@ -52,6 +52,7 @@ _PROMPTS = (b">>> ", b"... ", b"=== ", b"\x04>", _RAW_BANNER + b"\r\n>")
 _DEATH_SIGNAL = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
 _OUTPUT_CAP = 1 << 20  # in-memory output kept for wait_output()
 _QUEUE_CAP = 1 << 16  # bytes queued towards a host that does not read: oldest dropped
+_REPLAY_CAP = 4096  # input kept after a SIGINT; beyond, the interpreter clearly survived it
 
 
 class VirtualBoard:
@@ -255,6 +256,7 @@ class VirtualBoard:
         self._ready = False  # interpreter waits at a prompt: input may flow
         self._sigint_pending = False
         self._sigint_sent = False  # a SIGINT that may land outside a program (kills the port)
+        self._replay = None  # input written since our last SIGINT (see _on_exit)
         self._head = b""  # output before the boot marker
         self._carry = b""  # trailing \r kept to fold \r\r\n across reads
         self._tail = b""  # last output bytes, to recognise prompts
@@ -310,7 +312,12 @@ class VirtualBoard:
         if self._host_m in w:
             self._to_host = self._write(self._host_m, self._to_host)
         if self._mp_m in w and self._ready:
-            self._to_mp = self._write(self._mp_m, self._to_mp)
+            left = self._write(self._mp_m, self._to_mp)
+            if self._replay is not None:  # kept until the interpreter outlives our SIGINT
+                self._replay += self._to_mp[: len(self._to_mp) - len(left)]
+                if len(self._replay) > _REPLAY_CAP:
+                    self._replay = None
+            self._to_mp = left
 
     def _check_wdt(self) -> None:
         """The ESP32's task watchdog: no feed within its timeout -> reset, cause WDT_RESET."""
@@ -365,6 +372,7 @@ class VirtualBoard:
             self._sigint_pending = True
         elif self._proc.poll() is None:
             self._sigint_sent = True
+            self._replay = bytearray()
             self._proc.send_signal(signal.SIGINT)
 
     def _drain_mp(self) -> None:
@@ -452,10 +460,16 @@ class VirtualBoard:
         if not self._running:
             return
         kind, self._reset_kind = self._reset_kind, None
-        if code == -signal.SIGINT and self._sigint_sent and kind is None:
-            # Our Ctrl-C arrived just as the program ended (the port's REPL dies of SIGINT):
-            # what the host asked for is the REPL, so start again without main.py.
+        if code == -signal.SIGINT and kind is None:
+            # Our Ctrl-C arrived just as the program ended (the port's REPL dies of SIGINT),
+            # possibly after its prompt was already seen (a busy machine: the SIGINT went out
+            # before the interpreter printed `>>> `). Only the bridge signals the interpreter
+            # (its own session), so the host asked for the REPL: start again without main.py,
+            # keeping the input sent behind the Ctrl-C (mpremote's Ctrl-A): what the dying
+            # REPL was given goes again to the new one.
             self._note("interrupted between program and prompt: back to the REPL")
+            if self._replay:
+                self._to_mp[:0] = self._replay
             self._spawn(run_main=False, cause=_CAUSE_SOFT)
             return
         # A Ctrl-C from the host that no prompt has answered yet still stands: the board comes
