@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: setup system-deps demo test typecheck bench footprint clean
+.PHONY: setup system-deps demo test typecheck bench footprint chaos fuzz clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -36,6 +36,19 @@ bench: setup system-deps
 # Only the heap figures of `make bench` (smallest heaps, live heap per module).
 footprint: setup system-deps
 	$(PY) tools/bench.py --footprint-only $(if $(QUICK),--quick)
+
+# Campaigns (not in CI: they run long). chaos: CUTS power cuts during mixed traffic, then an
+# audit (build/chaos.json). fuzz: FUZZ inputs per property against the HTTP API and the AT
+# engine, fresh random inputs each run (build/fuzz.json).
+CUTS ?= 1000
+SEED ?= 1
+FUZZ ?= 3000
+chaos: setup
+	$(PY) tools/chaos.py --cuts $(CUTS) --seed $(SEED) --out build/chaos.json
+
+fuzz: setup
+	FUZZ_EXAMPLES=$(FUZZ) FUZZ_RANDOM=1 FUZZ_REPORT=build/fuzz.json \
+		$(PY) -m pytest tests/fuzz -q -p no:cacheprovider -o timeout=0
 
 clean:
 	rm -rf $(VENV) build
