@@ -332,4 +332,20 @@ async def test_mangled_answers_are_errors_not_crashes():
     )
     assert await m.list_pdus() == [(4, 1, DELIVER)]
     assert m.counters["skipped"] == 1
+    # found by the AT fuzz campaign (tests/fuzz): these escaped as OverflowError / ValueError
+    for answer in (b"+CBC: infV", b"+CBC: nanV", b"+CBC: 0,85,x"):
+        r["AT+CBC"] = b"\r\n" + answer + b"\r\n" + _OK
+        try:
+            await m.battery()
+            raise AssertionError("parsed %s" % answer)
+        except ATError as e:
+            assert e.kind == "PARSE"
+    r["AT+CMGS=20"] = b"\r\n> "
+    r["<data>"] = b"\r\n+CMGS: x1\r\n" + _OK  # noise on the TP-MR: the part may be out
+    try:
+        await m.send_pdu("00", 20)
+        raise AssertionError("parsed")
+    except ATError as e:
+        assert e.kind == "PARSE"
+    assert m.counters["send_errors"] == 1 and m.counters["sent"] == 0
     await _close(at, m)

@@ -214,7 +214,7 @@ class Modem(UrcHandlers):
                     if self.profile.cbc == "volts" or v.endswith("V"):
                         return int(float(v.rstrip("V")) * 1000 + 0.5)
                     return int(v.split(",")[2])
-                except (ValueError, IndexError):
+                except (ValueError, IndexError, OverflowError):  # OverflowError: "infV"
                     break
         raise ATError("AT+CBC", "PARSE")
 
@@ -278,8 +278,12 @@ class Modem(UrcHandlers):
             raise
         for line in lines:
             if line.startswith("+CMGS:"):
+                try:
+                    mr = int(line[6:].split(",")[0])
+                except ValueError:  # a mangled TP-MR: unparsable like no +CMGS at all
+                    break
                 self.counters["sent"] += 1
-                return int(line[6:].split(",")[0])
+                return mr
         self.counters["send_errors"] += 1
         raise ATError("AT+CMGS=%d" % tpdu_len, "PARSE")
 
