@@ -111,3 +111,38 @@ def test_power_cuts_lose_nothing_and_never_send_twice(rig):
     got = poll(complete, timeout=60, what="every inbound SMS in /inbox")
     for w in injected:
         assert got.count(w) == 1, "seed %d: %r stored %d times" % (seed, w[:20], got.count(w))
+
+
+def test_boot_after_a_cut_at_the_sms_prompt(tmp_path):
+    # The board lost power between AT+CMGS and its Ctrl-Z; the modem, powered on its own, still
+    # waits at the `> ` prompt and would take every later "AT" as PDU data (found by
+    # `make chaos`: after ~1,000 cuts the gateway reset itself forever). The next boot gets it
+    # back with ESC and sends normally; the half-written PDU never goes out.
+    import select
+    import tty
+
+    with SimProcess("sim800", tmp_path / "sim", time_scale=0.05) as sim:
+        sim.wait_ready()
+        fd = os.open(sim.link, os.O_RDWR | os.O_NOCTTY)
+        try:
+            tty.setraw(fd)
+            os.write(fd, b"ATE0\rAT+CMGF=0\rAT+CMGS=20\r")
+            seen, deadline = b"", time.monotonic() + 10
+            while not seen.endswith(b"> ") and time.monotonic() < deadline:
+                if select.select([fd], [], [], 0.1)[0]:
+                    seen += os.read(fd, 256)
+            assert seen.endswith(b"> "), seen
+            os.write(fd, b"0011000B91")  # half a PDU, then the power goes
+        finally:
+            os.close(fd)
+        gw = make_gateway("sim800", attach=sim.link, data_dir=tmp_path / "flash")
+        try:
+            gw.start(timeout=60)
+            status, body, _ = gw.api("POST", "/message", {
+                "id": "after-cut", "textMessage": {"text": "after the cut"},
+                "phoneNumbers": ["+15550001111"]})
+            assert status == 202, body
+            gw.wait_state("after-cut", ("Sent", "Delivered"), timeout=60)
+            assert [s["text"] for s in sim.sent()] == ["after the cut"]
+        finally:
+            gw.stop()

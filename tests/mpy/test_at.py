@@ -56,8 +56,10 @@ class FakeStream(io.IOBase):
             k = self.tx.find(b"\r")
             if k < 0:
                 return len(b)
-            cmd = bytes(self.tx[:k]).decode()
+            cmd = bytes(self.tx[:k]).decode().replace("\x1b", "")  # ignored between commands
             self.tx = self.tx[k + 1 :]
+            if not cmd:
+                continue  # a bare CR (after an ESC): modems answer nothing
             self.commands.append(cmd)
             self._reply(cmd)
 

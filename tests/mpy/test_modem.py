@@ -60,6 +60,20 @@ async def test_start_sim800():
     await _close(at, m)
 
 
+async def test_start_gets_a_modem_back_from_a_half_written_send():
+    # The MCU reset between AT+CMGS and Ctrl-Z; the modem kept its power and still waits for
+    # PDU data, taking "AT" as data: start() sends ESC and goes on (found by `make chaos`).
+    r = _base()
+    r["<esc>"] = _OK
+    s, at, m = _modem(r)
+    s.in_data = True
+    await m.start()
+    assert m.status["ready"]
+    assert s.data_written == [(b"AT\r", b"\x1b")]  # the first AT went in as data; then ESC
+    assert s.commands[0] == "AT"
+    await _close(at, m)
+
+
 async def test_start_sim7600_cgreg_counts():
     r = _base("SIM7600")
     r["AT+CREG?"] = b"\r\n+CREG: 0,3\r\n" + _OK  # LTE: CREG denied, CGREG registered

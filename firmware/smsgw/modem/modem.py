@@ -126,7 +126,13 @@ class Modem(UrcHandlers):
             except (ATTimeout, ATError):
                 if time.ticks_diff(time.ticks_ms(), t0) > budget_ms:
                     raise ModemError("no answer")
-                await asyncio.sleep_ms(min(probe, 200))
+                # Still at the prompt of a send a reset cut short, the modem takes "AT" as PDU
+                # data: ESC gets it back (gammu does so at every start; docs/SIMCOM-AT.md
+                # §6.4) and its OK ends this wait; in command mode nothing answers ESC CR.
+                try:
+                    await self.at.cmd(b"\x1b", min(probe, 200))
+                except (ATTimeout, ATError):
+                    pass
 
     async def _retry(self, fn, budget_ms, what):
         # Run `fn` until it returns without ATError, within budget (SIM busy, SMS not ready).
