@@ -28,6 +28,8 @@ import http.client
 import http.server
 import json
 import random
+import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -377,6 +379,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO / "host"))
 
+    # SIGTERM ends the campaign like Ctrl-C: the finally below stops the simulator and board
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rng = random.Random(args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="smsgate-chaos-"))
     sim, rx, gw = make_rig(tmp, args.heap)
@@ -415,6 +419,7 @@ def main(argv=None) -> int:
         gw.stop()
         sim.stop()
         rx.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     f = result["figures"]
     f.update({"cuts": args.cuts, "seed": args.seed, "messages": len(traffic.msgs),
               "retries": traffic.retries, "post_errors": traffic.post_errors,
