@@ -8,8 +8,8 @@ HTTP sends (single and multipart, one or two recipients, and idempotent retries 
 when an answer was lost), inbound SMS injected through the simulator's control port, and
 signed-less webhooks (sms:received, sms:sent) to a real HTTP receiver on 127.0.0.1.
 
-The cut instants and every traffic decision come from one seeded generator (same seed, same
-schedule; what the board did when the cut landed still depends on the machine's timing).
+The seed fixes the cut instants and every traffic decision (each thread has its own generator);
+what the board was doing when a cut landed still depends on the machine's timing.
 
 After the last cut the board boots once more and drains, then the audit:
 - every message answered 202 exists and is final (Sent/Delivered/Failed) or still queued;
@@ -83,10 +83,14 @@ class Receiver:
 
 
 class Traffic:
-    """Client load against the gateway while cuts happen, all decisions from `rng`."""
+    """Client load against the gateway while cuts happen. Each thread draws from its own
+    generator seeded from `seed`, so the decisions do not depend on how the threads interleave.
+    """
 
-    def __init__(self, gw, sim, rng: random.Random, send_every: float, inbound_every: float):
-        self.gw, self.sim, self.rng = gw, sim, rng
+    def __init__(self, gw, sim, seed: float, send_every: float, inbound_every: float):
+        self.gw, self.sim = gw, sim
+        self.rng = random.Random("send %r" % seed)  # the sender thread's
+        self.rng_in = random.Random("inbound %r" % seed)  # the inbound thread's
         self.send_every, self.inbound_every = send_every, inbound_every
         self.lock = threading.Lock()
         self.msgs: dict[str, dict] = {}  # id -> {"to": [...], "text": str, "accepted": bool}
@@ -96,23 +100,18 @@ class Traffic:
         self.injected: list[str] = []  # inbound texts the simulator took
         self.stop = threading.Event()
         self._n = 0
-        self._plan: list[tuple[str, float]] = []
-
-    # The generator is not thread-safe: every random draw happens under the lock.
-    def _draw(self, fn, *a):
-        with self.lock:
-            return fn(*a)
 
     def run_sender(self) -> None:
+        rng = self.rng
         while not self.stop.is_set():
-            if self.unanswered and self._draw(self.rng.random) < 0.5:
+            if self.unanswered and rng.random() < 0.5:
                 mid = self.unanswered[0]
-            elif self.msgs and self._draw(self.rng.random) < 0.05:
-                mid = self._draw(self.rng.choice, sorted(self.msgs))  # a late duplicate POST
+            elif self.msgs and rng.random() < 0.05:
+                mid = rng.choice(sorted(self.msgs))  # a late duplicate POST
             else:
                 mid = self._new_message()
             self.post(mid)
-            self.stop.wait(self._draw(self.rng.uniform, 0, 2 * self.send_every))
+            self.stop.wait(rng.uniform(0, 2 * self.send_every))
 
     def _new_message(self) -> str:
         with self.lock:
@@ -153,12 +152,12 @@ class Traffic:
     def run_inbound(self) -> None:
         from smsgate.sim.harness import SimError
 
-        k = 0
+        rng, k = self.rng_in, 0
         while not self.stop.is_set():
-            self.stop.wait(self._draw(self.rng.uniform, 0, 2 * self.inbound_every))
+            self.stop.wait(rng.uniform(0, 2 * self.inbound_every))
             k += 1
             text = "chaos in %d " % k
-            text += ("i" * 200) if self._draw(self.rng.random) < 0.25 else "short"
+            text += ("i" * 200) if rng.random() < 0.25 else "short"
             try:
                 self.sim.send_sms("+1777%07d" % k, text)
             except (SimError, OSError):
@@ -392,8 +391,7 @@ def main(argv=None) -> int:
             status, body, _ = gw.api("POST", "/webhooks", {"id": ev.split(":")[1],
                                                            "url": rx.url, "event": ev})
             assert status == 201, (status, body)
-        traffic = Traffic(gw, sim, random.Random(rng.random()), args.send_every,
-                          args.inbound_every)
+        traffic = Traffic(gw, sim, rng.random(), args.send_every, args.inbound_every)
         threads = [threading.Thread(target=traffic.run_sender, daemon=True),
                    threading.Thread(target=traffic.run_inbound, daemon=True)]
         for t in threads:
