@@ -13,6 +13,7 @@ import asyncio
 import io
 import json
 import sys
+import time
 
 sys.path.insert(0, "tests/mpy")
 sys.path.insert(0, "firmware")
@@ -104,10 +105,13 @@ async def run_case(case):
             verdict = {"ok": type(e).__name__}
         wire.recover = True
         wire.in_data = False
-        for _ in range(5000):  # the rest of the script reaches the reader first
-            if not wire.rx:
-                break
+        # the rest of the script reaches the reader first (one byte a read can take seconds on
+        # a busy machine: wait while the reader makes progress)
+        left, t0 = len(wire.rx), time.ticks_ms()
+        while wire.rx and time.ticks_diff(time.ticks_ms(), t0) < 2000:
             await asyncio.sleep_ms(1)
+            if len(wire.rx) < left:
+                left, t0 = len(wire.rx), time.ticks_ms()
         await asyncio.sleep_ms(1)
         if ch._task is None or ch._task.done():
             return {"crash": "reader task ended", "where": ""}
