@@ -42,8 +42,6 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line("fuzz %-5s inputs %6d  crashes %d  %s" % (
             name, t["inputs"], t["crashes"],
             " ".join("%s:%d" % kv for kv in sorted(t.get("answers", {}).items()))))
-        for note, n in t.get("known", {}).items():
-            terminalreporter.write_line("  known, not failed (%d): %s" % (n, note))
     out = os.environ.get("FUZZ_REPORT")
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
