@@ -45,6 +45,15 @@ def _modem(replies, model="SIM800", **cfg):
     return s, at, Modem(at, profiles.get(model), None, c)
 
 
+async def _until(cond, ms=10000):
+    # Poll every 10 ms until cond() (a busy machine runs the reader late); fail after `ms`.
+    for _ in range(ms // 10):
+        if cond():
+            return
+        await asyncio.sleep_ms(10)
+    raise AssertionError("condition not met after %d ms" % ms)
+
+
 async def _close(at, m):
     await m.stop()
     await at.stop()
@@ -264,7 +273,8 @@ async def test_queue_full_policy():
     await m.start()
     for _ in range(4):
         s.feed(b'\r\n+CMT: "",38\r\n' + DELIVER.encode() + b"\r\n")
-    await asyncio.sleep_ms(100)
+    c = m.counters
+    await _until(lambda: c["received"] + c["direct_lost"] == 4)
     assert len(m.incoming) == 3 and m.counters["direct_lost"] == 1, (len(m.incoming), m.counters)
     assert m.incoming.discards == 1
     await _close(at, m)
@@ -300,10 +310,10 @@ async def test_registration_urc_updates_status():
     s, at, m = _modem(_base())
     await m.start()
     s.feed(b"\r\n+CREG: 2\r\n")
-    await asyncio.sleep_ms(50)
-    assert not m.status["registered"] and m.status["reg"] == 2
+    await _until(lambda: m.status["reg"] == 2)
+    assert not m.status["registered"]
     s.feed(b'\r\n+CREG: 5,"00C3","1A2B"\r\n')
-    await asyncio.sleep_ms(50)
+    await _until(lambda: m.status["reg"] == 5)
     assert m.status["registered"]
     await _close(at, m)
 
@@ -314,7 +324,7 @@ async def test_under_voltage_event():
     m.listeners.append(lambda n, d: ev.append((n, d)))
     await m.start()
     s.feed(b"\r\nUNDER-VOLTAGE WARNNING\r\n")
-    await asyncio.sleep_ms(50)
+    await _until(lambda: ev)
     assert ev == [("under_voltage", "UNDER-VOLTAGE WARNNING")]
     assert m.counters["under_voltage"] == 1 and m.status["ready"]
     await _close(at, m)
