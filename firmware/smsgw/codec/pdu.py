@@ -18,6 +18,7 @@ def encode_submit(
     mr=0,
     ucs2=False,
     msg_class=None,
+    ud=None,
 ):
     """Encode an SMS-SUBMIT, split into concatenated parts when long.
 
@@ -30,13 +31,14 @@ def encode_submit(
         smsc: SMSC number, or None for `00` (the modem's stored SMSC).
         mr: TP-MR of every part (modems put their own counter there and answer +CMGS: <mr>).
         ucs2: force UCS-2; msg_class: None or 0..3 (0 = flash SMS), see tpud.user_data_parts.
+        ud: (encoding, dcs, parts) prepared elsewhere (codec.data.data_parts); text unused.
     Returns:
         (encoding, [(hex, tpdu_len), ...]): upper-case hex starting with the SMSC field;
         tpdu_len is the octet count AT+CMGS wants (without the SMSC field).
     Raises:
         ValueError: bad number or argument; PduError: text needs more than 255 parts.
     """
-    encoding, dcs, parts = user_data_parts(text, ref, ref_bits, ucs2, msg_class)
+    encoding, dcs, parts = ud or user_data_parts(text, ref, ref_bits, ucs2, msg_class)
     head = tf.smsc_field(smsc)
     da = tf.address(number)
     vp = b"" if validity_s is None else bytes((tf.relative_vp(validity_s),))

@@ -109,6 +109,15 @@ def _need_str(body: dict, key: str) -> str:
 
 
 def post_sms(m, body):
+    if "data" in body:  # {"from", "data": base64, "port"}: a data SMS to an application port
+        port = body.get("port")
+        if not isinstance(port, int) or not 0 <= port <= 65535:
+            raise HttpError(400, "'port' must be 0..65535")
+        try:
+            parts = m.network.inject_data(_need_str(body, "from"), _need_str(body, "data"), port)
+        except ValueError as exc:
+            raise HttpError(400, "'data': %s" % exc) from None
+        return 202, {"parts": parts, "held": len(m.network.held)}
     sender, text = _need_str(body, "from"), _need_str(body, "text")
     cls = body.get("class")
     if cls is not None and cls not in (0, 1, 2, 3):

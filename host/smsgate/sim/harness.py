@@ -54,6 +54,10 @@ class _ControlClient:
     def clear_sent(self) -> None:
         self.request("DELETE", "/sent")
 
+    def send_data(self, from_: str, data_b64: str, port: int) -> dict:
+        """Deliver an inbound data SMS (8-bit, to application `port`)."""
+        return self.request("POST", "/sms", {"from": from_, "data": data_b64, "port": port})
+
     def fault(self, kind: str, **kw) -> dict:
         return self.request("POST", "/fault", dict(kw, kind=kind))
 

@@ -153,6 +153,11 @@ class Network:
             entry = self._new_entry(to, d, 1)
             entry["text"] = d.get("text", "")
             entry["complete"] = True
+        port = (d.get("udh") or {}).get("port")
+        if port:  # a data SMS (8-bit to an application port): its bytes as hex, in part order
+            entry["port"] = port["dst"]
+        if d.get("text") is None and d.get("data") is not None:
+            entry["data"] = entry.get("data", "") + d["data"]
         entry["parts"] += 1
         entry["mr"].append(mr)
         entry["pdus"].append(hexpdu)
@@ -194,6 +199,17 @@ class Network:
             self.held.append(("sms", p))
         self.pump()
         return len(pdus)
+
+    def inject_data(self, sender: str, data_b64: str, port: int) -> int:
+        """A data SMS (8-bit, to application `port`) from `sender`; returns the parts."""
+        from smsgw.codec.data import data_parts
+
+        self._ref = (self._ref + 1) % 256
+        _, dcs, parts = data_parts(data_b64, port, self._ref)
+        for p in _assemble(sender, dcs, parts):
+            self.held.append(("sms", p))
+        self.pump()
+        return len(parts)
 
     def can_take(self) -> bool:
         m = self.m
@@ -415,6 +431,10 @@ def _deliver_pdus(sender: str, text: str, ref: int, cls: int | None, encoding: s
         if cls not in (0, 1, 2, 3):
             raise ValueError("class must be 0..3")
         dcs |= 0x10 | cls
+    return _assemble(sender, dcs, parts, alphanumeric)
+
+
+def _assemble(sender: str, dcs: int, parts, alphanumeric: bool = False) -> list[str]:
     head = tf.smsc_field(None)
     oa = _alphanumeric_address(sender) if alphanumeric else tf.address(sender)
     ts = pdu_mt._ts_octets(None)
