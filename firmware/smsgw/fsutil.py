@@ -23,6 +23,20 @@ def makedirs(path):
             os.mkdir(cur)
 
 
+def chunks(path, size=512):
+    """Yield the file `path` in pieces through one buffer of `size` bytes (each piece is a
+    memoryview of it, valid until the next): opened at the first next(), closed at the end or
+    when the generator is closed."""
+    buf = bytearray(size)
+    mv = memoryview(buf)
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                return
+            yield mv[:n]
+
+
 def write_atomic(path, data):
     """Replace `path` with `data` (bytes, or fn(f) that writes into the open binary file) so a
     crash leaves the old or the new content, never a mix: the firmware's one temp + rename."""

@@ -25,7 +25,7 @@ import os
 
 from micropython import const
 
-from smsgw.fsutil import exists, makedirs, write_atomic
+from smsgw.fsutil import chunks, exists, makedirs, write_atomic
 from smsgw.slot import STATE, read_state, slot_dir
 
 _CODE_DIRS = ("smsgw", "boards", "lib", "www")  # a slot; config and queue stay at the root
@@ -88,13 +88,8 @@ def sha256_file(path):
     import hashlib
 
     h = hashlib.sha256()
-    buf = bytearray(_READ)
-    with open(path, "rb") as f:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            h.update(memoryview(buf)[:n])
+    for piece in chunks(path, _READ):
+        h.update(piece)
     return binascii.hexlify(h.digest()).decode()
 
 
@@ -113,13 +108,9 @@ def _rmtree(path):
 
 
 def _copy(src, dst):
-    buf = bytearray(_READ)
-    with open(src, "rb") as f, open(dst, "wb") as out:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            out.write(memoryview(buf)[:n])
+    with open(dst, "wb") as out:
+        for piece in chunks(src, _READ):
+            out.write(piece)
 
 
 def _safe_path(p):

@@ -26,14 +26,9 @@ def _etag(path):
 def _body(path):
     # Opened when microdot starts sending (a HEAD request never opens it); closed when the
     # generator ends or is closed (microdot closes it when the client goes away).
-    buf = bytearray(_CHUNK)
-    mv = memoryview(buf)
-    with open(path, "rb") as f:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                return
-            yield mv[:n]
+    from smsgw.fsutil import chunks
+
+    return chunks(path, _CHUNK)
 
 
 def serve(request, name, root=None):

@@ -11,7 +11,7 @@ import gc
 from smsgw import events, log
 from smsgw.queue.msgparse import parse_body, same_number as _same
 from smsgw.queue.journal import (
-    CANCELLED, DELIVERED, FAILED, PENDING, PROCESSED, SENT, Journal, aggregate as _aggregate,
+    CANCELLED, DELIVERED, FAILED, PENDING, PROCESSED, Journal, aggregate as _aggregate,
 )
 from smsgw.queue.store import key_of
 from smsgw.tasks import cancel_all
