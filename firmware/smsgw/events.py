@@ -5,7 +5,8 @@
 # Names and payloads (android-sms-gateway's): "sms:received" {messageId, message, phoneNumber,
 # simNumber, receivedAt}, "sms:sent" {messageId, phoneNumber, simNumber, sentAt, partsCount},
 # "sms:delivered" {... deliveredAt}, "sms:failed" {... failedAt, reason}, "system:ping" {health}.
-import time
+# now() (Unix seconds, set or not: the payloads' timestamps) and iso() are smsgw.clock's.
+from smsgw.clock import iso, unix as now  # noqa: F401
 
 _subs = []
 errors = 0  # handler exceptions so far (shown in /health)
@@ -44,19 +45,3 @@ def emit(name, payload):
             log.exc("event handler failed on %s" % name, e)
     return ok
 
-
-def now():
-    """Seconds since the Unix epoch (MicroPython ports with a 2000 epoch are corrected)."""
-    t = time.time()
-    if t < 946684800 and hasattr(time, "ticks_ms"):  # ESP32 without NTP: epoch 2000
-        t += 946684800
-    return int(t)
-
-
-def iso(t):
-    """ISO-8601 UTC timestamp for Unix seconds `t`."""
-    g = time.gmtime(t - 946684800) if _EPOCH2000 else time.gmtime(t)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.000Z" % g[:6]
-
-
-_EPOCH2000 = time.gmtime(0)[0] == 2000

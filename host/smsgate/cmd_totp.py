@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from smsgate.cli import CliError
 
@@ -120,5 +121,5 @@ def do_code(args: argparse.Namespace) -> int:
     from smsgw.alert import totp
 
     secret, _ = _secret(args)
-    print(totp.totp(totp.b32decode(secret), totp.unix_time()))
+    print(totp.totp(totp.b32decode(secret), int(time.time())))
     return 0

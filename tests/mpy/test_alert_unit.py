@@ -4,7 +4,7 @@
 import asyncio
 
 import smsgw.alert as alert
-from smsgw import events
+from smsgw import clock, events
 from smsgw.alert import totp
 from smsgw.errors import ConfigError
 
@@ -115,7 +115,7 @@ async def test_unit_end_to_end_with_fakes():
         assert ob.bodies[-1]["priority"] >= 100
         assert ctx.health_checks["alert"]()["status"] == "warn"  # unacknowledged alert
         # commands: STATUS with a fresh code, then RELAY; a wrong code does nothing
-        t = totp.unix_time()
+        t = clock.unix()
         key = totp.b32decode(SECRET)
         n = len(ob.bodies)
         _inbound(R1, "000000 STATUS")

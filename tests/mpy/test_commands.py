@@ -32,6 +32,20 @@ def code(t, d=0, key=KEY):
     return totp.totp(key, t + d * 30)
 
 
+def test_unset_clock_refuses_codes_with_a_reply():
+    import asyncio
+
+    a, c, counters = _auth()
+    c.t = None  # the board's clock is not set: no code can be checked
+    assert a.check(ALICE, code(T0) + " STATUS") == ("CLOCK", ())
+    assert counters["cmd_no_clock"] == 1 and counters["cmd_accepted"] == 0
+    assert a.check(BOB, "12345 STATUS") is None  # not shaped like a command: still silence
+    reply = asyncio.run(commands.run("CLOCK", (), None))
+    assert "clock is not set" in reply
+    c.t = T0
+    assert a.check(ALICE, code(T0) + " STATUS") == ("STATUS", ())
+
+
 def test_parse_commands():
     assert commands.parse("123456 status") == ("123456", "STATUS", ())
     assert commands.parse("  123456   STATUS \n") == ("123456", "STATUS", ())

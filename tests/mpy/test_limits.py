@@ -106,6 +106,19 @@ def test_quiet_hours_wrapping_midnight():
         assert p.delay_ms(1, 100) == 0, hhmm
 
 
+def test_quiet_hours_not_applied_while_the_clock_is_unset():
+    from smsgw import clock
+
+    p, c = _pacer({"quiet_hours": "00:00-23:59"})
+    was = clock.source
+    clock.source = "none"
+    try:
+        assert p.delay_ms(1, 0) == 0 and p.quiet_unknown == 1
+    finally:
+        clock.source = was
+    assert p.delay_ms(1, 0) > 0
+
+
 def test_quiet_hours_same_day_range():
     p, c = _pacer({"quiet_hours": "12:00-13:00"}, wall=12 * 3600 + 1800)
     assert p.delay_ms(1, 0) == 1800 * 1000

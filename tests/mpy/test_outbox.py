@@ -324,6 +324,25 @@ async def test_ttl_expiry_fails():
     rmtree(ob.store.root)
 
 
+async def test_unset_clock_refuses_valid_until_and_keeps_ttl_as_the_validity_period():
+    from smsgw import clock
+    from smsgw.codec import pdu
+
+    ob = _outbox(FakeModem())
+    was = clock.source
+    clock.source = "none"  # an ESP32 after power-on, before modem time or NTP
+    try:
+        st, obj = ob.submit(_body(id="u", validUntil="2099-01-01T00:00:00Z"))
+        assert st == 400 and "clock" in obj["message"]
+        assert ob.submit(_body(id="t", ttl=7200))[0] == 202
+        await _drain(ob)
+        assert ob.status("t")["state"] == "Sent"
+        assert pdu.decode(ob.modem.sent[0])["vp"] == 7200  # the SMSC enforces the ttl
+    finally:
+        clock.source = was
+    rmtree(ob.store.root)
+
+
 async def test_list_paging_and_filter():
     ob = _outbox(FakeModem())
     for i in range(5):

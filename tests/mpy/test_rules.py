@@ -93,6 +93,28 @@ def test_escalation_goes_down_the_list_until_ack():
     assert e.ack(R2, "123456") is None  # acked once
 
 
+def test_clock_set_mid_escalation_keeps_the_ack_window():
+    from smsgw import clock
+
+    w = World()
+    w.pins[14] = 0
+    e = w.engine([door()])
+    w.run(e, 0.1)
+    assert [s[0] for s in w.sent] == [R1]
+    w.run(e, 30)
+    jump = 26 * 365 * 86400  # modem time arrives: the RTC leaves 2000 for today
+    w.t += jump
+    was = clock.jumped
+    clock.jumped += jump
+    try:
+        w.run(e, 20)
+        assert [s[0] for s in w.sent] == [R1]  # 50 s of the 60 s window: not escalated yet
+        w.run(e, 11)
+        assert [s[0] for s in w.sent] == [R1, R2]
+    finally:
+        clock.jumped = was
+
+
 def test_exhausted_list_stops_and_late_ack_still_works():
     w = World()
     w.pins[14] = 0

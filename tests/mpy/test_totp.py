@@ -92,6 +92,8 @@ def test_uri_for_authenticator_apps():
     )
 
 
-def test_unix_time_is_unix_epoch():
+def test_clock_is_unix_epoch():
+    from smsgw import clock
+
     # 2020-01-01 < now: a 2000-epoch clock not corrected would fail this on such ports.
-    assert totp.unix_time() > 1577836800
+    assert clock.unix() > 1577836800 and clock.now() == clock.unix() and clock.is_set()

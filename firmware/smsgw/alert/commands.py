@@ -4,7 +4,9 @@
 # rate-limited per number: at most max_attempts per window_s are checked (a token bucket, one
 # token back every window_s / max_attempts). Only a well-formed command with a wrong or replayed
 # code spends a token: junk "from" an owner's number spends nothing, and a valid code never
-# does. Anything not authenticated does nothing, gets no reply and is only counted.
+# does. Anything not authenticated does nothing, gets no reply and is only counted -- except
+# while the board's clock is unset (smsgw.clock): no code can be checked then, and an
+# allow-listed number gets a reply saying so instead of silence.
 # Also routes "ACK <code>" replies to the rules engine (the code itself is the credential there).
 from smsgw.alert import totp, util
 
@@ -91,7 +93,7 @@ class Auth:
         counters: a dict for health (cmd_accepted, cmd_unknown_number, cmd_bad_code,
             cmd_replayed, cmd_rate_limited, cmd_malformed).
         state_path: JSON file keeping the last accepted step per number (None: RAM only).
-        ticks, wall: injectable clocks (ms monotonic, Unix seconds).
+        ticks, wall: injectable clocks (ms monotonic; Unix seconds or None while unset).
     """
 
     def __init__(self, cfg, counters, state_path=None, ticks=None, wall=None):
@@ -101,12 +103,12 @@ class Auth:
         self.counters = counters
         self._path = state_path
         self._ticks = ticks or util.ticks_ms
-        self._wall = wall or util.wall
+        self._wall = wall or util.clock.now
         self._interval = max(1, self.window_ms // self.max_attempts)  # one token back
         self._tat = {}  # number -> ticks when its bucket is full again (GCRA)
         self.last_step = util.load_json(state_path, {}) if state_path else {}
         for k in ("cmd_accepted", "cmd_unknown_number", "cmd_bad_code", "cmd_replayed",
-                  "cmd_rate_limited", "cmd_malformed"):
+                  "cmd_rate_limited", "cmd_malformed", "cmd_no_clock"):
             counters.setdefault(k, 0)
 
     def _count(self, name):
@@ -114,7 +116,8 @@ class Auth:
         return None
 
     def check(self, number, text):
-        """Authenticate one SMS. Returns (verb, args) to run, or None (do nothing, no reply)."""
+        """Authenticate one SMS. Returns (verb, args) to run ("CLOCK": the clock is unset, the
+        code was not checked), or None (do nothing, no reply)."""
         key = self.keys.get(number)
         if key is None:
             return self._count("cmd_unknown_number")
@@ -125,6 +128,9 @@ class Auth:
             return self._count("cmd_rate_limited")
         code, verb, args = cmd
         now = self._wall()
+        if now is None:  # the RTC is not set yet: a code can only be refused, say why
+            self.counters["cmd_no_clock"] += 1
+            return "CLOCK", ()
         step = totp.match(key, code, now, self.last_step.get(number, -1))
         if step is None:
             self._spend(number)
@@ -172,4 +178,6 @@ async def run(verb, args, actions):
     if verb == "REBOOT":
         actions.reboot()
         return "REBOOT: restarting"
+    if verb == "CLOCK":
+        return "Refused: the clock is not set yet, codes cannot be checked. Try again later."
     return "ERROR %s" % args[0]

@@ -70,6 +70,7 @@ class Pacer:
         self._day = None
         self.day_count = 0
         self.held = 0  # how many times a message was asked to wait (health)
+        self.quiet_unknown = 0  # quiet hours not applied: the clock was unset (health)
         self._path = state_path
         if state_path and self.per_day:
             saved = util.load_json(state_path, None)
@@ -140,6 +141,9 @@ class Pacer:
 
     def _quiet_ms(self):
         if not self.quiet:
+            return 0
+        if not util.clock.is_set():  # the local time is unknown: sending beats holding forever
+            self.quiet_unknown += 1
             return 0
         start, end = self.quiet
         now_s = self._clock() % _DAY_S

@@ -155,6 +155,7 @@ class Engine:
         self.alerts = 0
         self.acks = 0
         self.ack_locked = 0  # ACKs refused: the alert took ACK_TRIES wrong codes
+        self._jumped = util.clock.jumped
         self._load()
 
     def _load(self):
@@ -178,7 +179,7 @@ class Engine:
     def poll(self):
         """Sample every input, apply debounce, run transitions and escalation deadlines."""
         now = self._ticks()
-        changed = False
+        changed = self._follow_clock()
         for r in self.rules:
             v = self._read(r)
             if v is None:
@@ -195,6 +196,20 @@ class Engine:
         changed = self._escalate() or changed
         if changed:
             self.save()
+
+    def _follow_clock(self):
+        # The clock was set (modem time, NTP: from 2000 to today after a power-on) since the
+        # last poll: the wall times of running escalations move with it, so an ACK window
+        # keeps its length instead of ending at once.
+        j = util.clock.jumped
+        d, self._jumped = j - self._jumped, j
+        if not d:
+            return False
+        for r in self.rules:
+            r.deadline += d
+            if r.last is not None:
+                r.last += d
+        return True
 
     def _fields(self, r, t):
         return {"device": self.device, "name": r.name, "value": r.value,

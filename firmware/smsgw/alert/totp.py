@@ -4,22 +4,9 @@
 import hashlib
 import struct
 
-from micropython import const
-
-
 STEP_S = 30  # RFC 6238 section 4: X = 30 s
 DIGITS = 6
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-# Seconds between the Unix epoch and MicroPython's 2000 epoch (ESP32 ports before v1.22).
-_EPOCH_2000 = const(946684800)
-
-
-def unix_time():
-    """Wall-clock seconds since 1970, whatever epoch this port's `time` uses."""
-    import time
-
-    t = int(time.time())
-    return t + _EPOCH_2000 if time.gmtime(0)[0] == 2000 else t
 
 
 def b32decode(text):

@@ -294,6 +294,8 @@ class Unit:
         if self.pacer is not None:
             h["paced"] = self.pacer.held
             h["segments_today"] = self.pacer.day_count
+            if self.pacer.quiet_unknown:
+                h["quiet_hours_skipped_no_clock"] = self.pacer.quiet_unknown
         return h
 
 

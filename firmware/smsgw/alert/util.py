@@ -1,32 +1,17 @@
 # Small shared helpers of the alert package: clocks (injectable), config checks, the state file.
 # Imports on CPython too (config validation runs on the host during `smsgate provision`).
-import time
-
+from smsgw import clock
+from smsgw.clock import ticks_add, ticks_diff, ticks_ms  # noqa: F401 (util.ticks_*)
 from smsgw.errors import ConfigError
 from smsgw.section import check_dict, check_int  # noqa: F401 (util.check_dict in alert/*)
-
-try:
-    from time import ticks_add, ticks_diff, ticks_ms
-except ImportError:  # CPython: a monotonic stand-in, only used when validating config there
-
-    def ticks_ms():
-        return int(time.monotonic() * 1000)
-
-    def ticks_diff(a, b):
-        return a - b
-
-    def ticks_add(a, b):
-        return a + b
-
 
 UTC_OFFSET_S = [0]  # set from limits.utc_offset_min by start(); used for quiet hours and {time}
 
 
 def wall():
-    """Unix time in whole seconds (see totp.unix_time for the 2000-epoch ports)."""
-    from smsgw.alert.totp import unix_time
-
-    return unix_time()
+    """Unix seconds from the board's RTC, set or not (smsgw.clock: escalation deadlines and
+    reply ids; what needs the true time asks clock.now())."""
+    return clock.unix()
 
 
 def local_seconds(t=None):
@@ -35,13 +20,10 @@ def local_seconds(t=None):
 
 
 def fmt_time(t):
-    """'YYYY-MM-DD HH:MM:SS' of local Unix seconds `t` (gmtime of the shifted value)."""
-    y, mo, d, h, mi, s = time.gmtime(t - _epoch_shift())[:6]
-    return "%04d-%02d-%02d %02d:%02d:%02d" % (y, mo, d, h, mi, s)
-
-
-def _epoch_shift():
-    return 946684800 if time.gmtime(0)[0] == 2000 else 0
+    """'YYYY-MM-DD HH:MM:SS' of local Unix seconds `t`; says so while the clock is unset."""
+    if not clock.is_set():
+        return "(clock not set)"
+    return "%04d-%02d-%02d %02d:%02d:%02d" % clock.gmtime(t)[:6]
 
 
 # --- config checks: every error names the dotted key -------------------------------------

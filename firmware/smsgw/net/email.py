@@ -18,7 +18,6 @@ from smsgw.net.webhook_queue import Journal, serve
 from smsgw.tasks import cancel_and_wait
 
 EVENTS = ("sms:received", "sms:failed", "sms:delivered", "sms:sent", "system:ping")
-_CLOCK_SET = 1700000000  # 2023-11-14: a clock below this was never set
 _SUBJECT_CHARS = const(40)  # of the SMS text, in the subject
 _B64_IN = const(57)  # bytes per base64 body line (76 characters, RFC 2045 6.8)
 DEFAULTS = {
@@ -121,11 +120,9 @@ def _encoded_word(text):
 
 
 def _date(t):
-    import time
+    from smsgw.clock import gmtime
 
-    from smsgw.events import _EPOCH2000
-
-    y, mo, d, h, mi, s, wd = (time.gmtime(t - 946684800) if _EPOCH2000 else time.gmtime(t))[:7]
+    y, mo, d, h, mi, s, wd = gmtime(t)[:7]
     return "%s, %02d %s %04d %02d:%02d:%02d +0000" % (
         ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[wd], d,
         ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
@@ -155,7 +152,8 @@ class Mailer:
 
     Args:
         root: flash directory for the journal; cfg: the validated `email` section;
-        board: the board's name (in every mail); now: Unix-seconds clock (tests).
+        board: the board's name (in every mail); now: Unix seconds or None while unset
+        (default smsgw.clock.now; tests inject one).
     """
 
     def __init__(self, root, cfg, board, now=None):
@@ -164,6 +162,8 @@ class Mailer:
         cfg = validate(cfg)
         self.cfg = cfg
         self.board = board
+        if now is None:
+            from smsgw.clock import now
         self._now = now
         self.server = parse_server(cfg["server"])
         self.queue = Journal(root, cfg["queue_max"], cfg["dead_max"], name="mail")
@@ -196,16 +196,14 @@ class Mailer:
         self._task = None
 
     def _headers(self, event, p, seq, rcpts):
-        import time
-
         subject, body = compose(self.cfg, self.board, event, p)
-        t = self._now() if self._now else time.time()
+        t = self._now()
         heads = ["From: " + self.cfg["from"], "To: " + ", ".join(rcpts),
                  "Subject: " + _encoded_word(subject),
                  "Message-ID: <%s.%d@%s>" % (p.get("messageId") or "m", seq, self.board),
                  "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
                  "Content-Transfer-Encoding: base64"]
-        if t >= _CLOCK_SET:  # else the receiving server dates it
+        if t is not None:  # clock unset: no Date (the receiving server adds one)
             heads.insert(3, "Date: " + _date(int(t)))
         return heads, body.encode()
 
@@ -269,7 +267,7 @@ def start(ctx):
     from smsgw import events
 
     cfg = ctx.cfg
-    m = Mailer(cfg["queue"]["dir"], cfg["email"], cfg["device"]["name"], now=events.now)
+    m = Mailer(cfg["queue"]["dir"], cfg["email"], cfg["device"]["name"])
     events.subscribe(m.on_event)
     ctx.health_checks["email"] = m.health_check
     ctx.tasks.append(m.start())

@@ -10,26 +10,13 @@
 # finished records outweigh live ones (compaction, write-then-rename) and once at boot.
 # RAM per pending delivery: [seq, tries, due_ms, offset] -- the body stays in flash.
 # A torn last line (power cut mid-append) is ignored at load; the boot compaction drops it.
-import time
-
 from micropython import const
 
+from smsgw.clock import ticks_add, ticks_diff, ticks_ms
 from smsgw.fsutil import write_atomic
 
 
 _COMPACT_MIN = const(4096)  # never compact a journal smaller than this (bytes)
-
-
-def _ticks():
-    return time.ticks_ms() if hasattr(time, "ticks_ms") else int(time.monotonic() * 1000)
-
-
-def _ticks_add(t, d):
-    return time.ticks_add(t, d) if hasattr(time, "ticks_add") else t + d
-
-
-def ticks_diff(a, b):
-    return time.ticks_diff(a, b) if hasattr(time, "ticks_diff") else a - b
 
 
 class Journal:
@@ -76,7 +63,7 @@ class Journal:
                 except (ValueError, IndexError):  # a damaged record: skip it, count it
                     self.corrupt += 1
                 off += len(line)
-        now = _ticks()
+        now = ticks_ms()
         self.pending = [[s, t, now, o] for s, (t, o) in sorted(live.items())]
 
     def _apply(self, line, off, live):
@@ -116,7 +103,7 @@ class Journal:
         line = b"A %d %d %s %s\n" % (seq, tries, wid.encode(), body)
         off = self._size
         self._append(line)
-        self.pending.append([seq, tries, _ticks(), off])
+        self.pending.append([seq, tries, ticks_ms(), off])
         return moved
 
     def read(self, entry):
@@ -134,8 +121,12 @@ class Journal:
         if entry not in self.pending:  # moved away (overflow) while it was being tried
             return
         entry[1] += 1
-        entry[2] = _ticks_add(_ticks(), int(delay_ms))
+        entry[2] = ticks_add(ticks_ms(), int(delay_ms))
         self._append(b"T %d %d\n" % (entry[0], entry[1]))
+
+    def postpone(self, entry, delay_ms):
+        """Due again after `delay_ms`, no try spent (nothing written: a reboot retries now)."""
+        entry[2] = ticks_add(ticks_ms(), int(delay_ms))
 
     def retry_later(self, entry, cfg):
         """A failed try: due again after retry_base_s * 2**tries (capped at retry_max_s), or moved
@@ -160,7 +151,7 @@ class Journal:
     def due(self):
         """-> (entry, wait_ms) of the earliest-due pending delivery, or (None, 0)."""
         best = None
-        now = _ticks()
+        now = ticks_ms()
         for e in self.pending:
             if best is None or ticks_diff(e[2], best[2]) < 0:
                 best = e

@@ -20,7 +20,7 @@ from micropython import const
 
 EVENTS = ("sms:received", "sms:sent", "sms:delivered", "sms:failed", "system:ping")
 MAX_HOOKS = const(16)
-_CLOCK_SET = 1700000000  # 2023-11-14: a clock below this was never set (no NTP yet)
+_CLOCK_WAIT_MS = const(10000)  # a delivery held for the clock looks again this often
 _MAX_ID = const(64)
 DEFAULTS = {
     "signing_key": None,
@@ -101,7 +101,8 @@ class Webhooks:
 
     Args:
         root: flash directory for webhooks.json and the queue files; cfg: validated section
-        (see DEFAULTS); device_id: put in every envelope; now: Unix-seconds clock (for tests).
+        (see DEFAULTS); device_id: put in every envelope; now: Unix seconds or None while
+        unset (default smsgw.clock.now; injectable for tests).
     """
 
     def __init__(self, root, cfg=None, device_id="", now=None):
@@ -109,13 +110,15 @@ class Webhooks:
         self.cfg = cfg
         self.root = root
         self.device_id = device_id
+        if now is None:
+            from smsgw.clock import now
         self._now = now
         self.hooks = self._load_hooks()
         self.queue = Journal(root, cfg["queue_max"], cfg["dead_max"])
         self._wake = asyncio.Event()
         self._task = None
         self.counters = {"delivered": 0, "tries_failed": 0, "dead": 0, "overflow": 0,
-                         "io_errors": 0}
+                         "io_errors": 0, "clock_wait": 0}
         self.last_error = None
         self.api_port = None  # the gateway's own API port (refused as a target)
 
@@ -215,10 +218,8 @@ class Webhooks:
     def _run(self):
         return serve(self.queue, self._wake, self._try, self.counters, "webhook journal")
 
-    def _headers(self, body):
-        import time
-
-        ts = str(int(self._now() if self._now else time.time()))
+    def _headers(self, body, now):
+        ts = str(now)
         headers = [("Content-Type", "application/json"), ("X-Timestamp", ts)]
         key = self.cfg["signing_key"]
         if key:
@@ -241,8 +242,13 @@ class Webhooks:
         if hook is None:  # the webhook was deleted: nothing to deliver to
             self.queue.done(entry)
             return False
+        now = self._now()
+        if now is None:  # no true time for X-Timestamp yet: receivers would refuse it
+            self.counters["clock_wait"] += 1
+            self.queue.postpone(entry, _CLOCK_WAIT_MS)
+            return False
         try:
-            status, _ = await httpc.request("POST", hook["url"], body, self._headers(body),
+            status, _ = await httpc.request("POST", hook["url"], body, self._headers(body, now),
                                             self.cfg["timeout_s"], self.cfg["ca"], self._deny)
             ok = 200 <= status < 300
             self.last_error = None if ok else "HTTP %d" % status
@@ -315,15 +321,13 @@ class Webhooks:
 
     def health_check(self):
         """/health check: deliveries waiting; warn when any died, the queue is 80 % full, or
-        the clock is unset (receivers that check X-Timestamp against theirs would refuse)."""
-        import time
-
+        the clock is unset (deliveries wait for it: X-Timestamp must be the true time)."""
         n = len(self.queue.pending)
         desc = "webhook deliveries pending (dead: %d)" % self.counters["dead"]
         bad = self.counters["dead"] or n * 5 >= self.cfg["queue_max"] * 4
-        if (self._now() if self._now else time.time()) < _CLOCK_SET:
+        if self._now() is None:
             bad = True
-            desc += "; clock not set: X-Timestamp is wrong"
+            desc += "; clock not set: deliveries wait for it (X-Timestamp)"
         return {"description": desc, "observedUnit": "deliveries", "observedValue": n,
                 "status": "warn" if bad else "pass"}
 
@@ -341,8 +345,7 @@ def start(ctx):
     from smsgw import events
 
     cfg = ctx.cfg
-    hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), cfg["device"]["id"],
-                     now=events.now)
+    hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), cfg["device"]["id"])
     hooks.api_port = cfg["api"]["port"]
     events.subscribe(hooks.on_event)
     from smsgw.net.webhook_api import add_routes

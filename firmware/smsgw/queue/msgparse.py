@@ -1,5 +1,5 @@
 # Send-request validation (android-sms-gateway's body) and small parsers; pure, CPython too.
-from smsgw import events
+from smsgw import clock
 
 
 def parse_body(b, max_text, max_rcpt):
@@ -42,9 +42,12 @@ def parse_body(b, max_text, max_rcpt):
     srr = b.get("withDeliveryReport", True)
     if not isinstance(srr, bool):
         raise ValueError("withDeliveryReport: a boolean")
-    now = events.now()
-    return {"id": mid, "to": nums, "text": text, "srr": srr, "prio": prio, "t": now,
-            "exp": _expiry(b, now)}  # "ref" (concatenation reference): set by the outbox
+    now = clock.now()  # None while the board's clock is unset
+    m = {"id": mid, "to": nums, "text": text, "srr": srr, "prio": prio,
+         "t": clock.unix() if now is None else now, "exp": _expiry(b, now)}
+    if now is None and b.get("ttl"):  # no expiry of our own: the SMSC's validity period alone
+        m["vp"] = b["ttl"]
+    return m  # "ref" (concatenation reference): set by the outbox
 
 
 def _is_int(v):
@@ -80,9 +83,12 @@ def _expiry(b, now):
     if ttl is not None:
         if not _is_int(ttl) or ttl <= 0:
             raise ValueError("ttl: a positive number of seconds")
-        return now + ttl
+        return 0 if now is None else now + ttl
     if until is not None:
-        return parse_rfc3339(until)
+        exp = parse_rfc3339(until)
+        if now is None:  # whether it has passed cannot be told: refuse rather than guess
+            raise ValueError("validUntil: the gateway's clock is not set yet (use ttl)")
+        return exp
     return 0
 
 

@@ -8,7 +8,7 @@
 import asyncio
 import gc
 
-from smsgw import events, log
+from smsgw import clock, events, log
 from smsgw.queue.msgparse import parse_body, same_number as _same
 from smsgw.queue.journal import (
     CANCELLED, DELIVERED, FAILED, PENDING, PROCESSED, Journal, aggregate as _aggregate,
@@ -322,8 +322,8 @@ class Outbox:
     async def _send(self, j):
         # j: the message's Journal, scanned once and kept current by its writers
         meta = j.meta
-        now = events.now()
-        if meta["exp"] and now > meta["exp"]:
+        now = clock.now()  # None while unset: no expiry can be judged (the SMSC's VP still is)
+        if meta["exp"] and now is not None and now > meta["exp"]:
             for r in range(len(j.rs)):
                 if j.rstate(r) in (PENDING, PROCESSED):
                     j.add("F", r, x="expired")
@@ -356,7 +356,9 @@ class Outbox:
         from smsgw.codec import pdu
 
         meta = j.meta
-        validity = max(300, meta["exp"] - events.now()) if meta["exp"] else None
+        now = clock.now()
+        validity = (max(300, meta["exp"] - now) if meta["exp"] and now is not None
+                    else meta.get("vp"))
         try:
             enc, parts = pdu.encode_submit(meta["to"][r], meta["text"], srr=meta["srr"],
                                            ref=meta["ref"], validity_s=validity)
