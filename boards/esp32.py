@@ -1,8 +1,6 @@
 # What every ESP32 board shares: the modem UART, MCU reset, Wi-Fi and the user pins (GPIO/ADC).
 # A board module subclasses Esp32Board with its pins (modem_rx/modem_tx, its own GPIOs) and its
 # modem power sequences (pwrkey_pulse, modem_power).
-import asyncio
-
 from machine import UART, Pin
 from machine import reset as _mcu_reset
 
@@ -11,6 +9,7 @@ class Esp32Board:
     """Base of the ESP32 boards: `modem_rx`/`modem_tx` are the ESP32-side UART 1 pins."""
 
     name = "esp32"
+    wifi = True  # app starts the Wi-Fi supervisor (smsgw/net/wifi.py)
     modem_rx = None  # set by the board: ESP32 RX <- modem TXD
     modem_tx = None  # ESP32 TX -> modem RXD
 
@@ -24,21 +23,6 @@ class Esp32Board:
 
     def reset(self):
         _mcu_reset()
-
-    async def connect_wifi(self, timeout_ms=20000):
-        """Join config wifi.ssid; returns the IP address, or None on timeout."""
-        import network
-
-        w = self.config.get("wifi", {})
-        sta = network.WLAN(network.STA_IF)
-        sta.active(True)
-        if not sta.isconnected():
-            sta.connect(w.get("ssid", ""), w.get("password", ""))
-            for _ in range(timeout_ms // 100):
-                if sta.isconnected():
-                    break
-                await asyncio.sleep_ms(100)
-        return sta.ifconfig()[0] if sta.isconnected() else None
 
     def pin(self, n, mode, pull=None):
         if mode == "adc":

@@ -12,6 +12,7 @@ class Board:
     """Virtual board. No Wi-Fi (the unix port has the host's network), no modem power switch."""
 
     name = "unix"
+    wifi = False  # the unix port has the host's network: no Wi-Fi supervisor
     modem_uart = None
 
     def __init__(self, config):
@@ -54,10 +55,6 @@ class Board:
     def reset(self):
         """MCU reset: end the interpreter with status 3; the host's virtual board restarts it."""
         sys.exit(3)
-
-    async def connect_wifi(self):
-        """No Wi-Fi on the unix port: the host network is already up."""
-        return True
 
     def pin(self, n, mode=None, pull=None):
         self._modes[n] = (mode, pull)

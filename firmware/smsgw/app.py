@@ -5,7 +5,8 @@
 #   ctx.cfg, .board, .at, .modem, .supervisor, .store, .outbox, .inbox, .app (microdot: add
 #   routes before the server starts), .ready (asyncio.Event: modem usable), .features
 #   ({name: whatever start() returned}), .health_checks ({name: fn() -> check dict}),
-#   .tasks (tasks the app owns), .started (ticks_ms at boot).
+#   .tasks (tasks the app owns), .started (ticks_ms at boot), .online (asyncio.Event: the
+#   network is up; Wi-Fi boards: set by net/wifi.py), .cfg_path (the config file).
 import asyncio
 import gc
 import time
@@ -28,6 +29,8 @@ class Ctx:
         self.board = self.at = self.modem = self.supervisor = None
         self.store = self.outbox = self.inbox = self.app = None
         self.ready = asyncio.Event()
+        self.online = asyncio.Event()
+        self.cfg_path = "/config.json"
         self.features = {}
         self.health_checks = {}
         self.tasks = []
@@ -96,6 +99,18 @@ def _start_supervisor(ctx):
     t = ctx.supervisor.start()
     if t is not None and t not in ctx.tasks:
         ctx.tasks.append(t)
+
+
+def _start_wifi(ctx):
+    # ESP32 boards: the Wi-Fi supervisor; the unix board has the host's network all along
+    if not getattr(ctx.board, "wifi", False):
+        ctx.online.set()
+        return
+    try:
+        ctx.features["smsgw.net.wifi"] = __import__("smsgw.net.wifi", None, None,
+                                                    ["start"]).start(ctx)
+    except Exception as e:  # no Wi-Fi must not take the SMS side down
+        log.exc("wifi", e)
 
 
 def _start_features(ctx):
@@ -170,6 +185,7 @@ async def start(ctx):
     _start_supervisor(ctx)
     ctx.tasks.append(ctx.outbox.start())
     ctx.inbox.start()
+    _start_wifi(ctx)
     _start_features(ctx)
     _replay_events(ctx)
     api = ctx.cfg["api"]
@@ -204,6 +220,7 @@ async def run(cfg_path="/config.json"):
     lg = cfg["log"]
     log.setup(lg["path"], lg["max_bytes"], lg["debug"])
     ctx = build(cfg)
+    ctx.cfg_path = cfg_path
     asyncio.get_event_loop().set_exception_handler(_on_loop_error(ctx))
     await start(ctx)
     while True:

@@ -2,11 +2,16 @@
 # Also imported by the host (`smsgate provision`, `smsgate virtual --config`) on CPython.
 # Errors name the dotted key: ConfigError("api.port", "must be 1..65535").
 from smsgw.errors import ConfigError
-from smsgw.section import check_dict, check_int
+from smsgw.section import check_dict, check_int, check_len
 
 DEFAULTS = {
     "board": "unix",
-    "wifi": {"ssid": "", "password": ""},
+    # ESP32 boards (net/wifi.py): the network to join (ssid "": none, the setup access point
+    # opens); ap_password: the setup access point's WPA2 password ("": derived from
+    # api.password, smsgw.password.setup_ap); the setup access point also opens after
+    # setup_after_s without Wi-Fi; rejoin attempts back off up to backoff_max_s.
+    "wifi": {"ssid": "", "password": "", "ap_password": "", "setup_after_s": 300,
+             "backoff_max_s": 60},
     # password: at least MIN_PASSWORD characters; absent from /config.json, the first boot
     # generates one and writes it there (`smsgate verify` shows it). allow_priority: API/MQTT
     # clients may send priority >= 100 (past the carrier caps and quiet hours).
@@ -55,7 +60,11 @@ _RANGES = {
     "http.read_timeout_s": (1, 120),
     "http.max_header": (512, 16384),
     "log.max_bytes": (512, 1048576),
+    "wifi.setup_after_s": (0, 86400),
+    "wifi.backoff_max_s": (1, 3600),
 }
+# strings: "" (unset) or this many characters (WPA2 keys are 8..63; an SSID at most 32 bytes)
+_LENGTHS = {"wifi.ssid": (1, 32), "wifi.password": (8, 63), "wifi.ap_password": (8, 63)}
 MIN_PASSWORD = 8  # api.password (smsgw.password generates one when there is none)
 _NUMERIC_EXTRA = ("modem",)  # sections that also take any extra key with a number >= 0
 
@@ -114,6 +123,8 @@ def _check(value, default, key):
         raise ConfigError(key, "must be one of %s" % ", ".join(_CHOICES[key]))
     if key in _RANGES:
         check_int(value, key, _RANGES[key][0], _RANGES[key][1])
+    if key in _LENGTHS and value:
+        check_len(value, key, _LENGTHS[key][0], _LENGTHS[key][1])
     if isinstance(default, dict):
         _check_dict(value, default, key)
 

@@ -24,6 +24,15 @@ def check_int(value, key, lo, hi, integer=True):
     return value
 
 
+def check_len(value, key, lo, hi):
+    """`value` must be a string of lo..hi characters; returns it."""
+    if not isinstance(value, str):
+        raise ConfigError(key, "must be a string")
+    if not lo <= len(value) <= hi:
+        raise ConfigError(key, "must be %d..%d characters" % (lo, hi))
+    return value
+
+
 def check_section(value, key, defaults, nums, check_other):
     """Return `value` merged over `defaults`, or raise ConfigError naming the key.
 

@@ -82,6 +82,27 @@ def test_errors_name_the_key():
     assert _err({"nonsense": 1}) == "nonsense"
 
 
+def test_wifi_section():
+    assert _err({"wifi": {"ssid": "home", "password": "wpa2-secret", "setup_after_s": 60}}) is None
+    assert _err({"wifi": {"ssid": "open-cafe", "password": ""}}) is None  # an open network
+    assert _err({"wifi": {"password": "short"}}) == "wifi.password"  # WPA2: 8..63
+    assert _err({"wifi": {"ssid": "x" * 33}}) == "wifi.ssid"
+    assert _err({"wifi": {"ssid": 5}}) == "wifi.ssid"
+    assert _err({"wifi": {"ap_password": "1234567"}}) == "wifi.ap_password"
+    assert _err({"wifi": {"setup_after_s": -1}}) == "wifi.setup_after_s"
+    assert _err({"wifi": {"backoff_max_s": 0}}) == "wifi.backoff_max_s"
+    assert _err({"wifi": {"sid": "home"}}) == "wifi.sid"
+
+
+def test_setup_ap_password_derived_from_the_api_password_unless_set():
+    from smsgw.password import setup_ap
+
+    a = setup_ap({"api": {"password": "long-enough"}, "wifi": {"ap_password": ""}})
+    assert len(a) == 12 and a == setup_ap({"api": {"password": "long-enough"}})
+    assert a != setup_ap({"api": {"password": "long-enough2"}})
+    assert setup_ap({"api": {"password": "x"}, "wifi": {"ap_password": "chosen-1"}}) == "chosen-1"
+
+
 def test_modem_takes_numeric_driver_keys():
     assert _err({"modem": {"time_scale": 0.5, "cmgs_timeout_ms": 100}}) is None
     assert _err({"modem": {"cmgs_timeout_ms": "fast"}}) == "modem.cmgs_timeout_ms"

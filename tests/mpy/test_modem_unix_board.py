@@ -30,9 +30,9 @@ def test_outputs_written_whole():
     rmtree(d)
 
 
-async def test_power_and_wifi_and_pwrkey():
+async def test_power_and_no_wifi_and_pwrkey():
     d, b = _board()
-    assert await b.modem_power(False) is False and await b.connect_wifi() is True
+    assert await b.modem_power(False) is False and b.wifi is False
     await b.pwrkey_pulse()
     with open(d + "/.outputs.json") as f:
         assert json.load(f)["pwrkey"] == 0

@@ -138,16 +138,20 @@ def _int_arg(request, name, default, lo, hi):
     return n
 
 
+def basic_auth(user, password):
+    """The Authorization header value these credentials send."""
+    import binascii
+
+    return b"Basic " + binascii.b2a_base64(("%s:%s" % (user, password)).encode()).strip()
+
+
 def _authorizer(ctx, app):
-    # -> check(request): None when the Basic credentials match, else the error answer.
+    # -> check(request): None when the Basic credentials match `app.auth`, else the error
+    # answer (a new API password replaces app.auth: net/setup.py).
     # A client that failed too often gets 429 without its credentials being looked at
     # (net/backoff.py, app.backoff from the first failed login on), so guessing costs time;
     # the owner elsewhere is not locked out.
-    import binascii
-
-    cfg = ctx.cfg
-    cred = "%s:%s" % (cfg["api"]["user"], cfg["api"]["password"])
-    expected = b"Basic " + binascii.b2a_base64(cred.encode()).strip()
+    app.auth = basic_auth(ctx.cfg["api"]["user"], ctx.cfg["api"]["password"])
     app.backoff = None
 
     def check(request):
@@ -158,7 +162,7 @@ def _authorizer(ctx, app):
             b.refused += 1
             return error(429, "too many failed logins, retry later",
                          {"Retry-After": str(wait)})
-        if _eq(request.headers.get("Authorization", "").encode(), expected):
+        if _eq(request.headers.get("Authorization", "").encode(), app.auth):
             if b:
                 b.ok(k)
             return None
