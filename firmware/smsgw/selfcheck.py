@@ -34,6 +34,7 @@ def _version(expect, res):
 def _imports(res):
     bad = []
     for name in _MODULES:
+        gc.collect()  # each compiles into one free stretch, not between the last one's garbage
         try:
             __import__(name)
         except Exception as e:  # report every broken module, not only the first
