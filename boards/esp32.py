@@ -32,8 +32,11 @@ class Esp32Board:
             a.atten(ADC.ATTN_11DB)
             self._pins[n] = a
             return
-        p = {"up": Pin.PULL_UP, "down": Pin.PULL_DOWN}.get(pull)
-        self._pins[n] = Pin(n, Pin.OUT if mode == "out" else Pin.IN, p)
+        m = Pin.OUT if mode == "out" else Pin.IN
+        if pull is None:
+            self._pins[n] = Pin(n, m)
+        else:
+            self._pins[n] = Pin(n, m, Pin.PULL_UP if pull == "up" else Pin.PULL_DOWN)
 
     def _pin(self, n, mode):
         if n not in self._pins:

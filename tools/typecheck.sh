@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Type-checks firmware/ and boards/ against the MicroPython ESP32 port's API
 # (micropython-esp32-stubs + micropython-stdlib-stubs, which replace CPython's typeshed), so a
-# call that exists only on CPython (time.monotonic, os.getpid...) fails here, not on a board.
+# call that exists only on CPython (time.monotonic, os.path...) fails here, not on a board.
 # Pyright, not mypy: the stubs are written and tested for pyright (mypy reports errors inside
 # the stub files themselves). Both tools are pinned and installed once under build/typecheck/.
 # pyrightconfig.json: basic mode without reportOptionalMemberAccess (the gateway wires its parts

@@ -11,7 +11,20 @@ import asyncio
 import gc
 import time
 
+from micropython import const
+
 from smsgw import log
+
+TYPE_CHECKING = const(False)
+if TYPE_CHECKING:  # the type checker's view only (tools/typecheck.sh); never runs
+    from microdot import Microdot
+
+    from smsgw.modem.at import ATChannel
+    from smsgw.modem.modem import Modem
+    from smsgw.modem.supervisor import Supervisor
+    from smsgw.queue.inbox import Inbox
+    from smsgw.queue.outbox import Outbox
+    from smsgw.queue.store import Store
 
 # feature module -> config sections that switch it on (when present, even as {})
 FEATURES = (
@@ -24,6 +37,15 @@ FEATURES = (
 
 
 class Ctx:
+    # The parts build() wires after construction (bare annotations: no code on MicroPython).
+    at: "ATChannel | None"
+    modem: "Modem | None"
+    supervisor: "Supervisor | None"
+    store: "Store | None"
+    outbox: "Outbox | None"
+    inbox: "Inbox | None"
+    app: "Microdot | None"
+
     def __init__(self, cfg):
         self.cfg = cfg
         self.board = self.at = self.modem = self.supervisor = None

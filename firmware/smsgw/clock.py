@@ -12,12 +12,13 @@ _EPOCH_2000 = 946684800  # Unix seconds at 2000-01-01 00:00:00
 SHIFT = _EPOCH_2000 if time.gmtime(0)[0] == 2000 else 0  # time.time() + SHIFT = Unix time
 _FLOOR = 1735689600  # 2025-01-01: an RTC reading before this was never set (it starts at 2000)
 
-try:
-    from time import ticks_add, ticks_diff, ticks_ms  # noqa: F401 (clock.ticks_ms elsewhere)
+try:  # the type checker sees the port's signatures and the stand-ins below as a clash
+    from time import (  # noqa: F401 (clock.ticks_ms elsewhere)
+        ticks_add, ticks_diff, ticks_ms)  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython (host tools, config checks): monotonic stand-ins
 
     def ticks_ms():
-        return int(time.monotonic() * 1000)
+        return int(time.monotonic() * 1000)  # pyright: ignore[reportAttributeAccessIssue]
 
     def ticks_diff(a, b):
         return a - b

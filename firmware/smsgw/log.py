@@ -65,9 +65,9 @@ def exc(msg, e):
 
     buf = io.StringIO()
     if hasattr(sys, "print_exception"):
-        sys.print_exception(e, buf)
+        sys.print_exception(e, buf)  # pyright: ignore[reportArgumentType] (stubs: no StringIO)
     else:  # CPython
-        import traceback
+        import traceback  # pyright: ignore[reportMissingImports] (not on the port)
 
         traceback.print_exception(type(e), e, e.__traceback__, file=buf)
-    error("%s: %s", msg, buf.getvalue())
+    error("%s: %s", msg, buf.getvalue())  # pyright: ignore[reportAttributeAccessIssue] (stubs)

@@ -3,15 +3,17 @@
 import asyncio
 
 
-async def cancel_and_wait(task, swallow=asyncio.CancelledError):
+async def cancel_and_wait(task, swallow=None):
     """Cancel `task` (None: nothing to do) and wait for it to end.
 
     `swallow` is the exception class (or tuple) the ending may raise that is ours to ignore:
-    the CancelledError we asked for by default; owners whose tasks may also die of a bug pass
-    (asyncio.CancelledError, Exception). Anything else propagates.
+    None (the default) for the CancelledError we asked for; owners whose tasks may also die of
+    a bug pass (asyncio.CancelledError, Exception). Anything else propagates.
     """
     if task is None:
         return
+    if swallow is None:
+        swallow = asyncio.CancelledError
     task.cancel()
     try:
         await task
@@ -19,8 +21,10 @@ async def cancel_and_wait(task, swallow=asyncio.CancelledError):
         pass
 
 
-async def cancel_all(tasks, swallow=asyncio.CancelledError):
+async def cancel_all(tasks, swallow=None):
     """Cancel every task of `tasks` first, then wait for each to end (see cancel_and_wait)."""
+    if swallow is None:
+        swallow = asyncio.CancelledError
     for t in tasks:
         t.cancel()
     for t in tasks:  # cancelled above: not cancelled twice

@@ -244,7 +244,7 @@ class Engine:
         now = self._wall()
         changed = False
         for r in self.rules:
-            if r.st == HELD and r.active and now - r.last >= r.cooldown:
+            if r.st == HELD and r.active and (r.last is None or now - r.last >= r.cooldown):
                 r.st = NORMAL  # still active when the cooldown ends: alert now
                 self._on_active(r)
                 changed = True

@@ -52,7 +52,9 @@ def hotp(key, counter, digits=DIGITS):
     """HOTP value (RFC 4226 section 5.3) as a zero-padded string of `digits` digits."""
     from smsgw.hmac import digest
 
-    mac = digest(key, struct.pack(">II", counter >> 32, counter & 0xFFFFFFFF), hashlib.sha1)
+    msg = struct.pack(">II", counter >> 32, counter & 0xFFFFFFFF)
+    # digest takes any 64-byte-block hash; pyright reads its type from the sha256 default
+    mac = digest(key, msg, hashlib.sha1)  # pyright: ignore[reportArgumentType]
     off = mac[19] & 0x0F
     code = ((mac[off] & 0x7F) << 24) | (mac[off + 1] << 16) | (mac[off + 2] << 8) | mac[off + 3]
     s = str(code % (10**digits))

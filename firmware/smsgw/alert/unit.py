@@ -102,7 +102,7 @@ class Unit:
         from smsgw import events
 
         events.unsubscribe(self._on_event)
-        await cancel_all(self.tasks, BaseException)  # CancelledError is expected: ours to end
+        await cancel_all(self.tasks, (asyncio.CancelledError, Exception))
         self.tasks = []
 
     # -- sending -----------------------------------------------------------------------------
@@ -286,7 +286,7 @@ class Unit:
 
     def health(self):
         """Counters for /health (commands, alerts, pacing)."""
-        h = dict(self.counters)
+        h: dict = dict(self.counters)  # then values of other types
         if self.engine is not None:
             h["alerts"] = self.engine.alerts
             h["acks"] = self.engine.acks

@@ -2,8 +2,8 @@
 # (sender key, reference, total); a group is handed back complete, or as an orphan by expire()
 # once it is older than the timeout or evicted because too many groups are pending. Nothing
 # is dropped silently: the firmware stores orphans as incomplete messages.
-try:
-    from time import ticks_diff
+try:  # the checker sees the port's signature and the CPython stand-in below as a clash
+    from time import ticks_diff  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython: plain integers
 
     def ticks_diff(a, b):

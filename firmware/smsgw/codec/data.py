@@ -20,8 +20,8 @@ def check(dm):
         raise ValueError("dataMessage.port: an integer 0..65535")
     data = dm.get("data")
     try:
-        raw = binascii.a2b_base64(data)
-    except (TypeError, ValueError):
+        raw = binascii.a2b_base64(data) if isinstance(data, str) else b""
+    except ValueError:
         raw = b""
     if not isinstance(data, str) or not raw:
         raise ValueError("dataMessage.data: non-empty base64")

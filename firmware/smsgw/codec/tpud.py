@@ -130,7 +130,7 @@ def read_user_data(buf, pos, alphabet, compressed, udhi, d):
     if alphabet == 0 and not compressed:
         hsept = (hdr * 8 + 6) // 7
         sept = gsm7.unpack(memoryview(buf)[p + hdr : p + n_oct], udl - hsept, hsept * 7 - hdr * 8)
-        text, unknown = gsm7.septets_to_text(sept, shifts & 1, shifts & 2)
+        text, unknown = gsm7.septets_to_text(sept, shifts & 1 != 0, shifts & 2 != 0)
     elif alphabet == 2 and not compressed:
         text, unknown = gsm7.ucs2_to_text(buf[p + hdr : p + n_oct])
     else:

@@ -128,6 +128,9 @@ def expected_prefix(cmd):
 
 class _Pending:
     # State of the command in flight; owned by ATChannel.
+    data: "str | None"  # for the type checker (bare annotations: no code on MicroPython)
+    result: "str | tuple | Exception | None"
+
     def __init__(self, cmd, expect, want_prompt):
         self.cmd = cmd  # str, without CR
         self.expect = expect
@@ -237,7 +240,8 @@ class ATChannel:
             return self._finish(p)
 
     async def _write(self, a, b=None):
-        w = self._io
+        # MicroPython's StreamReader is its StreamWriter (one Stream class); the stubs split them
+        w: "asyncio.StreamWriter" = self._io  # pyright: ignore[reportAssignmentType]
         w.write(a.encode() if isinstance(a, str) else a)
         if b is not None:
             w.write(b)

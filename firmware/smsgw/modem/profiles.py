@@ -5,6 +5,28 @@
 class Profile:
     """One modem model. Attributes are plain data read by Modem and Supervisor."""
 
+    # The fields, for the type checker (bare annotations: no code on MicroPython).
+    name: str
+    boot_urcs: tuple
+    reboot_urcs: tuple
+    sms_ready_urcs: tuple
+    cnmi: bytes
+    storage: bytes
+    index_base: int
+    reg_cmds: tuple
+    reg_urc_cmds: tuple
+    pwrkey_on_ms: int
+    pwrkey_off_ms: int
+    boot_ms: int
+    power_off_ms: int
+    reset_cmd: bytes
+    reset_ms: int
+    cbc: str
+    delete_all: bytes
+    cmgs_timeout_ms: int
+    prompt_ms: int
+    ussd_ms: int
+
     def __init__(self, **kw):
         for k in kw:
             setattr(self, k, kw[k])

@@ -5,6 +5,14 @@
 # (they enqueue, count or set an Event).
 from micropython import const
 
+TYPE_CHECKING = const(False)
+if TYPE_CHECKING:  # the type checker's view only (tools/typecheck.sh); never runs
+    from asyncio import Event
+    from typing import Callable
+
+    from smsgw.modem.at import ATChannel
+    from smsgw.modem.profiles import Profile
+    from smsgw.modem.ring import Ring
 
 _PENDING_MAX = const(16)  # +CMTI/+CDSI indices waiting to be read; beyond: left for the sweep
 
@@ -71,6 +79,20 @@ def reg_stat(line, urc):
 class UrcHandlers:
     """Mixin of Modem: uses its at, profile, status, counters, ring(), listeners and the
     _pending/_pending_ev, _ussd/_ussd_ev, _sms_ready, _reg state that Modem.__init__ creates."""
+
+    # What Modem provides, for the type checker (bare annotations: no code on MicroPython).
+    at: "ATChannel"
+    profile: "Profile"
+    status: dict
+    counters: dict
+    listeners: list
+    _pending: list
+    _pending_ev: "Event"
+    _ussd: "tuple | None"
+    _ussd_ev: "Event"
+    _sms_ready: bool
+    _reg: dict
+    ring: "Callable[[str], Ring]"
 
     # -- URCs ------------------------------------------------------------------------------
     def _on_urc(self, line, pdu):

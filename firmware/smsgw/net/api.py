@@ -106,15 +106,16 @@ def json_stream(obj, status=200):
     """A response that writes a (large) JSON object piece by piece."""
     from microdot import Response
 
-    return Response(_chunked(_stream_obj(obj)), status, {"Content-Type": "application/json"},
-                    reason=_REASONS.get(status))
+    # microdot streams a generator body (its docs); its hint says str | bytes
+    return Response(_chunked(_stream_obj(obj)), status,  # pyright: ignore[reportArgumentType]
+                    {"Content-Type": "application/json"}, reason=_REASONS.get(status))
 
 
 def json_list(total, items, render):
     from microdot import Response
 
-    return Response(_chunked(_stream(items, render)), 200, {"X-Total-Count": str(total),
-                                                  "Content-Type": "application/json"})
+    return Response(_chunked(_stream(items, render)), 200,  # pyright: ignore[reportArgumentType]
+                    {"X-Total-Count": str(total), "Content-Type": "application/json"})
 
 
 def json_body(request):

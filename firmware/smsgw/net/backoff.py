@@ -45,7 +45,9 @@ class Backoff:
             e = self.t[k] = [0, 0]
         e[0] += 1
         if e[0] >= self.free:
-            e[1] = ticks_add(ticks_ms(), min(1 << (e[0] - self.free), self.max_s) * 1000)
+            until = ticks_add(ticks_ms(), min(1 << (e[0] - self.free), self.max_s) * 1000)
+            # ticks are small ints on the port; the stubs brand them (_TicksMs)
+            e[1] = until  # pyright: ignore[reportArgumentType, reportCallIssue]
 
     def ok(self, k):
         if k != "*":

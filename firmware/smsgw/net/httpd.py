@@ -117,7 +117,9 @@ class Server(Microdot):
         # -> bytes of an error answer to send before closing, or None (answered or gone)
         lr = LineReader(reader, Request.max_readline, self.max_head, False)
         try:
-            req = await Request.create(self, lr, writer, writer.get_extra_info("peername"))
+            # microdot only reads through readline/read/readexactly: LineReader has those
+            req = await Request.create(self, lr,  # pyright: ignore[reportArgumentType]
+                                       writer, writer.get_extra_info("peername"))
         except TooLong:
             self.counters["too_long"] += 1
             return _refusal(431)

@@ -300,8 +300,8 @@ class MqttBridge:
 
     async def _publish_status(self, c):
         st = {} if self.status_fn is None else self.status_fn()
-        if hasattr(st, "send"):  # a coroutine
-            st = await st
+        if hasattr(st, "send"):  # a coroutine (status_fn may be async): the checker cannot tell
+            st = await st  # pyright: ignore[reportGeneralTypeIssues]
         st = dict(st)
         st["mqtt"] = {"published": self.counters["published"],
                       "discards": self.counters["discards"], "connects": self.counters["connects"]}
@@ -326,8 +326,8 @@ class MqttBridge:
                 body["id"] = command_id(pid, dup, msg, self.known)
             rid = body.get("id")
             res = self.submit(body) if self.submit else (503, {"message": "no outbox"})
-            if hasattr(res, "send"):
-                res = await res
+            if hasattr(res, "send"):  # a coroutine (submit may be async): the checker cannot tell
+                res = await res  # pyright: ignore[reportGeneralTypeIssues]
             status, obj = res
             out = {"id": obj.get("id", rid), "status": status, "state": obj.get("state"),
                    "message": obj.get("message")}

@@ -84,6 +84,8 @@ class MQTTClient:
             before PUBACK (pid 0 for QoS 0; dup: the broker's redelivery, 3.3.1.1).
     """
 
+    wake: "asyncio.Event | None"  # typed for the checker (bare: no code on MicroPython)
+
     def __init__(self, client_id, host, port=1883, user=None, password=None, keepalive=60,
                  will=None, tls=False, clean=False, on_message=None, ca=None):
         self.client_id = client_id

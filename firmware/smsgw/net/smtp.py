@@ -139,7 +139,8 @@ async def send(server, sender, rcpts, write_body, user=None, password=None, ca=N
             pass
     finally:
         try:
-            stream.close()
-            await stream.wait_closed()
+            # MicroPython's reader is the writer (one Stream class); the stubs split them
+            stream.close()  # pyright: ignore[reportAttributeAccessIssue]
+            await stream.wait_closed()  # pyright: ignore[reportAttributeAccessIssue]
         except OSError:
             pass
