@@ -8,7 +8,7 @@ DEFAULTS = {
     "board": "unix",
     # ESP32 boards (net/wifi.py): the network to join (ssid "": none, the setup access point
     # opens); ap_password: the setup access point's WPA2 password ("": derived from
-    # api.password, smsgw.password.setup_ap); the setup access point also opens after
+    # api.password, net/ap.py); the setup access point also opens after
     # setup_after_s without Wi-Fi; rejoin attempts back off up to backoff_max_s.
     "wifi": {"ssid": "", "password": "", "ap_password": "", "setup_after_s": 300,
              "backoff_max_s": 60},

@@ -284,6 +284,9 @@ def do_provision(args: argparse.Namespace) -> int:
     if generated:
         print("API login: user %s, password %s (generated; `smsgate verify` shows it again)"
               % (merged["api"].get("user", config.DEFAULTS["api"]["user"]), generated))
+    ap = setup_ap_text(merged)
+    if ap:
+        print(ap)
     print(totp_text, end="")
     return 0
 
@@ -311,6 +314,9 @@ def do_verify(args: argparse.Namespace) -> int:
     else:
         print("config   %s: %d bytes, sha256 %s" % (CONFIG_PATH, len(raw), _sha(raw)))
     print("api      %s" % _api_login(raw))
+    ap = setup_ap_text(_loads(raw))
+    if ap:
+        print("wifi     %s" % ap)
     width = max(len(r[0]) for r in results)
     for name, ok, detail in results:
         print("%s  %s  %s" % ("PASS" if ok else "FAIL", name.ljust(width), detail))
@@ -323,14 +329,35 @@ def do_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _loads(raw: bytes | None) -> dict:
+    try:
+        cfg = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return cfg if isinstance(cfg, dict) else {}
+
+
+def setup_ap_text(cfg: dict) -> str | None:
+    """How to reach an ESP32 board's setup access point (smsgw/net/ap.py; net/wifi.py opens it
+    while no Wi-Fi network is joined); None on a board without Wi-Fi or without a password."""
+    from smsgw.net import ap
+
+    api_cfg = cfg.get("api")
+    if cfg.get("board", "unix") == "unix" or not isinstance(api_cfg, dict) \
+            or not api_cfg.get("password"):
+        return None
+    name = ap.name(cfg, "XXXX")
+    if name.endswith("-XXXX"):
+        name += " (XXXX: the modem's IMEI, last 4 digits)"
+    return "setup access point %s, WPA2 password %s (open while no Wi-Fi network is joined)" \
+        % (name, ap.password(cfg))
+
+
 def _api_login(raw: bytes | None) -> str:
     """The API login as the board's config holds it (the first boot generates the password)."""
     from smsgw import config
 
-    try:
-        api_cfg = json.loads(raw).get("api") if raw else None
-    except (ValueError, AttributeError):
-        api_cfg = None
+    api_cfg = _loads(raw).get("api")
     api_cfg = api_cfg if isinstance(api_cfg, dict) else {}
     user = api_cfg.get("user", config.DEFAULTS["api"]["user"])
     password = api_cfg.get("password")

@@ -11,11 +11,13 @@ less than a few KB left (64-bit unix port).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
 from smsgate.virtual import LAB_SSID, VirtualGateway
-from smsgw.password import setup_ap
+from smsgw.net.ap import password as ap_password
 
 from .conftest import poll, send, sent_with
 
@@ -78,7 +80,7 @@ def test_wrong_password_then_setup_ap_then_first_setup(board):
         ap = setup_ap_open(gw)
         name = gw.api("GET", "/wifi")[1]["name"]
         assert ap["ssid"] == name and ap["security"] == 3  # WPA2-PSK
-        assert ap["password"] == setup_ap({"api": {"password": PASSWORD}, "wifi": {}})
+        assert ap["password"] == ap_password({"api": {"password": PASSWORD}})
         poll(lambda: "setup access point %s open" % name in wifi_check(gw)["description"],
              what="health names the access point")
         # first setup, as the page does it on the access point
@@ -101,7 +103,7 @@ def test_unconfigured_board_opens_setup_ap_and_is_set_up_from_a_phone(board):
         ap = setup_ap_open(gw, timeout=20)
         check = wifi_check(gw)
         assert check["status"] == "warn" and "no network configured" in check["description"]
-        assert ap["password"] == setup_ap({"api": {"password": PASSWORD}, "wifi": {}})
+        assert ap["password"] == ap_password({"api": {"password": PASSWORD}})
         # a new API password first: in force at once, the access point keeps its password
         assert gw.api("POST", "/password", {"password": "short"})[0] == 400
         status, _, _ = gw.api("POST", "/password", {"password": "phone-chosen-1"})
@@ -117,3 +119,16 @@ def test_unconfigured_board_opens_setup_ap_and_is_set_up_from_a_phone(board):
         assert status == 202
         wait_wifi(gw, "pass")
         assert not gw.wifi()["board"]["ap"]["active"]
+
+
+def test_verify_prints_the_setup_access_point(tmp_path):
+    # what a user reads on the console to join the access point from a phone
+    link = str(tmp_path / "ttyBOARD")
+    with esp32("tcall-sim800l", config={"wifi": {"ssid": ""}}, repl_link=link) as gw:
+        ap = setup_ap_open(gw, timeout=20)
+        out = subprocess.run([sys.executable, "-m", "smsgate", "verify", "--port", link],
+                             capture_output=True, text=True, timeout=120,
+                             stdin=subprocess.DEVNULL)
+        assert "wifi     setup access point smsgate-XXXX (XXXX: the modem's IMEI, last 4 " \
+               "digits), WPA2 password %s " % ap["password"] in out.stdout, out.stdout + out.stderr
+        assert ap["ssid"].startswith("smsgate-") and len(ap["ssid"]) == 12

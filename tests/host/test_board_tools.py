@@ -317,3 +317,18 @@ def test_provision_output_hides_secrets_and_url_passwords():
     assert bt._api_login(None).endswith("no password yet (the first boot generates one)")
     assert bt._api_login(b'{"api": {"user": "ops", "password": "s3cret-long"}}') == \
         "user ops, password s3cret-long"
+
+
+def test_setup_access_point_shown_for_wifi_boards_only():
+    from smsgate import board_tools as bt
+    from smsgw.net import ap
+
+    cfg = {"board": "t_sim7600", "api": {"password": PASSWORD}}
+    assert bt.setup_ap_text(cfg) == (
+        "setup access point smsgate-XXXX (XXXX: the modem's IMEI, last 4 digits), WPA2 "
+        "password %s (open while no Wi-Fi network is joined)" % ap.password(cfg))
+    named = dict(cfg, device={"name": "shop 2"}, wifi={"ap_password": "chosen-ap-pw"})
+    assert bt.setup_ap_text(named).startswith("setup access point shop-2, WPA2 password "
+                                              "chosen-ap-pw ")
+    assert bt.setup_ap_text(dict(cfg, board="unix")) is None  # the host's network
+    assert bt.setup_ap_text({"board": "t_sim7600", "api": {}}) is None  # no password yet

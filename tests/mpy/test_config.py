@@ -95,12 +95,21 @@ def test_wifi_section():
 
 
 def test_setup_ap_password_derived_from_the_api_password_unless_set():
-    from smsgw.password import setup_ap
+    from smsgw.net import ap
 
-    a = setup_ap({"api": {"password": "long-enough"}, "wifi": {"ap_password": ""}})
-    assert len(a) == 12 and a == setup_ap({"api": {"password": "long-enough"}})
-    assert a != setup_ap({"api": {"password": "long-enough2"}})
-    assert setup_ap({"api": {"password": "x"}, "wifi": {"ap_password": "chosen-1"}}) == "chosen-1"
+    a = ap.password({"api": {"password": "long-enough"}, "wifi": {"ap_password": ""}})
+    assert len(a) == 12 and a == ap.password({"api": {"password": "long-enough"}})
+    assert a != ap.password({"api": {"password": "long-enough2"}})
+    assert ap.password({"api": {"password": "x"}, "wifi": {"ap_password": "chosen-1"}}) == "chosen-1"
+
+
+def test_setup_ap_name_is_the_host_name():
+    from smsgw.net import ap
+
+    assert ap.name({"device": {"name": "smsgate"}}, "2345") == "smsgate-2345"
+    assert ap.name({}, "2345") == "smsgate-2345"
+    assert ap.name({"device": {"name": "Shop gate #2"}}, "2345") == "Shop-gate--2"
+    assert ap.hostname("x" * 40) == "x" * 32 and ap.hostname("") == "smsgate"
 
 
 def test_modem_takes_numeric_driver_keys():

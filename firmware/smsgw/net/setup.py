@@ -74,9 +74,9 @@ def password(ctx, request):
     new = body.get("password")
     changes = {"api": {"password": new}}
     if not cfg["wifi"]["ap_password"]:  # derived from the old one: the access point keeps it
-        from smsgw.password import setup_ap
+        from smsgw.net import ap
 
-        changes["wifi"] = {"ap_password": setup_ap(cfg)}
+        changes["wifi"] = {"ap_password": ap.password(cfg)}
     bad = _saved(ctx, changes)
     if bad is not None:
         return bad

@@ -5,9 +5,9 @@
 #   a failed join it tries again with capped back-off (net/backoff.py: 1, 2, 4 ... s up to
 #   wifi.backoff_max_s). A join still unfinished after _JOIN_MS counts as failed: a wrong
 #   password may stay at STAT_CONNECTING on some IDF versions (docs: esp32-port reference).
-# - Names the board on the network before joining (DHCP carries it): device.name, where the
-#   default "smsgate" gets the IMEI's last 4 digits ("smsgate-1234"; the MAC's without a modem).
-# - Opens the setup access point (that name, WPA2, smsgw.password.setup_ap) when no network is
+# - Names the board on the network before joining (DHCP carries it): net/ap.py `name`, from the
+#   IMEI's last 4 digits ("smsgate-1234"; the MAC's when the modem gives none).
+# - Opens the setup access point (that name, WPA2, net/ap.py `password`) when no network is
 #   configured or none was joined for wifi.setup_after_s; joining closes it again.
 # - `ctx.online` (asyncio.Event) is set while joined: deliveries over the network wait on it.
 # - /health check "wifi"; GET /wifi (the same counters) and the first-setup routes POST /wifi
@@ -24,19 +24,9 @@ from smsgw.net.backoff import Backoff
 _POLL_MS = const(1000)
 _JOIN_MS = const(20000)
 _NAME_WAIT_MS = const(15000)  # for the modem's IMEI before the board is named after its MAC
-_DEFAULT_NAME = "smsgate"
 _K = "sta"  # the one Backoff key
 _WHY = {200: "beacon timeout", 201: "no access point found", 202: "wrong password",
         203: "association failed", 204: "handshake timeout"}
-
-
-def hostname(name):
-    """`name` as a DHCP host name: letters, digits and '-' only, at most 32 characters."""
-    out = ""
-    for ch in name[:32]:
-        ok = "a" <= ch.lower() <= "z" or "0" <= ch <= "9"
-        out += ch if ok else "-"
-    return out or _DEFAULT_NAME
 
 
 class Wifi:
@@ -133,10 +123,10 @@ class Wifi:
         log.warn("wifi: lost %s: %s", c["ssid"], why(st))
 
     def _open_ap(self):
-        from smsgw.password import setup_ap
+        from smsgw.net.ap import password
 
         ap = network.WLAN(network.AP_IF)
-        ap.config(ssid=self.name, key=setup_ap(self.cfg), security=network.AUTH_WPA2_PSK)
+        ap.config(ssid=self.name, key=password(self.cfg), security=network.AUTH_WPA2_PSK)
         ap.active(True)
         self.ap = ap
         self.counters["ap"] = self.name
@@ -157,18 +147,16 @@ class Wifi:
         self.step()
 
     async def _name(self):
-        name = self.cfg["device"]["name"]
-        if name != _DEFAULT_NAME:
-            return hostname(name)
+        from smsgw.net.ap import name
+
         t0 = time.ticks_ms()
-        imei = None
         while time.ticks_diff(time.ticks_ms(), t0) < _NAME_WAIT_MS:
             imei = (getattr(self.modem, "status", None) or {}).get("imei")
             if imei:
-                return "%s-%s" % (_DEFAULT_NAME, imei[-4:])
+                return name(self.cfg, imei[-4:])
             await asyncio.sleep_ms(200)
         mac = self.sta.config("mac")
-        return "%s-%02x%02x" % (_DEFAULT_NAME, mac[-2], mac[-1])
+        return name(self.cfg, "%02x%02x" % (mac[-2], mac[-1]))
 
     def health_check(self):
         c = self.counters
