@@ -18,7 +18,8 @@ page), since a `.mpy` on the flash would be imported instead of the frozen modul
 `['', '.frozen', ...]`).
 
 Compiled files are cached under `build/bundle/` keyed by the sha256 of the source, its name on
-the flash and the mpy-cross version, so a rebuild with no source change runs no compiler.
+the flash, the mpy-cross version and options, so a rebuild with no source change runs no
+compiler.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "microdot": ("__init__", "microdot"),  # smsgw.net.api uses the core only
 }
 SOURCE_FILES = ("main.py", "boot.py")
+# No line-number tables in the .mpy: they stay in the heap with the bytecode (3.7 KB of the
+# core gateway on 32-bit); a traceback still names file and function (every line reads 1).
+MPY_OPTS = ("-X", "no-source-lines")
 WEB_DIR = REPO_ROOT / "web"
 
 
@@ -120,14 +124,15 @@ def _sha(*parts: bytes) -> str:
 def compile_file(src: Path, flash_name: str) -> Path:
     """Compile `src` to `.mpy` (cached); `flash_name` is embedded with `-s` for tracebacks."""
     data = src.read_bytes()
-    key = _sha(data, flash_name.encode(), mpy_cross_version().encode())
+    key = _sha(data, flash_name.encode(), mpy_cross_version().encode(),
+               " ".join(MPY_OPTS).encode())
     out = CACHE_DIR / "mpy" / (key[:32] + ".mpy")
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp%d" % os.getpid())
     res = subprocess.run(
-        mpy_cross_binary() + ["-s", flash_name, "-o", str(tmp), str(src)],
+        mpy_cross_binary() + [*MPY_OPTS, "-s", flash_name, "-o", str(tmp), str(src)],
         capture_output=True,
         text=True,
         timeout=60,
