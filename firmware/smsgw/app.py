@@ -1,5 +1,6 @@
-# Wiring: config -> board -> AT channel -> modem -> supervisor -> store/outbox/inbox -> API,
-# then optional features (each module's start(ctx)), loaded only when configured.
+# The running gateway: its context, the heap sampler, the fatal-error policy and the main
+# coroutine. The wiring (config -> board -> modem -> queue -> API -> features) is in
+# smsgw.startup, loaded for boot only.
 #
 # The context object handed to features (the seam for webhooks/MQTT/alert):
 #   ctx.cfg, .board, .at, .modem, .supervisor, .store, .outbox, .inbox, .app (microdot: add
@@ -25,15 +26,6 @@ if TYPE_CHECKING:  # the type checker's view only (tools/typecheck.sh); never ru
     from smsgw.queue.inbox import Inbox
     from smsgw.queue.outbox import Outbox
     from smsgw.queue.store import Store
-
-# feature module -> config sections that switch it on (when present, even as {})
-FEATURES = (
-    ("smsgw.net.webhooks", ("webhooks",)),
-    ("smsgw.net.mqtt", ("mqtt",)),
-    ("smsgw.net.email", ("email",)),
-    ("smsgw.net.ota", ("ota",)),
-    ("smsgw.alert", ("rules", "commands", "relays", "heartbeat", "limits")),
-)
 
 
 class Ctx:
@@ -64,46 +56,6 @@ class Ctx:
         return self.mem_live or gc.mem_alloc()
 
 
-def build(cfg):
-    """Create every core object (nothing runs yet). Returns the context."""
-    from smsgw.modem.at import ATChannel
-    from smsgw.modem.modem import Modem
-    from smsgw.queue.store import Store
-    from smsgw.queue.outbox import Outbox
-    from smsgw.queue.inbox import Inbox
-
-    ctx = Ctx(cfg)
-    board_mod = __import__("boards." + cfg["board"], None, None, ["Board"])
-    ctx.board = board_mod.Board(cfg)
-    ctx.at = ATChannel(ctx.board.open_modem())
-    profile = __import__("smsgw.modem.profiles", None, None, ["get"]).get(cfg["modem"]["model"])
-    _drop("smsgw.modem.profiles")  # the other models' tables: ~2 KB, only the one kept is used
-    q = cfg["queue"]
-    ctx.modem = Modem(ctx.at, profile, ctx.board, cfg["modem"], q["dir"] + "/sim_pin")
-    try:
-        from smsgw.modem.supervisor import Supervisor
-    except ImportError:
-        Supervisor = None
-    if Supervisor is not None:
-        ctx.supervisor = Supervisor(ctx.modem, ctx.board, cfg["modem"])
-        ctx.ready = ctx.supervisor.ready
-    ctx.store = Store(q["dir"], q["max_stored"], q["min_free_kb"])
-    ctx.store.open()
-    ctx.outbox = Outbox(ctx.store, cfg, ctx.modem, ctx.ready)
-    ctx.inbox = Inbox(q["dir"], cfg, ctx.modem, ctx.ready, ctx.store)
-    ctx.inbox.open()
-    # The SMS codec the sender needs, imported now: a heap too small for it shows at boot
-    # instead of as a MemoryError at the first send.
-    from smsgw.codec import pdu, tpfields  # noqa: F401
-
-    gc.collect()
-    from smsgw.net import api
-
-    ctx.app = api.make_app(ctx)
-    gc.collect()
-    return ctx
-
-
 async def _sample_heap(ctx):
     # Live heap after a collection, twice a second; the maximum is the high-water mark in
     # /health (MicroPython keeps no peak of its own, and mem_alloc() without a collection
@@ -113,50 +65,6 @@ async def _sample_heap(ctx):
         ctx.mem_live = gc.mem_alloc()
         ctx.mem_peak = max(ctx.mem_peak, ctx.mem_live)
         await asyncio.sleep_ms(500)
-
-
-def _start_supervisor(ctx):
-    if ctx.supervisor is None:
-        raise ImportError("smsgw.modem.supervisor is missing: the modem cannot be brought up")
-    t = ctx.supervisor.start()
-    if t is not None and t not in ctx.tasks:
-        ctx.tasks.append(t)
-
-
-def _start_wifi(ctx):
-    # ESP32 boards: the Wi-Fi supervisor; the unix board has the host's network all along
-    if not getattr(ctx.board, "wifi", False):
-        ctx.online.set()
-        return
-    try:
-        ctx.features["smsgw.net.wifi"] = __import__("smsgw.net.wifi", None, None,
-                                                    ["start"]).start(ctx)
-    except Exception as e:  # no Wi-Fi must not take the SMS side down
-        log.exc("wifi", e)
-
-
-def _start_features(ctx):
-    for mod_name, sections in FEATURES:
-        if all(ctx.cfg.get(s) is None for s in sections):  # present, even empty: started
-            continue
-        try:
-            mod = __import__(mod_name, None, None, ["start"])
-            ctx.features[mod_name] = mod.start(ctx)
-            log.info("feature %s started", mod_name)
-        except Exception as e:  # a broken optional feature must not take the gateway down
-            log.exc("feature %s" % mod_name, e)
-        gc.collect()
-
-
-def _replay_events(ctx):
-    # events whose hand-off a power cut interrupted, now that their handlers are subscribed
-    ho = ctx.store.handoff
-    if ho.left:
-        log.info("replaying %d interrupted event hand-offs", len(ho.left))
-        from smsgw.queue.replay import replay
-
-        replay(ho, ctx.outbox, ctx.inbox)
-    ho.replayed()
 
 
 _RESET_DELAY_S = 5  # before a reset after a fatal error: Ctrl-C reaches the REPL meanwhile
@@ -200,51 +108,20 @@ def _on_loop_error(ctx):
     return handler
 
 
-async def start(ctx):
-    """Start every task; returns once the HTTP server is listening in the background."""
-    ctx.at.start()
-    ctx.tasks.append(asyncio.create_task(_sample_heap(ctx)))
-    _start_supervisor(ctx)
-    ctx.tasks.append(ctx.outbox.start())
-    ctx.inbox.start()
-    _start_wifi(ctx)
-    _start_features(ctx)
-    _replay_events(ctx)
-    api = ctx.cfg["api"]
-    ctx.tasks.append(asyncio.create_task(ctx.app.start_server(api["host"], api["port"])))
-    gc.collect()
-    log.info("smsgate API on http://%s:%d/ (user %s)", api["host"], api["port"], api["user"])
-
-
-def _drop(name):
-    # forget a module only boot needs (the next import loads it again)
-    import sys
-
-    sys.modules.pop(name, None)
-    i = name.rfind(".")
-    mod = sys.modules.get(name[:i])
-    if mod is not None and name[i + 1:] in dir(mod):
-        delattr(mod, name[i + 1:])
-
-
-def load_config(cfg_path):
-    """config.load, then drop the config module (its tables are only needed at boot: ~8 KB)."""
-    cfg = __import__("smsgw.config", None, None, ["load"]).load(cfg_path)
-    _drop("smsgw.config")
-    _drop("smsgw.section")  # its checks again only when a feature validates its section
-    gc.collect()
-    return cfg
-
-
 async def run(cfg_path="/config.json"):
     """The firmware's main coroutine: never returns while the gateway runs."""
-    cfg = load_config(cfg_path)
+    from smsgw import startup
+
+    cfg = startup.load_config(cfg_path)
     lg = cfg["log"]
     log.setup(lg["path"], lg["max_bytes"], lg["debug"])
-    ctx = build(cfg)
+    ctx = startup.build(cfg)
     ctx.cfg_path = cfg_path
     asyncio.get_event_loop().set_exception_handler(_on_loop_error(ctx))
-    await start(ctx)
+    await startup.start(ctx)
+    startup._drop("smsgw.startup")  # boot-only code: its bytecode leaves the heap
+    del startup
+    gc.collect()
     while True:
         await asyncio.sleep(3600)
 

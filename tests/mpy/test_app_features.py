@@ -1,11 +1,11 @@
 # heapsize: 144K
 # (144K: the webhooks feature, compiled from source here, imports net/lines and net/dns
 # since issue 13; a board loads them as .mpy)
-# smsgw.app's optional features: a feature starts when its config section is present, even
+# smsgw.startup's optional features: a feature starts when its config section is present, even
 # empty (defaults apply), and stays off when the section is absent. The microdot app is a
 # stand-in that records routes (microdot is not on the unix port's path here).
 from fsutil import rmtree, scratch
-from smsgw import app, config, events
+from smsgw import app, config, events, startup
 
 
 class _App:
@@ -40,7 +40,7 @@ async def test_empty_webhooks_section_starts_the_feature_and_its_routes():
     d = scratch("appfeat")
     try:
         ctx = _ctx({"webhooks": {}}, d)
-        app._start_features(ctx)
+        startup._start_features(ctx)
         try:
             assert list(ctx.features) == ["smsgw.net.webhooks"], ctx.features
             assert ("/webhooks", ("GET",)) in ctx.app.routes, ctx.app.routes
@@ -55,7 +55,7 @@ async def test_absent_sections_start_no_feature():
     d = scratch("appfeat")
     try:
         ctx = _ctx({}, d)
-        app._start_features(ctx)
+        startup._start_features(ctx)
         assert ctx.features == {} and ctx.app.routes == [] and ctx.tasks == []
     finally:
         rmtree(d)

@@ -558,9 +558,11 @@ def _imports(name: str, src: Path, known: set, top_only: bool) -> set:
     return found
 
 
-# Modules app.py imports by name at boot and then forgets (`_drop("smsgw.config")`).
+# Modules loaded at boot and then forgotten (`_drop("smsgw.config")` in startup.py, and
+# startup itself in app.py).
 BOOT_ONLY = tuple(re.findall(r'_drop\("([\w.]+)"\)',
-                             (FIRMWARE_DIR / "smsgw" / "app.py").read_text()))
+                             (FIRMWARE_DIR / "smsgw" / "startup.py").read_text()
+                             + (FIRMWARE_DIR / "smsgw" / "app.py").read_text()))
 
 
 def module_order() -> tuple[list[str], set]:

@@ -263,7 +263,7 @@ class Mailer:
 
 
 def start(ctx):
-    """Feature entry point (smsgw.app): build, subscribe to events, start the sending task."""
+    """Feature entry point (smsgw.startup): build, subscribe to events, start the sending task."""
     from smsgw import events
 
     cfg = ctx.cfg

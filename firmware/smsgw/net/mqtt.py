@@ -366,7 +366,7 @@ def modem_status(ctx):
 
 
 def start(ctx):
-    """Feature entry point (smsgw.app): the bridge on events, outbox.submit and the status."""
+    """Feature entry point (smsgw.startup): the bridge on events, outbox.submit and the status."""
     from smsgw import events
 
     from smsgw.net.api import client_priority_cap

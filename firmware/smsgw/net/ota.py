@@ -365,7 +365,7 @@ def add_routes(app, up):
 
 
 def start(ctx):
-    """Feature entry point (smsgw.app): routes, /health check `firmware`, the probation."""
+    """Feature entry point (smsgw.startup): routes, /health check `firmware`, the probation."""
     up = Updater(ctx, ctx.cfg["ota"])
     add_routes(ctx.app, up)
     ctx.health_checks["firmware"] = up.health_check

@@ -36,7 +36,7 @@ def save(path, changes):
     user = config.merge(user, changes)
     try:
         config.validate(config.merge(config.DEFAULTS, user))
-    finally:  # its tables are only needed now (app.load_config drops them too)
+    finally:  # its tables are only needed now (startup.load_config drops them too)
         sys.modules.pop("smsgw.config", None)
     fsutil.write_atomic(path, json.dumps(user).encode())
 

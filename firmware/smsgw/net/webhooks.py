@@ -341,7 +341,7 @@ class Webhooks:
 
 
 def start(ctx):
-    """Feature entry point (smsgw.app): build, subscribe to events, add routes, start the task."""
+    """Feature entry point (smsgw.startup): build, subscribe to events, add routes, start the task."""
     from smsgw import events
 
     cfg = ctx.cfg

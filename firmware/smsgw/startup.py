@@ -1,0 +1,137 @@
+# Startup: config -> board -> AT channel -> modem -> supervisor -> store/outbox/inbox -> API, then
+# the optional features (each module's start(ctx)), loaded only when configured. Only boot runs
+# this module: app.run drops it once the gateway is up (its bytecode then leaves the heap), and
+# the tables only boot needs (config, section, the modem profiles) go with it.
+import asyncio
+import gc
+
+from smsgw import app, log
+
+# feature module -> config sections that switch it on (when present, even as {})
+FEATURES = (
+    ("smsgw.net.webhooks", ("webhooks",)),
+    ("smsgw.net.mqtt", ("mqtt",)),
+    ("smsgw.net.email", ("email",)),
+    ("smsgw.net.ota", ("ota",)),
+    ("smsgw.alert", ("rules", "commands", "relays", "heartbeat", "limits")),
+)
+
+
+def build(cfg):
+    """Create every core object (nothing runs yet). Returns the context."""
+    from smsgw.modem.at import ATChannel
+    from smsgw.modem.modem import Modem
+    from smsgw.queue.store import Store
+    from smsgw.queue.outbox import Outbox
+    from smsgw.queue.inbox import Inbox
+
+    ctx = app.Ctx(cfg)
+    board_mod = __import__("boards." + cfg["board"], None, None, ["Board"])
+    ctx.board = board_mod.Board(cfg)
+    ctx.at = ATChannel(ctx.board.open_modem())
+    profile = __import__("smsgw.modem.profiles", None, None, ["get"]).get(cfg["modem"]["model"])
+    _drop("smsgw.modem.profiles")  # the other models' tables: ~2 KB, only the one kept is used
+    q = cfg["queue"]
+    ctx.modem = Modem(ctx.at, profile, ctx.board, cfg["modem"], q["dir"] + "/sim_pin")
+    try:
+        from smsgw.modem.supervisor import Supervisor
+    except ImportError:
+        Supervisor = None
+    if Supervisor is not None:
+        ctx.supervisor = Supervisor(ctx.modem, ctx.board, cfg["modem"])
+        ctx.ready = ctx.supervisor.ready
+    ctx.store = Store(q["dir"], q["max_stored"], q["min_free_kb"])
+    ctx.store.open()
+    ctx.outbox = Outbox(ctx.store, cfg, ctx.modem, ctx.ready)
+    ctx.inbox = Inbox(q["dir"], cfg, ctx.modem, ctx.ready, ctx.store)
+    ctx.inbox.open()
+    # The SMS codec the sender needs, imported now: a heap too small for it shows at boot
+    # instead of as a MemoryError at the first send.
+    from smsgw.codec import pdu, tpfields  # noqa: F401
+
+    gc.collect()
+    from smsgw.net import api
+
+    ctx.app = api.make_app(ctx)
+    gc.collect()
+    return ctx
+
+
+def _start_supervisor(ctx):
+    if ctx.supervisor is None:
+        raise ImportError("smsgw.modem.supervisor is missing: the modem cannot be brought up")
+    t = ctx.supervisor.start()
+    if t is not None and t not in ctx.tasks:
+        ctx.tasks.append(t)
+
+
+def _start_wifi(ctx):
+    # ESP32 boards: the Wi-Fi supervisor; the unix board has the host's network all along
+    if not getattr(ctx.board, "wifi", False):
+        ctx.online.set()
+        return
+    try:
+        ctx.features["smsgw.net.wifi"] = __import__("smsgw.net.wifi", None, None,
+                                                    ["start"]).start(ctx)
+    except Exception as e:  # no Wi-Fi must not take the SMS side down
+        log.exc("wifi", e)
+
+
+def _start_features(ctx):
+    for mod_name, sections in FEATURES:
+        if all(ctx.cfg.get(s) is None for s in sections):  # present, even empty: started
+            continue
+        try:
+            mod = __import__(mod_name, None, None, ["start"])
+            ctx.features[mod_name] = mod.start(ctx)
+            log.info("feature %s started", mod_name)
+        except Exception as e:  # a broken optional feature must not take the gateway down
+            log.exc("feature %s" % mod_name, e)
+        gc.collect()
+
+
+def _replay_events(ctx):
+    # events whose hand-off a power cut interrupted, now that their handlers are subscribed
+    ho = ctx.store.handoff
+    if ho.left:
+        log.info("replaying %d interrupted event hand-offs", len(ho.left))
+        from smsgw.queue.replay import replay
+
+        replay(ho, ctx.outbox, ctx.inbox)
+    ho.replayed()
+
+
+async def start(ctx):
+    """Start every task; returns once the HTTP server is listening in the background."""
+    ctx.at.start()
+    ctx.tasks.append(asyncio.create_task(app._sample_heap(ctx)))
+    _start_supervisor(ctx)
+    ctx.tasks.append(ctx.outbox.start())
+    ctx.inbox.start()
+    _start_wifi(ctx)
+    _start_features(ctx)
+    _replay_events(ctx)
+    api = ctx.cfg["api"]
+    ctx.tasks.append(asyncio.create_task(ctx.app.start_server(api["host"], api["port"])))
+    gc.collect()
+    log.info("smsgate API on http://%s:%d/ (user %s)", api["host"], api["port"], api["user"])
+
+
+def _drop(name):
+    # forget a module only boot needs (the next import loads it again); app.run drops this one
+    import sys
+
+    sys.modules.pop(name, None)
+    i = name.rfind(".")
+    mod = sys.modules.get(name[:i])
+    if mod is not None and name[i + 1:] in dir(mod):
+        delattr(mod, name[i + 1:])
+
+
+def load_config(cfg_path):
+    """config.load, then drop the config module (its tables are only needed at boot: ~8 KB)."""
+    cfg = __import__("smsgw.config", None, None, ["load"]).load(cfg_path)
+    _drop("smsgw.config")
+    _drop("smsgw.section")  # its checks again only when a feature validates its section
+    gc.collect()
+    return cfg
