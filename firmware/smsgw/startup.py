@@ -81,6 +81,7 @@ def _start_features(ctx):
     for mod_name, sections in FEATURES:
         if all(ctx.cfg.get(s) is None for s in sections):  # present, even empty: started
             continue
+        gc.collect()  # the feature compiles or loads into one free stretch
         try:
             mod = __import__(mod_name, None, None, ["start"])
             ctx.features[mod_name] = mod.start(ctx)

@@ -272,6 +272,28 @@ async def test_delivery_waits_for_the_clock_without_spending_tries():
         _rmtree(d)
 
 
+async def test_delivery_waits_for_the_network_without_spending_tries():
+    d = _tmpdir()
+    rx = _Receiver()
+    url = await rx.start()
+    try:
+        w = webhooks.Webhooks(d, {"retry_count": 2}, "dev1", now=lambda: 1800000000)
+        w.online = asyncio.Event()  # ctx.online: Wi-Fi down (net/wifi.py clears it)
+        w.create({"id": "h1", "url": url, "event": "sms:received"})
+        w.start()
+        w.on_event("sms:received", {"message": "while offline"})
+        await asyncio.sleep_ms(200)
+        assert rx.got == [] and len(w.queue.pending) == 1  # queued, nothing tried
+        assert w.counters["tries_failed"] == 0 and w.queue.pending[0][1] == 0
+        w.online.set()  # joined again
+        await _until(lambda: w.counters["delivered"] == 1)
+        assert json.loads(rx.got[0][2])["payload"]["message"] == "while offline"
+        await w.stop()
+    finally:
+        await rx.stop()
+        _rmtree(d)
+
+
 async def test_dead_after_retry_count_then_replay():
     d = _tmpdir()
     rx = _Receiver([500] * 3)

@@ -172,6 +172,7 @@ class Mailer:
         self.last_error = None
         self._wake = asyncio.Event()
         self._task = None
+        self.online = None  # ctx.online: mails wait while it is clear (no Wi-Fi)
 
     def on_event(self, name, payload):
         """events.subscribe handler: queue one mail for an event we forward (never blocks)."""
@@ -188,7 +189,8 @@ class Mailer:
     def start(self):
         if self._task is None:
             self._task = asyncio.create_task(
-                serve(self.queue, self._wake, self._try, self.counters, "mail journal"))
+                serve(self.queue, self._wake, self._try, self.counters, "mail journal",
+                      self.online))
         return self._task
 
     async def stop(self):
@@ -268,6 +270,7 @@ def start(ctx):
 
     cfg = ctx.cfg
     m = Mailer(cfg["queue"]["dir"], cfg["email"], cfg["device"]["name"])
+    m.online = ctx.online
     events.subscribe(m.on_event)
     ctx.health_checks["email"] = m.health_check
     ctx.tasks.append(m.start())

@@ -161,6 +161,8 @@ class MqttBridge:
         self.queue = []  # (topic, payload, retain, qos)
         self._ready = asyncio.Event()
         self._task = None
+        self.online = asyncio.Event()  # ctx.online (net/wifi.py) once started; else always
+        self.online.set()
         self.client = None
         self.connected = False
         self.status_due = True
@@ -221,6 +223,7 @@ class MqttBridge:
         delay = 1
         cap = self.cfg["reconnect_max_s"]
         while True:
+            await self.online.wait()  # no network (Wi-Fi down): no connection attempts
             self.client = self._make_client()
             try:
                 await self.client.connect(self.cfg["keepalive_s"])
@@ -376,6 +379,7 @@ def start(ctx):
                         submit=lambda body: ctx.outbox.submit(body, cap),
                         status=lambda: modem_status(ctx),
                         known=lambda i: ctx.outbox.status(i) is not None)
+    bridge.online = ctx.online
     events.subscribe(bridge.on_event)
 
     def check():

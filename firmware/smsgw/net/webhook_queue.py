@@ -244,16 +244,20 @@ class Journal:
         return taken
 
 
-async def serve(queue, wake, deliver, counters, what):
+async def serve(queue, wake, deliver, counters, what, online=None):
     """Work through `queue` for ever, earliest due first, one delivery at a time.
 
     `await deliver(entry)` makes one try and records its outcome in the journal; `wake` (an
     asyncio.Event) is set when a new delivery is queued. A flash error is counted in
-    counters["io_errors"], logged as `what`, and retried a second later.
+    counters["io_errors"], logged as `what`, and retried a second later. While the Event
+    `online` (ctx.online: net/wifi.py) is clear, nothing is tried: deliveries wait in the
+    journal without spending their tries.
     """
     import asyncio
 
     while True:
+        if online is not None and not online.is_set():
+            await online.wait()
         entry, wait_ms = queue.due()
         if entry is None or wait_ms > 0:
             wake.clear()

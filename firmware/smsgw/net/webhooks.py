@@ -121,6 +121,7 @@ class Webhooks:
                          "io_errors": 0, "clock_wait": 0}
         self.last_error = None
         self.api_port = None  # the gateway's own API port (refused as a target)
+        self.online = None  # ctx.online: deliveries wait while it is clear (no Wi-Fi)
 
     # -- registry ------------------------------------------------------------------------------
     def _load_hooks(self):
@@ -216,7 +217,8 @@ class Webhooks:
         self._task = None
 
     def _run(self):
-        return serve(self.queue, self._wake, self._try, self.counters, "webhook journal")
+        return serve(self.queue, self._wake, self._try, self.counters, "webhook journal",
+                     self.online)
 
     def _headers(self, body, now):
         ts = str(now)
@@ -347,6 +349,7 @@ def start(ctx):
     cfg = ctx.cfg
     hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), cfg["device"]["id"])
     hooks.api_port = cfg["api"]["port"]
+    hooks.online = ctx.online
     events.subscribe(hooks.on_event)
     from smsgw.net.webhook_api import add_routes
 
