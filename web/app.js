@@ -121,7 +121,12 @@
     "memory:heap": ["Heap", function (v) {
       return Array.isArray(v) ? kb(v[0]) + " now, " + kb(v[1]) + " peak" : String(v); }],
     uptime: ["Uptime", dur],
-    recovery: ["Modem recoveries", String]
+    recovery: ["Modem recoveries", String],
+    wifi: ["Wi-Fi", function (v) {  // ESP32 boards (net/wifi.py)
+      if (v.connected) return v.ssid + ", " + v.rssi + " dBm, " + v.ip + " (" + v.name + ")";
+      return (v.ssid ? "not joined to " + v.ssid : "no network configured") +
+        (v.ap ? "; setup access point " + v.ap + " open" : "");
+    }]
   };
 
   function fmt(v) {
@@ -320,6 +325,20 @@
         $("wifi-pass").value = "";
         note("Joining " + ssid + ": connect this device to that network too, then open the " +
           "gateway's address there.");
+      }
+    });
+  });
+
+  $("apipw-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    api("POST", "/password", {password: $("apipw").value}).then(function (r) {
+      $("apipw-err").textContent = r.status === 200 ? "" : r.status === 404 ?
+        "This board's password is changed with smsgate provision." : errText(r);
+      if (r.status === 200) {  // in force at once: this page logs in with it from now on
+        auth = b64(r.body.user + ":" + $("apipw").value);
+        store(auth);
+        $("apipw").value = "";
+        note("API password changed.");
       }
     });
   });
