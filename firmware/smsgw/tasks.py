@@ -1,5 +1,5 @@
 # Task ownership: the one way an owner ends a task it started (every task has an owner
-# that cancels and awaits it in stop()).
+# that cancels and awaits it in stop()), and the base of owners of one task (TaskOwner).
 import asyncio
 
 
@@ -32,3 +32,21 @@ async def cancel_all(tasks, swallow=None):
             await t
         except swallow:
             pass
+
+
+class TaskOwner:
+    """Base of an object that owns one long-running task, the coroutine of its run(): start()
+    creates the task (once; returns it), stop() cancels it and waits for it to end (then
+    start() may create a new one)."""
+
+    _task = None  # the running task (set on the instance by start())
+
+    def start(self):
+        if self._task is None:
+            run = self.run  # pyright: ignore[reportAttributeAccessIssue] (the subclass's)
+            self._task = asyncio.create_task(run())
+        return self._task
+
+    async def stop(self):
+        t, self._task = self._task, None
+        await cancel_and_wait(t)

@@ -8,7 +8,7 @@
 import asyncio
 
 from smsgw.errors import ATError, ATTimeout
-from smsgw.tasks import cancel_and_wait
+from smsgw.tasks import TaskOwner
 
 from micropython import const
 
@@ -143,7 +143,7 @@ class _Pending:
         self.event = asyncio.Event()
 
 
-class ATChannel:
+class ATChannel(TaskOwner):
     """The AT command channel over a modem stream (UART, pty, in-memory fake).
 
     Args:
@@ -161,23 +161,11 @@ class ATChannel:
         self._pending = None
         self._urc2 = None  # (line, prefix) of a 2-line URC waiting for its PDU line
         self._skip_space = False
-        self._task = None
         self.on_timeout = None  # fn(cmd) called on every command timeout (the supervisor)
         self.counters = {
             "commands": 0, "timeouts": 0, "errors": 0, "urcs": 0, "echoes": 0,
             "garbage": 0, "overflows": 0, "stray": 0, "urc_errors": 0, "io_errors": 0,
         }  # fmt: skip
-
-    # -- lifecycle -------------------------------------------------------------------------
-    def start(self):
-        """Start the reader task (idempotent)."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._reader())
-
-    async def stop(self):
-        """Cancel the reader task and wait for it to end."""
-        t, self._task = self._task, None
-        await cancel_and_wait(t)
 
     def on_urc(self, prefix, fn):
         """Call `fn(line, pdu)` for each URC line starting with `prefix` ("" = all URCs).
@@ -273,8 +261,8 @@ class ATChannel:
         self.counters["errors"] += 1
         raise ATError(shown(p.cmd), r[1], r[2], r[3])
 
-    # -- reader ----------------------------------------------------------------------------
-    async def _reader(self):
+    # -- reader: the task TaskOwner.start() runs (idempotent; stop() ends it) ----------------
+    async def run(self):
         rd = self._io
         mv = self._rmv
         while True:

@@ -4,12 +4,12 @@
 import asyncio
 
 from smsgw.errors import ATError, ATTimeout, SmsgateError
-from smsgw.tasks import cancel_and_wait
+from smsgw.tasks import TaskOwner
 
 LEVELS = ("probe", "reset_cmd", "pwrkey", "power", "mcu_reset")
 
 
-class Supervisor:
+class Supervisor(TaskOwner):
     """Keeps the modem usable.
 
     Args:
@@ -30,23 +30,12 @@ class Supervisor:
         self._backoff = int(cfg.get("backoff_ms", 1000))
         self._backoff_max = int(cfg.get("backoff_max_ms", 300000))
         self._busy = False
-        self._task = None
         self.counters = {
             "recoveries": 0, "failures": 0, "reinits": 0, "waits": 0, "last_error": None,
             "probe": 0, "reset_cmd": 0, "pwrkey": 0, "power": 0, "mcu_reset": 0,
         }  # fmt: skip
         modem.listeners.append(self._on_event)
         modem.at.on_timeout = self._on_timeout
-
-    def start(self):
-        """Start the supervising task (idempotent); returns it."""
-        if self._task is None:
-            self._task = asyncio.create_task(self.run())
-        return self._task
-
-    async def stop(self):
-        t, self._task = self._task, None
-        await cancel_and_wait(t)
 
     def kick(self):
         """Probe now (e.g. after a command timeout elsewhere)."""

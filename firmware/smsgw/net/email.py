@@ -15,7 +15,7 @@ import asyncio
 from micropython import const
 
 from smsgw.net.webhook_queue import Journal, serve
-from smsgw.tasks import cancel_and_wait
+from smsgw.tasks import TaskOwner
 
 EVENTS = ("sms:received", "sms:failed", "sms:delivered", "sms:sent", "system:ping")
 _SUBJECT_CHARS = const(40)  # of the SMS text, in the subject
@@ -147,7 +147,7 @@ def compose(cfg, board, event, p):
     return subject, "\n".join(lines) + "\n"
 
 
-class Mailer:
+class Mailer(TaskOwner):
     """The e-mail feature: event -> journal, and the one sending task.
 
     Args:
@@ -171,7 +171,6 @@ class Mailer:
                          "io_errors": 0}
         self.last_error = None
         self._wake = asyncio.Event()
-        self._task = None
         self.online = None  # ctx.online: mails wait while it is clear (no Wi-Fi)
 
     def on_event(self, name, payload):
@@ -186,16 +185,10 @@ class Mailer:
         self._wake.set()
         return 1
 
-    def start(self):
-        if self._task is None:
-            self._task = asyncio.create_task(
-                serve(self.queue, self._wake, self._try, self.counters, "mail journal",
-                      self.online))
-        return self._task
-
-    async def stop(self):
-        await cancel_and_wait(self._task)
-        self._task = None
+    def run(self):
+        """The sending task's coroutine (TaskOwner.start() runs it)."""
+        return serve(self.queue, self._wake, self._try, self.counters, "mail journal",
+                     self.online)
 
     def _headers(self, event, p, seq, rcpts):
         subject, body = compose(self.cfg, self.board, event, p)

@@ -14,7 +14,7 @@ import asyncio
 import json
 
 from smsgw.net.mqtt_client import MQTTClient
-from smsgw.tasks import cancel_and_wait
+from smsgw.tasks import TaskOwner
 
 from micropython import const
 
@@ -140,7 +140,7 @@ def command_id(pid, dup, payload, known):
     return newest if dup and newest is not None else cand
 
 
-class MqttBridge:
+class MqttBridge(TaskOwner):
     """Owns the MQTT connection task.
 
     Args:
@@ -160,7 +160,6 @@ class MqttBridge:
         self.known = known
         self.queue = []  # (topic, payload, retain, qos)
         self._ready = asyncio.Event()
-        self._task = None
         self.online = asyncio.Event()  # ctx.online (net/wifi.py) once started; else always
         self.online.set()
         self.client = None
@@ -189,15 +188,9 @@ class MqttBridge:
         self.status_due = True
         self._ready.set()
 
-    # -- the connection ------------------------------------------------------------------------
-    def start(self):
-        if self._task is None:
-            self._task = asyncio.create_task(self._run())
-        return self._task
-
+    # -- the connection: TaskOwner.start() runs run() ---------------------------------------------
     async def stop(self):
-        await cancel_and_wait(self._task)
-        self._task = None
+        await TaskOwner.stop(self)
         c = self.client
         if c is not None:
             if self.connected and not c.dead.is_set():
@@ -219,7 +212,7 @@ class MqttBridge:
         c.wake = self._ready  # the pump leaves at once when the connection dies
         return c
 
-    async def _run(self):
+    async def run(self):
         delay = 1
         cap = self.cfg["reconnect_max_s"]
         while True:

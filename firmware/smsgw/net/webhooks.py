@@ -12,7 +12,7 @@ import asyncio
 import os
 
 from smsgw.net import httpc
-from smsgw.tasks import cancel_and_wait
+from smsgw.tasks import TaskOwner
 from smsgw.net.webhook_queue import Journal, serve
 
 from micropython import const
@@ -96,7 +96,7 @@ def _new_id():
     return binascii.hexlify(os.urandom(8)).decode()
 
 
-class Webhooks:
+class Webhooks(TaskOwner):
     """Webhook registry, event fan-out and the one delivery task.
 
     Args:
@@ -116,7 +116,6 @@ class Webhooks:
         self.hooks = self._load_hooks()
         self.queue = Journal(root, cfg["queue_max"], cfg["dead_max"])
         self._wake = asyncio.Event()
-        self._task = None
         self.counters = {"delivered": 0, "tries_failed": 0, "dead": 0, "overflow": 0,
                          "io_errors": 0, "clock_wait": 0}
         self.last_error = None
@@ -205,18 +204,8 @@ class Webhooks:
         self._wake.set()
         return len(hooks)
 
-    # -- delivery ------------------------------------------------------------------------------
-    def start(self):
-        """Start the delivery task (kept; stop() cancels it)."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run())
-        return self._task
-
-    async def stop(self):
-        await cancel_and_wait(self._task)
-        self._task = None
-
-    def _run(self):
+    # -- delivery: the task TaskOwner.start() runs ---------------------------------------------
+    def run(self):
         return serve(self.queue, self._wake, self._try, self.counters, "webhook journal",
                      self.online)
 
