@@ -134,17 +134,19 @@ class Wifi:
                  ap.ifconfig()[0], self.cfg["api"]["port"])
 
     def configure(self, ssid, password):
-        """Join this network now (first setup): the access point stays open until joined."""
+        """Join this network from the next poll on (first setup): the access point stays open
+        until it is joined."""
         w = self.cfg["wifi"]
         w["ssid"] = self.counters["ssid"] = ssid
         w["password"] = password
         if self.counters["connected"]:
             self._lost(network.STAT_IDLE)
-        self.sta.disconnect()
+        self.counters["error"] = None  # joining the new one: not a failure yet
         self.joining = None
         self.backoff.ok(_K)
         self.down_since = time.ticks_ms()
-        self.step()
+        if self.sta.active():  # (not yet during the first seconds after boot: run() does it)
+            self.sta.disconnect()
 
     async def _name(self):
         from smsgw.net.ap import name
