@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 from helpers import wait_until
-
 from smsgate.browser import PHONE, log_in
 from smsgate.virtual import LAB_SSID, VirtualGateway
 
