@@ -154,6 +154,11 @@ def test_backoff_locks_a_guessing_client_not_the_owner():
     for _ in range(3):
         b.failed("10.0.0.5")
     assert b.key(("10.0.0.6", 1)) == "*"
+    # net/wifi.py's use: one key, every failure counts, capped, however long the outage
+    w = Backoff(free=1, max_s=60, clients=1)
+    for _ in range(10000):
+        w.failed("sta")
+    assert 59 <= w.wait_s("sta") <= 60 and w.t["sta"][0] == 10000
     # the unix port's raw sockaddr: the port (bytes 2-3) is not part of the key
     assert Backoff().key(b"\x02\x00\x10\x00\x7f\x00\x00\x01") == \
         Backoff().key(b"\x02\x00\x20\x00\x7f\x00\x00\x01")

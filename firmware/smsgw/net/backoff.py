@@ -45,7 +45,10 @@ class Backoff:
             e = self.t[k] = [0, 0]
         e[0] += 1
         if e[0] >= self.free:
-            until = ticks_add(ticks_ms(), min(1 << (e[0] - self.free), self.max_s) * 1000)
+            # exponent capped: a week without Wi-Fi (net/wifi.py) is ~10,000 failures, and
+            # 1 << 10000 would be a 1.3 KB integer on every try
+            n = min(e[0] - self.free, 20)
+            until = ticks_add(ticks_ms(), min(1 << n, self.max_s) * 1000)
             # ticks are small ints on the port; the stubs brand them (_TicksMs)
             e[1] = until  # pyright: ignore[reportArgumentType, reportCallIssue]
 
