@@ -1,21 +1,9 @@
 # Test helpers for firmware tests: scratch directories on the host filesystem.
 import os
 
+from smsgw.fstree import rmtree
+
 _n = [0]
-
-
-def rmtree(path):
-    try:
-        entries = os.listdir(path)
-    except OSError:
-        return
-    for name in entries:
-        p = path + "/" + name
-        try:
-            os.remove(p)
-        except OSError:
-            rmtree(p)
-    os.rmdir(path)
 
 
 def scratch(tag):

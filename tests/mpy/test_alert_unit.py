@@ -232,7 +232,8 @@ class _SendModem:
 
 
 async def test_pacer_on_real_outbox_spreads_burst_and_alert_overtakes():
-    from fsutil import rmtree, scratch
+    from fsutil import scratch
+    from smsgw.fstree import rmtree
     from smsgw import config
     from smsgw.alert import limits
     from smsgw.queue.outbox import Outbox

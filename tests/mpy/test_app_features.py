@@ -4,7 +4,8 @@
 # smsgw.startup's optional features: a feature starts when its config section is present, even
 # empty (defaults apply), and stays off when the section is absent. The microdot app is a
 # stand-in that records routes (microdot is not on the unix port's path here).
-from fsutil import rmtree, scratch
+from fsutil import scratch
+from smsgw.fstree import rmtree
 from smsgw import app, config, events, startup
 
 

@@ -2,7 +2,8 @@
 # smsgw.config: defaults, merge, validation errors naming the dotted key, optional sections.
 import json
 
-from fsutil import rmtree, scratch
+from fsutil import scratch
+from smsgw.fstree import rmtree
 from smsgw import config
 from smsgw.password import new_password
 from smsgw.errors import ConfigError

@@ -2,7 +2,8 @@
 # smsgw.queue.inbox: durable store before delete, multipart, dedup, orphans, eviction, reports.
 import asyncio
 
-from fsutil import rmtree, scratch
+from fsutil import scratch
+from smsgw.fstree import rmtree
 from smsgw import config, events
 import pdu_mt  # host/smsgate/sim: the simulator's MT-PDU builder (pure)
 from smsgw.queue.inbox import Inbox

@@ -6,7 +6,8 @@ from smsgw.modem import profiles
 from smsgw.modem.at import ATChannel
 from smsgw.errors import ATError, ATTimeout
 from smsgw.modem.modem import Modem, ModemError
-from fsutil import rmtree, scratch
+from fsutil import scratch
+from smsgw.fstree import rmtree
 from test_at import FakeStream
 from test_modem import _OK, _base
 

@@ -2,7 +2,8 @@
 import json
 
 from boards.unix import Board
-from fsutil import rmtree, scratch
+from fsutil import scratch
+from smsgw.fstree import rmtree
 
 
 def _board():

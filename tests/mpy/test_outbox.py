@@ -3,7 +3,8 @@
 # crash recovery.
 import asyncio
 
-from fsutil import rmtree, scratch
+from fsutil import scratch
+from smsgw.fstree import rmtree
 from smsgw import config, events
 from smsgw.errors import ATError, ATTimeout
 from smsgw.modem import at  # noqa: F401  loaded at boot on a board (the outbox's CMS texts)

@@ -3,7 +3,8 @@
 import os
 import time
 
-from fsutil import rmtree, scratch
+from fsutil import scratch
+from smsgw.fstree import rmtree
 from smsgw.fsutil import write_atomic
 from smsgw.queue.store import Store, key_of
 

@@ -4,7 +4,8 @@
 import gc
 import sys
 
-from fsutil import rmtree, scratch
+from fsutil import scratch
+from smsgw.fstree import rmtree
 from smsgw.net import web
 
 

@@ -26,6 +26,7 @@ import os
 from micropython import const
 
 from smsgw.fsutil import chunks, exists, makedirs, write_atomic
+from smsgw.fstree import rmtree, walk
 from smsgw.slot import STATE, read_state, slot_dir
 
 _CODE_DIRS = ("smsgw", "boards", "lib", "www")  # a slot; config and queue stay at the root
@@ -58,28 +59,15 @@ def write_state(st):
     write_atomic(STATE, json.dumps(st))
 
 
-def _walk(base, rel):
-    # (relative path, ...) of every file below base/rel, depth first
-    try:
-        names = os.listdir(base + "/" + rel)
-    except OSError:
-        return
-    for n in names:
-        r = rel + "/" + n
-        if os.stat(base + "/" + r)[0] & 0x4000:  # a directory
-            yield from _walk(base, r)
-        else:
-            yield r
-
-
 def files_of(slot):
     """{relative path: sha256 hex} of the code files of `slot`."""
     base = slot_dir(slot)
     out = {}
+    cut = len(base) + 1
     for d in _CODE_DIRS:
-        for rel in _walk(base, d):
-            if not rel.endswith(".tmp"):
-                out[rel] = sha256_file(base + "/" + rel)
+        for p, is_dir in walk(base + "/" + d):
+            if not is_dir and not p.endswith(".tmp"):
+                out[p[cut:]] = sha256_file(p)
     return out
 
 
@@ -91,20 +79,6 @@ def sha256_file(path):
     for piece in chunks(path, _READ):
         h.update(piece)
     return binascii.hexlify(h.digest()).decode()
-
-
-def _rmtree(path):
-    try:
-        names = os.listdir(path)
-    except OSError:
-        return
-    for n in names:
-        p = path + "/" + n
-        if os.stat(p)[0] & 0x4000:
-            _rmtree(p)
-        else:
-            os.remove(p)
-    os.rmdir(path)
 
 
 def _copy(src, dst):
@@ -202,7 +176,7 @@ class Updater:
         except ValueError as e:
             return 400, {"message": str(e)}
         base = slot_dir(self.stage)
-        _rmtree(base)
+        rmtree(base)
         makedirs(base)
         need = []
         run = slot_dir(self.run)
