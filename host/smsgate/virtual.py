@@ -122,7 +122,11 @@ class VirtualGateway:
         self.data_dir = Path(data_dir) if data_dir else self._tmp / "flash"
         self.heap = heap
         self.user = user
-        self.password = password or secrets.token_urlsafe(9)
+        # the board's generator (smsgw.password): never a '-' first, which `smsgate ota
+        # --password ...` would read as an option (token_urlsafe's did, 1 in 64)
+        from smsgw.password import new_password
+
+        self.password = password or new_password()
         self.attach = attach
         self.extra = config or {}
         self.sim_scale = sim_scale
