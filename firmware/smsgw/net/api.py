@@ -8,6 +8,8 @@
 #                                           them only {"status"}), HTTP 500 when "fail"
 #   GET  / (no auth)                     -> the web page for a browser (net/web.py), else JSON
 #   GET  /ui/<file> (no auth)            -> the page's CSS and JS (net/web.py)
+#   /device(s), /logs, /ussd             -> modules imported on their first request
+#                                           (net/ondemand.py: listed in _ONDEMAND)
 # HTTP Basic auth (constant-time compare) on everything but /ui/, / and the bare /health; a
 # client failing it too often gets 429 for a while (net/backoff.py). Errors are JSON
 # {"message": ...} with 400/401/404/405/408/409/413/429/431/500/503, never a traceback.
@@ -287,7 +289,8 @@ def make_app(ctx):
         return {"status": "ok", "model": cfg["modem"]["model"], "version": VERSION,
                 "name": cfg["device"]["name"]}
 
-    for code, msg in ((404, "not found"), (405, "method not allowed"),
+    _on_404(app, ctx, check)
+    for code, msg in ((405, "method not allowed"),
                       (413, "payload too large (max %d bytes)" % cfg["http"]["max_body"]),
                       (500, "internal error")):
         _on_status(app, code, msg)
@@ -307,18 +310,40 @@ def make_app(ctx):
     return app
 
 
+def oom():
+    """The answer when a module imported on first use finds no heap block (the heap may be
+    fragmented by then): "try again", not a 500."""
+    import gc
+
+    gc.collect()
+    return error(503, "out of memory, retry later", {"Retry-After": "2"})
+
+
 def _web(request, name):
-    # The page's file `name` (None: not on the flash). Its module is imported on first use,
-    # when the heap may be fragmented: no block for it is "try again", not a 500.
+    # The page's file `name` (None: not on the flash); its module is imported on first use.
     try:
         from smsgw.net import web
 
         return web.serve(request, name)
     except MemoryError:
-        import gc
+        return oom()
 
-        gc.collect()
-        return error(503, "out of memory, retry later", {"Retry-After": "2"})
+
+# First path segments of the endpoints net/ondemand.py serves (their modules are imported on
+# their first request): any other unknown path is a 404 without importing anything.
+_ONDEMAND = " device devices logs ussd "
+
+
+def _on_404(app, ctx, check):
+    @app.errorhandler(404)
+    async def _h(request):  # no route matched: maybe an endpoint loaded on demand
+        if " %s " % request.path.split("/")[1] not in _ONDEMAND:
+            return error(404, "not found")
+        try:
+            from smsgw.net import ondemand
+        except MemoryError:
+            return oom()
+        return await ondemand.dispatch(ctx, request, check)
 
 
 def _on_status(app, code, msg):

@@ -101,8 +101,9 @@ class Webhooks(TaskOwner):
 
     Args:
         root: flash directory for webhooks.json and the queue files; cfg: validated section
-        (see DEFAULTS); device_id: put in every envelope; now: Unix seconds or None while
-        unset (default smsgw.clock.now; injectable for tests).
+        (see DEFAULTS); device_id: put in every envelope (a str, or a function returning it:
+        smsgw.device.current, known once the modem told its IMEI); now: Unix seconds or None
+        while unset (default smsgw.clock.now; injectable for tests).
     """
 
     def __init__(self, root, cfg=None, device_id="", now=None):
@@ -191,11 +192,12 @@ class Webhooks(TaskOwner):
         if not hooks:
             return 0
         evid = _new_id()
+        did = self.device_id() if callable(self.device_id) else self.device_id
         for h in hooks:
             env = {
                 "id": evid,
                 "webhookId": h["id"],
-                "deviceId": self.device_id,
+                "deviceId": did,
                 "event": name,
                 "payload": payload,
             }
@@ -336,7 +338,9 @@ def start(ctx):
     from smsgw import events
 
     cfg = ctx.cfg
-    hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), cfg["device"]["id"])
+    from smsgw.device import current
+
+    hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), lambda: current(ctx))
     hooks.api_port = cfg["api"]["port"]
     hooks.online = ctx.online
     events.subscribe(hooks.on_event)

@@ -72,8 +72,10 @@ def same_number(a, b):
 def _new_id():
     import os
 
-    alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return "".join(alphabet[b % 62] for b in os.urandom(16))
+    # bytes, not str: MicroPython interns each 1-char str a str subscript returns, and a new
+    # qstr pool (1280 bytes on 64-bit) may be needed then, when the heap is fragmented
+    alphabet = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return bytes(alphabet[b % 62] for b in os.urandom(16)).decode()
 
 
 def _expiry(b, now):

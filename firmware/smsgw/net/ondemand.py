@@ -1,0 +1,40 @@
+# Endpoints whose module is imported on their first request, so that the core's heap carries
+# neither their code nor route entries: smsgw.net.api's 404 handler (no route matched) hands a
+# request here when its first path segment is in api._ONDEMAND. ENDPOINTS maps that segment to
+# "module:function" in smsgw.net, called as function(ctx, request) after the auth check; the
+# function answers 404/405 itself for what it does not serve (misrouted()).
+from smsgw.net.api import error
+
+ENDPOINTS = {  # keep api._ONDEMAND (the keys) in step
+    "device": "device_api:device",
+    "devices": "device_api:device",
+    "logs": "logs_api:logs",
+    "ussd": "ussd_api:ussd",
+}
+
+
+async def dispatch(ctx, request, check):
+    """Answer `request` with its on-demand endpoint; `check` is the API's auth check (None when
+    the credentials are good, else the answer)."""
+    where = ENDPOINTS[request.path.split("/")[1]]
+    ctx.requests += 1
+    denied = check(request)
+    if denied:
+        return denied
+    mod, fn = where.split(":")
+    try:
+        mod = __import__("smsgw.net." + mod, None, None, [fn])
+    except MemoryError:
+        from smsgw.net.api import oom
+
+        return oom()
+    return await getattr(mod, fn)(ctx, request)
+
+
+def misrouted(request, method, *paths):
+    """The 404/405 answer when `request` is not `method` on one of `paths` (None: it is)."""
+    if request.path not in paths:
+        return error(404, "not found")
+    if request.method != method and not (method == "GET" and request.method == "HEAD"):
+        return error(405, "method not allowed")
+    return None

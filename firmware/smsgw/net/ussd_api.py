@@ -1,0 +1,55 @@
+# POST /ussd {"code": "*100#"} (imported on its first request, smsgw.net.api's lazy routes):
+# the network's answer through Modem.ussd (its timeout: the profile's ussd_ms).
+from smsgw.net.api import error, reply
+from smsgw.net.ondemand import misrouted
+
+from micropython import const
+
+
+_CODE_MAX = const(32)  # characters of a USSD code
+# +CUSD <m> (3GPP TS 27.007 7.15): 2 terminated by the network, 4 not supported, 5 timed out
+_REFUSED = {2: "the network ended the session", 4: "operation not supported",
+            5: "the network timed out"}
+_busy = []  # one USSD session at a time (the modem has one)
+
+
+def _ussd_code(body):
+    code = body.get("code") if isinstance(body, dict) else None
+    if not isinstance(code, str) or not 0 < len(code) <= _CODE_MAX:
+        raise ValueError("code: a USSD code such as *100#, up to %d characters" % _CODE_MAX)
+    for c in code:
+        if c not in "0123456789*#+":
+            raise ValueError("code: digits, * , # and + only")
+    return code
+
+
+async def ussd(ctx, request):
+    """POST /ussd {"code": "*100#"}: 200 with the network's answer; 400 bad code, 409 another
+    request running, 503 modem not ready, 502 the network refused, 504 no answer in time."""
+    from smsgw.errors import ATError, ATTimeout
+    from smsgw.net.api import json_body
+
+    bad = misrouted(request, "POST", "/ussd")
+    if bad:
+        return bad
+    try:
+        code = _ussd_code(json_body(request))
+    except ValueError as e:
+        return error(400, str(e))
+    if not ctx.modem.status.get("ready"):
+        return error(503, "modem not ready", {"Retry-After": "10"})
+    if _busy:
+        return error(409, "another USSD request is in progress")
+    _busy.append(code)
+    try:
+        m, text, dcs = await ctx.modem.ussd(code.encode())
+    except ATTimeout:
+        return error(504, "no USSD answer from the network in time")
+    except ATError as e:
+        return error(502, "the modem refused the USSD request (%s)" % e)
+    finally:
+        _busy.clear()
+    if text is None and m in _REFUSED or m is None:
+        return error(502, "USSD refused: %s (+CUSD: %s)" % (_REFUSED.get(m, "unparsable"),
+                                                         m))
+    return reply({"code": code, "text": text, "status": m, "dcs": dcs})
