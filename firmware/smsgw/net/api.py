@@ -114,10 +114,15 @@ def json_stream(obj, status=200):
 
 
 def json_list(total, items, render):
+    """A JSON array of render(item) for each item (None: left out), written item by item, with
+    X-Total-Count: total (None: no header)."""
     from microdot import Response
 
+    headers = {"Content-Type": "application/json"}
+    if total is not None:
+        headers["X-Total-Count"] = str(total)
     return Response(_chunked(_stream(items, render)), 200,  # pyright: ignore[reportArgumentType]
-                    {"X-Total-Count": str(total), "Content-Type": "application/json"})
+                    headers)
 
 
 def json_body(request):

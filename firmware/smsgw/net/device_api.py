@@ -71,17 +71,22 @@ async def _modem_info(ctx):
     return out
 
 
+def _iso(clock):
+    t = clock.now()
+    return None if t is None else clock.iso(t)  # None: the clock is not set yet
+
+
 async def device(ctx, request):
     """GET /device, /devices: the gateway as android-sms-gateway's one-device list."""
     bad = misrouted(request, "GET", "/device", "/devices")
     if bad:
         return bad
-    from smsgw import VERSION, events
+    from smsgw import VERSION, clock
     from smsgw.device import current
 
     mi = await _modem_info(ctx)
     d = {"id": current(ctx), "name": ctx.cfg["device"]["name"], "createdAt": None,
-         "updatedAt": None, "lastSeen": events.iso(events.now()),
+         "updatedAt": None, "lastSeen": _iso(clock),
          "simCards": [{"slotIndex": 0, "simNumber": 1, "phoneNumber": None,
                        "carrierName": mi["operator"], "iccid": mi["iccid"]}],
          "firmwareVersion": VERSION}

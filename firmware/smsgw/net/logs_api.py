@@ -49,7 +49,7 @@ def _time_arg(request, name):
 async def logs(ctx, request):
     """GET /logs?from=&to=: the flash log's entries in the window (RFC 3339 bounds, inclusive),
     as android-sms-gateway's log entries {id, priority, module, message, context, createdAt}."""
-    from smsgw import events
+    from smsgw import clock
     from smsgw.net.api import json_list
 
     bad = misrouted(request, "GET", "/logs")
@@ -64,10 +64,10 @@ async def logs(ctx, request):
 
     def render(e):
         seq[0] += 1
-        t = e[0] + 946684800 if e[0] < 946684800 else e[0]  # a board's 2000 epoch
+        t = e[0] + clock.SHIFT  # smsgw.log writes time.time(): the port's epoch
         if (lo is not None and t < lo) or (hi is not None and t > hi):
             return None
         return {"id": seq[0], "priority": _PRIORITY[e[1]], "module": "firmware",
-                "message": e[2], "context": None, "createdAt": events.iso(t)}
+                "message": e[2], "context": None, "createdAt": clock.iso(t)}
 
     return json_list(None, _entries((path[:-4] + ".1.txt", path)), render)
