@@ -87,6 +87,22 @@ def _seq_len(c):
     return 1 if c < 0x80 else 2 if c < 0xE0 else 3 if c < 0xF0 else 4
 
 
+def _code_points(text):
+    """The code points of `text`, read from its UTF-8 bytes (iterating the str itself would
+    allocate a one-character string per character on MicroPython)."""
+    b = text.encode()
+    i = 0
+    n = len(b)
+    while i < n:
+        c = b[i]
+        if c < 0x80:
+            yield c
+            i += 1
+        else:
+            yield _cp_at(b, i)
+            i += _seq_len(c)
+
+
 def to_septets(text):
     """Map text to GSM-7 septet values.
 
@@ -96,18 +112,11 @@ def to_septets(text):
         bytes of septet values (an extension character takes ESC 0x1B + its code), or None
         when some character is in neither table.
     """
-    b = text.encode()
     out = bytearray()
-    i = 0
-    n = len(b)
-    while i < n:
-        c = b[i]
-        if c < 0x80:
-            v = _ASCII[c]
-            i += 1
+    for cp in _code_points(text):
+        if cp < 0x80:
+            v = _ASCII[cp]
         else:
-            cp = _cp_at(b, i)
-            i += _seq_len(c)
             v = _NONE
             for k in range(len(_NA_CPS)):
                 if _NA_CPS[k] == cp:
@@ -225,19 +234,8 @@ def to_ucs2(text):
     Returns:
         the big-endian bytes (2 per UTF-16 unit).
     """
-    b = text.encode()
     out = bytearray()
-    i = 0
-    n = len(b)
-    while i < n:
-        c = b[i]
-        if c < 0x80:
-            out.append(0)
-            out.append(c)
-            i += 1
-            continue
-        cp = _cp_at(b, i)
-        i += _seq_len(c)
+    for cp in _code_points(text):
         if cp > 0xFFFF:
             cp -= 0x10000
             hi = 0xD800 | (cp >> 10)
