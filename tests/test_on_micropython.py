@@ -30,7 +30,8 @@ def _heap_for(path: Path) -> str:
 )
 def test_file_passes_on_micropython(test_file):
     path = MPY_DIR / test_file
-    cmd = [micropython_binary(), "-X", "heapsize=" + _heap_for(path), "tests/mpy/run.py", path.stem]
+    cmd = [micropython_binary(), "-X", "heapsize=" + _heap_for(path), "tests/mpy/run.py",
+           path.stem]
     out = subprocess.run(
         cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=240, env=micropython_env()
     )

@@ -319,4 +319,5 @@ class VirtualGateway:
             if status == 200 and body["state"] in states:
                 return body
             time.sleep(0.1)
-        raise TimeoutError("message %s not in %s after %.0fs: %s" % (msg_id, states, timeout, body))
+        raise TimeoutError("message %s not in %s after %.0fs: %s"
+                           % (msg_id, states, timeout, body))

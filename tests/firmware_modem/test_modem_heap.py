@@ -3,8 +3,8 @@
 Measured on x86-64: importing at, ring, profiles, modem and
 supervisor ~41 KB; ATChannel + Modem + Supervisor objects ~9.5 KB (the SIM800 profile, 1 KB line
 buffer, and asyncio's lazily imported stream/event/lock modules included); ~8 KB of a 64 KB heap
-stays free (8000 B on 2026-12-02). On a 32-bit build (an ESP32's object sizes) expect about 71% of these figures
-(measured with `make footprint`).
+stays free (8000 B on 2026-12-02). On a 32-bit build (an ESP32's object sizes) expect about
+71% of these figures (measured with `make footprint`).
 """
 
 from __future__ import annotations

@@ -101,7 +101,8 @@ def test_setup_ap_password_derived_from_the_api_password_unless_set():
     a = ap.password({"api": {"password": "long-enough"}, "wifi": {"ap_password": ""}})
     assert len(a) == 12 and a == ap.password({"api": {"password": "long-enough"}})
     assert a != ap.password({"api": {"password": "long-enough2"}})
-    assert ap.password({"api": {"password": "x"}, "wifi": {"ap_password": "chosen-1"}}) == "chosen-1"
+    chosen = {"api": {"password": "x"}, "wifi": {"ap_password": "chosen-1"}}
+    assert ap.password(chosen) == "chosen-1"
 
 
 def test_setup_ap_name_is_the_host_name():

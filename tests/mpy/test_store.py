@@ -1,5 +1,6 @@
 # heapsize: 64K
-# smsgw.queue.store: atomic writes, torn-tail recovery, index, MR slots, compaction, O(1) operations.
+# smsgw.queue.store: atomic writes, torn-tail recovery, index, MR slots, compaction, O(1)
+# operations.
 import os
 import time
 

@@ -61,8 +61,8 @@ def test_getallsms_shows_each_message_once(cli):
 def test_monitor_reads_network_battery_and_storage(cli):
     sim, run = cli
     if sim.model == "sim7600":
-        # gammu cannot parse SIM7600's `+CBC: 4.050V` (docs/SIMCOM-AT.md §8): like on the real modem,
-        # `monitor` stops there with "Unknown response" (exit 116) after the phonebooks.
+        # gammu cannot parse SIM7600's `+CBC: 4.050V` (docs/SIMCOM-AT.md §8): like on the real
+        # modem, `monitor` stops there with "Unknown response" (exit 116) after the phonebooks.
         out = run("monitor", "1")
         assert out.returncode == 116 and "Phone phonebook" in out.stdout
         return

@@ -6,8 +6,9 @@
 # ACK_DIGITS random digits, new per alert; after ACK_TRIES wrong codes from its recipients an
 # alert takes no ACK at all and keeps escalating (a guesser can only make it louder). Input
 # back to normal -> NORMAL (and `normal_message` to those alerted). An activation inside
-# `cooldown_s` of the last alert -> HELD (no SMS). State lives in a small JSON file written on transitions only, so an
-# escalation continues after a power cut; deadlines are wall-clock (Unix seconds).
+# `cooldown_s` of the last alert -> HELD (no SMS). State lives in a small JSON file written on
+# transitions only, so an escalation continues after a power cut; deadlines are wall-clock
+# (Unix seconds).
 # Pure logic: clocks, input reader, sender and randomness are injected.
 from smsgw.alert import util
 

@@ -78,8 +78,8 @@ class MQTTClient:
     Args:
         client_id, host, port, user, password: as in CONNECT; keepalive: seconds (the caller
         pings with ping()); will: (topic, message, retain, qos); tls: wrap in TLS (certificate
-        not verified unless `ca`, the path of a DER CA certificate, is given); clean: clean session flag (False keeps
-        QoS 1 subscriptions queued at the broker while we are away);
+        not verified unless `ca`, the path of a DER CA certificate, is given); clean: clean
+        session flag (False keeps QoS 1 subscriptions queued at the broker while we are away);
         on_message: async fn(topic str, msg bytes, retained bool, pid int, dup bool), awaited
             before PUBACK (pid 0 for QoS 0; dup: the broker's redelivery, 3.3.1.1).
     """

@@ -334,7 +334,7 @@ class Webhooks(TaskOwner):
 
 
 def start(ctx):
-    """Feature entry point (smsgw.startup): build, subscribe to events, add routes, start the task."""
+    """Feature entry point (smsgw.startup): build, subscribe to events, add routes, start it."""
     from smsgw import events
 
     cfg = ctx.cfg

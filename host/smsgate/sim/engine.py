@@ -16,7 +16,7 @@ import traceback
 from typing import Callable
 
 from smsgate.sim import profiles
-from smsgate.sim.atparse import PROMPT, CmdError, parse_line
+from smsgate.sim.atparse import PROMPT, Cmd, CmdError, parse_line
 from smsgate.sim.faults import Faults
 from smsgate.sim.storage import Stores
 
