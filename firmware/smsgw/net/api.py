@@ -127,9 +127,9 @@ def json_list(total, items, render):
 
 def json_body(request):
     """The request body parsed as JSON; raises ValueError with a client-facing message."""
-    try:
-        return json.loads(request.body.decode())
-    except (ValueError, UnicodeError):
+    try:  # parsed from the bytes as read: a decoded copy needs a 2nd contiguous block
+        return json.loads(request.body)
+    except (ValueError, UnicodeError):  # UnicodeError: not UTF-8
         raise ValueError("malformed JSON body")
 
 

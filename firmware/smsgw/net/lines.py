@@ -57,13 +57,27 @@ class LineReader:
                 raise TooLong("header block")
 
     async def readexactly(self, n):
+        """n bytes (bytes, or a bytearray when part of them was buffered already)."""
         if n < 0:
             raise ValueError("length")
         head = self.buf[:n]
         self.buf = self.buf[len(head):]
         if len(head) == n:
             return head
-        return head + await self.s.readexactly(n - len(head))
+        if not head or not hasattr(self.s, "readinto"):
+            return head + await self.s.readexactly(n - len(head))
+        # One block of n bytes filled in place: the rest read apart and then joined to the head
+        # took two (n - head, then n) and a contiguous n is what a fragmented heap lacks first.
+        out = bytearray(n)
+        mv = memoryview(out)
+        i = len(head)
+        mv[:i] = head
+        while i < n:
+            k = await self.s.readinto(mv[i:])
+            if k == 0:
+                raise EOFError
+            i += k or 0  # None: nothing there yet (a non-blocking socket)
+        return out
 
     async def read(self, n=-1):
         if self.buf:
