@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import subprocess
 import sys
 import urllib.request
 
 from evharness import free_port, wait_for
+from smsgate.procs import end_process
 from test_mqtt_broker import Peer
 
 
@@ -58,11 +58,5 @@ def test_virtual_with_mqtt_option_comes_online(broker, tmp_path):
                  30, "the MQTT command at the simulator")
     finally:
         peer.close()
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        end_process(proc, 20)
         log.close()

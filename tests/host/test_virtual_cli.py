@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 
 from hostkit import free_port, mpremote
+from smsgate.procs import end_process
 
 
 def _start(args, log):
@@ -26,13 +26,7 @@ def _wait_up(proc, log, timeout=90):
 
 
 def _stop(proc):
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
+    return end_process(proc, 30)
 
 
 def test_virtual_blank_serves_an_empty_board(tmp_path):

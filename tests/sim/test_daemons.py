@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from smsgate.procs import end_process
 from smsgate.sim.harness import SimProcess
 
 DEST = "+4915112345678"
@@ -35,12 +36,7 @@ def _run_until(argv: list[str], log: Path, done, timeout: float = 30.0) -> float
             assert time.monotonic() - t0 < timeout, "daemon did not finish: %s" % log.read_text()
             time.sleep(0.1)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        end_process(proc, 10)
     return time.monotonic() - t0
 
 

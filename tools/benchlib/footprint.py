@@ -32,6 +32,7 @@ from pathlib import Path
 
 from benchlib import common
 from smsgate import bundle
+from smsgate.procs import end_process
 from smsgate.runtime import FIRMWARE_DIR, micropython_binary, micropython_env
 from smsgate.virtual import VirtualGateway, free_port
 
@@ -113,12 +114,7 @@ class _Broker:
         self.url = "mqtt://127.0.0.1:%d" % self.port
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        end_process(self.proc, 10)
 
 
 def _full_config(broker: _Broker) -> dict:
@@ -378,12 +374,7 @@ def _minimal_rps(work: Path, heap_kb: int, seconds: float, clients: int) -> dict
                 "microdot_post_messages": _hammer(port, "POST", "/messages", _post_body(), jh,
                                                   seconds, clients, limit=POST_LIMIT)}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        end_process(proc)
 
 
 # -- queue operations ---------------------------------------------------------------------------

@@ -15,6 +15,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from smsgate.procs import end_process
+
 SMSTOOLS = "/usr/sbin/smsd"
 
 
@@ -46,15 +48,7 @@ class Daemon:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        end_process(self.proc, 10)
         self.proc = None
 
     def release(self, staged: list[Path]) -> None:

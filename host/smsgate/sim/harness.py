@@ -18,6 +18,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from smsgate.procs import end_process
+
 
 class SimError(RuntimeError):
     """The simulator did not start, or the control API answered an error."""
@@ -166,16 +168,7 @@ class SimProcess(_ControlClient):
 
     def stop(self) -> int | None:
         """SIGTERM, wait (kill after 5 s); returns the exit status."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
+        return end_process(self.proc)
 
     def __enter__(self) -> SimProcess:
         return self.start()

@@ -33,6 +33,7 @@ import time
 import tty
 from pathlib import Path
 
+from smsgate.procs import end_process
 from smsgate.runtime import micropython_binary, micropython_env
 
 HARD_RESET = 90  # exit status of machine.reset() (mpy/machine.py)
@@ -498,14 +499,7 @@ class VirtualBoard:
 
     def _shutdown(self, sig: int, timeout: float) -> None:
         self._running = False
-        proc = self._proc
-        if proc and proc.poll() is None:
-            proc.send_signal(sig)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        end_process(self._proc, timeout, sig)
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
