@@ -7,6 +7,7 @@ import smsgw.alert as alert
 from smsgw import clock, events
 from smsgw.alert import totp
 from smsgw.errors import ConfigError
+from waits import until
 
 SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 R1, R2 = "+15550000001", "+15550000002"
@@ -108,7 +109,7 @@ async def test_unit_end_to_end_with_fakes():
         assert ctx.board.modes[14] == ("in", "up") and ctx.board.out == {25: 0}
         assert ob.texts(R2) == ["pump-3 started"]  # boot message
         ctx.board.levels[14] = 0  # door opens
-        await asyncio.sleep_ms(150)
+        await until(lambda: len(ob.texts(R1)) > 0)
         alert_text = ob.texts(R1)[-1]
         assert alert_text.startswith("pump-3: door alert at ") and " Reply ACK " in alert_text
         code = alert_text.rsplit(" ", 1)[1]
@@ -120,13 +121,12 @@ async def test_unit_end_to_end_with_fakes():
         n = len(ob.bodies)
         _inbound(R1, "000000 STATUS")
         _inbound(R2, totp.totp(key, t) + " STATUS")  # not on the allow list
-        await asyncio.sleep_ms(50)
+        await until(lambda: unit.counters["cmd_unknown_number"] == 1)  # handled in order
         assert len(ob.bodies) == n
-        assert unit.counters["cmd_unknown_number"] == 1
         _inbound(R1, totp.totp(key, t - 30) + " STATUS")
         _inbound(R1, totp.totp(key, t) + " relay 1 on")
         _inbound(R1, totp.totp(key, t + 30) + " BALANCE")
-        await asyncio.sleep_ms(50)
+        await until(lambda: len(ob.bodies) == n + 3)
         replies = ob.texts(R1)[-3:]
         assert replies[0].startswith("pump-3 up ") and "sig 21 reg 1" in replies[0]
         assert "in door=0" in replies[0] and "last door 20" in replies[0]
@@ -135,7 +135,7 @@ async def test_unit_end_to_end_with_fakes():
         assert replies[2] == "BALANCE: Balance 9.99"
         # the ACK stops the escalation and is confirmed to the alerted recipient
         _inbound(R1, "ACK " + code)
-        await asyncio.sleep_ms(50)
+        await until(lambda: "acknowledged" in ob.texts(R1)[-1])
         assert ob.texts(R1)[-1] == "pump-3: door acknowledged by %s (ACK %s)" % (R1, code)
         assert unit.health()["rules"] == {"door": "acked"}
         assert ctx.health_checks["alert"]()["status"] == "pass"
@@ -173,7 +173,7 @@ async def test_refused_submit_is_retried_with_same_id():
     unit = alert.start(ctx)  # the boot message is refused once
     try:
         assert unit.retry and unit.counters["submit_refused"] == 1
-        await asyncio.sleep_ms(100)
+        await until(lambda: len(calls) >= 2)
         assert calls[0] == calls[1] and ctx.outbox.texts(R2) == ["pump-3 started"]
     finally:
         Unit.retry_ms = 5000
@@ -251,22 +251,22 @@ async def test_pacer_on_real_outbox_spreads_burst_and_alert_overtakes():
                           "phoneNumbers": ["+15550000009"], "withDeliveryReport": False})[0] == 202
     task = asyncio.create_task(ob.run())
     try:
-        await asyncio.sleep_ms(100)
+        await until(lambda: len(modem.sent) >= 3)
         assert len(modem.sent) == 3  # the per-minute cap holds the rest
         clock[0] = 30000
         ob.submit({"id": "alert", "textMessage": {"text": "ALERT"}, "priority": 110,
                    "phoneNumbers": ["+15550000001"], "withDeliveryReport": False})
-        await asyncio.sleep_ms(100)
+        await until(lambda: len(modem.sent) >= 4)
         assert len(modem.sent) == 4  # the alert went at once, past the cap
         assert ob.status("alert")["state"] == "Sent"
         assert ob.status("bulk3")["state"] == "Pending"  # held, not dropped
         clock[0] = 60000  # the first three leave the window; the alert (t=30 s) still counts
         ob.wake.set()
-        await asyncio.sleep_ms(100)
+        await until(lambda: len(modem.sent) >= 6)
         assert len(modem.sent) == 6
         clock[0] = 180000
         ob.wake.set()
-        await asyncio.sleep_ms(100)
+        await until(lambda: len(modem.sent) >= 8)
         assert len(modem.sent) == 8
         for i in range(7):
             assert ob.status("bulk%d" % i)["state"] == "Sent", i

@@ -8,6 +8,7 @@ from smsgw.errors import ATError
 from smsgw.modem.modem import Modem, ModemError
 from smsgw.modem.urc import parse_cusd, pdu_kind, ucs2_decode
 from test_at import FakeStream
+from waits import until
 
 _OK = b"\r\nOK\r\n"
 DELIVER = "07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07"
@@ -43,15 +44,6 @@ def _modem(replies, model="SIM800", **cfg):
     c = {"time_scale": 0.01, "probe_ms": 100}
     c.update(cfg)
     return s, at, Modem(at, profiles.get(model), None, c)
-
-
-async def _until(cond, ms=10000):
-    # Poll every 10 ms until cond() (a busy machine runs the reader late); fail after `ms`.
-    for _ in range(ms // 10):
-        if cond():
-            return
-        await asyncio.sleep_ms(10)
-    raise AssertionError("condition not met after %d ms" % ms)
 
 
 async def _close(at, m):
@@ -274,7 +266,7 @@ async def test_queue_full_policy():
     for _ in range(4):
         s.feed(b'\r\n+CMT: "",38\r\n' + DELIVER.encode() + b"\r\n")
     c = m.counters
-    await _until(lambda: c["received"] + c["direct_lost"] == 4)
+    await until(lambda: c["received"] + c["direct_lost"] == 4)
     assert len(m.incoming) == 3 and m.counters["direct_lost"] == 1, (len(m.incoming), m.counters)
     assert m.incoming.discards == 1
     await _close(at, m)
@@ -310,10 +302,10 @@ async def test_registration_urc_updates_status():
     s, at, m = _modem(_base())
     await m.start()
     s.feed(b"\r\n+CREG: 2\r\n")
-    await _until(lambda: m.status["reg"] == 2)
+    await until(lambda: m.status["reg"] == 2)
     assert not m.status["registered"]
     s.feed(b'\r\n+CREG: 5,"00C3","1A2B"\r\n')
-    await _until(lambda: m.status["reg"] == 5)
+    await until(lambda: m.status["reg"] == 5)
     assert m.status["registered"]
     await _close(at, m)
 
@@ -324,7 +316,7 @@ async def test_under_voltage_event():
     m.listeners.append(lambda n, d: ev.append((n, d)))
     await m.start()
     s.feed(b"\r\nUNDER-VOLTAGE WARNNING\r\n")
-    await _until(lambda: ev)
+    await until(lambda: ev)
     assert ev == [("under_voltage", "UNDER-VOLTAGE WARNNING")]
     assert m.counters["under_voltage"] == 1 and m.status["ready"]
     await _close(at, m)

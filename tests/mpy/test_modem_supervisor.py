@@ -8,6 +8,7 @@ from smsgw.modem.modem import Modem
 from smsgw.modem.supervisor import Supervisor
 from test_at import FakeStream
 from test_modem import _base
+from waits import until
 
 _CFG = {
     "time_scale": 0.01, "probe_ms": 50, "boot_timeout_ms": 150, "backoff_ms": 10,
@@ -54,14 +55,6 @@ async def _close(sup, m, at):
     await at.stop()
 
 
-async def _until(cond, ms=3000):
-    for _ in range(ms // 10):
-        if cond():
-            return
-        await asyncio.sleep_ms(10)
-    raise AssertionError("condition not reached")
-
-
 async def test_ready_after_start():
     s, at, m, b, sup = _setup()
     sup.start()
@@ -76,8 +69,8 @@ async def test_silent_modem_recovered_by_probe():
     await asyncio.wait_for_ms(sup.ready.wait(), 2000)
     s.silent = 3  # the next probe and the re-start's sync attempts go unanswered
     sup.kick()
-    await _until(lambda: not sup.ready.is_set())
-    await _until(lambda: sup.ready.is_set())
+    await until(lambda: not sup.ready.is_set())
+    await until(lambda: sup.ready.is_set())
     c = sup.counters
     assert c["recoveries"] == 1 and c["probe"] == 1 and c["reset_cmd"] == 0, c
     assert c["failures"] >= 2 and c["last_error"]
@@ -91,8 +84,8 @@ async def test_stuck_modem_power_cycled():
     await asyncio.wait_for_ms(sup.ready.wait(), 2000)
     s.silent = -1  # stuck until its power is cut
     sup.kick()
-    await _until(lambda: not sup.ready.is_set())
-    await _until(lambda: sup.ready.is_set(), 8000)
+    await until(lambda: not sup.ready.is_set())
+    await until(lambda: sup.ready.is_set(), 8000)
     c = sup.counters
     assert (c["probe"], c["reset_cmd"], c["pwrkey"], c["power"]) == (1, 1, 1, 1), c
     assert b.calls == ["power_on", "pwrkey", "power_off", "power_on"] and c["mcu_reset"] == 0
@@ -121,8 +114,8 @@ async def test_reboot_mid_session_reinit_without_ladder():
     await asyncio.wait_for_ms(sup.ready.wait(), 2000)
     n = s.commands.count("ATE0")
     s.feed(b"\r\nRDY\r\n")
-    await _until(lambda: not sup.ready.is_set())
-    await _until(lambda: sup.ready.is_set())
+    await until(lambda: not sup.ready.is_set())
+    await until(lambda: sup.ready.is_set())
     assert s.commands.count("ATE0") == n + 1 and sup.counters["reinits"] == 1
     assert sup.counters["reset_cmd"] == 0 and m.counters["reboots"] == 1
     await _close(sup, m, at)
@@ -133,7 +126,7 @@ async def test_talking_modem_not_power_cycled():
     s, at, m, b, sup = _setup(can_power=True)
     s.replies["AT+CREG?"] = b"\r\n+CREG: 0,2\r\n\r\nOK\r\n"
     sup.start()
-    await _until(lambda: sup.counters["waits"] >= 2, 8000)
+    await until(lambda: sup.counters["waits"] >= 2, 8000)
     assert b.calls == ["power_on"] and sup.counters["mcu_reset"] == 0
     assert "not registered" in sup.counters["last_error"]
     await _close(sup, m, at)
@@ -148,10 +141,10 @@ async def test_silent_reboot_seen_by_echo():
     s.replies["AT"] = b"AT\r\r\nOK\r\n"
     s.replies["ATE0"] = b"ATE0\r\r\nOK\r\n"
     sup.kick()
-    await _until(lambda: s.commands.count("ATE0") == n + 1)
+    await until(lambda: s.commands.count("ATE0") == n + 1)
     s.replies["AT"] = b"\r\nOK\r\n"
     s.replies["ATE0"] = b"\r\nOK\r\n"
-    await _until(lambda: sup.ready.is_set())
+    await until(lambda: sup.ready.is_set())
     assert m.counters["reboots"] == 1 and sup.counters["reinits"] == 1
     assert sup.counters["reset_cmd"] == 0
     await _close(sup, m, at)

@@ -11,6 +11,7 @@ from smsgw.net import httpc, webhooks
 from smsgw.errors import ConfigError
 from smsgw.hmac import sha256_hex
 from smsgw.net.webhook_queue import Journal
+from waits import until
 
 _N = [0]
 
@@ -212,14 +213,6 @@ class _Receiver:
         await self.server.wait_closed()
 
 
-async def _until(cond, timeout_s=5):
-    for _ in range(int(timeout_s * 100)):
-        if cond():
-            return
-        await asyncio.sleep_ms(10)
-    raise AssertionError("timed out")
-
-
 async def test_delivery_signed_retried_then_delivered():
     d = _tmpdir()
     rx = _Receiver([500, 503])
@@ -232,7 +225,7 @@ async def test_delivery_signed_retried_then_delivered():
         w.start()
         assert w.on_event("sms:received", {"message": "hi", "phoneNumber": "+1"}) == 1
         assert w.on_event("sms:delivered", {}) == 0  # nobody listens: nothing stored
-        await _until(lambda: w.counters["delivered"] == 1)
+        await until(lambda: w.counters["delivered"] == 1)
         assert len(rx.got) == 3 and w.counters["tries_failed"] == 2
         line, headers, body = rx.got[-1]
         assert line.startswith(b"POST /hook HTTP/1.1")
@@ -259,12 +252,12 @@ async def test_delivery_waits_for_the_clock_without_spending_tries():
         w.create({"id": "h1", "url": url, "event": "sms:received"})
         w.start()
         w.on_event("sms:received", {"message": "hi"})
-        await _until(lambda: w.counters["clock_wait"] >= 1)
+        await until(lambda: w.counters["clock_wait"] >= 1)
         assert rx.got == [] and w.queue.pending[0][1] == 0  # nothing sent, no try spent
         now[0] = 1800000000
         w.queue.postpone(w.queue.pending[0], 0)  # (the task would look again in 10 s)
         w._wake.set()
-        await _until(lambda: w.counters["delivered"] == 1)
+        await until(lambda: w.counters["delivered"] == 1)
         assert rx.got[0][1]["x-timestamp"] == "1800000000"
         await w.stop()
     finally:
@@ -286,7 +279,7 @@ async def test_delivery_waits_for_the_network_without_spending_tries():
         assert rx.got == [] and len(w.queue.pending) == 1  # queued, nothing tried
         assert w.counters["tries_failed"] == 0 and w.queue.pending[0][1] == 0
         w.online.set()  # joined again
-        await _until(lambda: w.counters["delivered"] == 1)
+        await until(lambda: w.counters["delivered"] == 1)
         assert json.loads(rx.got[0][2])["payload"]["message"] == "while offline"
         await w.stop()
     finally:
@@ -303,7 +296,7 @@ async def test_dead_after_retry_count_then_replay():
         w.create({"id": "h1", "url": url, "event": "sms:failed"})
         w.start()
         w.on_event("sms:failed", {"reason": "x"})
-        await _until(lambda: w.counters["dead"] == 1)
+        await until(lambda: w.counters["dead"] == 1)
         dead = w.dead_list()
         assert len(dead) == 1 and dead[0]["tries"] == 3 and dead[0]["reason"] == "tries"
         assert dead[0]["webhookId"] == "h1" and dead[0]["payload"] == {"reason": "x"}
@@ -311,7 +304,7 @@ async def test_dead_after_retry_count_then_replay():
         assert w.replay({"ids": ["nope"]}) == (200, {"replayed": 0})
         assert w.replay({"ids": "bad"})[0] == 400
         assert w.replay({"ids": [dead[0]["id"]]}) == (200, {"replayed": 1})
-        await _until(lambda: w.counters["delivered"] == 1)
+        await until(lambda: w.counters["delivered"] == 1)
         assert w.dead_list() == [] and len(rx.got) == 4
         assert json.loads(rx.got[-1][2])["id"] == dead[0]["id"]
         await w.stop()
@@ -328,7 +321,7 @@ async def test_pending_deliveries_resume_after_power_cut():
         for i in range(3):
             w.on_event("sms:sent", {"messageId": "m%d" % i})
         w.start()
-        await _until(lambda: w.counters["tries_failed"] >= 3)  # receiver down: all wait 60 s
+        await until(lambda: w.counters["tries_failed"] >= 3)  # receiver down: all wait 60 s
         await w.stop()
         rx = _Receiver()
         url = await rx.start()
@@ -336,7 +329,7 @@ async def test_pending_deliveries_resume_after_power_cut():
         assert len(w2.queue.pending) == 3 and all(e[1] == 1 for e in w2.queue.pending)
         w2.create({"id": "h1", "url": url, "event": "sms:sent"})
         w2.start()
-        await _until(lambda: w2.counters["delivered"] == 3)
+        await until(lambda: w2.counters["delivered"] == 3)
         got = [json.loads(g[2])["payload"]["messageId"] for g in rx.got]
         assert got == ["m0", "m1", "m2"], got
         await w2.stop()
@@ -386,7 +379,7 @@ async def test_overflow_while_a_delivery_is_in_flight_keeps_the_task_alive():
         await asyncio.sleep_ms(50)  # n=0 is in flight now
         for i in range(1, 6):
             w.on_event("sms:sent", {"n": i})  # overflows while n=0 is being delivered
-        await _until(lambda: not w.queue.pending, 5)
+        await until(lambda: not w.queue.pending)
         assert w.counters["delivered"] == 2 and w.counters["overflow"] == 4
         dead = sorted(json.loads(x[3])["payload"]["n"] for x in w.queue.dead())
         assert dead == [1, 2, 3, 4], dead  # the in-flight one was not the victim
