@@ -50,6 +50,6 @@ async def ussd(ctx, request):
     finally:
         _busy.clear()
     if text is None and m in _REFUSED or m is None:
-        return error(502, "USSD refused: %s (+CUSD: %s)" % (_REFUSED.get(m, "unparsable"),
-                                                         m))
+        why = "unparsable" if m is None else _REFUSED.get(m, "unparsable")
+        return error(502, "USSD refused: %s (+CUSD: %s)" % (why, m))
     return reply({"code": code, "text": text, "status": m, "dcs": dcs})

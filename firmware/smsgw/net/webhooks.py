@@ -340,7 +340,9 @@ def start(ctx):
     cfg = ctx.cfg
     from smsgw.device import current
 
-    hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), lambda: current(ctx))
+    # device_id: a str or a function (pyright reads the type from the "" default)
+    hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"),
+                     lambda: current(ctx))  # pyright: ignore[reportArgumentType]
     hooks.api_port = cfg["api"]["port"]
     hooks.online = ctx.online
     events.subscribe(hooks.on_event)
