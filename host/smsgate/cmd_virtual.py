@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
-import time
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -69,6 +67,7 @@ def _user_config(path: str | None) -> dict:
 
 def do_virtual(args: argparse.Namespace) -> int:
     from smsgate.cli import CliError
+    from smsgate.foreground import serve
     from smsgate.virtual import GatewayError, VirtualGateway
     from smsgw.errors import ConfigError
 
@@ -100,12 +99,9 @@ def do_virtual(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise CliError("config: %s" % exc)
 
-    def _term(signum, frame):
-        raise KeyboardInterrupt
+    pins = []  # the board control server, when asked for
 
-    old = signal.signal(signal.SIGTERM, _term)
-    pins = None
-    try:
+    def up():
         try:
             gw.start(timeout=120)
         except ConfigError as exc:
@@ -120,9 +116,9 @@ def do_virtual(args: argparse.Namespace) -> int:
         if args.board_control is not None:  # F (alert unit): the board's wires over HTTP
             from smsgate.board_control import BoardControl
 
-            pins = BoardControl(gw.data_dir, args.board_control).start()
+            pins.append(BoardControl(gw.data_dir, args.board_control).start())
             print("  board control: %s  (POST /pins/N, POST /adc/N, GET /pins/N%s)"
-                  % (pins.url, ", GET/POST /wifi" if gw.esp32 else ""))
+                  % (pins[0].url, ", GET/POST /wifi" if gw.esp32 else ""))
         if gw.esp32:
             print("  Wi-Fi:       access point %r, password %s"
                   % (gw.wifi_ap["ssid"], gw.wifi_ap["password"]))
@@ -133,15 +129,10 @@ def do_virtual(args: argparse.Namespace) -> int:
         print("  try: curl -u %s:%s -H 'Content-Type: application/json' -d "
               "'{\"textMessage\":{\"text\":\"hi\"},\"phoneNumbers\":[\"+15551234567\"]}' "
               "%s/message" % (gw.user, gw.password, gw.url))
-        print("Ctrl-C to stop.", flush=True)
-        while gw.board is not None and gw.board.alive:
-            time.sleep(0.5)
-        return 1
-    except KeyboardInterrupt:
-        print("stopping")
-        return 0
-    finally:
-        signal.signal(signal.SIGTERM, old)
-        if pins is not None:
-            pins.stop()
+
+    def down():
+        for p in pins:
+            p.stop()
         gw.stop()
+
+    return serve(up, lambda: gw.board is not None and gw.board.alive, down)

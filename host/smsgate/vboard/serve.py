@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import signal
 import tempfile
-import time
 from pathlib import Path
 
+from smsgate.foreground import serve
 from smsgate.vboard.board import VirtualBoard
 
 
@@ -26,25 +25,16 @@ def serve_blank(data: str | None, heap: str, repl_link: str | None) -> int:
     link = Path(repl_link) if repl_link else tmp / "ttyBOARD"
     board = VirtualBoard(flash, heap=heap, repl_link=link, blank=True, log=tmp / "console.log")
 
-    def _term(signum, frame):
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, _term)
-    try:
+    def up():
         board.start()
         print("blank virtual board (MicroPython only, empty flash) is up")
         print("  REPL:        %s   e.g. mpremote connect %s fs ls" % (link, link))
         print("  board flash: %s" % flash)
         print("  console log: %s" % board.log_path)
         print("  next:        smsgate install --port %s --board unix" % link)
-        print("Ctrl-C to stop.", flush=True)
-        while board.alive:
-            time.sleep(0.5)
-        return 1
-    except KeyboardInterrupt:
-        print("stopping")
-        return 0
-    finally:
-        signal.signal(signal.SIGTERM, old)
+
+    def down():
         board.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+    return serve(up, lambda: board.alive, down)
