@@ -5,6 +5,7 @@
 import asyncio
 import json
 
+from localnet import serve
 from smsgw.net import mqtt, mqtt_client
 from smsgw.errors import ConfigError
 
@@ -187,14 +188,11 @@ class _FakeBroker:
 
 
 async def test_suback_refusal_raises():
-    import os
-
     from smsgw.net.mqtt_client import MQTTClient
 
     for code, ok in ((1, True), (0x80, False)):
         fb = _FakeBroker(code)
-        port = 20000 + int.from_bytes(os.urandom(2), "little") % 30000
-        srv = await asyncio.start_server(fb.serve, "127.0.0.1", port)
+        srv, port = await serve(fb.serve)
         c = MQTTClient("c", "127.0.0.1", port, keepalive=5)
         try:
             await c.connect(2)

@@ -5,20 +5,10 @@
 # whatever fails, even the log.
 import asyncio
 import gc
-import os
 
+from localnet import serve
 from smsgw import app
 from smsgw.net import dns, httpc, lines, mqtt_client
-
-
-async def _serve(handler):
-    for _ in range(20):
-        port = 20000 + int.from_bytes(os.urandom(2), "little") % 30000
-        try:
-            return await asyncio.start_server(handler, "127.0.0.1", port), port
-        except OSError:
-            continue
-    raise OSError("no free port")
 
 
 async def _drain_request(reader):
@@ -45,7 +35,7 @@ def _flooder(first, total):
 
 
 async def _request_fails_bounded(handler):
-    srv, port = await _serve(handler)
+    srv, port = await serve(handler)
     try:
         gc.collect()
         try:
@@ -115,7 +105,7 @@ async def _broker_sends(data):
         await asyncio.sleep(5)
         writer.close()
 
-    srv, port = await _serve(broker)
+    srv, port = await serve(broker)
     c = mqtt_client.MQTTClient("t", "127.0.0.1", port, keepalive=30)
     try:
         await c.connect(5)

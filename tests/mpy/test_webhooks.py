@@ -7,28 +7,14 @@ import asyncio
 import json
 import os
 
+from fsutil import scratch
+from localnet import serve
+from smsgw.fstree import rmtree
 from smsgw.net import httpc, webhooks
 from smsgw.errors import ConfigError
 from smsgw.hmac import sha256_hex
 from smsgw.net.webhook_queue import Journal
 from waits import until
-
-_N = [0]
-
-
-def _tmpdir():
-    _N[0] += 1
-    d = "/tmp/smsgw_wh_%d_%d" % (os.getpid() if hasattr(os, "getpid") else 0, _N[0])
-    d += "_" + "".join("%02x" % b for b in os.urandom(3))
-    os.mkdir(d)
-    return d
-
-
-def _rmtree(d):
-    for name in os.listdir(d):
-        os.remove(d + "/" + name)
-    os.rmdir(d)
-
 
 def test_hmac_rfc4231_vectors():
     # RFC 4231 test cases 1, 2 and 6 (key longer than the block)
@@ -73,7 +59,7 @@ def test_validate_merges_defaults_and_names_the_bad_key():
 
 
 def test_registry_create_delete_and_persist():
-    d = _tmpdir()
+    d = scratch("wh")
     try:
         w = webhooks.Webhooks(d)
         st, h = w.create({"url": "http://127.0.0.1:9/x", "event": "sms:received"})
@@ -92,11 +78,11 @@ def test_registry_create_delete_and_persist():
         assert w2.delete("mine") == 204 and w2.delete("mine") == 404
         assert [x["id"] for x in webhooks.Webhooks(d).hooks] == [h["id"]]
     finally:
-        _rmtree(d)
+        rmtree(d)
 
 
 def test_signing_key_is_not_in_the_registry():
-    d = _tmpdir()
+    d = scratch("wh")
     try:
         w = webhooks.Webhooks(d, {"signing_key": "s3cret-key"})
         w.create({"url": "http://127.0.0.1:9/x", "event": "sms:received"})
@@ -104,11 +90,11 @@ def test_signing_key_is_not_in_the_registry():
         with open(d + "/webhooks.json") as f:
             assert "s3cret" not in f.read()
     finally:
-        _rmtree(d)
+        rmtree(d)
 
 
 def test_journal_survives_power_cut_and_torn_line():
-    d = _tmpdir()
+    d = scratch("wh")
     try:
         j = Journal(d, queue_max=10)
         for i in range(4):
@@ -125,11 +111,11 @@ def test_journal_survives_power_cut_and_torn_line():
         j2.add("w9", b"{}")
         assert Journal(d).pending[-1][0] == 5
     finally:
-        _rmtree(d)
+        rmtree(d)
 
 
 def test_journal_compacts_and_keeps_sequence():
-    d = _tmpdir()
+    d = scratch("wh")
     try:
         j = Journal(d, queue_max=10)
         body = b'{"pad": "' + b"x" * 200 + b'"}'
@@ -144,11 +130,11 @@ def test_journal_compacts_and_keeps_sequence():
         j2.done(j2.pending[0])
         assert Journal(d).next_seq == 202  # ids never reused after compaction
     finally:
-        _rmtree(d)
+        rmtree(d)
 
 
 def test_overflow_moves_oldest_to_dead_and_dead_is_bounded():
-    d = _tmpdir()
+    d = scratch("wh")
     try:
         j = Journal(d, queue_max=3, dead_max=2)
         for i in range(7):
@@ -158,18 +144,7 @@ def test_overflow_moves_oldest_to_dead_and_dead_is_bounded():
         assert [x[3] for x in dead] == [b'{"id": "e2"}', b'{"id": "e3"}'], dead
         assert all(x[2] == "overflow" for x in dead) and j.dropped == 2
     finally:
-        _rmtree(d)
-
-
-async def _serve(handler):
-    """(server, port): `handler` served on a free random port of 127.0.0.1."""
-    for _ in range(20):
-        port = 20000 + int.from_bytes(os.urandom(2), "little") % 30000
-        try:
-            return await asyncio.start_server(handler, "127.0.0.1", port), port
-        except OSError:
-            continue
-    raise OSError("no free port")
+        rmtree(d)
 
 
 async def _read_request(reader):
@@ -197,7 +172,7 @@ class _Receiver:
         self.port = None
 
     async def start(self):
-        self.server, self.port = await _serve(self._handle)
+        self.server, self.port = await serve(self._handle)
         return "http://127.0.0.1:%d/hook" % self.port
 
     async def _handle(self, reader, writer):
@@ -214,7 +189,7 @@ class _Receiver:
 
 
 async def test_delivery_signed_retried_then_delivered():
-    d = _tmpdir()
+    d = scratch("wh")
     rx = _Receiver([500, 503])
     url = await rx.start()
     try:
@@ -239,11 +214,11 @@ async def test_delivery_signed_retried_then_delivered():
         await w.stop()
     finally:
         await rx.stop()
-        _rmtree(d)
+        rmtree(d)
 
 
 async def test_delivery_waits_for_the_clock_without_spending_tries():
-    d = _tmpdir()
+    d = scratch("wh")
     rx = _Receiver()
     url = await rx.start()
     try:
@@ -262,11 +237,11 @@ async def test_delivery_waits_for_the_clock_without_spending_tries():
         await w.stop()
     finally:
         await rx.stop()
-        _rmtree(d)
+        rmtree(d)
 
 
 async def test_delivery_waits_for_the_network_without_spending_tries():
-    d = _tmpdir()
+    d = scratch("wh")
     rx = _Receiver()
     url = await rx.start()
     try:
@@ -284,11 +259,11 @@ async def test_delivery_waits_for_the_network_without_spending_tries():
         await w.stop()
     finally:
         await rx.stop()
-        _rmtree(d)
+        rmtree(d)
 
 
 async def test_dead_after_retry_count_then_replay():
-    d = _tmpdir()
+    d = scratch("wh")
     rx = _Receiver([500] * 3)
     url = await rx.start()
     try:
@@ -310,11 +285,11 @@ async def test_dead_after_retry_count_then_replay():
         await w.stop()
     finally:
         await rx.stop()
-        _rmtree(d)
+        rmtree(d)
 
 
 async def test_pending_deliveries_resume_after_power_cut():
-    d = _tmpdir()
+    d = scratch("wh")
     try:
         w = webhooks.Webhooks(d, {"retry_base_s": 60}, "dev1")
         w.create({"id": "h1", "url": "http://127.0.0.1:9/none", "event": "sms:sent"})
@@ -335,16 +310,16 @@ async def test_pending_deliveries_resume_after_power_cut():
         await w2.stop()
         await rx.stop()
     finally:
-        _rmtree(d)
+        rmtree(d)
 
 
 async def test_deleted_webhook_drops_its_pending_and_timeout_counts_as_failure():
-    d = _tmpdir()
+    d = scratch("wh")
 
     async def hang(reader, writer):
         await asyncio.sleep(5)
 
-    srv, port = await _serve(hang)
+    srv, port = await serve(hang)
     try:
         w = webhooks.Webhooks(d, {"timeout_s": 0.2, "retry_base_s": 60})
         w.create({"id": "slow", "url": "http://127.0.0.1:%d/" % port, "event": "sms:sent"})
@@ -356,11 +331,11 @@ async def test_deleted_webhook_drops_its_pending_and_timeout_counts_as_failure()
     finally:
         srv.close()
         await srv.wait_closed()
-        _rmtree(d)
+        rmtree(d)
 
 
 async def test_overflow_while_a_delivery_is_in_flight_keeps_the_task_alive():
-    d = _tmpdir()
+    d = scratch("wh")
 
     async def slow(reader, writer):
         await _read_request(reader)
@@ -370,7 +345,7 @@ async def test_overflow_while_a_delivery_is_in_flight_keeps_the_task_alive():
         writer.close()
         await writer.wait_closed()
 
-    srv, port = await _serve(slow)
+    srv, port = await serve(slow)
     try:
         w = webhooks.Webhooks(d, {"queue_max": 2, "dead_max": 50})
         w.create({"id": "s", "url": "http://127.0.0.1:%d/" % port, "event": "sms:sent"})
@@ -388,11 +363,11 @@ async def test_overflow_while_a_delivery_is_in_flight_keeps_the_task_alive():
     finally:
         srv.close()
         await srv.wait_closed()
-        _rmtree(d)
+        rmtree(d)
 
 
 def test_damaged_journal_line_and_torn_dead_line_are_survived():
-    d = _tmpdir()
+    d = scratch("wh")
     try:
         j = Journal(d)
         j.add("w", b'{"n": 1}')
@@ -407,7 +382,7 @@ def test_damaged_journal_line_and_torn_dead_line_are_survived():
         j2.to_dead(j2.pending[0], "tries")  # appends cleanly after the cleaned tail
         assert [x[3] for x in Journal(d).dead()] == [b'{"id": "old"}', b'{"n": 1}']
     finally:
-        _rmtree(d)
+        rmtree(d)
 
 
 async def test_status_without_content_length_does_not_wait_for_the_deadline():
@@ -417,7 +392,7 @@ async def test_status_without_content_length_does_not_wait_for_the_deadline():
         await writer.drain()
         await asyncio.sleep(3)  # never closes in time
 
-    srv, port = await _serve(keep_open)
+    srv, port = await serve(keep_open)
     try:
         import time
 
@@ -431,7 +406,7 @@ async def test_status_without_content_length_does_not_wait_for_the_deadline():
 
 
 def test_health_check_warns_on_dead_letters_and_an_unset_clock():
-    d = _tmpdir()
+    d = scratch("wh")
     try:
         now = [1800000000]
         w = webhooks.Webhooks(d, {}, "dev", now=lambda: now[0])
@@ -443,4 +418,4 @@ def test_health_check_warns_on_dead_letters_and_an_unset_clock():
         w.counters["dead"] = 1
         assert w.health_check()["status"] == "warn"
     finally:
-        _rmtree(d)
+        rmtree(d)
