@@ -118,6 +118,23 @@ async def start(ctx):
     log.info("smsgate API on http://%s:%d/ (user %s)", api["host"], api["port"], api["user"])
 
 
+def _with_settings(cfg):
+    from smsgw.fsutil import exists
+
+    qdir = cfg["queue"]["dir"]
+    if not exists(qdir + "/settings.json"):
+        return cfg
+    from smsgw import settings
+    from smsgw.errors import ConfigError
+
+    try:
+        cfg = settings.apply(cfg, settings.load(qdir))
+    except ConfigError as e:  # e.g. a new /config.json the saved settings no longer fit
+        log.error("settings.json ignored: %s", e)
+    _drop("smsgw.settings")
+    return cfg
+
+
 def _drop(name):
     # forget a module only boot needs (the next import loads it again); app.run drops this one
     import sys
@@ -130,8 +147,10 @@ def _drop(name):
 
 
 def load_config(cfg_path):
-    """config.load, then drop the config module (its tables are only needed at boot: ~8 KB)."""
+    """config.load and the settings changed over the API (smsgw.settings), then drop the config
+    module (its tables are only needed at boot: ~8 KB)."""
     cfg = __import__("smsgw.config", None, None, ["load"]).load(cfg_path)
+    cfg = _with_settings(cfg)
     _drop("smsgw.config")
     _drop("smsgw.section")  # its checks again only when a feature validates its section
     gc.collect()

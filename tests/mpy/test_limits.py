@@ -183,3 +183,28 @@ def test_validate_names_the_key():
     assert _err({"quiet_hours": "07:00-07:00"}) == "limits.quiet_hours"
     assert _err({"per_hour": 3}) == "limits.per_hour"
     assert _err([1]) == "limits"
+
+
+def test_pause_between_messages_within_its_range():
+    p, c = _pacer({"interval_min_s": 2, "interval_max_s": 4})
+    assert p.delay_ms(1, 0) == 0  # nothing sent yet
+    p.record(1)
+    d = p.delay_ms(1, 0)
+    assert 2000 <= d <= 4000, d
+    assert p.delay_ms(1, 100) == 0  # priority skips the pause (android-sms-gateway's >= 100)
+    c.advance(4)
+    assert p.delay_ms(1, 0) == 0
+    sent = _send_while_allowed(p, c, 5)
+    gaps = [b - a for a, b in zip(sent, sent[1:])]
+    assert all(2000 <= g <= 5000 for g in gaps), gaps
+
+
+def test_pause_range_is_checked():
+    for cfg, key in (({"interval_min_s": -1}, "limits.interval_min_s"),
+                     ({"interval_min_s": 5, "interval_max_s": 2}, "limits.interval_max_s")):
+        try:
+            limits.validate(cfg)
+        except ConfigError as e:
+            assert e.key == key, e.key
+        else:
+            raise AssertionError(cfg)

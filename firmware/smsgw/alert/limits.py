@@ -1,4 +1,6 @@
-# Carrier limits as the outbox's pacer: per-minute and per-day segment caps and quiet hours.
+# Carrier limits as the outbox's pacer: per-minute and per-day segment caps, quiet hours and a
+# pause between messages (interval_min_s..interval_max_s, random: android-sms-gateway's
+# send_interval_min/max, set through PATCH /settings).
 # Priority messages (>= PRIORITY) are never delayed but still count against the caps.
 # Held messages are not dropped: the outbox keeps them in its durable queue and asks again.
 from smsgw.alert import util
@@ -7,7 +9,8 @@ PRIORITY = 100  # outbox priority from which messages go first and past pacing
 _MINUTE_MS = 60000
 _DAY_S = 86400
 _MAX_WINDOW = 64  # entries kept for the per-minute window (bounded RAM)
-KEYS = ("per_minute", "per_day", "quiet_hours", "utc_offset_min")
+KEYS = ("per_minute", "per_day", "quiet_hours", "utc_offset_min", "interval_min_s",
+        "interval_max_s")
 
 
 def parse_quiet(text, key="limits.quiet_hours"):
@@ -42,6 +45,10 @@ def validate(value, key="limits"):
     util.check_int(value.get("per_minute", 0), key + ".per_minute", 0, 1000)
     util.check_int(value.get("per_day", 0), key + ".per_day", 0, 100000)
     util.check_int(value.get("utc_offset_min", 0), key + ".utc_offset_min", -840, 840)
+    lo = util.check_int(value.get("interval_min_s", 0), key + ".interval_min_s", 0, 3600)
+    hi = util.check_int(value.get("interval_max_s", 0), key + ".interval_max_s", 0, 3600)
+    if hi and hi < lo:
+        raise util.ConfigError(key + ".interval_max_s", "must be >= interval_min_s")
     q = value.get("quiet_hours")
     if q not in (None, ""):
         parse_quiet(q, key + ".quiet_hours")
@@ -64,6 +71,8 @@ class Pacer:
         self.per_day = cfg.get("per_day", 0)
         q = cfg.get("quiet_hours")
         self.quiet = parse_quiet(q) if q else None
+        self.gap = (cfg.get("interval_min_s", 0), cfg.get("interval_max_s", 0))
+        self._next_ok = None  # ticks_ms before which no message goes (the pause after the last)
         self._ticks = ticks or util.ticks_ms
         self._clock = clock or util.local_seconds
         self._window = []  # [ticks_ms, segments] of the last minute, oldest first
@@ -82,7 +91,8 @@ class Pacer:
         """Milliseconds to wait before sending `segments` more (0 = go now)."""
         if priority >= PRIORITY:
             return 0
-        d = max(self._quiet_ms(), self._minute_ms(segments), self._daily_ms(segments))
+        d = max(self._quiet_ms(), self._minute_ms(segments), self._daily_ms(segments),
+                self._gap_ms())
         if d:
             self.held += 1
         return d
@@ -95,10 +105,21 @@ class Pacer:
             t, n = self._window.pop(0)
             self._window[0][1] += n
         self._window.append([now, segments])
+        lo, hi = self.gap
+        if hi or lo:
+            import os
+
+            pause = lo + (max(hi, lo) - lo) * os.urandom(1)[0] / 255
+            self._next_ok = util.ticks_add(now, int(pause * 1000))
         self._roll_day()
         self.day_count += segments
         if self._path and self.per_day:
             util.save_json(self._path, [self._day, self.day_count])
+
+    def _gap_ms(self):
+        if self._next_ok is None:
+            return 0
+        return max(0, util.ticks_diff(self._next_ok, self._ticks()))
 
     def minute_count(self):
         self._prune(self._ticks())

@@ -8,14 +8,14 @@
 #                                           them only {"status"}), HTTP 500 when "fail"
 #   GET  / (no auth)                     -> the web page for a browser (net/web.py), else JSON
 #   GET  /ui/<file> (no auth)            -> the page's CSS and JS (net/web.py)
-#   /device(s), /logs, /ussd             -> modules imported on their first request
-#                                           (net/ondemand.py: listed in _ONDEMAND)
+#   /device(s), /logs, /ussd, /settings, -> modules imported on their first request
+#   /webhook(s)                             (net/ondemand.py: listed in _ONDEMAND)
 # HTTP Basic auth (constant-time compare) on everything but /ui/, / and the bare /health; a
 # client failing it too often gets 429 for a while (net/backoff.py). Errors are JSON
 # {"message": ...} with 400/401/404/405/408/409/413/429/431/500/503, never a traceback.
 # Connection, deadline and size limits (408/431/503 when busy or out of memory) are
 # httpd.Server's; request bodies are limited to http.max_body bytes (413). Feature modules add
-# routes to the returned app (e.g. E's /webhooks) with @app.route(...) and reuse
+# routes to the returned app (e.g. ota) with @app.route(...) and reuse
 # `json_body(request)` for parsing.
 import json
 
@@ -336,7 +336,7 @@ def _web(request, name):
 
 # First path segments of the endpoints net/ondemand.py serves (their modules are imported on
 # their first request): any other unknown path is a 404 without importing anything.
-_ONDEMAND = " device devices logs ussd "
+_ONDEMAND = " device devices logs ussd settings webhooks webhook "
 
 
 def _on_404(app, ctx, check):

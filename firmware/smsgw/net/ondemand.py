@@ -10,6 +10,9 @@ ENDPOINTS = {  # keep api._ONDEMAND (the keys) in step
     "devices": "device_api:device",
     "logs": "logs_api:logs",
     "ussd": "ussd_api:ussd",
+    "settings": "settings_api:settings",
+    "webhooks": "webhook_api:webhooks",
+    "webhook": "webhook_api:webhooks",
 }
 
 

@@ -49,7 +49,8 @@ async def ussd(ctx, request):
         return error(502, "the modem refused the USSD request (%s)" % e)
     finally:
         _busy.clear()
-    if text is None and m in _REFUSED or m is None:
-        why = "unparsable" if m is None else _REFUSED.get(m, "unparsable")
-        return error(502, "USSD refused: %s (+CUSD: %s)" % (why, m))
+    if m is None:
+        return error(502, "USSD answer not understood")
+    if text is None and m in _REFUSED:
+        return error(502, "USSD refused: %s (+CUSD: %d)" % (_REFUSED[m], m))
     return reply({"code": code, "text": text, "status": m, "dcs": dcs})

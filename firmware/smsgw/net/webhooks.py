@@ -3,7 +3,8 @@
 # Registrations: {"id", "url", "event"}, at most MAX_HOOKS, kept in <root>/webhooks.json.
 # Envelope: {"id": <event id, same on every try>, "webhookId", "deviceId", "event", "payload"}.
 # Headers: X-Timestamp (Unix seconds) and X-Signature = hex HMAC-SHA256(signing_key, body + ts);
-# unsigned when no signing_key is configured. A 2xx answer within timeout_s counts as delivered;
+# without a provisioned signing_key, start() generates one (kept in smsgw.settings' file). A 2xx
+# answer within timeout_s counts as delivered;
 # otherwise the try is retried after retry_base_s * 2**(tries-1) (capped at retry_max_s) until
 # retry_count tries, then the delivery goes to the bounded dead-letter list
 # (GET /webhooks/dead, POST /webhooks/dead/replay; routes in webhook_api.py). One delivery at a
@@ -83,6 +84,19 @@ def validate(value, key="webhooks"):
     return check_section({} if value is None else value, key, DEFAULTS, _NUMS, check_other)
 
 
+def _new_signing_key(qdir):
+    # Deliveries are always signed, as android-sms-gateway's: without a provisioned key one is
+    # generated on first use and kept with the settings (PATCH /settings sets another; no GET
+    # shows it).
+    from smsgw import settings
+
+    key = _new_id() + _new_id()[:8]
+    over = settings.load(qdir)
+    over.setdefault("webhooks", {})["signing_key"] = key
+    settings.save(qdir, over)
+    return key
+
+
 def _id_ok(wid):
     # the id is a field of the journal's space-separated lines and a path segment of the API
     if not isinstance(wid, str) or not 0 < len(wid) <= _MAX_ID:
@@ -106,7 +120,7 @@ class Webhooks(TaskOwner):
         while unset (default smsgw.clock.now; injectable for tests).
     """
 
-    def __init__(self, root, cfg=None, device_id="", now=None):
+    def __init__(self, root, cfg=None, device_id: "str | object" = "", now=None):
         cfg = validate(cfg)
         self.cfg = cfg
         self.root = root
@@ -334,21 +348,19 @@ class Webhooks(TaskOwner):
 
 
 def start(ctx):
-    """Feature entry point (smsgw.startup): build, subscribe to events, add routes, start it."""
+    """Feature entry point (smsgw.startup with a `webhooks` section or registered webhooks;
+    else net/webhook_api at the first /webhooks request): build, make sure deliveries are
+    signed, subscribe to events, start the task. The endpoints are net/webhook_api's."""
     from smsgw import events
-
-    cfg = ctx.cfg
     from smsgw.device import current
 
-    # device_id: a str or a function (pyright reads the type from the "" default)
-    hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"),
-                     lambda: current(ctx))  # pyright: ignore[reportArgumentType]
+    cfg = ctx.cfg
+    hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), lambda: current(ctx))
+    if not hooks.cfg["signing_key"]:
+        hooks.cfg["signing_key"] = _new_signing_key(cfg["queue"]["dir"])
     hooks.api_port = cfg["api"]["port"]
     hooks.online = ctx.online
     events.subscribe(hooks.on_event)
-    from smsgw.net.webhook_api import add_routes
-
-    add_routes(ctx.app, hooks)
     ctx.health_checks["webhooks"] = hooks.health_check
     ctx.tasks.append(hooks.start())
     return hooks
