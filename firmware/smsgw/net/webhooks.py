@@ -348,9 +348,10 @@ class Webhooks(TaskOwner):
 
 
 def start(ctx):
-    """Feature entry point (smsgw.startup with a `webhooks` section or registered webhooks;
-    else net/webhook_api at the first /webhooks request): build, make sure deliveries are
-    signed, subscribe to events, start the task. The endpoints are net/webhook_api's."""
+    """Feature entry point (smsgw.startup when there is a `webhooks` section: provisioned, or
+    the settings' once a key was generated; else net/webhook_api at the first /webhooks
+    request): build, make sure deliveries are signed, subscribe to events, start the task. The
+    endpoints are net/webhook_api's."""
     from smsgw import events
     from smsgw.device import current
 
