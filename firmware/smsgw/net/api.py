@@ -336,7 +336,7 @@ def _web(request, name):
 
 # First path segments of the endpoints net/ondemand.py serves (their modules are imported on
 # their first request): any other unknown path is a 404 without importing anything.
-_ONDEMAND = " device devices logs ussd settings webhooks webhook "
+_ONDEMAND = " device devices logs ussd settings webhooks webhook auth health inbox media "
 
 
 def _on_404(app, ctx, check):

@@ -3,7 +3,7 @@
 # IMEI, operator, registration, signal, supply voltage, SIM ICCID, modem firmware, and the
 # firmware version. Modem queries go through the AT channel (its lock and timeouts) only while
 # the modem is ready; otherwise their fields are null. ICCID and revision are read once.
-from smsgw.net.api import reply
+from smsgw.net.api import error, reply
 from smsgw.net.ondemand import misrouted
 
 _REG = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown", 5: "roaming"}
@@ -78,6 +78,8 @@ def _iso(clock):
 
 async def device(ctx, request):
     """GET /device, /devices: the gateway as android-sms-gateway's one-device list."""
+    if request.path.startswith("/devices/"):  # the client's remove_device
+        return error(404, "removing a device is not supported: the gateway is its one device")
     bad = misrouted(request, "GET", "/device", "/devices")
     if bad:
         return bad

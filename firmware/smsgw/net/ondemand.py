@@ -13,6 +13,10 @@ ENDPOINTS = {  # keep api._ONDEMAND (the keys) in step
     "settings": "settings_api:settings",
     "webhooks": "webhook_api:webhooks",
     "webhook": "webhook_api:webhooks",
+    "auth": "unsupported_api:unsupported",
+    "health": "unsupported_api:unsupported",
+    "inbox": "unsupported_api:unsupported",
+    "media": "unsupported_api:unsupported",
 }
 
 

@@ -12,7 +12,9 @@ def parse_body(b, max_text, max_rcpt):
         raise ValueError("body must be a JSON object")
     if b.get("isEncrypted"):
         raise ValueError("isEncrypted: encrypted messages are not supported")
-    if "dataMessage" in b or "mmsMessage" in b:
+    if "mmsMessage" in b:
+        raise ValueError("mmsMessage: MMS is not supported (textMessage only)")
+    if "dataMessage" in b:
         raise ValueError("only textMessage is supported")
     tm = b.get("textMessage")
     if tm is not None and "message" in b:
