@@ -110,9 +110,11 @@ def _on_loop_error(ctx):
 
 async def run(cfg_path="/config.json"):
     """The firmware's main coroutine: never returns while the gateway runs."""
-    # A collection every 2 KB allocated, not only once the heap is full: garbage is reused low
-    # in the heap, what lives long stays packed at the bottom and the top stays one free
-    # stretch for a request body (32-bit core: smallest heap 144K -> 136K).
+    # A collection every few KB allocated, not only once the heap is full: garbage is reused
+    # low in the heap, what lives long stays packed at the bottom and the top stays one free
+    # stretch for a request body (32-bit core: smallest heap 144K -> 138K). Boot: every 2 KB;
+    # then every quarter of what boot left free, so a roomy heap is not collected per request
+    # (GET /health at 256K: 109 req/s at a fixed 2 KB, 555 so, 790 without).
     gc.threshold(2048)
     from smsgw import startup
 
@@ -126,6 +128,7 @@ async def run(cfg_path="/config.json"):
     startup._drop("smsgw.startup")  # boot-only code: its bytecode leaves the heap
     del startup
     gc.collect()
+    gc.threshold(max(2048, gc.mem_free() // 4))
     while True:
         await asyncio.sleep(3600)
 
