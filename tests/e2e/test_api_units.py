@@ -123,6 +123,24 @@ def test_request_unreadable_for_memory_is_503_with_retry_after(capsys):
     assert status == 503 and app.counters["oom"] == 2 and not app.conns
 
 
+def test_handler_out_of_memory_is_503_not_a_logged_500():
+    import base64
+
+    class _Outbox:
+        def submit(self, body, cap):
+            raise MemoryError("memory allocation failed, allocating 886 bytes")
+
+    ctx = _Ctx()
+    ctx.outbox = _Outbox()
+    app = api.make_app(ctx)
+    body = b'{"textMessage": {"text": "x"}, "phoneNumbers": ["+4915112345678"]}'
+    raw = (b"POST /message HTTP/1.1\r\nAuthorization: Basic %s\r\nContent-Length: %d\r\n\r\n%s"
+           % (base64.b64encode(b"sms:pw"), len(body), body))
+    status, headers, out = _exchange(app, raw)
+    assert status == 503 and headers.get("Retry-After") == "2", (status, headers, out)
+    assert "memory" in out["message"] and app.counters["oom"] == 1 and ctx.api_errors == 0
+
+
 def test_long_request_line_or_header_block_is_431():
     app = api.make_app(_Ctx())
     status, _, body = _exchange(app, b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\n\r\n")

@@ -306,6 +306,12 @@ def make_app(ctx):
 
     @app.errorhandler(Exception)
     async def _crash(request, exc):
+        if isinstance(exc, MemoryError):  # no room for this request now, as httpd answers it
+            import gc
+
+            app.counters["oom"] += 1
+            gc.collect()
+            return error(503, "out of memory, retry later", {"Retry-After": "2"})
         ctx.api_errors += 1
         from smsgw import log
 
