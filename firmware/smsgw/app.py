@@ -7,7 +7,8 @@
 #   routes before the server starts), .ready (asyncio.Event: modem usable), .features
 #   ({name: whatever start() returned}), .health_checks ({name: fn() -> check dict}),
 #   .tasks (tasks the app owns), .started (ticks_ms at boot), .online (asyncio.Event: the
-#   network is up; Wi-Fi boards: set by net/wifi.py), .cfg_path (the config file).
+#   network is up; Wi-Fi boards: set by net/wifi.py), .cfg_path (the config file); ESP32
+#   boards also .wdt (machine.WDT or None) and .timesync (net/timesync): smsgw.keepers.
 import asyncio
 import gc
 import time

@@ -35,7 +35,8 @@ DEFAULTS = {
     # connections served at once (ESP32: ~10 lwIP sockets for listen + these + MQTT +
     # webhooks), seconds to read one request, bytes of request line + headers
     "http": {"max_body": 4096, "max_connections": 4, "read_timeout_s": 5, "max_header": 2048},
-    "device": {"id": "", "name": "smsgate"},
+    # watchdog_s: machine.WDT's timeout on the ESP32 boards (0: none; smsgw.keepers)
+    "device": {"id": "", "name": "smsgate", "watchdog_s": 30},
     "log": {"path": "/log.txt", "max_bytes": 8192, "debug": False},
 }
 

@@ -54,6 +54,7 @@ def build(cfg):
 
     ctx.app = api.make_app(ctx)
     gc.collect()
+    _keepers(ctx, "begin")
     return ctx
 
 
@@ -113,7 +114,9 @@ async def start(ctx):
     _start_features(ctx)
     _replay_events(ctx)
     api = ctx.cfg["api"]
-    ctx.tasks.append(asyncio.create_task(ctx.app.start_server(api["host"], api["port"])))
+    server = asyncio.create_task(ctx.app.start_server(api["host"], api["port"]))
+    ctx.tasks.append(server)
+    _keepers(ctx, "start", server)
     gc.collect()
     log.info("smsgate API on http://%s:%d/ (user %s)", api["host"], api["port"], api["user"])
 
@@ -133,6 +136,15 @@ def _with_settings(cfg):
         log.error("settings.json ignored: %s", e)
     _drop("smsgw.settings")
     return cfg
+
+
+def _keepers(ctx, step, *args):
+    # ESP32 boards (a `machine` with an RTC): the clock, the watchdog and the reset cause are the
+    # firmware's to keep (smsgw.keepers); the unix board's host keeps them, its core stays small.
+    import machine  # built in, or the virtual board's stand-in already loaded: no cost
+
+    if hasattr(machine, "RTC"):
+        getattr(__import__("smsgw.keepers", None, None, [step]), step)(ctx, *args)
 
 
 def _drop(name):

@@ -78,3 +78,15 @@ def test_without_nitz_setting_no_time_urc(fresh):
     sim.wait_ready(30)
     got += at.quiet(0.3)
     assert b"PSUTTZ" not in got and b"CTZV" not in got
+
+
+def test_a_network_without_time_leaves_the_clock_unset(fresh):
+    sim, at = fresh
+    sim.network(sends_time=False)
+    at.cmd(b"AT+CLTS=1" if sim.model == "sim800" else b"AT+CTZU=1;+CTZR=1")
+    at.cmd(b"AT+CFUN=4")
+    at.cmd(b"AT+CFUN=1")  # registers again: no NITZ comes with it
+    got = at.quiet(0.5)
+    assert b"PSUTTZ" not in got and b"CTZV" not in got
+    year = b'"04/01/0' if sim.model == "sim800" else b'"80/01/0'  # 2004 / the GPS epoch
+    assert year in at.cmd(b"AT+CCLK?")

@@ -260,6 +260,9 @@ class Unit:
         from smsgw import log
 
         log.info("alert: REBOOT command")
+        from smsgw.resets import expect
+
+        expect(self.dir, "REBOOT command")  # not counted as an unexpected reset
         self.board.reset()
 
     # -- heartbeat ---------------------------------------------------------------------------
@@ -308,3 +311,4 @@ def _state_name(st):
 def _cfg(ctx):
     c = getattr(ctx, "cfg", None)
     return c if c is not None else getattr(ctx, "config", {})
+

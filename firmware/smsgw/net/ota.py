@@ -228,6 +228,9 @@ class Updater:
             await asyncio.wait_for(self.ctx.at.hold(), 90)
         except asyncio.TimeoutError:
             pass
+        from smsgw.resets import expect
+
+        expect(self.ctx.cfg["queue"]["dir"], "update")  # not counted as an unexpected reset
         self.ctx.board.reset()
 
     # -- probation -----------------------------------------------------------------------------

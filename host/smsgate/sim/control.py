@@ -169,7 +169,7 @@ def get_storage(m, body):
 
 NETWORK_KEYS = {"report_delay_s": float, "report_status": int, "rssi": int,
                 "send_latency_s": float, "ussd_text": str, "smsc": str, "operator": str,
-                "tz_quarters": int}
+                "tz_quarters": int, "sends_time": bool}
 
 
 def post_network(m, body):

@@ -27,6 +27,7 @@ class Network:
         self.smsc_type = 145
         self.target_reg = 1
         self.tz_quarters = 0  # the network's time zone in NITZ (quarters of an hour east of UTC)
+        self.sends_time = True  # the network sends its time (NITZ) at registration
         self.voltage_mv = 4050
         self.ussd_text = "Balance: 12.34 EUR"
         self.send_latency_s = 0.0
@@ -99,6 +100,8 @@ class Network:
         SIM7600 +CTZV when AT+CTZR=1)."""
         m = self.m
         tz = self.tz_quarters
+        if not self.sends_time:
+            return
         if m.profile["nitz"] == "clts":
             if not m.clts:
                 return
@@ -374,10 +377,10 @@ class Network:
             base = time.time() + zone * 900
         elif set_at is not None:
             base = parse_clock(m.cclk_set) + (time.monotonic() - set_at)
-        elif m.profile["cclk_start"] == "network" and self.registered():
+        elif m.profile["cclk_start"] == "network" and self.registered() and self.sends_time:
             base = time.time()
         else:
-            base = 1072915200 + (time.monotonic() - m.boot_time)  # 2004-01-01 00:00:00 UTC
+            base = m.profile["cclk_unset"] + (time.monotonic() - m.boot_time)
         t = time.gmtime(base)
         return "%02d/%02d/%02d,%02d:%02d:%02d%+03d" % (t[0] % 100, t[1], t[2], t[3], t[4], t[5],
                                                        zone)

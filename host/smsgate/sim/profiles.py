@@ -32,7 +32,9 @@ Behaviour we had to GUESS (no manual text or log pins it down):
 - USSD: the reply comes `ussd_delay_s` after the OK; with `AT+CSCS="HEX"` SIM800 answers
   `+CUSD: 2` (TinyGSM#192 observation), UCS2 gives hex with dcs 72.
 - RING repeats every `ring_interval_s`; the caller gives up after `ring_max` rings (NO CARRIER).
-- SIM7600 `AT+CCLK?` starts at the current UTC time (network time), SIM800 at 04/01/01.
+- SIM7600 `AT+CCLK?` starts at the current UTC time (network time), SIM800 at 04/01/01; a
+  network that sends no time (control `POST /network {"sends_time": false}`) leaves SIM800 at
+  04/01/01 and SIM7600 at 80/01/06 (the GPS epoch), both ticking from boot.
 - Network time (NITZ) comes with every registration, in the network's zone (default +00):
   SIM800 takes it when `AT+CLTS=1` (saved by `AT&W`; the manual wants a reboot after), prints
   `*PSUTTZ: yyyy,M,d,h,m,s,"+z",0` and `DST: 0`; SIM7600 takes it when `AT+CTZU=1` (kept at
@@ -165,6 +167,7 @@ SIM800 = {
     "clip": '+CLIP: "{num}",{type},"",0,"",0',
     "cops_act": "",
     "cclk_start": "network-less",  # 04/01/01,00:00:00+00 ticking from boot
+    "cclk_unset": 1072915200,  # 2004-01-01 00:00:00 UTC: the clock before any time
     "nitz": "clts",  # the setting that makes the clock take network time
     "cfun_reset_cmd": "+CFUN=1,1",
     "poweroff": {"+CPOWD": "NORMAL POWER DOWN"},
@@ -238,6 +241,7 @@ SIM7600 = {
     "clip": '+CLIP: "{num}",{type},,,"",0',
     "cops_act": ",7",
     "cclk_start": "network",
+    "cclk_unset": 315964800,  # 1980-01-06 (the GPS epoch): 80/01/06 until it has a time
     "nitz": "ctzu",
     "cfun_reset_cmd": "+CFUN=1,1",
     "poweroff": {"+CPOF": None},

@@ -1,0 +1,86 @@
+# Why the board started (machine.reset_cause() in words) and a count, kept in flash, of the
+# resets nobody asked for: the watchdog's, and hard resets the firmware did not announce with
+# expect() first (a panic, or the reset after a fatal error). Read once at boot (app); `check`
+# is /health check `reset`.
+# ESP32 port: PWRON_RESET 1 (a brown-out reads so too: ESP-IDF's brown-out reason maps there),
+# HARD_RESET 2 (machine.reset(), a panic), WDT_RESET 3, DEEPSLEEP_RESET 4, SOFT_RESET 5
+# (../shared/reference/esp32-port.md "Watchdog and resets").
+_CAUSES = ("unknown", "power-on", "hard", "watchdog", "deep-sleep", "soft")
+_FILE = "/resets.json"  # under queue.dir: {"boots", "unexpected", "last", "asked"}
+
+
+def _load(root):
+    import json
+
+    try:
+        with open(root + _FILE) as f:
+            st = json.load(f)
+        return st if isinstance(st, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _save(root, st):
+    import json
+
+    from smsgw.fsutil import write_atomic
+
+    write_atomic(root + _FILE, json.dumps(st).encode())
+
+
+def cause():
+    """This boot's reset cause as a word ("unknown" on a port without reset_cause)."""
+    try:
+        from machine import reset_cause
+
+        c = reset_cause()
+    except (ImportError, AttributeError):
+        return "unknown"
+    return _CAUSES[c] if 0 <= c < len(_CAUSES) else "unknown"
+
+
+last = ("unknown", 0, False)  # this boot's (cause, unexpected resets so far, this one was)
+
+
+def check():
+    """/health check `reset`: warns after a reset nobody asked for, until the next boot."""
+    c, n, bad = last
+    return {"description": "cause of the last reset; unexpected resets (watchdog, crash)",
+            "observedUnit": "cause", "observedValue": {"cause": c, "unexpected": n},
+            "status": "warn" if bad else "pass"}
+
+
+def boot(root):
+    """Count this boot (once, at boot). Returns `last`."""
+    global last
+    c = cause()
+    st = _load(root)
+    asked = st.pop("asked", None)  # announced by expect() before a deliberate reset
+    bad = c == "watchdog" or (c == "hard" and not asked)
+    st["unexpected"] = st.get("unexpected", 0) + (1 if bad else 0)
+    st["boots"] = st.get("boots", 0) + 1
+    st["last"] = c
+    try:
+        _save(root, st)
+    except OSError as e:  # a full flash must not stop the boot: the count is lost this once
+        from smsgw import log
+
+        log.exc("reset count", e)
+    if bad:
+        from smsgw import log
+
+        log.error("unexpected reset (%s), %d so far", c, st["unexpected"])
+    last = (c, st["unexpected"], bad)
+    return last
+
+
+def expect(root, why):
+    """Announce a deliberate reset (a REBOOT command, an update): the next hard reset is not
+    counted as unexpected. Returns False when the flash refused the mark (reset anyway)."""
+    st = _load(root)
+    st["asked"] = why
+    try:
+        _save(root, st)
+    except OSError:
+        return False
+    return True
