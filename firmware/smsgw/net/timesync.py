@@ -9,6 +9,9 @@
 # it comes now instead of at the modem's next boot. AT+CCLK? gives local time and the zone in
 # quarters of an hour; before any network time it reads 04/01/01 (SIM800) or 80/01/06
 # (SIM7600, the GPS epoch): such years are "no time yet".
+# GUESSED (the manuals are vague, the simulator does it this way): a SIM800 given AT+CLTS=1
+# takes network time at its next registration (the manual asks for a reboot after AT&W); a
+# network may send no time at all (then only NTP helps).
 # NTP (ntptime) blocks the loop for up to its timeout (1 s) per query: asked only while Wi-Fi is
 # up (ctx.online, net/wifi.py; ntptime's own server), at most hourly once the clock is set.
 import asyncio
