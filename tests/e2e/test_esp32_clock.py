@@ -2,7 +2,8 @@
 ESP32 personality: time.time() counts from 2000 by an RTC that starts at 2000-01-01 after
 power-on, machine.WDT resets a board that stops feeding it, machine.reset_cause() tells why.
 
-The access point answers no NTP here: the clock can only come from the simulated modem."""
+The access point answers no NTP (but in the last test): the clock can only come from the
+simulated modem."""
 
 from __future__ import annotations
 
@@ -96,3 +97,17 @@ def test_without_modem_time_the_clock_stays_unset_and_totp_is_refused(board, tmp
             reply = wait_text(sim, R1, "clock is not set", timeout=20)[-1]
             assert reply.startswith("Refused")
             assert not [m for m in sim.sent() if " up " in m["text"]]  # nothing was run
+
+
+def test_ntp_sets_the_clock_when_the_network_sends_no_time(tmp_path):
+    with SimProcess("sim800", tmp_path / "sim", time_scale=0.05) as sim:
+        sim.wait_ready(30)
+        sim.network(sends_time=False)
+        with VirtualGateway(board="tcall-sim800l", config=CONFIG, heap=HEAP, attach=sim.link,
+                            wifi_ap={"ntp": True}) as gw:
+            clock = wait_until(lambda: _check(gw, "clock").get("observedValue") == "ntp"
+                               and _check(gw, "clock"), 60, "clock set by NTP over Wi-Fi")
+            assert clock["status"] == "pass" and clock["counters"]["ntp"] >= 1
+            assert clock["counters"]["modem"] == 0
+            sim.send_sms(R1, "%s STATUS" % Codes().next())
+            assert wait_text(sim, R1, " up ", timeout=20)
