@@ -15,7 +15,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from smsgate.board_control import BoardControl
 from smsgate.sim.harness import SimProcess
 from smsgate.virtual import VirtualGateway
