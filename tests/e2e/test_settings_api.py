@@ -86,3 +86,10 @@ def test_a_limit_holds_messages_and_lifting_it_releases_them_at_once(gw):
     finally:
         gw.api("PATCH", "/settings", {"messages": {"limit_period": "Disabled"}})
     poll(lambda: sent_with(gw.sim, "paced two"), what="the held message sent once lifted")
+
+
+def test_an_unknown_key_in_any_script_is_named_in_valid_json(gw):
+    # found by schemathesis: a made-up key with a lone surrogate went back raw (invalid UTF-8)
+    raw = b'{"messages": {"\\ud86f\\udde3x": 1}}'
+    status, obj, _ = gw.api("PATCH", "/settings", raw=raw)
+    assert status == 400 and obj["message"].startswith("messages."), obj

@@ -22,8 +22,8 @@ async def settings(ctx, request):
 
         try:
             _change(ctx, settings, body, request.method == "PUT")
-        except ConfigError as e:
-            return error(400, str(e))
+        except ConfigError as e:  # it may name a key the client made up: printable ASCII only
+            return error(400, "".join(c if " " <= c <= "~" else "?" for c in str(e)))
     else:
         bad = misrouted(request, "GET", "/settings")
         if bad:
