@@ -1,7 +1,7 @@
 # Why the board started (machine.reset_cause() in words) and a count, kept in flash, of the
 # resets nobody asked for: the watchdog's, and hard resets the firmware did not announce with
-# expect() first (a panic, or the reset after a fatal error). Read once at boot (app); `check`
-# is /health check `reset`.
+# expect() first (a panic, the reset after a fatal error, the modem supervisor's last rung).
+# Read once at boot (smsgw.keepers); `check` is /health check `reset`.
 # ESP32 port: PWRON_RESET 1 (a brown-out reads so too: ESP-IDF's brown-out reason maps there),
 # HARD_RESET 2 (machine.reset(), a panic), WDT_RESET 3, DEEPSLEEP_RESET 4, SOFT_RESET 5
 # (../shared/reference/esp32-port.md "Watchdog and resets").
