@@ -343,6 +343,23 @@
     });
   });
 
+  // -- USSD (balance) ---------------------------------------------------------------------
+  $("ussd-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var btn = $("ussd-form").querySelector("button");
+    btn.disabled = true;  // one session at a time; the network takes seconds
+    $("ussd-err").textContent = "";
+    $("ussd-out").textContent = "Asking the network…";
+    api("POST", "/ussd", {code: $("ussd-code").value}).then(function (r) {
+      $("ussd-out").textContent = r.status === 200 ? (r.body.text || "(no text)") : "";
+      if (r.status !== 200) $("ussd-err").textContent = r.status === 404 ?
+        "This firmware has no USSD endpoint." : errText(r);
+    }, function () {
+      $("ussd-out").textContent = "";
+      $("ussd-err").textContent = "The gateway does not answer.";
+    }).then(function () { btn.disabled = false; });
+  });
+
   $("set-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var patch = {};
