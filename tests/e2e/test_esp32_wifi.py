@@ -15,6 +15,7 @@ import subprocess
 import sys
 
 import pytest
+from events.evharness import Receiver
 from smsgate.virtual import LAB_SSID, VirtualGateway
 from smsgw.net.ap import password as ap_password
 
@@ -71,6 +72,36 @@ def test_join_lose_rejoin_while_sms_flow(board):
         back = wait_wifi(gw, "pass", timeout=60)
         assert back["observedValue"]["reconnects"] == 1
         assert gw.board.boots == 1  # no reboot on the way
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_events_wait_for_the_network(board):
+    # 384K: the webhooks feature too. The receiver is on the host, which the virtual board
+    # reaches whatever its radio says: only the firmware's own waiting keeps the event back.
+    rx = Receiver(None)
+    rx.start()
+    try:
+        with esp32(board, heap="384K", config={"webhooks": {}}) as gw:
+            wait_wifi(gw, "pass")
+            status, _, _ = gw.api("POST", "/webhooks", {"id": "rx", "url": rx.url,
+                                                       "event": "sms:received"})
+            assert status == 201
+            def hooks():
+                return gw.health()["checks"]["webhooks"]
+
+            # deliveries also wait for the clock (X-Timestamp): set from the modem first
+            poll(lambda: hooks()["status"] == "pass", 90, what="webhooks ready (clock set)")
+            gw.set_wifi(up=False)
+            wait_wifi(gw, "fail", timeout=10)
+            gw.sim.send_sms("+15550002222", "while the Wi-Fi is away")
+            poll(lambda: hooks()["observedValue"] == 1, 30, what="event queued")
+            assert rx.got == []
+            gw.set_wifi(up=True)
+            got = poll(lambda: rx.got, 60, what="event delivered after the Wi-Fi came back")
+            assert got[0]["payload"]["message"] == "while the Wi-Fi is away"
+            assert hooks()["observedValue"] == 0
+    finally:
+        rx.stop()
 
 
 @pytest.mark.parametrize("board", BOARDS)
