@@ -1,4 +1,4 @@
-# The Wi-Fi supervisor of the ESP32 boards (issue 11). app starts it when the board has Wi-Fi
+# The Wi-Fi supervisor of the ESP32 boards (issue 11). startup starts it when the board has Wi-Fi
 # (boards/esp32.py `wifi = True`); the unix board keeps the host's network and never imports it.
 # - Joins wifi.ssid in the background: the SMS side never waits for Wi-Fi.
 # - The one layer that rejoins (the driver's own reconnects are switched off): after a loss or
@@ -8,7 +8,10 @@
 # - Names the board on the network before joining (DHCP carries it): net/ap.py `name`, from the
 #   IMEI's last 4 digits ("smsgate-1234"; the MAC's when the modem gives none).
 # - Opens the setup access point (that name, WPA2, net/ap.py `password`) when no network is
-#   configured or none was joined for wifi.setup_after_s; joining closes it again.
+#   configured or none was joined for wifi.setup_after_s; joining closes it again. The station
+#   keeps trying meanwhile; on an ESP32 both share one radio, so the access point follows the
+#   channel the station scans and a phone on it may drop for a moment (the virtual board's
+#   stand-in does not model this; a guess from the IDF's AP+STA documentation).
 # - `ctx.online` (asyncio.Event) is set while joined: deliveries over the network wait on it.
 # - /health check "wifi"; GET /wifi (the same counters) and the first-setup routes POST /wifi
 #   and POST /password (net/setup.py does their work, imported only then).
