@@ -121,8 +121,19 @@ def _sha(*parts: bytes) -> str:
     return h.hexdigest()
 
 
+def source_name(flash_name: str) -> str:
+    """The name embedded with `-s` for tracebacks: the `__file__` MicroPython gives the module
+    on a board (the .mpy's path through `sys.path` = ['', '.frozen', '/lib']), so the two share
+    one interned string instead of costing two per module: `smsgw/net/api.py` ->
+    `smsgw/net/api.mpy`, `lib/microdot/microdot.py` -> `/lib/microdot/microdot.mpy`."""
+    name = flash_name[:-3] + ".mpy" if flash_name.endswith(".py") else flash_name
+    return "/" + name if name.startswith("lib/") else name
+
+
 def compile_file(src: Path, flash_name: str) -> Path:
-    """Compile `src` to `.mpy` (cached); `flash_name` is embedded with `-s` for tracebacks."""
+    """Compile `src` (`flash_name`: its .py path on the flash) to `.mpy` (cached), embedding
+    `source_name(flash_name)` with `-s` for tracebacks."""
+    flash_name = source_name(flash_name)
     data = src.read_bytes()
     key = _sha(data, flash_name.encode(), mpy_cross_version().encode(),
                " ".join(MPY_OPTS).encode())

@@ -106,3 +106,24 @@ def test_cache_is_keyed_by_source(tmp_path):
     assert bundle.compile_file(src, "smsgw/m.py") == first
     src.write_text("X = 2\n")
     assert bundle.compile_file(src, "smsgw/m.py") != first
+
+
+def test_traceback_names_the_module_file_so_one_string_serves_both(files, tmp_path):
+    # -s gets the name the board gives the module's __file__ (bundle.source_name): one interned
+    # string per module, not two (~1 KB of the core's heap on 32-bit)
+    assert bundle.source_name("smsgw/net/url.py") == "smsgw/net/url.mpy"
+    assert bundle.source_name("lib/microdot/microdot.py") == "/lib/microdot/microdot.mpy"
+    flash = tmp_path / "flash"
+    bundle.install_to_dir("unix", flash, files=files)
+    code = (
+        "import io, os, sys; os.chdir(%r); sys.path[:] = ['']\n"
+        "from smsgw.net import url\n"
+        "try:\n    url.split('nonsense', {})\n"
+        "except ValueError as e:\n    buf = io.StringIO(); sys.print_exception(e, buf)\n"
+        "print(url.__file__); print(buf.getvalue())" % str(flash)
+    )
+    out = subprocess.run([micropython_binary(), "-X", "heapsize=128K", "-c", code],
+                         capture_output=True, text=True, timeout=30, env=micropython_env())
+    assert out.returncode == 0, out.stderr + out.stdout
+    first, rest = out.stdout.split("\n", 1)
+    assert first == "smsgw/net/url.mpy" and 'File "smsgw/net/url.mpy"' in rest, out.stdout
