@@ -32,17 +32,26 @@ async def settings(ctx, request):
 
 
 def _change(ctx, settings, body, replace):
-    from smsgw import config
+    import sys
+
+    import smsgw
 
     qdir = ctx.cfg["queue"]["dir"]
-    provisioned = config.load(ctx.cfg_path)
-    overrides, cfg = settings.patch(provisioned, settings.load(qdir), body, replace)
+    try:
+        provisioned = __import__("smsgw.config", None, None, ["load"]).load(ctx.cfg_path)
+        overrides, cfg = settings.patch(provisioned, settings.load(qdir), body, replace)
+    finally:  # the config's tables (~8 KB) are needed for this change only
+        sys.modules.pop("smsgw.config", None)
+        if "config" in dir(smsgw):
+            delattr(smsgw, "config")
     hooks = ctx.features.get("smsgw.net.webhooks")
     if hooks is not None and (cfg.get("webhooks") or {}).get("signing_key") is None:
         # keep the key generated on first use (it lives in the overrides a PUT replaces)
         key = hooks.cfg["signing_key"]
         overrides.setdefault("webhooks", {})["signing_key"] = key
-        cfg = settings.apply(provisioned, overrides)
+        if cfg.get("webhooks") is None:
+            cfg["webhooks"] = {}
+        cfg["webhooks"]["signing_key"] = key
     settings.save(qdir, overrides)
     for k in ("limits", "webhooks"):
         ctx.cfg[k] = cfg.get(k)
