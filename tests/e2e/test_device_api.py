@@ -62,6 +62,13 @@ def test_ussd_answer_refusal_and_bad_codes(gw):
     finally:
         gw.sim.network(registered=True)
         gw.wait_ready()
+    # a network that does not answer within the profile's time (10 s, scaled): 504
+    gw.sim.network(ussd_delay_s=300)  # simulator seconds (x its scale): far beyond it
+    try:
+        status, obj, _ = gw.api("POST", "/ussd", {"code": "*101#"})
+        assert status == 504 and "no USSD answer" in obj["message"], (status, obj)
+    finally:
+        gw.sim.network(ussd_delay_s=2.0)
 
 
 

@@ -30,6 +30,7 @@ class Network:
         self.sends_time = True  # the network sends its time (NITZ) at registration
         self.voltage_mv = 4050
         self.ussd_text = "Balance: 12.34 EUR"
+        self.ussd_delay_s: float | None = None  # None: the profile's ussd_delay_s
         self.send_latency_s = 0.0
         self.report_delay_s = 0.0
         self.report_status = 0
@@ -318,7 +319,8 @@ class Network:
     # ---- USSD, calls, clock ------------------------------------------------------------------
     async def ussd(self, code: str) -> None:
         m = self.m
-        await m.sleep(m.profile["ussd_delay_s"])
+        await m.sleep(m.profile["ussd_delay_s"] if self.ussd_delay_s is None
+                      else self.ussd_delay_s)
         if not self.registered():
             m.urc("+CUSD: 4")
             return
