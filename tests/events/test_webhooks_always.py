@@ -18,6 +18,10 @@ def test_webhooks_served_and_signed_without_a_webhooks_section():
         with VirtualGateway(model="sim800", password="events-secret", heap="320K") as gw:
             gw.wait_ready()
             assert gw.api("GET", "/webhooks")[:2] == (200, [])
+            assert gw.api("GET", "/webhooks/dead")[:2] == (200, [])
+            assert gw.api("POST", "/webhooks", {"event": "sms:received"})[0] == 400
+            # answered without starting the feature (~20 KB of heap): no key generated yet
+            assert not (gw.data_dir / "data" / "settings.json").exists()
             status, hook, _ = gw.api("POST", "/webhooks", {"url": rx.url,
                                                            "event": "sms:received"})
             assert status == 201, hook

@@ -1,6 +1,7 @@
 # The webhook endpoints (imported on their first request, smsgw.net.ondemand; the API's Basic
-# auth covers them). Always served, as android-sms-gateway does: the first request starts the
-# webhooks feature when the config has no `webhooks` section and no webhook was registered yet.
+# auth covers them). Always served, as android-sms-gateway does: without a `webhooks` section
+# the first registration (POST /webhooks) starts the webhooks feature; until then the other
+# requests are answered without loading it.
 #   GET /webhooks                  -> [{"id", "url", "event"}]
 #   POST /webhooks                 -> 201 stored object | 400
 #   DELETE /webhooks/<id>          -> 204 | 404          (/webhook: the same, the app's alias)
@@ -11,13 +12,41 @@ from smsgw.net.api import error, json_body
 _FEATURE = "smsgw.net.webhooks"
 
 
-def _hooks(ctx):
-    hooks = ctx.features.get(_FEATURE)
-    if hooks is None:
-        from smsgw.net import webhooks
+def _start(ctx):
+    from smsgw.net import webhooks
 
-        hooks = ctx.features[_FEATURE] = webhooks.start(ctx)
+    hooks = ctx.features[_FEATURE] = webhooks.start(ctx)
     return hooks
+
+
+def _misroute(route):
+    # the answer for a path or method none of the endpoints above has
+    m, first, n = route
+    if n > 2 or (n and first != "dead" and m != "DELETE"):
+        return error(404, "not found")
+    return error(405, "method not allowed")
+
+
+def _idle(route, parts, req):
+    # The feature is not running: nothing was ever registered on this flash (the first
+    # registration keeps a signing key in the settings, whose section starts it at every boot).
+    # Answer without loading it (~20 KB of heap); only what may register a webhook starts it.
+    if route == ("GET", "", 0) or route == ("GET", "dead", 1):
+        return []
+    if route == ("POST", "dead", 2) and parts[1] == "replay":
+        return {"replayed": 0}
+    if route[0] == "DELETE" and route[2] == 1:
+        return error(404, "webhook not found")
+    if route == ("POST", "", 0):
+        try:
+            b = json_body(req)
+        except ValueError as exc:
+            return error(400, str(exc))
+        if not isinstance(b, dict) or not isinstance(b.get("url"), str) or \
+                not isinstance(b.get("event"), str):
+            return error(400, "url and event are required")
+        return None  # looks like a registration: start the feature for it
+    return _misroute(route)
 
 
 def _body(req, optional=False):
@@ -33,7 +62,12 @@ async def webhooks(ctx, req):
     if m == "HEAD":
         m = "GET"
     route = (m, parts[0] if parts else "", len(parts))
-    hooks = _hooks(ctx)
+    hooks = ctx.features.get(_FEATURE)
+    if hooks is None:
+        idle = _idle(route, parts, req)
+        if idle is not None:
+            return idle
+        hooks = _start(ctx)
     try:
         if route == ("GET", "", 0):
             return hooks.hooks
@@ -47,10 +81,8 @@ async def webhooks(ctx, req):
             if hooks.delete(parts[0]) == 404:
                 return error(404, "webhook not found")
             return "", 204
-        elif len(parts) > 2 or (parts and parts[0] != "dead" and m != "DELETE"):
-            return error(404, "not found")
         else:
-            return error(405, "method not allowed")
+            return _misroute(route)
     except ValueError as exc:
         return error(400, str(exc))
     if status >= 400:
