@@ -23,6 +23,7 @@ COMMAND_MODULES: dict[str, str] = {
     "sim": "smsgate.cmd_sim",
     "mail-bridge": "smsgate.mail_bridge",
     "ota": "smsgate.cmd_ota",
+    "fleet": "smsgate.cmd_fleet",
 }
 
 

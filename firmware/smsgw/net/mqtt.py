@@ -8,6 +8,8 @@
 #                   (a command without an id gets one from its packet id and payload, so a
 #                   broker's redelivery never sends twice: command_id)
 #   send/result     outcome out: {"id", "status": <http status>, "state", "message"}
+# With a `fleet` section the board also takes its group's work (net/fleet.py, loaded lazily) and
+# its session is clean: a stopped board must not keep a share of the group's work (EVENTS.md).
 # Publishes go through a bounded queue (drop oldest, counted); the SMS engine never waits on MQTT.
 # Recovery lives here: any failure closes the connection and reconnects with capped back-off.
 import asyncio
@@ -155,9 +157,11 @@ class MqttBridge(TaskOwner):
         self.cfg = validate(cfg)
         self.device_id = device_id
         self.base = "%s/%s" % (self.cfg["prefix"], device_id)
+        self.resolve_id = None  # async fn() -> device id, awaited before the first connection
         self.submit = submit
         self.status_fn = status
         self.known = known
+        self.fleet = None  # net/fleet.Fleet when the board is in a fleet
         self.queue = []  # (topic, payload, retain, qos)
         self._ready = asyncio.Event()
         self.online = asyncio.Event()  # ctx.online (net/wifi.py) once started; else always
@@ -207,12 +211,16 @@ class MqttBridge(TaskOwner):
         tls, host, port, user, password = parse_url(cfg["url"])
         will = (self.base + "/availability", b"offline", True, 1)
         c = MQTTClient(cfg["client_id"] or "smsgate-" + self.device_id, host, port, user,
-                       password, cfg["keepalive_s"], will, tls or cfg["tls"], clean=False,
+                       password, cfg["keepalive_s"], will, tls or cfg["tls"],
+                       clean=self.fleet is not None,
                        on_message=self._on_message, ca=cfg["ca"])
         c.wake = self._ready  # the pump leaves at once when the connection dies
         return c
 
     async def run(self):
+        if self.resolve_id is not None:
+            self.device_id = await self.resolve_id()
+            self.base = "%s/%s" % (self.cfg["prefix"], self.device_id)
         delay = 1
         cap = self.cfg["reconnect_max_s"]
         while True:
@@ -245,6 +253,8 @@ class MqttBridge(TaskOwner):
             await publish_discovery(c, self.cfg["discovery_prefix"], self.device_id, base)
         await c.subscribe(base + "/send", 1)
         await c.subscribe(base + "/ha/send", 1)
+        if self.fleet is not None:
+            self.fleet.connected()
         self.status_due = True
         await self._pump(c)
 
@@ -257,6 +267,8 @@ class MqttBridge(TaskOwner):
         while True:
             if c.dead.is_set():
                 raise OSError("connection lost: %s" % c.error)
+            if self.fleet is not None:
+                await self.fleet.sync(c)  # (un)subscribes the group's work with capacity
             now = time.ticks_ms()
             if self.status_due or time.ticks_diff(now, last_status) >= (
                 self.cfg["status_interval_s"] * 1000
@@ -308,6 +320,9 @@ class MqttBridge(TaskOwner):
     async def _on_message(self, topic, msg, retained, pid=0, dup=False):
         if retained:  # a stale retained command is never executed
             return
+        if self.fleet is not None and topic in self.fleet.send_topics:
+            self.counters["commands"] += 1
+            return await self.fleet.on_message(self.client, msg, pid)
         if topic == self.base + "/send":
             parse = parse_command
         elif topic == self.base + "/ha/send":
@@ -361,6 +376,22 @@ def modem_status(ctx):
     }
 
 
+async def imei_id(ctx):
+    """A device id from the modem's IMEI (known once the modem answered): "imei<digits>"."""
+    while not ctx.modem.status.get("imei"):
+        await ctx.ready.wait()
+        await asyncio.sleep(1)
+    return "imei" + "".join(c for c in ctx.modem.status["imei"] if c.isdigit())
+
+
+def status_doc(ctx, bridge):
+    """modem_status, plus the board's fleet capacity when it is in a fleet."""
+    st = modem_status(ctx)
+    if bridge.fleet is not None:
+        st["fleet"] = bridge.fleet.status()
+    return st
+
+
 def start(ctx):
     """Feature entry point (smsgw.startup): the bridge on events, outbox.submit and the status."""
     from smsgw import events
@@ -370,10 +401,17 @@ def start(ctx):
     cap = client_priority_cap(ctx.cfg)
     bridge = MqttBridge(ctx.cfg["mqtt"], topic_id(ctx.cfg),
                         submit=lambda body: ctx.outbox.submit(body, cap),
-                        status=lambda: modem_status(ctx),
+                        status=lambda: status_doc(ctx, bridge),
                         known=lambda i: ctx.outbox.status(i) is not None)
     bridge.online = ctx.online
     events.subscribe(bridge.on_event)
+    if ctx.cfg.get("fleet") is not None:
+        from smsgw.net.fleet import Fleet
+
+        bridge.fleet = Fleet(ctx.cfg["fleet"], bridge, ctx.outbox, ctx.modem.status, cap)
+        if not ctx.cfg["device"]["id"]:  # boards of a fleet must not share topics/client ids
+            bridge.resolve_id = lambda: imei_id(ctx)
+        events.subscribe(bridge.fleet.on_event)
 
     def check():
         ok = bridge.connected

@@ -1,5 +1,5 @@
 # A small asyncio MQTT 3.1.1 client: CONNECT (with last will, user/password, persistent session),
-# PUBLISH QoS 0/1 both ways, SUBSCRIBE, PINGREQ, DISCONNECT. One reader task per connection.
+# PUBLISH QoS 0/1 both ways, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT. One reader task per connection.
 # Errors surface as OSError (or asyncio.TimeoutError); reconnecting is the caller's job (mqtt.py),
 # so recovery lives in one layer. Spec clauses refer to MQTT 3.1.1 (OASIS, 2014).
 import asyncio
@@ -11,6 +11,7 @@ from smsgw.tasks import cancel_and_wait
 from micropython import const
 
 
+DEFER = const(1)  # on_message's answer: "I will call puback(pid) myself"
 MAX_PACKET = const(4096)  # longest inbound packet accepted; a longer one closes the connection
 _CONNECT = const(0x10)
 _CONNACK = const(0x20)
@@ -18,6 +19,8 @@ _PUBLISH = const(0x30)
 _PUBACK = const(0x40)
 _SUBSCRIBE = const(0x82)  # 3.8.1: the reserved flags are 0010
 _SUBACK = const(0x90)
+_UNSUBSCRIBE = const(0xA2)  # 3.10.1: the reserved flags are 0010
+_UNSUBACK = const(0xB0)
 _PINGREQ = const(0xC0)
 _PINGRESP = const(0xD0)
 _DISCONNECT = const(0xE0)
@@ -81,7 +84,9 @@ class MQTTClient:
         not verified unless `ca`, the path of a DER CA certificate, is given); clean: clean
         session flag (False keeps QoS 1 subscriptions queued at the broker while we are away);
         on_message: async fn(topic str, msg bytes, retained bool, pid int, dup bool), awaited
-            before PUBACK (pid 0 for QoS 0; dup: the broker's redelivery, 3.3.1.1).
+            before PUBACK (pid 0 for QoS 0; dup: the broker's redelivery, 3.3.1.1); when it
+            returns DEFER the handler acknowledges later itself with puback(pid) (it may then
+            publish QoS 1 first: the reader, which reads that PUBACK, is not held up).
     """
 
     wake: "asyncio.Event | None"  # typed for the checker (bare: no code on MicroPython)
@@ -195,6 +200,21 @@ class MQTTClient:
         if self._refused.pop(pid, None):  # 3.9.3 return code 0x80: the broker said no
             raise OSError("SUBACK refused %s" % topic)
 
+    async def unsubscribe(self, topic, timeout_s=10):
+        """UNSUBSCRIBE from one topic filter and wait for UNSUBACK."""
+        pid = self._next_pid()
+        ev = asyncio.Event()
+        self._acks[pid] = ev
+        try:
+            await self._send(packet(_UNSUBSCRIBE, struct.pack("!H", pid) + _str(topic)))
+            await self._await(ev, timeout_s)
+        finally:
+            self._acks.pop(pid, None)
+
+    async def puback(self, pid):
+        """Acknowledge the QoS 1 PUBLISH `pid` whose on_message answered DEFER."""
+        await self._send(packet(_PUBACK, struct.pack("!H", pid)))
+
     async def _await(self, ev, timeout_s):
         # the reader sets every waiting Event when the connection dies, so this wakes at once
         await asyncio.wait_for(ev.wait(), timeout_s)
@@ -234,11 +254,13 @@ class MQTTClient:
             if qos:
                 pid = struct.unpack("!H", body[pos : pos + 2])[0]
                 pos += 2
+            later = None
             if self.on_message:
-                await self.on_message(topic, body[pos:], bool(kind & 1), pid, bool(kind & 8))
-            if qos:  # acknowledged after the handler took it (at-least-once)
-                await self._send(packet(_PUBACK, struct.pack("!H", pid)))
-        elif t in (_PUBACK, _SUBACK):
+                later = await self.on_message(topic, body[pos:], bool(kind & 1), pid,
+                                              bool(kind & 8))
+            if qos and later != DEFER:  # acknowledged after the handler took it (at-least-once)
+                await self.puback(pid)
+        elif t in (_PUBACK, _SUBACK, _UNSUBACK):
             pid = struct.unpack("!H", body[:2])[0]
             if t == _SUBACK and body[2:3] == b"\x80":
                 self._refused[pid] = True
