@@ -10,7 +10,6 @@ stops with the report written; the re-run resumes.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import json

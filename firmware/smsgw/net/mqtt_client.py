@@ -1,5 +1,6 @@
 # A small asyncio MQTT 3.1.1 client: CONNECT (with last will, user/password, persistent session),
-# PUBLISH QoS 0/1 both ways, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT. One reader task per connection.
+# PUBLISH QoS 0/1 both ways (an inbound PUBACK may be deferred), SUBSCRIBE, UNSUBSCRIBE, PINGREQ,
+# DISCONNECT. One reader task per connection.
 # Errors surface as OSError (or asyncio.TimeoutError); reconnecting is the caller's job (mqtt.py),
 # so recovery lives in one layer. Spec clauses refer to MQTT 3.1.1 (OASIS, 2014).
 import asyncio
@@ -9,7 +10,6 @@ from smsgw.net import dns
 from smsgw.tasks import cancel_and_wait
 
 from micropython import const
-
 
 DEFER = const(1)  # on_message's answer: "I will call puback(pid) myself"
 MAX_PACKET = const(4096)  # longest inbound packet accepted; a longer one closes the connection
