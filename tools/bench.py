@@ -38,7 +38,7 @@ TOOLS = Path(__file__).resolve().parent
 REPO = TOOLS.parent
 sys.path.insert(0, str(TOOLS))
 
-from benchlib import footprint, measure, systems, webpage  # noqa: E402
+from benchlib import fleet, footprint, measure, systems, webpage  # noqa: E402
 
 # name: (gsm, ucs2, on_air_s, idle_s, inbound, rps_s, heap_step_kb, queue_k)
 PROFILES = {
@@ -46,6 +46,8 @@ PROFILES = {
     "quick": (4, 2, 0.5, 60.0, 3, 3.0, 4, 50),
     "tiny": (1, 1, 0.1, 4.0, 1, 1.0, 32, 10),
 }
+# the fleet's batch through 1, 2, 3 boards: (messages, seconds on air per part)
+FLEET = {"full": (30, 1.0), "quick": (12, 1.0), "tiny": (3, 0.2)}
 HEAP_KB = 256  # the virtual gateway's heap in the comparison (VirtualGateway's default)
 _T0 = time.monotonic()
 
@@ -257,7 +259,27 @@ def table(doc: dict) -> str:
         for n in names:
             cells.append(_fmt(_dig(doc["systems"][n], *key)))
         out.append("| %s | %s |" % (label, " | ".join(cells)))
-    return "\n".join(out + ["", footprint_table(doc), "", _machine_line(doc)])
+    return "\n".join(out + ["", footprint_table(doc), "", fleet_table(doc),
+                             "", _machine_line(doc)])
+
+
+def fleet_table(doc: dict) -> str:
+    """The fleet's batch through 1, 2 and 3 boards (tools/benchlib/fleet.py)."""
+    fl = doc.get("fleet")
+    if not fl:
+        return "fleet: not measured"
+    runs = fl["runs"]
+    out = ["| fleet: %d messages, %g s on air per part | %s |"
+           % (runs[0]["messages"], fl["on_air_s"],
+              " | ".join("%d board%s" % (r["boards"], "s" * (r["boards"] > 1)) for r in runs)),
+           "|---|" + "---|" * len(runs),
+           "| batch wall time (s) | %s |" % " | ".join(_fmt(r["seconds"]) for r in runs),
+           "| speed-up over one board | 1 | %s |"
+           % " | ".join(_fmt(fl["speedup"][str(r["boards"])]) for r in runs[1:]),
+           "| sent by each board | %s |" % " | ".join(
+               "/".join(str(v) for _, v in sorted(r["sent_by"].items())) for r in runs),
+           "| sent twice | %s |" % " | ".join(str(r["twice"]) for r in runs)]
+    return "\n".join(out)
 
 
 def footprint_table(doc: dict) -> str:
@@ -355,6 +377,9 @@ def main(argv=None) -> int:
         else:
             doc["systems"], extra = compare(opts, work, errors)
             doc["footprint"] = footprint_figures(opts, work, extra["heap_check"], errors)
+            say("fleet: 1, 2, 3 boards ...")
+            _guarded(doc, "fleet", lambda: fleet.measure(*FLEET[opts.mode], opts.sim_scale),
+                     errors)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     doc["duration_s"] = round(time.monotonic() - t0, 1)

@@ -202,6 +202,7 @@ def summary(jobs, elapsed: float) -> dict:
         if j.device and j.state in ("Sent", "Delivered"):
             by_device[j.device] = by_device.get(j.device, 0) + 1
     return {"rows": len(jobs), "states": by_state, "sentBy": by_device,
+            "uncertain": sum(1 for j in jobs if (j.error or "").startswith("uncertain")),
             "claimedTwice": [j.id for j in jobs if j.twice], "seconds": round(elapsed, 1)}
 
 

@@ -112,7 +112,8 @@ class FleetLink:
         self.c.connect_async(u.hostname, u.port or (8883 if u.scheme == "mqtts" else 1883),
                              keepalive=15, clean_start=not persistent, properties=props)
         self._mids: dict[int, str] = {}  # publish mid -> job id
-        self._lock = threading.Lock()
+        self._acked: dict[int, int] = {}  # PUBACK reasons that came before publish() returned
+        self._lock = threading.Lock()  # never held while calling paho (its thread takes it)
         self.c.loop_start()
 
     def close(self) -> None:
@@ -154,9 +155,16 @@ class FleetLink:
             pass  # not ours / not JSON: ignored
 
     def _on_publish(self, c, u, mid, rc, props=None):
+        code = getattr(rc, "value", 0)
         with self._lock:
             job_id = self._mids.pop(mid, None)
-        if job_id is not None and rc is not None and rc.value == _NO_SUBSCRIBERS:
+            if job_id is None:
+                self._acked[mid] = code
+        if job_id is not None:
+            self._nobody(job_id, code)
+
+    def _nobody(self, job_id: str, code: int) -> None:
+        if code == _NO_SUBSCRIBERS:
             self.events.put(("nobody", job_id))
 
     def members(self) -> list[Board]:
@@ -164,9 +172,15 @@ class FleetLink:
         return [b for _, b in sorted(self.boards.items()) if b.online and b.fleet]
 
     def publish(self, topic: str, body: dict) -> None:
+        # paho calls on_publish from its thread holding its own lock, maybe before publish()
+        # returns here: our lock is taken only around our dicts, or the two threads deadlock
+        info = self.c.publish(topic, json.dumps(body), qos=1)
         with self._lock:
-            info = self.c.publish(topic, json.dumps(body), qos=1)
-            self._mids[info.mid] = body["id"]
+            code = self._acked.pop(info.mid, None)
+            if code is None:
+                self._mids[info.mid] = body["id"]
+        if code is not None:
+            self._nobody(body["id"], code)
 
     def route(self, phone: str) -> tuple[str, list[Board]]:
         """(topic, boards that take it): the routed topic when an online board claims the
@@ -246,7 +260,7 @@ class Dispatcher:
             j.device = dev
             j.state = state or "Claimed"
             j.resend_at = 0.0
-            if state == "Failed":
+            if state in FINAL:  # Failed: why; Sent: "uncertain: ..." after a cut at AT+CMGS
                 j.error = r.get("error") or r.get("message")
 
     # -- publishing --------------------------------------------------------------------------

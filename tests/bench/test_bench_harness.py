@@ -59,6 +59,10 @@ def test_bench_writes_json_in_the_documented_shape(bench):
     web = fp["web_page"]
     assert 0 < web["second_visit_page_bytes"] < web["page_bytes"] <= 24 * 1024, web
     assert _number(web["delta_high_water_kb"]) and web["first_visit_requests"] > 3
+    fleet = doc["fleet"]  # the same batch through 1, 2 and 3 boards of a fleet
+    assert [r["boards"] for r in fleet["runs"]] == [1, 2, 3]
+    assert all(_number(r["seconds"]) and r["twice"] == 0 for r in fleet["runs"])
+    assert sorted(fleet["speedup"]) == ["2", "3"] and all(map(_number, fleet["speedup"].values()))
 
 
 def test_bench_prints_and_writes_the_table(bench):
@@ -66,4 +70,5 @@ def test_bench_prints_and_writes_the_table(bench):
     md = out.with_suffix(".md").read_text()
     assert md.splitlines()[0].startswith("| ") and "smstools3" in md.splitlines()[0]
     assert "smallest heap" in md and "Measured " in md and "web page" in md
+    assert "speed-up over one board" in md
     assert md.strip() in stdout

@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from conftest import GROUP
+from fleetharness import GROUP
 from evharness import wait_for
 
 
@@ -112,10 +112,14 @@ def test_board_killed_mid_batch(fleet, broker, tmp_path):
     b1.restart_board(wait=True, timeout=90)  # back: its flash queue goes out
     s = finish(proc)
     times, by = on_air(fleet)
-    assert sorted(times) == texts and set(times.values()) == {1}, times
     rep = report_of(csv)
     assert len(rep) == 60 and {r["state"] for r in rep} == {"Sent"}, rep
-    assert all(by[t] == r["device"] for t, r in zip(texts, rep))
+    # a part the cut caught between AT+CMGS and its answer is "uncertain" and never resent
+    # (the gateway's rule: at most once); it may or may not have reached the air
+    unsure = {t for t, r in zip(texts, rep) if (r["error"] or "").startswith("uncertain")}
+    assert len(unsure) <= 1 and s["uncertain"] == len(unsure)
+    assert set(times.values()) == {1} and set(texts) - set(times) <= unsure, times
+    assert all(by[t] == r["device"] for t, r in zip(texts, rep) if t in times)
     assert accepted <= {r["id"] for r in rep if r["device"] == "b1"}  # stayed with b1
     assert Counter(by.values())["b1"] < 20  # its share of the rest went to b2 and b3
     assert s["claimedTwice"] == []

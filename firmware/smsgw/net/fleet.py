@@ -119,10 +119,15 @@ class Fleet:
         state = _FINAL.get(name)
         if state is None:
             return
-        out = {"id": payload.get("messageId"), "deviceId": self.bridge.device_id,
-               "state": state}
-        if payload.get("reason"):
-            out["error"] = payload["reason"]
+        mid = payload.get("messageId")
+        out = {"id": mid, "deviceId": self.bridge.device_id, "state": state}
+        err = payload.get("reason")
+        if state == "Sent":  # a part cut off at AT+CMGS counts as sent but may not be on air
+            st = self.outbox.status(mid) or {}
+            err = ([r["error"] for r in st.get("recipients", ()) if r.get("error")]
+                   or [None])[0]
+        if err:
+            out["error"] = err
         self.bridge._put(self.result_topic, json.dumps(out))
 
     async def on_message(self, c, msg, pid):

@@ -1,0 +1,61 @@
+"""The fleet tests' harness: a mosquitto broker (tests/events' evharness) and virtual boards,
+each with its own simulated modem and flash, in one group."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "events"))
+
+from evharness import broker  # noqa: E402,F401 (a fixture)
+
+from smsgate.virtual import VirtualGateway  # noqa: E402
+
+GROUP = "g1"
+LATENCY_S = "0.3"  # the simulator's seconds from ^Z to +CMGS: about a third of a second a part
+
+
+def board_config(broker_url: str, device: str, prefixes=(), weight: int = 3) -> dict:
+    return {"device": {"id": device},
+            "mqtt": {"url": broker_url, "discovery": False, "reconnect_max_s": 1,
+                     "keepalive_s": 10, "status_interval_s": 5},
+            "fleet": {"group": GROUP, "prefixes": list(prefixes), "weight": weight}}
+
+
+class Fleet:
+    """Virtual boards in one group; `boards[name]` is a VirtualGateway (flash kept)."""
+
+    def __init__(self, broker, tmp: Path) -> None:
+        self.broker, self.tmp = broker, tmp
+        self.boards: dict[str, VirtualGateway] = {}
+
+    def add(self, name: str, prefixes=(), weight: int = 3) -> VirtualGateway:
+        gw = VirtualGateway(config=board_config(self.broker.url, name, prefixes, weight),
+                            data_dir=self.tmp / name, heap="512K",
+                            sim_args=("--send-latency", LATENCY_S))
+        self.boards[name] = gw
+        return gw
+
+    def start(self) -> None:
+        for gw in self.boards.values():
+            gw.start(wait=False)
+        for gw in self.boards.values():
+            gw.wait_ready(90)
+
+    def sent(self) -> dict[str, list[dict]]:
+        """Each board's simulator /sent."""
+        return {n: gw.sim.sent() for n, gw in self.boards.items()}
+
+    def stop(self) -> None:
+        for gw in self.boards.values():
+            gw.stop()
+
+
+@pytest.fixture
+def fleet(broker, tmp_path):
+    f = Fleet(broker, tmp_path)
+    yield f
+    f.stop()
