@@ -74,7 +74,6 @@ _NUMERIC_EXTRA = ("modem",)  # sections that also take any extra key with a numb
 OPTIONAL = {
     "webhooks": "smsgw.net.webhooks",
     "mqtt": "smsgw.net.mqtt",
-    "fleet": "smsgw.net.fleet",
     "email": "smsgw.net.email",
     "ota": "smsgw.net.ota",
     "rules": "smsgw.alert",

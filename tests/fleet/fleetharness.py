@@ -21,8 +21,8 @@ LATENCY_S = "0.3"  # the simulator's seconds from ^Z to +CMGS: about a third of 
 def board_config(broker_url: str, device: str, prefixes=(), weight: int = 3) -> dict:
     return {"device": {"id": device},
             "mqtt": {"url": broker_url, "discovery": False, "reconnect_max_s": 1,
-                     "keepalive_s": 10, "status_interval_s": 5},
-            "fleet": {"group": GROUP, "prefixes": list(prefixes), "weight": weight}}
+                     "keepalive_s": 10, "status_interval_s": 5,
+                     "fleet": {"group": GROUP, "prefixes": list(prefixes), "weight": weight}}}
 
 
 class Fleet:

@@ -64,6 +64,13 @@ def _member(weight=2, prefixes=(), reg=1):
 def test_config_section():
     out = fleet.validate({"group": "shop", "prefixes": ["+4917", "4915"]})
     assert out == {"group": "shop", "prefixes": ["+4917", "4915"], "weight": 4}
+    m = mqtt.validate({"url": "mqtt://h", "fleet": {"group": "shop"}})  # where it lives
+    assert m["fleet"]["weight"] == 4 and mqtt.validate({"url": "mqtt://h"})["fleet"] is None
+    try:
+        mqtt.validate({"url": "mqtt://h", "fleet": {"group": "a/b"}})
+        raise AssertionError("a bad group passed")
+    except ConfigError as exc:
+        assert "mqtt.fleet.group" in str(exc), exc
     for bad in ({}, {"group": ""}, {"group": "a/b"}, {"group": "a+"}, {"group": "g", "x": 1},
                 {"group": "g", "prefixes": ["+49a"]}, {"group": "g", "prefixes": "+49"},
                 {"group": "g", "weight": 0}, {"group": "g", "weight": 2.5}):

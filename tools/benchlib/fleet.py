@@ -22,8 +22,8 @@ def _boards(broker: _Broker, n: int, work: Path, on_air_s: float, sim_scale: flo
     for i in range(n):
         cfg = {"device": {"id": "fb%d" % i},
                "mqtt": {"url": broker.url, "discovery": False, "reconnect_max_s": 1,
-                        "keepalive_s": 10, "status_interval_s": 5},
-               "fleet": {"group": GROUP, "weight": 3}}
+                        "keepalive_s": 10, "status_interval_s": 5,
+                        "fleet": {"group": GROUP, "weight": 3}}}
         out.append(VirtualGateway(config=cfg, data_dir=work / ("fb%d" % i), heap="512K",
                                   sim_scale=sim_scale,
                                   sim_args=("--send-latency", str(on_air_s))))

@@ -1,6 +1,6 @@
 # Fleet membership (issue 16): the boards of a group share one work queue through the broker's
-# shared subscriptions. Imported by the MQTT bridge (net/mqtt.py) only when the config has a
-# `fleet` section. Topics (P = mqtt.prefix, G = fleet.group; the tree is in docs/EVENTS.md):
+# shared subscriptions. Imported by the MQTT bridge (net/mqtt.py) only when its section has
+# `fleet` (a sub-section of `mqtt`: a top-level one cost the core gateway ~14 KB, docs/EVENTS.md). Topics (P = mqtt.prefix, G = fleet.group; the tree is in docs/EVENTS.md):
 #   $share/G/P/fleet/G/send                         work for any board of the group (QoS 1)
 #   $share/G-<prefix>/P/fleet/G/route/<prefix>/send  work for the boards that claim <prefix>
 #   P/fleet/G/result                                 out: {"id", "deviceId", "state", ...}
@@ -28,8 +28,8 @@ def digits(prefix):
     return prefix[1:] if prefix.startswith("+") else prefix
 
 
-def validate(value, key="fleet"):
-    """Check the `fleet` section; return it merged over DEFAULTS (raises ConfigError)."""
+def validate(value, key="mqtt.fleet"):
+    """Check the `mqtt.fleet` section; return it merged over DEFAULTS (raises ConfigError)."""
     from smsgw.errors import ConfigError
     from smsgw.section import check_section
 
@@ -56,7 +56,7 @@ class Fleet:
     """One board's share of the group's work, riding on the bridge's connection.
 
     Args:
-        cfg: validated `fleet` section; bridge: the MqttBridge (its publish queue and status);
+        cfg: validated `mqtt.fleet` section; bridge: the MqttBridge (its publish queue and status);
         outbox: submit/status/pending/pacer; modem_status: the modem's status dict.
     """
 

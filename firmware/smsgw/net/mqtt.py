@@ -8,7 +8,7 @@
 #                   (a command without an id gets one from its packet id and payload, so a
 #                   broker's redelivery never sends twice: command_id)
 #   send/result     outcome out: {"id", "status": <http status>, "state", "message"}
-# With a `fleet` section the board also takes its group's work (net/fleet.py, loaded lazily) and
+# With `mqtt.fleet` the board also takes its group's work (net/fleet.py, loaded lazily) and
 # its session is clean: a stopped board must not keep a share of the group's work (EVENTS.md).
 # Publishes go through a bounded queue (drop oldest, counted); the SMS engine never waits on MQTT.
 # Recovery lives here: any failure closes the connection and reconnects with capped back-off.
@@ -35,6 +35,7 @@ DEFAULTS = {
     "reconnect_max_s": 60,  # back-off cap (1, 2, 4, ... seconds)
     "status_interval_s": 60,
     "queue_max": 32,  # publishes waiting for the broker; oldest dropped beyond
+    "fleet": None,  # the board's fleet (net/fleet.py): {"group", "prefixes", "weight"}
 }
 _NUMS = {
     "keepalive_s": (1, 3600),
@@ -69,6 +70,8 @@ def validate(value, key="mqtt"):
     from smsgw.section import check_section
 
     def check_other(name, k, v):
+        if k == "fleet":
+            return  # net/fleet.py checks it, below
         if k in ("tls", "discovery"):
             if not isinstance(v, bool):
                 raise ConfigError(name, "must be a boolean")
@@ -76,6 +79,10 @@ def validate(value, key="mqtt"):
             raise ConfigError(name, "must be a non-empty string without wildcards")
 
     out = check_section(value, key, DEFAULTS, _NUMS, check_other)
+    if out["fleet"] is not None:
+        from smsgw.net.fleet import validate as fleet_validate
+
+        out["fleet"] = fleet_validate(out["fleet"], key + ".fleet")
     if out["url"] is None:
         raise ConfigError(key + ".url", "required")
     try:
@@ -405,10 +412,10 @@ def start(ctx):
                         known=lambda i: ctx.outbox.status(i) is not None)
     bridge.online = ctx.online
     events.subscribe(bridge.on_event)
-    if ctx.cfg.get("fleet") is not None:
+    if bridge.cfg["fleet"] is not None:
         from smsgw.net.fleet import Fleet
 
-        bridge.fleet = Fleet(ctx.cfg["fleet"], bridge, ctx.outbox, ctx.modem.status, cap)
+        bridge.fleet = Fleet(bridge.cfg["fleet"], bridge, ctx.outbox, ctx.modem.status, cap)
         if not ctx.cfg["device"]["id"]:  # boards of a fleet must not share topics/client ids
             bridge.resolve_id = lambda: imei_id(ctx)
         events.subscribe(bridge.fleet.on_event)
