@@ -92,8 +92,10 @@ async def test_same_id_twice_is_one_message():
     m = FakeModem()
     ob = _outbox(m)
     assert ob.submit(_body(id="dup"))[0] == 202
-    st, obj = ob.submit(_body(id="dup", textMessage={"text": "other"}))
+    st, obj = ob.submit(_body(id="dup"))  # a retry: the same message
     assert st == 202 and obj["id"] == "dup"
+    st, obj = ob.submit(_body(id="dup", textMessage={"text": "other"}))  # another one: 409
+    assert st == 409 and "dup" in obj["message"], obj
     await _drain(ob)
     assert ob.submit(_body(id="dup"))[1]["state"] == "Sent"
     await _drain(ob)
@@ -270,7 +272,8 @@ async def test_events_follow_state_changes_and_survive_a_power_cut():
     assert got == [("sms:sent", "ev1", None)], got
     assert ob2.on_report(2, "+491701234567", 0) and got == [("sms:sent", "ev1", None)]
     assert ob2.on_report(1, "+491701234567", 70)
-    assert got[1] == ("sms:failed", "ev1", "delivery failed: TP-ST 70"), got
+    assert got[1] == ("sms:failed", "ev1", "delivery failed: TP-ST 70 (permanent error: SM "
+                      "validity period expired)"), got
     events.unsubscribe(h)
     ob3 = _outbox(m, root=root)
     assert ob3.store.handoff.left == []
@@ -369,7 +372,7 @@ async def test_compaction_keeps_pending_and_bounds_store():
 
 
 def test_rfc3339():
-    from smsgw.queue.msgparse import parse_rfc3339
+    from smsgw.rfc3339 import parse as parse_rfc3339
 
     assert parse_rfc3339("1970-01-01T00:00:00Z") == 0
     assert parse_rfc3339("2026-11-25T21:00:00.123+01:00") == 1795636800

@@ -48,6 +48,8 @@ _EVENT_TOPIC = {
     "sms:sent": "sent",
     "sms:delivered": "delivered",
     "sms:failed": "failed",
+    "sms:cancelled": "cancelled",
+    "sms:data-received": "data-received",
     "system:ping": "ping",  # the alert heartbeat's health document
 }
 

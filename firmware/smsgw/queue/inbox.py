@@ -155,14 +155,17 @@ class Inbox:
             while self.first < self.next and self.get(self.first) is None:
                 self.first += 1
 
-    def list(self, limit=50, offset=0):
-        """(total, [seq, ...]) newest first; render each with public(seq). Marks everything
-        stored so far as delivered to the API (eviction prefers those)."""
+    def list(self, limit=50, offset=0, since=0, until=0, kind=None):
+        """(total, [seq, ...]) newest first, optionally only those received in [since, until]
+        (Unix s; 0: open) of type `kind` ("SMS" | "DATA_SMS"); render each with public(seq).
+        Marks everything stored so far as delivered to the API (eviction prefers those)."""
         import os
 
         names = os.listdir(self.dir)
         seqs = [int(n) for n in names if len(n) == 8 and n.isdigit()]
         seqs.sort(reverse=True)
+        if since or until or kind:  # reads each message (at most inbox.max_messages)
+            seqs = [q for q in seqs if _matches(self.get(q), since, until, kind)]
         self.fetched = self.next
         return len(seqs), seqs[offset:offset + limit]
 
@@ -206,7 +209,8 @@ class Inbox:
         c = (d.get("udh") or {}).get("concat")
         number = d.get("number", "")
         text = d.get("text")
-        if text is None:
+        binary = text is None  # 8-bit data (a data SMS): kept as hex, "b" marks it
+        if binary:
             text = d.get("data", "")
         at = events.now()
         # An alphanumeric sender ID may spell a number ("+1555000001"): it is marked ("a") so
@@ -217,6 +221,8 @@ class Inbox:
             m = {"h": hh, "n": number, "x": text, "at": at, "ts": d.get("scts")}
             if alnum:
                 m["a"] = 1
+            if binary:
+                m["b"] = 1
             self._deliver(m)
             return
         import json
@@ -225,6 +231,8 @@ class Inbox:
              "at": at, "ts": d.get("scts")}
         if alnum:
             p["a"] = 1
+        if binary:
+            p["b"] = 1
         from smsgw.fsutil import append
 
         append(self.dir + "/parts", json.dumps(p) + "\n")  # a torn tail is cut off first
@@ -259,7 +267,7 @@ class Inbox:
         try:
             msg = self._write(msg)
             self.counters["received"] += 1
-            events.emit("sms:received", payload(msg))
+            events.emit(*event(msg))
         except Exception:  # not a power cut: nothing is left half done for a replay
             if ho is not None:
                 ho.done()
@@ -319,25 +327,46 @@ class Inbox:
 
 
 def _tainted(m, parts):
+    # a part from an alphanumeric sender ("a") marks its whole message; binary parts ("b")
+    # make a data message
     for q in parts:
-        if q.get("a"):
-            m["a"] = 1
-            break
+        for f in ("a", "b"):
+            if q.get(f):
+                m[f] = 1
     return m
 
 
-def payload(m):
-    """The sms:received event payload of stored message `m`."""
-    out = {"messageId": m["id"], "message": m["x"], "phoneNumber": m["n"], "simNumber": 1,
-           "receivedAt": events.iso(m["at"])}
+def event(m):
+    """(name, payload) of the event for stored message `m`: sms:received, or
+    sms:data-received for a data SMS (android-sms-gateway's payloads; recipient, our own
+    number, is not known)."""
+    out = {"messageId": m["id"], "sender": m["n"], "recipient": None, "phoneNumber": m["n"],
+           "simNumber": 1, "receivedAt": events.iso(m["at"])}
     if m.get("a"):
         out["senderType"] = "alphanumeric"
-    return out
+    if m.get("b"):
+        import binascii
+
+        out["data"] = binascii.b2a_base64(binascii.unhexlify(m["x"])).decode().strip()
+        return "sms:data-received", out
+    out["message"] = m["x"]
+    return "sms:received", out
+
+
+def _matches(m, since, until, kind):
+    if m is None or m["at"] < since or (until and m["at"] > until):
+        return False
+    return kind is None or kind == ("DATA_SMS" if m.get("b") else "SMS")
 
 
 def _public(m):
-    out = {"id": m["id"], "type": "SMS", "message": m["x"], "phoneNumber": m["n"],
-           "simNumber": 1, "receivedAt": events.iso(m["at"])}
+    # android-sms-gateway's inbox item; a data SMS's preview is its first 64 bytes in hex
+    x = m["x"]
+    if m.get("b"):
+        x = x[:128].lower() + ("..." if len(x) > 128 else "")
+    out = {"id": m["id"], "type": "DATA_SMS" if m.get("b") else "SMS", "sender": m["n"],
+           "recipient": None, "simNumber": 1, "contentPreview": x,
+           "createdAt": events.iso(m["at"])}
     if m.get("a"):
         out["senderType"] = "alphanumeric"
     if m.get("parts"):

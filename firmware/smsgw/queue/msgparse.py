@@ -2,9 +2,10 @@
 from smsgw import clock
 
 
-def parse_body(b, max_text, max_rcpt):
+def parse_body(b, max_text, max_rcpt, skip_check=False):
     """Validate a send request body; returns the stored message description (dict).
 
+    `skip_check`: the request's skipPhoneValidation (any number the codec can address).
     Raises:
         ValueError: with the client-facing reason (HTTP 400).
     """
@@ -13,23 +14,14 @@ def parse_body(b, max_text, max_rcpt):
     if b.get("isEncrypted"):
         raise ValueError("isEncrypted: encrypted messages are not supported")
     if "mmsMessage" in b:
-        raise ValueError("mmsMessage: MMS is not supported (textMessage only)")
-    if "dataMessage" in b:
-        raise ValueError("only textMessage is supported")
-    tm = b.get("textMessage")
-    if tm is not None and "message" in b:
-        raise ValueError("give textMessage or message, not both")
-    text = tm.get("text") if isinstance(tm, dict) else b.get("message")
-    if not isinstance(text, str) or not text:
-        raise ValueError("textMessage.text: a non-empty string is required")
-    if len(text) > max_text:
-        raise ValueError("textMessage.text: longer than %d characters" % max_text)
+        raise ValueError("mmsMessage: MMS is not supported (textMessage or dataMessage)")
+    tm, dm = b.get("textMessage"), b.get("dataMessage")
+    if (tm is not None) + (dm is not None) + ("message" in b) > 1:
+        raise ValueError("give one of textMessage, dataMessage, message")
     nums = b.get("phoneNumbers")
     if not isinstance(nums, list) or not nums or len(nums) > max_rcpt:
         raise ValueError("phoneNumbers: a list of 1..%d numbers is required" % max_rcpt)
-    for n in nums:
-        if not _valid_number(n):
-            raise ValueError("phoneNumbers: invalid number %r" % (n,))
+    nums = [_number(n, skip_check) for n in nums]
     mid = b.get("id")
     if mid is None:
         mid = _new_id()
@@ -39,28 +31,69 @@ def parse_body(b, max_text, max_rcpt):
     if sim is not None and sim != 1:
         raise ValueError("simNumber: this gateway has one SIM (1)")
     prio = b.get("priority", 0)
+    if prio is None:
+        prio = 0
     if not _is_int(prio) or not -128 <= prio <= 127:
         raise ValueError("priority: an integer -128..127")
     srr = b.get("withDeliveryReport", True)
     if not isinstance(srr, bool):
         raise ValueError("withDeliveryReport: a boolean")
     now = clock.now()  # None while the board's clock is unset
-    m = {"id": mid, "to": nums, "text": text, "srr": srr, "prio": prio,
-         "t": clock.unix() if now is None else now, "exp": _expiry(b, now)}
+    meta = {"id": mid, "to": nums, "srr": srr, "prio": prio,
+            "t": clock.unix() if now is None else now, "exp": _expiry(b, now),
+            "bh": _fingerprint(b)}  # "ref" (concatenation reference): set by the outbox
     if now is None and b.get("ttl"):  # no expiry of our own: the SMSC's validity period alone
-        m["vp"] = b["ttl"]
-    return m  # "ref" (concatenation reference): set by the outbox
+        meta["vp"] = b["ttl"]
+    if dm is not None:
+        from smsgw.codec.data import check
+
+        meta.update(check(dm))
+    else:
+        text = tm.get("text") if isinstance(tm, dict) else b.get("message")
+        if not isinstance(text, str) or not text:
+            raise ValueError("textMessage.text: a non-empty string is required")
+        if len(text) > max_text:
+            raise ValueError("textMessage.text: longer than %d characters" % max_text)
+        meta["text"] = text
+    at = b.get("scheduleAt")
+    if at is not None:
+        from smsgw.rfc3339 import parse
+
+        meta["at"] = parse(at, "scheduleAt")
+    return meta
 
 
 def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _valid_number(n):
-    if not isinstance(n, str):
-        return False
-    d = n[1:] if n.startswith("+") else n
-    return 0 < len(d) <= 20 and all("0" <= c <= "9" for c in d)
+def _number(n, skip_check):
+    # Lenient, as people write numbers: spaces, dashes, dots and parentheses go; "+" then
+    # digits, or national digits (short codes too). skipPhoneValidation: any address the
+    # codec can encode (alphanumeric included), kept as given.
+    if isinstance(n, str):
+        d = "".join(c for c in n if c not in " -.()/\t")
+        if skip_check:
+            if 0 < len(n.strip()) <= 20:
+                return n.strip()
+        else:
+            digits = d[1:] if d.startswith("+") else d
+            if 0 < len(digits) <= 20 and all("0" <= c <= "9" for c in digits):
+                return d
+    raise ValueError("phoneNumbers: invalid number %r" % (n,))
+
+
+def _fingerprint(b):
+    # What makes two requests with one id the same message (a retry: 202, never sent twice)
+    # or another one (409): the content fields as the client sent them.
+    import binascii
+    import hashlib
+    import json
+
+    f = [b.get(k) for k in ("phoneNumbers", "textMessage", "dataMessage", "message",
+                            "withDeliveryReport", "priority", "ttl", "validUntil",
+                            "scheduleAt", "simNumber")]
+    return binascii.hexlify(hashlib.sha256(json.dumps(f).encode()).digest()[:6]).decode()
 
 
 def same_number(a, b):
@@ -89,43 +122,10 @@ def _expiry(b, now):
             raise ValueError("ttl: a positive number of seconds")
         return 0 if now is None else now + ttl
     if until is not None:
-        exp = parse_rfc3339(until)
+        from smsgw.rfc3339 import parse
+
+        exp = parse(until, "validUntil")
         if now is None:  # whether it has passed cannot be told: refuse rather than guess
             raise ValueError("validUntil: the gateway's clock is not set yet (use ttl)")
         return exp
     return 0
-
-
-def parse_rfc3339(s):
-    """Unix seconds of an RFC 3339 timestamp ("2026-01-02T03:04:05Z", "+02:00", fraction ok)."""
-    try:
-        if not isinstance(s, str) or len(s) < 20 or s[4] != "-" or s[10] not in "Tt ":
-            raise ValueError
-        y, mo, d = int(s[0:4]), int(s[5:7]), int(s[8:10])
-        h, mi, sec = int(s[11:13]), int(s[14:16]), int(s[17:19])
-        rest = s[19:]
-        if rest.startswith("."):
-            i = 1
-            while i < len(rest) and "0" <= rest[i] <= "9":
-                i += 1
-            rest = rest[i:]
-        if rest in ("Z", "z"):
-            off = 0
-        else:
-            sign = 1 if rest[0] == "+" else -1 if rest[0] == "-" else 0
-            if not sign or len(rest) != 6:
-                raise ValueError
-            off = sign * (int(rest[1:3]) * 3600 + int(rest[4:6]) * 60)
-    except (ValueError, IndexError):
-        raise ValueError("validUntil: an RFC 3339 timestamp")
-    return _days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off
-
-
-def _days(y, m, d):
-    # days since 1970-01-01 (proleptic Gregorian; Howard Hinnant's civil algorithm)
-    y -= m <= 2
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468

@@ -11,7 +11,7 @@ import gc
 from smsgw import clock, events, log
 from smsgw.queue.msgparse import parse_body, same_number as _same
 from smsgw.queue.journal import (
-    CANCELLED, DELIVERED, FAILED, PENDING, PROCESSED, Journal, aggregate as _aggregate,
+    CANCELLED, DELIVERED, FAILED, PENDING, PROCESSED, SENT, Journal, aggregate as _aggregate,
 )
 from smsgw.queue.store import key_of
 from smsgw.tasks import cancel_all
@@ -26,7 +26,7 @@ class Outbox:
 
     Args:
         store: an opened smsgw.queue.store.Store.
-        cfg: the full config dict (queue.*, device.id are read).
+        cfg: the full config dict (queue.*, device.id are read; smsgw.device).
         modem: object with `async send_pdu(hex, tpdu_len) -> mr` (None: nothing is sent).
         ready: None, or an asyncio.Event-like object the sender waits on before each message.
     """
@@ -37,7 +37,8 @@ class Outbox:
         self.modem = modem
         self.ready = ready
         self.pacer = None  # optional: delay_ms(segments, priority), record(segments)
-        self.device_id = cfg["device"]["id"]
+        self.cfg = cfg
+        self.order = None  # queue/order.py's Order while prioritized/scheduled messages wait
         self.max_pending = q["max_messages"]
         self.max_text = q["max_text"]
         self.max_rcpt = q["max_recipients"]
@@ -57,18 +58,27 @@ class Outbox:
         s = self.store
         return max(s.count() - s.cur, s.count(True) - s.pcur)
 
-    def submit(self, body, max_priority=127):
+    def device_id(self):
+        """The deviceId (smsgw/device.py: configured, or derived from the IMEI)."""
+        return self.cfg["device"]["id"] or _device(self.cfg, self.modem)
+
+    def submit(self, body, max_priority=127, skip_check=False):
         """Validate and durably enqueue one message. Returns (http_status, status_or_error).
 
-        Same `id` twice is the same message: its current status is answered, it is sent once.
-        Errors are (400|429|503, {"message": ...}); nothing accepted is ever dropped.
+        Same `id` twice with the same body is the same message: its current status is
+        answered, it is sent once; the same `id` with another body is a 409.
+        Errors are (400|409|429|503, {"message": ...}); nothing accepted is ever dropped.
         `max_priority`: the highest priority this caller may ask for (API/MQTT: 99 unless
         api.allow_priority; >= 100 goes past the carrier caps and quiet hours).
+        `skip_check`: skipPhoneValidation (any address the codec can encode).
         """
         try:
-            meta = self._parse(body)
+            meta = self._parse(body, skip_check)
         except ValueError as e:
             return 400, {"message": str(e)}
+        dev = body.get("deviceId")
+        if dev is not None and dev != self.device_id():
+            return 400, {"message": "deviceId: not this device's (%s)" % self.device_id()}
         if meta["prio"] > max_priority:
             return 400, {"message": "priority: at most %d (api.allow_priority permits 100..127)"
                          % max_priority}
@@ -77,6 +87,8 @@ class Outbox:
         if old is not None:
             if old["id"] != meta["id"]:
                 return 503, {"message": "id hash collision, use another id"}
+            if old.get("bh", meta["bh"]) != meta["bh"]:
+                return 409, {"message": "id %s is taken by another message" % meta["id"]}
             return 202, self.status_of(key, old)
         if self.pending() >= self.max_pending:
             return 429, {"message": "too many pending messages (%d)" % self.max_pending}
@@ -86,20 +98,26 @@ class Outbox:
         # consecutive messages never share one within 256 (8-bit refs) / 65536 (16-bit), also
         # across reboots and compactions (a random one repeated: handsets merged messages).
         meta["ref"] = self.store.seq() & 0xFFFF
+        # a priority other than 0 or a scheduleAt: ordered by queue/order.py, not FIFO
+        ordered = meta["prio"] or "at" in meta
+        if ordered:
+            meta["q"] = 1
         try:
             self.store.append_index(key)  # first: a crash now leaves a record, no message
-            if meta["prio"] >= 100:
+            if ordered:
                 self.store.append_index(key, True)
             self.store.put(key, meta)  # the commit point: now it is accepted
         except OSError as e:
             log.error("store write failed: %s", e)
             return 503, {"message": "storage error"}
+        if ordered and self.order is not None:
+            self.order.add(key, meta, self.store.count(True) - 1)
         self.counters["accepted"] += 1
         self.wake.set()
         return 202, self.status_of(key, meta, [])
 
-    def _parse(self, b):
-        return parse_body(b, self.max_text, self.max_rcpt)
+    def _parse(self, b, skip_check=False):
+        return parse_body(b, self.max_text, self.max_rcpt, skip_check)
 
     # -- status ----------------------------------------------------------------------------
     def status(self, msg_id):
@@ -122,13 +140,23 @@ class Outbox:
                                "error": j.error(i)})
         state = _aggregate([x["state"] for x in recipients])
         j.times(state, states)
-        return {"id": meta["id"], "deviceId": self.device_id, "state": state,
-                "isHashed": False, "isEncrypted": False, "recipients": recipients,
-                "states": states}
+        st = {"id": meta["id"], "deviceId": self.device_id(), "state": state,
+              "isHashed": False, "isEncrypted": False, "recipients": recipients,
+              "states": states}
+        if meta.get("at"):
+            st["scheduleAt"] = events.iso(meta["at"])
+            if state == PENDING:  # an unset clock: say why it waits
+                from smsgw.queue.order import waiting
 
-    def list(self, state=None, limit=50, offset=0):
-        """(total, [key, ...]) newest first, optionally only messages in `state`; the page
-        holds keys only (render each with status_by_key) so RAM does not grow with it."""
+                w = waiting(meta)
+                for x in recipients:
+                    x["error"] = x["error"] or w
+        return st
+
+    def list(self, state=None, limit=50, offset=0, since=0, until=0):
+        """(total, [key, ...]) newest first, optionally only messages in `state` and created
+        in [since, until] (Unix s; 0: open); the page holds keys only (render each with
+        status_by_key) so RAM does not grow with it."""
         s = self.store
         total = 0
         out = []
@@ -136,6 +164,8 @@ class Outbox:
             key = s.key_at(i)
             meta = s.get(key) if key else None
             if meta is None or key in out:
+                continue
+            if meta["t"] < since or (until and meta["t"] > until):
                 continue
             if state and self.status_of(key, meta)["state"] != state:
                 continue
@@ -149,18 +179,10 @@ class Outbox:
         return None if meta is None else self.status_of(key, meta)
 
     def cancel(self, msg_id):
-        """Cancel a Pending message: (200, status) | (404|409, error)."""
-        key = key_of(msg_id)
-        meta = self.store.get(key)
-        if meta is None or meta["id"] != msg_id:
-            return 404, {"message": "message not found"}
-        st = self.status_of(key, meta)
-        if st["state"] == CANCELLED:
-            return 200, st
-        if st["state"] != PENDING:
-            return 409, {"message": "cannot cancel a message in state %s" % st["state"]}
-        self._journal(key, meta).add("C")
-        return 200, self.status_of(key, meta)
+        """Cancel a Pending message: (200, status) | (404|409, error); sms:cancelled."""
+        from smsgw.queue.cancel import cancel
+
+        return cancel(self, msg_id)
 
     # -- delivery reports ------------------------------------------------------------------
     def on_report(self, mr, number, tp_st):
@@ -181,17 +203,30 @@ class Outbox:
         """A journal record moved recipient r from `before` to `after`: emit its event (the
         journal's hand-off intent covers a power cut until the handlers have it)."""
         meta = j.meta
-        p = {"messageId": meta["id"], "phoneNumber": meta["to"][r], "simNumber": 1}
+        to = meta["to"][r]
+        # android-sms-gateway's payload: recipient (and the deprecated phoneNumber) is who
+        # the message went to; sender (our own number) is not known
+        p = {"messageId": meta["id"], "sender": None, "recipient": to, "phoneNumber": to,
+             "simNumber": 1}
         t = events.iso(events.now())
         if after == FAILED:
             p["failedAt"] = t
-            p["reason"] = j.why(r) or "failed"
+            why = j.why(r)
+            if why and why.startswith("delivery failed: TP-ST"):
+                from smsgw.codec.tpst import reason
+
+                why = reason(why)
+            p["reason"] = why or "failed"
             if not replay:
                 self.counters["failed"] += 1
                 self.failed_at = self.failed_at[-15:] + [events.now()]
             events.emit("sms:failed", p)
+        elif after == CANCELLED:
+            p["cancelledAt"] = t
+            events.emit("sms:cancelled", p)
         elif before in (PENDING, PROCESSED):  # all parts out: Sent (or Delivered already)
             p["sentAt"] = t
+            p["partsCount"] = j.parts(r)
             if not replay:
                 self.counters["sent"] += 1
             events.emit("sms:sent", p)
@@ -256,35 +291,46 @@ class Outbox:
         return None if j is None else j.key
 
     def _next(self):
-        # the next message with sending work, as its scanned Journal (send() keeps it)
+        # the next message with sending work, as its scanned Journal (send() keeps it):
+        # priority > 0 and due scheduled ones (queue/order.py), then FIFO, then priority < 0
         s = self.store
+        o = self.order
+        if o is None and s.pcur < s.count(True):
+            from smsgw.queue.order import Order
+
+            o = self.order = Order(self)
+        pcur = s.pcur
+        found = o.pick(True) if o is not None else None
         moved = False
-        found = None
-        for pri in (True, False):
-            while True:
-                i = s.pcur if pri else s.cur
-                if i >= s.count(pri):
-                    break
-                key = s.key_at(i, pri)
-                meta = s.get(key)
-                if meta is not None and (pri or meta["prio"] < 100):
-                    j = self._journal(key, meta)
-                    if j.work():
-                        found = j
-                        break
-                if pri:
-                    s.pcur += 1
-                else:
-                    s.cur += 1
-                moved = True
-            if found:
-                break
-        if moved and (found is None or s.cur % 8 == 0):
+        if found is None:
+            found, moved = self._fifo()
+        if found is None and o is not None:
+            found = o.pick(False)
+        if (moved or s.pcur != pcur) and (found is None or s.cur % 8 == 0):
             # the saved cursor is only a lower bound (finished messages are skipped again at
             # boot), so saving it every 8 messages, or when idle, is enough: fewer flash writes
             s.save_cursor()
-            s.compact(self._finished)
+            if s.compact(self._finished):
+                self.order = None  # the priority index was renumbered: rebuilt at next use
+        if o is not None and not o.items:
+            self.order = None
         return found
+
+    def _fifo(self):
+        # (Journal or None, cursor moved): the oldest plain message with work; ordered ones
+        # ("q", or priority >= 100 from before there was "q") are order.py's
+        s = self.store
+        moved = False
+        while s.cur < s.count():
+            key = s.key_at(s.cur)
+            meta = s.get(key)
+            if meta is not None and not meta.get("q") and meta["prio"] < 100:
+                j = self._journal(key, meta)
+                if j.work():
+                    return j, moved
+            s.cur += 1
+            moved = True
+        return None, moved
 
     async def run(self):
         """Sender task: forever take the next message and send it (never raises)."""
@@ -345,9 +391,7 @@ class Outbox:
 
     def _segments(self, j):
         # what the pacer counts: the codec's parts for the text, times recipients still to do
-        from smsgw.codec.tpud import user_data_parts
-
-        n = len(user_data_parts(j.meta["text"], j.meta["ref"])[2])
+        n = len(_user_data(j.meta)[2])
         return n * sum(1 for r in range(len(j.rs)) if j.rstate(r) in (PENDING, PROCESSED))
 
     async def _send_recipient(self, j, r):
@@ -360,8 +404,8 @@ class Outbox:
         validity = (max(300, meta["exp"] - now) if meta["exp"] and now is not None
                     else meta.get("vp"))
         try:
-            enc, parts = pdu.encode_submit(meta["to"][r], meta["text"], srr=meta["srr"],
-                                           ref=meta["ref"], validity_s=validity)
+            enc, parts = pdu.encode_submit(meta["to"][r], None, srr=meta["srr"],
+                                           validity_s=validity, ud=_user_data(meta))
         except MemoryError:
             raise  # not the message's fault: it stays Pending (run() counts and retries)
         except Exception as e:
@@ -420,6 +464,27 @@ class Outbox:
         j.add("U", r, p)
         log.warn("part %d of %s uncertain: %s", p, j.meta["id"], e)
         return None
+
+
+def _device(cfg, modem):
+    # imported until the deviceId is known (then it is in cfg), and forgotten then
+    from smsgw import device, drop
+
+    d = device.current(cfg, modem)
+    if d:
+        drop("smsgw.device")
+    return d
+
+
+def _user_data(meta):
+    # (encoding, dcs, parts) for pdu.encode_submit(ud=): the text's, or a data message's
+    if "data" in meta:
+        from smsgw.codec.data import data_parts
+
+        return data_parts(meta["data"], meta["port"], meta["ref"])
+    from smsgw.codec.tpud import user_data_parts
+
+    return user_data_parts(meta["text"], meta["ref"])
 
 
 def _cms_reason(e):

@@ -2,12 +2,12 @@
 # (journal.Handoff intents, read at boot). Loaded at boot only when such intents exist; call it
 # once the event handlers are subscribed. An event may repeat, none is lost.
 from smsgw import events, log
-from smsgw.queue.journal import DELIVERED, FAILED, SENT
+from smsgw.queue.journal import CANCELLED, DELIVERED, FAILED, SENT
 
 
 def replay(handoff, outbox, inbox):
     """Emit what `handoff.left` says may be missing: outbox intents ("o key r before") whose
-    recipient's state did change, inbox intents ("i seq") whose message was stored."""
+    recipient's state did change, inbox intents ("i seq") whose message was stored (sms:received or sms:data-received)."""
     for f in handoff.left:
         try:
             if f[0] == "o" and outbox is not None:
@@ -17,13 +17,13 @@ def replay(handoff, outbox, inbox):
                     continue
                 j = outbox._journal(key, meta)
                 after = j.rstate(r)
-                if after != f[3] and after in (SENT, DELIVERED, FAILED):
+                if after != f[3] and after in (SENT, DELIVERED, FAILED, CANCELLED):
                     outbox._changed(j, r, f[3], after, True)
             elif f[0] == "i" and inbox is not None:
                 m = inbox.get(int(f[1]))
                 if m is not None:
-                    from smsgw.queue.inbox import payload
+                    from smsgw.queue.inbox import event
 
-                    events.emit("sms:received", payload(m))
+                    events.emit(*event(m))
         except (ValueError, IndexError) as e:
             log.warn("event replay: %s", e)
