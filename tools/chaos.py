@@ -311,7 +311,7 @@ def audit(gw, sim, traffic: Traffic, rx: Receiver, states: dict, timeout: float)
     deadline = time.monotonic() + timeout
     while True:
         inbox = inbox_all(gw)
-        texts = [i["message"] for i in inbox]
+        texts = [i["contentPreview"] for i in inbox]
         missing = [t for t in traffic.injected if t not in texts]
         if not missing or time.monotonic() > deadline:
             break

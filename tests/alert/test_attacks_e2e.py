@@ -59,8 +59,8 @@ def test_an_alphanumeric_sender_spelling_the_owner_is_not_the_owner(gw):
     wait_until(lambda: _counter(gw, "alphanumeric_ignored") == ignored + 1, 15,
                "the alphanumeric sender ignored")
     status, inbox, _ = gw.api("GET", "/inbox?limit=100")
-    spoofed = [m for m in inbox if m["message"] == "%s RELAY 1 ON" % valid]
-    assert len(spoofed) == 1 and spoofed[0]["phoneNumber"] == OWNER
+    spoofed = [m for m in inbox if m["contentPreview"] == "%s RELAY 1 ON" % valid]
+    assert len(spoofed) == 1 and spoofed[0]["sender"] == OWNER
     assert spoofed[0]["senderType"] == "alphanumeric"  # GET /inbox says what it was
     assert len(sent_to(sim, OWNER)) == before  # no reply, nothing done
     assert _counter(gw, "cmd_accepted") == accepted

@@ -56,11 +56,11 @@ def test_inbound_single_and_multipart_reach_inbox(gw):
     def both():
         status, items, headers = gw.api("GET", "/inbox?limit=50")
         assert status == 200 and int(headers["X-Total-Count"]) >= len(items)
-        texts = {m["message"]: m for m in items}
+        texts = {m["contentPreview"]: m for m in items}
         return texts if short in texts and long in texts else None
 
     texts = poll(both, what="both inbound SMS in /inbox")
-    assert texts[short]["phoneNumber"] == "+15557654321"
+    assert texts[short]["sender"] == "+15557654321" and texts[short]["type"] == "SMS"
     assert texts[long]["partsCount"] == 3 and "incomplete" not in texts[long]
 
 

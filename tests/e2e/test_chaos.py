@@ -84,7 +84,7 @@ def test_the_audit_sees_what_went_wrong():
     sent += [{"to": "+3", "text": "c", "complete": True}] * 2
     sent += [{"to": "+4", "text": "d", "complete": True}] * 2
     sent += [{"to": "+5", "text": "e", "complete": True}]  # on air, never answered 202
-    inbox = [{"message": "in1"}, {"message": "in2"}, {"message": "in2"}]
+    inbox = [{"contentPreview": "in1"}, {"contentPreview": "in2"}, {"contentPreview": "in2"}]
     got = [{"event": "sms:sent", "payload": {"messageId": "ok", "phoneNumber": "+1"}},
            {"event": "sms:sent", "payload": {"messageId": "ok", "phoneNumber": "+1"}},
            {"event": "sms:received", "payload": {"message": "in1"}}]

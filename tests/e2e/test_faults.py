@@ -68,7 +68,7 @@ def test_storage_full_is_still_drained(gw):
 
     def arrived():
         items = gw.api("GET", "/inbox?limit=500")[1]
-        return [m for m in items if m["message"] == "while storage was full"]
+        return [m for m in items if m["contentPreview"] == "while storage was full"]
 
     poll(arrived, timeout=40, what="SMS held by a full modem storage reached /inbox")
     poll(lambda: all(v["used"] == 0 for k, v in gw.sim.storage().items() if k != "held")

@@ -102,7 +102,7 @@ def test_power_cuts_lose_nothing_and_never_send_twice(rig):
     def inbox_texts():
         status, items, _ = gw.api("GET", "/inbox?limit=100")
         assert status == 200
-        return [m["message"] for m in items]
+        return [m["contentPreview"] for m in items]
 
     def complete():
         got = inbox_texts()

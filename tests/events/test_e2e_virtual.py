@@ -181,7 +181,8 @@ def test_a_hanging_receiver_does_not_slow_sms(rig):
         assert st == 202
         gw.wait_state("e2e-slow", "Delivered", 20)
         gw.sim.send_sms("+15550044", "slow receiver 2")
-        wait_for(lambda: "slow receiver 2" in [m["message"] for m in gw.api("GET", "/inbox")[1]],
+        wait_for(lambda: "slow receiver 2" in [m["contentPreview"]
+                                              for m in gw.api("GET", "/inbox")[1]],
                  20, "the inbound SMS in the inbox")
         took = time.monotonic() - t0
         # both SMS paths finished while the first delivery was still hanging at the receiver

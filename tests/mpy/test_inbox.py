@@ -36,8 +36,9 @@ def test_single_message_stored_and_listed():
     assert ib.handle("sms", 3, pdu)
     events.unsubscribe(h)
     total, items = _listed(ib)
-    assert total == 1 and items[0]["message"] == "Hi there €", items
-    assert items[0]["phoneNumber"] == "+4917012345" and items[0]["receivedAt"].endswith("Z")
+    assert total == 1 and items[0]["contentPreview"] == "Hi there €", items
+    assert items[0]["sender"] == "+4917012345" and items[0]["createdAt"].endswith("Z")
+    assert items[0]["type"] == "SMS" and items[0]["simNumber"] == 1
     assert got == [("sms:received", "Hi there €", "+4917012345")]
     rmtree(ib.dir[:-3])
 
@@ -97,7 +98,7 @@ def test_multipart_reassembled_across_restart():
     ib2 = _inbox(ib.dir[:-3])  # power cut with two parts journaled
     ib2.handle("sms", 3, parts[1])
     total, items = _listed(ib2)
-    assert total == 1 and items[0]["message"] == text and items[0]["partsCount"] == 3
+    assert total == 1 and items[0]["contentPreview"] == text and items[0]["partsCount"] == 3
     assert ib2._parts() == []
     rmtree(ib.dir[:-3])
 
@@ -120,7 +121,7 @@ def test_eviction_bounded_oldest_first():
     for i in range(5):
         ib.handle("sms", None, pdu_mt.encode_deliver("+4917012345", "m%d" % i)[0])
     total, items = _listed(ib)
-    assert total == 3 and [m["message"] for m in items] == ["m4", "m3", "m2"]
+    assert total == 3 and [m["contentPreview"] for m in items] == ["m4", "m3", "m2"]
     assert ib.counters["evicted_unread"] == 2
     rmtree(ib.dir[:-3])
 
@@ -176,7 +177,7 @@ def test_torn_parts_tail_is_cut_before_the_next_part():
     ib3 = _inbox(ib.dir[:-3])  # the parts file alone must still hold parts 1 and 2
     ib3.handle("sms", 3, parts[2])
     total, items = _listed(ib3)
-    assert total == 1 and items[0]["message"] == "torn " * 80, items
+    assert total == 1 and items[0]["contentPreview"] == "torn " * 80, items
     rmtree(ib.dir[:-3])
 
 

@@ -194,7 +194,7 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
                 return False
             # a body cut short near the heap's limit parses as None: not received (yet)
             return st == 200 and isinstance(items, list) and any(
-                i.get("message") == "footprint inbound" for i in items)
+                i.get("contentPreview") == "footprint inbound" for i in items)
 
         why = step(got_inbound, "receive")
         if why:

@@ -101,7 +101,7 @@ class Smsgate(System):
 
     def received(self) -> list[str]:
         status, items, _ = self.gw.api("GET", "/inbox?limit=500", timeout=5)
-        return [m.get("message", "") for m in items] if status == 200 else []
+        return [m.get("contentPreview", "") for m in items] if status == 200 else []
 
     def heap_check(self) -> dict:
         """The firmware's own heap figures: /health `memory:heap` ([now, high-water] bytes)."""

@@ -1,9 +1,11 @@
 # The HTTP API (microdot), in the shape of android-sms-gateway's local server:
 #   POST /message | /messages           -> 202 status object (outbox.submit; priority >= 100
-#                                          only with api.allow_priority, else 400)
-#   GET  /messages?state=&limit=&offset= -> [status], X-Total-Count
+#                                          only with api.allow_priority, else 400; the same
+#        [?skipPhoneValidation=true]        id with another body: 409)
+#   GET  /messages?state=&limit=&offset=&from=&to=&deviceId= -> [status], X-Total-Count
 #   GET  /messages/<id> | /message/<id>  -> status;  DELETE the same -> cancel while Pending
-#   GET  /inbox?limit=&offset=           -> received messages, X-Total-Count
+#   GET  /inbox?type=&limit=&offset=&from=&to=&deviceId= -> received messages, X-Total-Count
+#                                           (list parameters: net/query.py)
 #   GET  /health                         -> health document (credentials needed; without
 #                                           them only {"status"}), HTTP 500 when "fail"
 #   GET  / (no auth)                     -> the web page for a browser (net/web.py), else JSON
@@ -133,19 +135,6 @@ def json_body(request):
         raise ValueError("malformed JSON body")
 
 
-def _int_arg(request, name, default, lo, hi):
-    v = request.args.get(name)
-    if v is None or v == "":
-        return default
-    try:
-        n = int(v)
-    except ValueError:
-        raise ValueError("%s: an integer" % name)
-    if not lo <= n <= hi:
-        raise ValueError("%s: %d..%d" % (name, lo, hi))
-    return n
-
-
 def basic_auth(user, password):
     """The Authorization header value these credentials send."""
     import binascii
@@ -190,6 +179,32 @@ def _authorizer(ctx, app):
     return check
 
 
+def _int_arg(request, name, default, lo, hi):
+    v = request.args.get(name)
+    if v is None or v == "":
+        return default
+    try:
+        n = int(v)
+    except ValueError:
+        raise ValueError("%s: an integer" % name)
+    if not lo <= n <= hi:
+        raise ValueError("%s: %d..%d" % (name, lo, hi))
+    return n
+
+
+def _page(request, device_id, name, allowed):
+    # (limit, offset, since, until, `name` filter) of a list request; the filters'
+    # parser (net/query.py) is imported only when a filter is given
+    limit = _int_arg(request, "limit", 50, 1, _LIMIT_MAX)
+    offset = _int_arg(request, "offset", 0, 0, 1 << 30)
+    for k in ("from", "to", "deviceId", name):
+        if request.args.get(k):
+            from smsgw.net import query
+
+            return (limit, offset) + query.filters(request, device_id, name, allowed)
+    return limit, offset, 0, 0, None
+
+
 def client_priority_cap(cfg):
     """Highest priority an API/MQTT client may ask for: >= 100 (past the carrier caps and quiet
     hours) only with api.allow_priority; alert SMS and command replies keep theirs."""
@@ -227,22 +242,20 @@ def make_app(ctx):
             body = json_body(request)
         except ValueError as e:
             return error(400, str(e))
-        status, obj = ctx.outbox.submit(body, prio_cap)
+        skip = request.args.get("skipPhoneValidation") == "true"
+        status, obj = ctx.outbox.submit(body, prio_cap, skip)
         return reply(obj, status)
 
     @app.route("/messages", methods=["GET"])
     async def _list(request):
-        state = request.args.get("state") or None
         from smsgw.queue.journal import STATES
 
-        if state is not None and state not in STATES:
-            return error(400, "state: one of %s" % ", ".join(STATES))
         try:
-            limit = _int_arg(request, "limit", 50, 1, _LIMIT_MAX)
-            offset = _int_arg(request, "offset", 0, 0, 1 << 30)
+            limit, offset, since, until, state = _page(request, ctx.outbox.device_id(),
+                                                       "state", STATES)
         except ValueError as e:
             return error(400, str(e))
-        total, keys = ctx.outbox.list(state, limit, offset)
+        total, keys = ctx.outbox.list(state, limit, offset, since, until)
         return json_list(total, keys, ctx.outbox.status_by_key)
 
     @app.route("/messages/<mid>", methods=["GET"])
@@ -262,11 +275,11 @@ def make_app(ctx):
     @app.route("/inbox", methods=["GET"])
     async def _inbox(request):
         try:
-            limit = _int_arg(request, "limit", 50, 1, _LIMIT_MAX)
-            offset = _int_arg(request, "offset", 0, 0, 1 << 30)
+            limit, offset, since, until, kind = _page(request, ctx.outbox.device_id(),
+                                                      "type", ("SMS", "DATA_SMS"))
         except ValueError as e:
             return error(400, str(e))
-        total, seqs = ctx.inbox.list(limit, offset)
+        total, seqs = ctx.inbox.list(limit, offset, since, until, kind)
         return json_list(total, seqs, ctx.inbox.public)
 
     @app.route("/ui/<name>", methods=["GET"])
