@@ -527,3 +527,99 @@ async def test_memory_error_at_send_time_is_counted_and_message_stays_pending():
         pdu.encode_submit = real
         await ob.stop()
     rmtree(ob.store.root)
+
+
+def _sent_texts(m):
+    from smsgw.codec import pdu
+
+    return [pdu.decode(h).get("text") for h in m.sent]
+
+
+async def test_priority_orders_the_whole_range():
+    m = FakeModem()
+    ob = _outbox(m)
+    for text, prio in (("a", 0), ("low", -5), ("c", 50), ("d", 50), ("top", 99), ("e", 0),
+                       ("lowest", -128)):
+        assert ob.submit(_body(textMessage={"text": text}, priority=prio))[0] == 202
+    await _drain(ob)
+    # highest first, ties in acceptance order; 0 is FIFO; below 0 after everything else
+    assert _sent_texts(m) == ["top", "c", "d", "a", "e", "low", "lowest"], _sent_texts(m)
+    rmtree(ob.store.root)
+
+
+async def test_schedule_at_waits_until_due_also_across_a_reboot():
+    from smsgw import clock
+
+    m = FakeModem()
+    ob = _outbox(m)
+    root = ob.store.root
+    due = clock.unix() + 3600
+    st, obj = ob.submit(_body(id="later", scheduleAt=events.iso(due)))
+    assert st == 202 and obj["scheduleAt"] == events.iso(due), obj
+    assert ob.submit(_body(id="now", textMessage={"text": "now"}))[0] == 202
+    await _drain(ob)
+    assert _sent_texts(m) == ["now"] and ob.status("later")["state"] == "Pending"
+    ob2 = _outbox(m, root=root)  # reboot: still waiting
+    assert ob2.next_key() is None and ob2.status("later")["state"] == "Pending"
+    real = clock.now
+    clock.now = lambda: due + 1
+    try:
+        await _drain(ob2)
+    finally:
+        clock.now = real
+    assert _sent_texts(m) == ["now", "hello"] and ob2.status("later")["state"] == "Sent"
+    rmtree(root)
+
+
+async def test_schedule_at_waits_and_says_so_while_the_clock_is_unset():
+    from smsgw import clock
+
+    m = FakeModem()
+    ob = _outbox(m)
+    src = clock.source
+    clock.source = "none"
+    try:
+        st, obj = ob.submit(_body(id="s1", scheduleAt="2020-01-01T00:00:00Z"))
+        assert st == 202
+        await _drain(ob)
+        st = ob.status("s1")
+        assert st["state"] == "Pending" and "clock" in st["recipients"][0]["error"], st
+    finally:
+        clock.source = src
+    await _drain(ob)
+    assert ob.status("s1")["state"] == "Sent"
+    rmtree(ob.store.root)
+
+
+async def test_data_message_goes_out_8bit_to_its_port():
+    from smsgw.codec import pdu
+
+    m = FakeModem()
+    ob = _outbox(m)
+    body = {"dataMessage": {"data": "aGVsbG8=", "port": 2948}, "phoneNumbers": ["+15551234"]}
+    assert ob.submit(body)[0] == 202
+    assert ob.submit(dict(body, dataMessage={"data": "", "port": 1}))[0] == 400
+    await _drain(ob)
+    d = pdu.decode(m.sent[0])
+    assert d["encoding"] == "8bit" and d["data"] == "68656C6C6F", d
+    assert d["udh"]["port"]["dst"] == 2948
+    rmtree(ob.store.root)
+
+
+async def test_cancel_emits_sms_cancelled_and_lenient_numbers():
+    got = []
+    h = lambda n, p: got.append((n, p["messageId"], p["recipient"], p["sender"]))  # noqa: E731
+    ob = _outbox(FakeModem())
+    st, obj = ob.submit(_body(id="c1", phoneNumbers=["+49 (170) 123-4567", "12345"]))
+    assert st == 202 and [r["phoneNumber"] for r in obj["recipients"]] == ["+491701234567",
+                                                                            "12345"]
+    assert ob.submit(_body(phoneNumbers=["Shop"]))[0] == 400
+    assert ob.submit(_body(phoneNumbers=["Shop"]), 99, True)[0] == 202  # skipPhoneValidation
+    events.subscribe(h)
+    try:
+        assert ob.cancel("c1")[0] == 200
+    finally:
+        events.unsubscribe(h)
+    assert got == [("sms:cancelled", "c1", "+491701234567", None),
+                   ("sms:cancelled", "c1", "12345", None)], got
+    rmtree(ob.store.root)

@@ -40,8 +40,8 @@ def parse_body(b, max_text, max_rcpt, skip_check=False):
         raise ValueError("withDeliveryReport: a boolean")
     now = clock.now()  # None while the board's clock is unset
     meta = {"id": mid, "to": nums, "srr": srr, "prio": prio,
-            "t": clock.unix() if now is None else now, "exp": _expiry(b, now),
-            "bh": _fingerprint(b)}  # "ref" (concatenation reference): set by the outbox
+            "t": clock.unix() if now is None else now, "exp": _expiry(b, now)}
+    # "ref" (concatenation reference): set by the outbox
     if now is None and b.get("ttl"):  # no expiry of our own: the SMSC's validity period alone
         meta["vp"] = b["ttl"]
     if dm is not None:
@@ -60,6 +60,7 @@ def parse_body(b, max_text, max_rcpt, skip_check=False):
         from smsgw.rfc3339 import parse
 
         meta["at"] = parse(at, "scheduleAt")
+    meta["bh"] = _fingerprint(b)
     return meta
 
 
@@ -90,10 +91,11 @@ def _fingerprint(b):
     import hashlib
     import json
 
-    f = [b.get(k) for k in ("phoneNumbers", "textMessage", "dataMessage", "message",
-                            "withDeliveryReport", "priority", "ttl", "validUntil",
-                            "scheduleAt", "simNumber")]
-    return binascii.hexlify(hashlib.sha256(json.dumps(f).encode()).digest()[:6]).decode()
+    h = hashlib.sha256()
+    for k in ("phoneNumbers", "textMessage", "dataMessage", "message", "withDeliveryReport",
+              "priority", "ttl", "validUntil", "scheduleAt", "simNumber"):
+        h.update(json.dumps(b.get(k)).encode() + b"\0")  # one field in RAM at a time
+    return binascii.hexlify(h.digest()[:6]).decode()
 
 
 def same_number(a, b):
