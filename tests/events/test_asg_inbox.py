@@ -71,7 +71,7 @@ def test_send_and_state_with_a_stable_derived_device_id(rig):
                          priority=domain.MessagePriority.DEFAULT, ttl=3600)
     st = api.send(msg)
     assert st.id == "asg-text" and st.state in (ProcessState.Pending, ProcessState.Processed)
-    assert re.fullmatch(r"[0-9a-f]{20}", st.device_id), st.device_id  # from the IMEI
+    assert re.fullmatch(r"[0-9a-f]{21}", st.device_id), st.device_id  # from the IMEI
     assert st.recipients[0].phone_number == "+15551230001"  # lenient: separators dropped
     done = _state(api, "asg-text", "Delivered")
     assert done.device_id == st.device_id and done.recipients[0].state == ProcessState.Delivered
