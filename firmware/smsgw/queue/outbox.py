@@ -59,8 +59,8 @@ class Outbox:
         return max(s.count() - s.cur, s.count(True) - s.pcur)
 
     def device_id(self):
-        """The deviceId (smsgw/device.py: configured, or derived from the IMEI)."""
-        return self.cfg["device"]["id"] or _device(self.cfg, self.modem)
+        """The deviceId (smsgw/device.py: device.id, else derived from the IMEI)."""
+        return self.cfg["device"]["id"] or _device(self.modem)
 
     def submit(self, body, max_priority=127, skip_check=False):
         """Validate and durably enqueue one message. Returns (http_status, status_or_error).
@@ -466,14 +466,12 @@ class Outbox:
         return None
 
 
-def _device(cfg, modem):
-    # imported until the deviceId is known (then it is in cfg), and forgotten then
-    from smsgw import device, drop
+def _device(modem):
+    # the deviceId derived from the IMEI (smsgw/device.py); "" before the modem told it
+    from smsgw.device import device_id
 
-    d = device.current(cfg, modem)
-    if d:
-        drop("smsgw.device")
-    return d
+    st = getattr(modem, "status", None)  # None: no modem (tests)
+    return device_id(st.get("imei") if st else None)
 
 
 def _user_data(meta):
