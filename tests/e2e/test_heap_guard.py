@@ -8,7 +8,14 @@ The target (docs/ARCHITECTURE.md, "Memory") is 96K on a 32-bit build, i.e. round
 heap after the diet (main a771993, 2026-12-02, `make footprint`: 204K on 64-bit, 138K on
 32-bit; 212K / 148K before it) plus 8K for the collector's timing and the bisection's +-2K:
 a change that makes the core bigger fails here. Lower both toward the target as the core
-shrinks; `make footprint` shows the heap each module adds."""
+shrinks; `make footprint` shows the heap each module adds.
+
+Raised for android-sms-gateway parity (issue 14: deviceId, scheduleAt, priority order, data
+SMS, the 409, list filters, the app's inbox shape; ~900 B more resident .mpy after the event
+payloads, cancel, ordering and filters went to modules loaded on demand): smallest passing heap
+then 216-220K on 64-bit, 150K on 32-bit. Most of the step is MicroPython's qstr pool: main sat
+just below a pool's end, and the same main with 30 unused short strings added to
+queue/outbox.py (nothing else) needed 228K on 64-bit."""
 
 from __future__ import annotations
 
@@ -24,8 +31,8 @@ from benchlib import footprint  # noqa: E402
 TARGET_32_KB = 96  # a plain ESP32's heap with Wi-Fi up
 RATIO_32_64 = 0.71  # 32-bit / 64-bit heap, same firmware and scenario (measured)
 TARGET_64_KB = round(TARGET_32_KB / RATIO_32_64)  # 135
-GUARD_64_KB = 212  # measured 204K + 8K; the target is TARGET_64_KB
-GUARD_32_KB = 146  # measured 138K + 8K; the target is TARGET_32_KB
+GUARD_64_KB = 228  # measured 220K + 8K (204K before issue 14); the target is TARGET_64_KB
+GUARD_32_KB = 158  # measured 150K + 8K (138K before issue 14); the target is TARGET_32_KB
 
 
 def _is_64bit() -> bool:

@@ -38,12 +38,9 @@ def _time_arg(request, name):
     v = request.args.get(name)
     if not v:
         return None
-    from smsgw.queue.msgparse import parse_rfc3339
+    from smsgw.rfc3339 import parse
 
-    try:
-        return parse_rfc3339(v)
-    except ValueError:
-        raise ValueError("%s: an RFC 3339 timestamp" % name)
+    return parse(v, name)  # ValueError: "<name>: an RFC 3339 timestamp"
 
 
 async def logs(ctx, request):

@@ -267,7 +267,10 @@ class Inbox:
         try:
             msg = self._write(msg)
             self.counters["received"] += 1
-            events.emit(*event(msg))
+            if events.count():  # the payload only when something listens
+                from smsgw.queue.sms_events import received
+
+                received(msg)
         except Exception:  # not a power cut: nothing is left half done for a replay
             if ho is not None:
                 ho.done()
@@ -334,23 +337,6 @@ def _tainted(m, parts):
             if q.get(f):
                 m[f] = 1
     return m
-
-
-def event(m):
-    """(name, payload) of the event for stored message `m`: sms:received, or
-    sms:data-received for a data SMS (android-sms-gateway's payloads; recipient, our own
-    number, is not known)."""
-    out = {"messageId": m["id"], "sender": m["n"], "recipient": None, "phoneNumber": m["n"],
-           "simNumber": 1, "receivedAt": events.iso(m["at"])}
-    if m.get("a"):
-        out["senderType"] = "alphanumeric"
-    if m.get("b"):
-        import binascii
-
-        out["data"] = binascii.b2a_base64(binascii.unhexlify(m["x"])).decode().strip()
-        return "sms:data-received", out
-    out["message"] = m["x"]
-    return "sms:received", out
 
 
 def _matches(m, since, until, kind):

@@ -60,8 +60,12 @@ class Order:
 
 
 
-def waiting(meta):
-    """Why a Pending scheduled message is not sent yet, or None."""
-    if meta.get("at") and not clock.is_set():
-        return "scheduled: waiting for the clock to be set (NTP)"
-    return None
+def annotate(st, meta):
+    """Add a scheduled message's scheduleAt to its status object `st`, and while it is Pending
+    with the clock unset, why it waits (in each recipient's error)."""
+    from smsgw import events
+
+    st["scheduleAt"] = events.iso(meta["at"])
+    if st["state"] == "Pending" and not clock.is_set():
+        for x in st["recipients"]:
+            x["error"] = x["error"] or "scheduled: waiting for the clock to be set"

@@ -11,7 +11,7 @@ import gc
 from smsgw import clock, events, log
 from smsgw.queue.msgparse import parse_body, same_number as _same
 from smsgw.queue.journal import (
-    CANCELLED, DELIVERED, FAILED, PENDING, PROCESSED, SENT, Journal, aggregate as _aggregate,
+    CANCELLED, FAILED, PENDING, PROCESSED, Journal, aggregate as _aggregate,
 )
 from smsgw.queue.store import key_of
 from smsgw.tasks import cancel_all
@@ -39,6 +39,7 @@ class Outbox:
         self.pacer = None  # optional: delay_ms(segments, priority), record(segments)
         self.cfg = cfg
         self.order = None  # queue/order.py's Order while prioritized/scheduled messages wait
+        self._dev = ""  # the deviceId, once known (device_id())
         self.max_pending = q["max_messages"]
         self.max_text = q["max_text"]
         self.max_rcpt = q["max_recipients"]
@@ -59,8 +60,11 @@ class Outbox:
         return max(s.count() - s.cur, s.count(True) - s.pcur)
 
     def device_id(self):
-        """The deviceId (smsgw/device.py: device.id, else derived from the IMEI)."""
-        return self.cfg["device"]["id"] or _device(self.modem)
+        """The deviceId (smsgw/device.py: device.id, else derived from the IMEI; kept once
+        known: hashing it for every status object cost heap)."""
+        if not self._dev:
+            self._dev = self.cfg["device"]["id"] or _device(self.modem)
+        return self._dev
 
     def submit(self, body, max_priority=127, skip_check=False):
         """Validate and durably enqueue one message. Returns (http_status, status_or_error).
@@ -143,14 +147,10 @@ class Outbox:
         st = {"id": meta["id"], "deviceId": self.device_id(), "state": state,
               "isHashed": False, "isEncrypted": False, "recipients": recipients,
               "states": states}
-        if meta.get("at"):
-            st["scheduleAt"] = events.iso(meta["at"])
-            if state == PENDING:  # an unset clock: say why it waits
-                from smsgw.queue.order import waiting
+        if meta.get("at"):  # scheduleAt, and why it waits (queue/order.py)
+            from smsgw.queue.order import annotate
 
-                w = waiting(meta)
-                for x in recipients:
-                    x["error"] = x["error"] or w
+            annotate(st, meta)
         return st
 
     def list(self, state=None, limit=50, offset=0, since=0, until=0):
@@ -200,39 +200,19 @@ class Outbox:
         return True
 
     def _changed(self, j, r, before, after, replay=False):
-        """A journal record moved recipient r from `before` to `after`: emit its event (the
-        journal's hand-off intent covers a power cut until the handlers have it)."""
-        meta = j.meta
-        to = meta["to"][r]
-        # android-sms-gateway's payload: recipient (and the deprecated phoneNumber) is who
-        # the message went to; sender (our own number) is not known
-        p = {"messageId": meta["id"], "sender": None, "recipient": to, "phoneNumber": to,
-             "simNumber": 1}
-        t = events.iso(events.now())
-        if after == FAILED:
-            p["failedAt"] = t
-            why = j.why(r)
-            if why and why.startswith("delivery failed: TP-ST"):
-                from smsgw.codec.tpst import reason
-
-                why = reason(why)
-            p["reason"] = why or "failed"
-            if not replay:
+        """A journal record moved recipient r from `before` to `after`: count it and emit its
+        event (queue/sms_events.py, only when something listens; the journal's hand-off
+        intent covers a power cut until the handlers have it)."""
+        if not replay:
+            if after == FAILED:
                 self.counters["failed"] += 1
                 self.failed_at = self.failed_at[-15:] + [events.now()]
-            events.emit("sms:failed", p)
-        elif after == CANCELLED:
-            p["cancelledAt"] = t
-            events.emit("sms:cancelled", p)
-        elif before in (PENDING, PROCESSED):  # all parts out: Sent (or Delivered already)
-            p["sentAt"] = t
-            p["partsCount"] = j.parts(r)
-            if not replay:
+            elif after != CANCELLED and before in (PENDING, PROCESSED):
                 self.counters["sent"] += 1
-            events.emit("sms:sent", p)
-        elif after == DELIVERED:
-            p["deliveredAt"] = t
-            events.emit("sms:delivered", p)
+        if events.count():
+            from smsgw.queue.sms_events import outgoing
+
+            outgoing(j, r, before, after)
 
     # -- the sender ------------------------------------------------------------------------
     def start(self):
@@ -467,11 +447,20 @@ class Outbox:
 
 
 def _device(modem):
-    # the deviceId derived from the IMEI (smsgw/device.py); "" before the modem told it
+    # the deviceId derived from the IMEI (smsgw/device.py); "" before the modem told it.
+    # Asked once (Outbox.device_id keeps it), so the module is forgotten again: the core's
+    # smallest heap was 4K larger with it resident
+    import sys
+
+    import smsgw
     from smsgw.device import device_id
 
     st = getattr(modem, "status", None)  # None: no modem (tests)
-    return device_id(st.get("imei") if st else None)
+    d = device_id(st.get("imei") if st else None)
+    sys.modules.pop("smsgw.device", None)
+    if "device" in dir(smsgw):
+        delattr(smsgw, "device")
+    return d
 
 
 def _user_data(meta):
