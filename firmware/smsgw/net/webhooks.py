@@ -19,7 +19,8 @@ from smsgw.net.webhook_queue import Journal, serve
 from micropython import const
 
 
-EVENTS = ("sms:received", "sms:sent", "sms:delivered", "sms:failed", "system:ping")
+EVENTS = ("sms:received", "sms:data-received", "sms:sent", "sms:delivered", "sms:failed",
+          "sms:cancelled", "system:ping")
 MAX_HOOKS = const(16)
 _CLOCK_WAIT_MS = const(10000)  # a delivery held for the clock looks again this often
 _MAX_ID = const(64)

@@ -70,13 +70,14 @@ def _is_int(v):
 
 def _number(n, skip_check):
     # Lenient, as people write numbers: spaces, dashes, dots and parentheses go; "+" then
-    # digits, or national digits (short codes too). skipPhoneValidation: any address the
-    # codec can encode (alphanumeric included), kept as given.
+    # digits, or national digits (short codes too). skipPhoneValidation: any printable
+    # ASCII address up to 20 characters (alphanumeric included), kept as given.
     if isinstance(n, str):
         d = "".join(c for c in n if c not in " -.()/\t")
-        if skip_check:
-            if 0 < len(n.strip()) <= 20:
-                return n.strip()
+        if skip_check:  # printable ASCII: what an address can carry (and JSON shows back)
+            n = n.strip()
+            if 0 < len(n) <= 20 and all(" " <= c <= "~" for c in n):
+                return n
         else:
             digits = d[1:] if d.startswith("+") else d
             if 0 < len(digits) <= 20 and all("0" <= c <= "9" for c in digits):
