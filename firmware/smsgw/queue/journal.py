@@ -164,10 +164,6 @@ class Journal:
     def tries(self, r, p):
         return self.rs[r][_TRIES].get(p, 0)
 
-    def parts(self, r):
-        """How many parts recipient r's message has (0 before the first was handed over)."""
-        return self.rs[r][_NP]
-
     def why(self, r):
         """Why recipient r failed, or None."""
         return self.rs[r][_WHY]

@@ -32,7 +32,9 @@ def outgoing(j, r, before, after):
         events.emit("sms:cancelled", p)
     elif before in (PENDING, PROCESSED):  # all parts out: Sent (or Delivered already)
         p["sentAt"] = t
-        p["partsCount"] = j.parts(r)
+        # the recipient's part count, as its S records said (journal.py: rs[r][_NP]; no
+        # method for it: journal.py compiles from source in a 64K heap with nothing to spare)
+        p["partsCount"] = j.rs[r][0]
         events.emit("sms:sent", p)
     elif after == DELIVERED:
         p["deliveredAt"] = t
