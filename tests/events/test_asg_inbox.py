@@ -171,3 +171,24 @@ def test_schedule_priority_cancel_and_failure_reason(rig):
         gw.sim.network(report_status=0)
     f = wait_for(lambda: _events(rx, "sms:failed", messageId="asg-fail"), 20, "sms:failed")
     assert f[0]["payload"]["reason"].startswith("delivery failed: TP-ST 70 ("), f
+
+
+def test_priority_orders_what_waits(rig):
+    gw, rx, api = rig
+    # hold the sender with the app's send interval, queue three, then let them go
+    gw.api("PATCH", "/settings", {"messages": {"send_interval_min": 600,
+                                               "send_interval_max": 600}})
+    try:
+        api.send(domain.Message(phone_numbers=["+15551230010"], id="asg-p0",
+                                text_message=domain.TextMessage(text="starts the pause")))
+        _state(api, "asg-p0", "Sent", "Delivered")
+        for mid, prio in (("asg-low", -5), ("asg-high", 50), ("asg-mid", 10)):
+            api.send(domain.Message(phone_numbers=["+15551230011"], id=mid, priority=prio,
+                                    text_message=domain.TextMessage(text=mid)))
+        time.sleep(1)
+        assert api.get_state("asg-low").state == ProcessState.Pending
+    finally:
+        gw.api("PUT", "/settings", {})
+    _state(api, "asg-low", "Sent", "Delivered")
+    order = [s["text"] for s in gw.sim.sent() if s.get("to") == "+15551230011"]
+    assert order == ["asg-high", "asg-mid", "asg-low"], order
