@@ -3,6 +3,7 @@ each with its own simulated modem and flash, in one group."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ LATENCY_S = "0.3"  # the simulator's seconds from ^Z to +CMGS: about a third of 
 
 
 def board_config(broker_url: str, device: str, prefixes=(), weight: int = 3) -> dict:
+    """A fleet board's config; device "": no device.id (the IMEI's deviceId is used)."""
     return {"device": {"id": device},
             "mqtt": {"url": broker_url, "discovery": False, "reconnect_max_s": 1,
                      "keepalive_s": 10, "status_interval_s": 5,
@@ -32,10 +34,19 @@ class Fleet:
         self.broker, self.tmp = broker, tmp
         self.boards: dict[str, VirtualGateway] = {}
 
-    def add(self, name: str, prefixes=(), weight: int = 3) -> VirtualGateway:
-        gw = VirtualGateway(config=board_config(self.broker.url, name, prefixes, weight),
-                            data_dir=self.tmp / name, heap="512K",
-                            sim_args=("--send-latency", LATENCY_S))
+    def add(self, name: str, prefixes=(), weight: int = 3, imei: str | None = None,
+            device: str | None = None) -> VirtualGateway:
+        """A board; `imei`: its simulated modem's; `device`: its device.id (default `name`)."""
+        sim_args = ("--send-latency", LATENCY_S)
+        if imei:
+            from smsgate.sim.profiles import SIM800
+
+            ident = dict(SIM800["identity"], CGSN=imei)
+            sim_args += ("--set", "identity=" + json.dumps(ident))
+        cfg = board_config(self.broker.url, name if device is None else device, prefixes,
+                           weight)
+        gw = VirtualGateway(config=cfg, data_dir=self.tmp / name, heap="512K",
+                            sim_args=sim_args)
         self.boards[name] = gw
         return gw
 

@@ -137,3 +137,31 @@ def test_broker_restart_mid_batch(fleet, broker, tmp_path):
     times, _ = on_air(fleet)
     assert sorted(times) == texts and set(times.values()) == {1}, times
     assert s["states"] == {"Sent": 60} and s["claimedTwice"] == []
+
+
+def test_boards_without_device_id_use_their_imei_and_the_cli_sees_them(fleet, broker):
+    from smsgw.device import device_id
+
+    imeis = ("866262030000011", "866262030000022")
+    for n, imei in enumerate(imeis):
+        fleet.add("i%d" % n, imei=imei, device="")
+    fleet.start()
+    want = sorted(device_id(i) for i in imeis)
+    cli = [sys.executable, "-m", "smsgate", "fleet"]
+    common = ["--mqtt", broker.url, "--group", GROUP]
+
+    def members():
+        out = subprocess.run(cli + ["status", "--json", *common], capture_output=True,
+                             text=True, timeout=30)
+        return [b for b in json.loads(out.stdout) if b["online"]]
+
+    wait_for(lambda: sorted(b["device"] for b in members()) == want, 60, "both boards")
+    table = subprocess.run(cli + ["status", *common], capture_output=True, text=True,
+                           timeout=30).stdout
+    assert all(d in table for d in want) and "CAPACITY" in table, table
+    out = subprocess.run(cli + ["send", *common, "--to", "+4915550999", "--text", "one",
+                                "--id", "one-1"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out
+    r = json.loads(out.stdout)
+    assert r["state"] in ("Sent", "Delivered") and r["device"] in want
+    assert sum(on_air(fleet)[0].values()) == 1

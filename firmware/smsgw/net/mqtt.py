@@ -385,12 +385,14 @@ def modem_status(ctx):
     }
 
 
-async def imei_id(ctx):
-    """A device id from the modem's IMEI (known once the modem answered): "imei<digits>"."""
-    while not ctx.modem.status.get("imei"):
+async def known_device_id(ctx):
+    """smsgw.device.current (the one home of deviceId) once the modem has told its IMEI."""
+    from smsgw.device import current
+
+    while not current(ctx):
         await ctx.ready.wait()
         await asyncio.sleep(1)
-    return "imei" + "".join(c for c in ctx.modem.status["imei"] if c.isdigit())
+    return current(ctx)
 
 
 def status_doc(ctx, bridge):
@@ -419,7 +421,7 @@ def start(ctx):
 
         bridge.fleet = Fleet(bridge.cfg["fleet"], bridge, ctx.outbox, ctx.modem.status, cap)
         if not ctx.cfg["device"]["id"]:  # boards of a fleet must not share topics/client ids
-            bridge.resolve_id = lambda: imei_id(ctx)
+            bridge.resolve_id = lambda: known_device_id(ctx)
         events.subscribe(bridge.fleet.on_event)
 
     def check():
