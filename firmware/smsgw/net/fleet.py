@@ -1,6 +1,7 @@
 # Fleet membership (issue 16): the boards of a group share one work queue through the broker's
 # shared subscriptions. Imported by the MQTT bridge (net/mqtt.py) only when its section has
-# `fleet` (a sub-section of `mqtt`: a top-level one cost the core gateway ~14 KB, docs/EVENTS.md). Topics (P = mqtt.prefix, G = fleet.group; the tree is in docs/EVENTS.md):
+# `fleet` (a sub-section of `mqtt`: a top-level one cost the core ~14 KB, docs/EVENTS.md).
+# Topics (P = mqtt.prefix, G = mqtt.fleet.group; the tree is in docs/EVENTS.md):
 #   $share/G/P/fleet/G/send                         work for any board of the group (QoS 1)
 #   $share/G-<prefix>/P/fleet/G/route/<prefix>/send  work for the boards that claim <prefix>
 #   P/fleet/G/result                                 out: {"id", "deviceId", "state", ...}
