@@ -184,6 +184,14 @@ class MqttBridge(TaskOwner):
                          "failures": 0}
         self.last_error = None
 
+    def join_fleet(self, fleet, resolve_id=None):
+        """Take the group's work through `fleet` (net/fleet.Fleet); `resolve_id`: async fn() ->
+        the device id, awaited before the first connection (boards of a fleet must not share
+        topics or client ids)."""
+        self.fleet = fleet
+        if resolve_id is not None:
+            self.resolve_id = resolve_id
+
     # -- the SMS side: never waits -------------------------------------------------------------
     def _put(self, topic, payload, retain=False, qos=1):
         if len(self.queue) >= self.cfg["queue_max"]:
@@ -419,10 +427,10 @@ def start(ctx):
     if bridge.cfg["fleet"] is not None:
         from smsgw.net.fleet import Fleet
 
-        bridge.fleet = Fleet(bridge.cfg["fleet"], bridge, ctx.outbox, ctx.modem.status, cap)
-        if not ctx.cfg["device"]["id"]:  # boards of a fleet must not share topics/client ids
-            bridge.resolve_id = lambda: known_device_id(ctx)
-        events.subscribe(bridge.fleet.on_event)
+        fleet = Fleet(bridge.cfg["fleet"], bridge, ctx.outbox, ctx.modem.status, cap)
+        bridge.join_fleet(fleet, None if ctx.cfg["device"]["id"] else
+                          (lambda: known_device_id(ctx)))
+        events.subscribe(fleet.on_event)
 
     def check():
         ok = bridge.connected
