@@ -13,6 +13,7 @@ pty is made visible on the flash as `/modem.pty` (the board mounts its flash at 
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import secrets
@@ -283,9 +284,11 @@ class VirtualGateway:
         return status, decoded, headers
 
     def health(self) -> dict | None:
+        """The /health document, or None when there is no answer or it is cut short (a board
+        near its heap limit can close the connection mid-body: http.client.IncompleteRead)."""
         try:
             return self.api("GET", "/health", timeout=3)[1]
-        except (OSError, urllib.error.URLError):
+        except (OSError, urllib.error.URLError, http.client.HTTPException):
             return None
 
     def wait_ready(self, timeout: float = 60.0) -> dict:

@@ -178,7 +178,7 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
         for m in SCENARIO:
             try:
                 status = gw.api("POST", "/messages", _body(m), timeout=5)[0]
-            except OSError as exc:
+            except (OSError, http.client.HTTPException) as exc:
                 return False, "POST failed: %s" % exc
             if status != 202:
                 return False, "POST -> %d" % status
@@ -190,7 +190,7 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
         def got_inbound():
             try:
                 st, items, _ = gw.api("GET", "/inbox", timeout=5)
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 return False
             # a body cut short near the heap's limit parses as None: not received (yet)
             return st == 200 and isinstance(items, list) and any(
@@ -222,7 +222,7 @@ def _full_setup(gw: VirtualGateway, rx: _Receiver, step) -> str:
     try:
         st = gw.api("POST", "/webhooks", {"id": "received", "url": rx.url,
                                           "event": "sms:received"}, timeout=5)[0]
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:
         return "POST /webhooks failed: %s" % exc
     if st != 201:
         return "POST /webhooks -> %d" % st
