@@ -208,7 +208,7 @@ class Dispatcher:
     """
 
     def __init__(self, link: FleetLink, jobs: list[Job], resend_after: float = 30.0,
-                 poke_every: float = 20.0, grace: float = 3.0) -> None:
+                 poke_every: float = 20.0, grace: float = 10.0) -> None:
         self.link = link
         self.jobs = {j.id: j for j in jobs}
         self.order = list(jobs)
