@@ -36,7 +36,9 @@ def test_every_answer_matches_the_openapi_document(tmp_path):
             "--max-time", "40", "-w", "1", "--request-timeout", "10",
             "--generation-deterministic", "--exclude-operation-id", "createWebhook",
             "--exclude-operation-id", "ussd", "--report-dir", str(tmp_path)]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
+        # cwd: schemathesis keeps its cache (.schemathesis/) in the working directory
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False,
+                             cwd=tmp_path)
         report = out.stdout[-8000:] + out.stderr[-2000:]
         assert out.returncode == 0, report
         assert "19 selected" in out.stdout and " passed" in out.stdout, report
