@@ -14,7 +14,7 @@
   };
   var auth = store();
   var pages = {ob: 0, ib: 0}, totals = {ob: 0, ib: 0};
-  var timer = null, busy = false, device;
+  var timer = null, busy = false, device, alertKey = "";
 
   function el(tag, attrs, kids) {
     var e = document.createElement(tag);
@@ -59,6 +59,7 @@
   function logout(msg) {
     auth = null;
     device = undefined;
+    alertKey = "";
     store(null);
     clearInterval(timer);
     $("app").hidden = true; $("nav").hidden = true; $("login").hidden = false;
@@ -122,12 +123,22 @@
       return Array.isArray(v) ? kb(v[0]) + " now, " + kb(v[1]) + " peak" : String(v); }],
     uptime: ["Uptime", dur],
     recovery: ["Modem recoveries", String],
+    alert: ["Alert unit", function (v) {  // its rules: the Alerts section
+      var r = v.rules || {}, open = Object.keys(r).filter(function (k) {
+        return r[k] === "alert" || r[k] === "done"; });
+      return (open.length ? "open: " + open.join(", ") : "no open alert") + " · " +
+        (v.alerts || 0) + " alerts, " + (v.acks || 0) + " acknowledged since boot";
+    }],
     wifi: ["Wi-Fi", function (v) {  // ESP32 boards (net/wifi.py)
       if (v.connected) return v.ssid + ", " + v.rssi + " dBm, " + v.ip + " (" + v.name + ")";
       return (v.ssid ? "not joined to " + v.ssid : "no network configured") +
         (v.ap ? "; setup access point " + v.ap + " open" : "");
     }]
   };
+
+  var DEV = [["name", "Device"], ["id", "Device id"], ["model", "Modem model"],
+    ["imei", "IMEI"], ["operator", "Operator"], ["iccid", "SIM ICCID"],
+    ["modemFirmware", "Modem firmware"], ["batteryMv", "Supply"]];
 
   function fmt(v) {
     if (v == null) return "–";
@@ -160,9 +171,13 @@
       Object.keys(checks).forEach(function (k) {  // feature checks: webhooks, mqtt, wifi ...
         if (!SHOWN[k] && k !== "firmware") add(k, fmt(checks[k].observedValue), checks[k].status);
       });
-      if (device) flat(device.modem || device, "", []).forEach(function (kv) {  // GET /device
-        add(kv[0], fmt(kv[1]));
+      if (device) DEV.forEach(function (f) {  // GET /device: what /health does not say
+        var v = device[f[0]];
+        if (v != null) add(f[1], f[0] === "batteryMv" ? (v / 1000).toFixed(2) + " V" : fmt(v));
       });
+      var al = checks.alert && checks.alert.observedValue;  // the alert unit's rule states
+      var ak = al && al.rules ? JSON.stringify(al.rules) : "";
+      if (ak !== alertKey) { alertKey = ak; if (ak) loadAlerts(); else $("alerts").hidden = true; }
       var fw = checks.firmware;  // with updates over Wi-Fi: version, slot, the last update's outcome
       if (fw) add("Firmware", fw.description, fw.status);
       else if (doc.version) add("Firmware", doc.version);
@@ -268,6 +283,34 @@
           el("td", {"class": "msg", text: text == null ? "" : text})]);
       }));
       pager("ib", loadInbox);
+    });
+  }
+
+  // -- alert rules (GET /alerts when /health's alert check changes) -----------------------
+  function loadAlerts() {
+    api("GET", "/alerts").then(function (r) {
+      $("alerts").hidden = r.status !== 200;
+      if (r.status !== 200) return;
+      $("al").replaceChildren.apply($("al"), r.body.map(function (a) {
+        var open = a.state === "alert" || a.state === "done";
+        return el("tr", {"data-rule": a.name}, [
+          el("td", {text: a.name}),
+          el("td", {"class": "st st-" + a.state, text: a.state}),
+          el("td", {text: a.input == null ? "–" : a.input + (a.active ? " (active)" : "")}),
+          el("td", {"class": "msg", text: (a.alerted.length ? "alerted " + a.alerted.join(", ")
+            : "") + (a.since ? " · since " + when(a.since * 1000) : "") +
+            (a.ackLocked ? " · SMS ACK locked (wrong codes)" : "")}),
+          el("td", {}, [open ? el("button", {type: "button", "class": "small",
+            "aria-label": "Acknowledge alert " + a.name, text: "Acknowledge",
+            onclick: function () { ackAlert(a.name); }}) : null])]);
+      }));
+    });
+  }
+
+  function ackAlert(name) {
+    api("POST", "/alerts/" + encodeURIComponent(name) + "/ack").then(function (r) {
+      note(r.status === 200 ? "Alert " + name + " acknowledged." : errText(r));
+      loadAlerts();
     });
   }
 
@@ -378,7 +421,19 @@
       o[path[path.length - 1]] = nv;
     });
     api("PATCH", "/settings", patch).then(function (r) {
-      $("set-err").textContent = r.status === 200 ? "" : errText(r);
+      var msg = r.status === 200 ? "" : errText(r), key = msg.split(":")[0], at = -1;
+      document.querySelectorAll("#set .err").forEach(function (p) { p.remove(); });
+      document.querySelectorAll("#set [aria-invalid]").forEach(function (i) {
+        i.removeAttribute("aria-invalid"); i.removeAttribute("aria-describedby"); });
+      settings.forEach(function (kv, i) { if (kv[0] === key) at = i; });
+      $("set-err").textContent = at < 0 ? msg : "";
+      if (at >= 0) {  // the API names the key: the message goes next to its field
+        var input = $("set-" + at);
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", "set-" + at + "-err");
+        input.parentNode.append(el("p", {"class": "err", id: "set-" + at + "-err", text: msg}));
+        input.focus();
+      }
       if (r.status === 200) { note("Settings saved."); loadSettings(); }
     });
   });

@@ -93,6 +93,29 @@ def test_escalation_goes_down_the_list_until_ack():
     assert e.ack(R2, "123456") is None  # acked once
 
 
+def test_ack_from_the_api_ends_the_alert_even_when_locked():
+    w = World()
+    w.pins[14] = 0
+    e = w.engine([door()])
+    assert e.view(e.rules[0])["state"] == "normal"
+    assert e.ack_rule("door", "the web page") is None  # no open alert
+    w.run(e, 0.1)
+    for _ in range(rules.ACK_TRIES):
+        e.ack(R1, "999999")  # wrong codes lock the SMS ACK of this alert
+    v = e.view(e.rules[0])
+    assert v["state"] == "alert" and v["alerted"] == [R1] and v["ackLocked"] and v["active"]
+    assert "123456" not in repr(v)  # the code is the SMS credential: never shown
+    assert e.ack_rule("door", "the web page").name == "door"
+    assert [s[0] for s in w.sent[1:]] == [R1]  # told, as after an SMS ACK
+    assert "door acknowledged by the web page (ACK 123456)" in w.sent[1][1]
+    assert e.view(e.rules[0])["state"] == "acked" and e.acks == 1
+    try:
+        e.ack_rule("nothing", "x")
+        raise AssertionError("no KeyError")
+    except KeyError:
+        pass
+
+
 def test_clock_set_mid_escalation_keeps_the_ack_window():
     from smsgw import clock
 

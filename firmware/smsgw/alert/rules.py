@@ -276,21 +276,42 @@ class Engine:
             elif r.code != code:
                 wrong.append(r)
             else:
-                r.st = ACKED
-                self.acks += 1
-                self.save()
-                text = "%s: %s acknowledged by %s (ACK %s)" % (self.device, r.name, number, code)
-                told = r.recipients[: r.step + 1]
-                if number not in told:
-                    told = told + [number]
-                for i, n in enumerate(told):
-                    self._send(n, text, "%s-%d-k%d" % (_rid(r), r.last, i), REPLY_PRIORITY)
-                return r
+                return self._acked(r, number, number)
         for r in wrong:
             r.fails += 1
         if wrong:
             self.save()
         return None
+
+    def ack_rule(self, name, by):
+        """Acknowledge rule `name` on behalf of `by` (e.g. "the web page"), as a right ACK
+        reply would: the caller has authenticated otherwise (the API's password), so the code
+        and its wrong-try lock do not apply. Returns the rule, or None when `name` has no open
+        alert (KeyError: no such rule)."""
+        for r in self.rules:
+            if r.name == name:
+                return self._acked(r, by, None) if r.st in (ALERT, DONE) else None
+        raise KeyError(name)
+
+    def _acked(self, r, by, number):
+        # The alert ends; those alerted so far (and an acknowledging `number`) are told who.
+        r.st = ACKED
+        self.acks += 1
+        self.save()
+        text = "%s: %s acknowledged by %s (ACK %s)" % (self.device, r.name, by, r.code)
+        told = r.recipients[: r.step + 1]
+        if number is not None and number not in told:
+            told = told + [number]
+        for i, n in enumerate(told):
+            self._send(n, text, "%s-%d-k%d" % (_rid(r), r.last, i), REPLY_PRIORITY)
+        return r
+
+    def view(self, r):
+        """One rule's state for the API (never its ACK code)."""
+        return {"name": r.name, "state": STATE_NAMES[r.st], "input": r.value,
+                "active": r.active, "alerted": r.recipients[: r.step + 1] if r.st in (ALERT, ACKED, DONE) else [],
+                "since": r.last, "deadline": r.deadline if r.st == ALERT else None,
+                "ackLocked": r.fails >= ACK_TRIES}
 
     def _new_code(self):
         while True:

@@ -11,7 +11,7 @@
 #   GET  / (no auth)                     -> the web page for a browser (net/web.py), else JSON
 #   GET  /ui/<file> (no auth)            -> the page's CSS and JS (net/web.py)
 #   /device(s), /logs, /ussd, /settings, -> modules imported on their first request
-#   /webhook(s)                             (net/ondemand.py: listed in _ONDEMAND)
+#   /webhook(s), /alerts                    (net/ondemand.py: listed in _ONDEMAND)
 # HTTP Basic auth (constant-time compare) on everything but /ui/, / and the bare /health; a
 # client failing it too often gets 429 for a while (net/backoff.py). Errors are JSON
 # {"message": ...} with 400/401/404/405/408/409/413/429/431/500/503, never a traceback.
@@ -355,7 +355,7 @@ def _web(request, name):
 
 # First path segments of the endpoints net/ondemand.py serves (their modules are imported on
 # their first request): any other unknown path is a 404 without importing anything.
-_ONDEMAND = " device devices logs ussd settings webhooks webhook auth health inbox media "
+_ONDEMAND = " device devices logs ussd settings webhooks webhook alerts auth health inbox media "
 
 
 def _on_404(app, ctx, check):

@@ -13,6 +13,7 @@ ENDPOINTS = {  # keep api._ONDEMAND (the keys) in step
     "settings": "settings_api:settings",
     "webhooks": "webhook_api:webhooks",
     "webhook": "webhook_api:webhooks",
+    "alerts": "alerts_api:alerts",
     "auth": "unsupported_api:unsupported",
     "health": "unsupported_api:unsupported",
     "inbox": "unsupported_api:unsupported",
