@@ -1,6 +1,7 @@
 """The web page in a real browser (Debian chromium) against the firmware on a virtual board:
 served gzip-compressed from flash, cached, log in, status, send to Delivered, inbound SMS,
-paging, settings (editing through PATCH /settings), the USSD balance box, cancel while Pending,
+paging, device info, settings (editing through PATCH /settings, errors at their field, kept
+across a restart), the USSD balance box, cancel while Pending,
 wrong password refused; screenshots at desktop and phone widths."""
 
 from __future__ import annotations
@@ -108,6 +109,12 @@ def test_status_send_delivered_and_inbound(gw, page):
     gw.sim.send_sms("+15557654321", "Reply <b>from</b> a phone")
     page.wait_for_selector("#ib td:text-is('Reply <b>from</b> a phone')")
     page.wait_for_selector("#st dt:has-text('Sent / failed') + dd:has-text('1 / 0')")
+    # the device's identity from GET /device, labelled, in the status
+    dev = gw.api("GET", "/device")[1][0]
+    for label, key in (("IMEI", "imei"), ("Operator", "operator"), ("SIM ICCID", "iccid"),
+                       ("Modem firmware", "modemFirmware")):
+        assert dev[key], key
+        page.wait_for_selector("#st dt:text-is('%s') + dd:text-is('%s')" % (label, dev[key]))
     shot(page, "web-desktop")
     shot(page, "web-phone", PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -172,8 +179,9 @@ def test_ussd_balance_box_and_settings_editing(gw, page):
     # before the cancel test: its hung send holds the modem's AT channel for a minute
     log_in(page, gw.url, gw.user, gw.password)
     page.wait_for_selector("#st dt")
+    gw.sim.network(ussd_text="Your balance is 7.50 GBP")  # the simulator's network answers
     page.click("#ussd-form button")
-    page.wait_for_selector("#ussd-out:has-text('Balance: 12.34 EUR')")
+    page.wait_for_selector("#ussd-out:text-is('Your balance is 7.50 GBP')")
     page.fill("#ussd-code", "*100#")
     gw.sim.network(registered=False)  # the simulator's network refuses USSD (+CUSD: 4)
     try:
@@ -188,9 +196,21 @@ def test_ussd_balance_box_and_settings_editing(gw, page):
     page.click("#set-save")
     page.wait_for_selector("#note:has-text('Settings saved')")
     assert gw.api("GET", "/settings")[1]["webhooks"]["retry_count"] == 6
-    page.fill(field, "0")  # refused, with the key named
+    assert "signing_key" not in page.inner_text("#set")  # write-only: never shown
+    page.fill(field, "0")  # refused: the API's message, naming the key, next to its field
     page.click("#set-save")
-    page.wait_for_selector("#set-err:has-text('webhooks.retry_count')")
+    err = page.wait_for_selector(field + "-err:has-text('webhooks.retry_count')")
+    assert page.get_attribute(field, "aria-invalid") == "true"
+    assert page.get_attribute(field, "aria-describedby") == err.get_attribute("id")
+    assert page.evaluate("document.activeElement.id") == field[1:]
+    page.fill(field, "6")  # corrected: the message goes
+    page.click("#set-save")
+    page.wait_for_selector(field + "-err", state="detached")
+    # saved in flash: a restarted board (and a reloaded page) still has it
+    gw.restart_board()
+    page.reload()
+    page.wait_for_selector("#set label:text-is('webhooks.retry_count')")
+    assert page.input_value(field) == "6"
     gw.api("PUT", "/settings", {})
     assert not page.errors
 
