@@ -177,7 +177,7 @@
       });
       var al = checks.alert && checks.alert.observedValue;  // the alert unit's rule states
       var ak = al && al.rules ? JSON.stringify(al.rules) : "";
-      if (ak !== alertKey) { alertKey = ak; if (ak) loadAlerts(); else $("alerts").hidden = true; }
+      if (ak !== alertKey) { alertKey = ak; if (ak) loadAlerts(); else showAlerts(false); }
       var fw = checks.firmware;  // with updates over Wi-Fi: version, slot, the last update's outcome
       if (fw) add("Firmware", fw.description, fw.status);
       else if (doc.version) add("Firmware", doc.version);
@@ -287,9 +287,11 @@
   }
 
   // -- alert rules (GET /alerts when /health's alert check changes) -----------------------
+  function showAlerts(on) { $("alerts").hidden = $("nav-al").hidden = !on; }
+
   function loadAlerts() {
     api("GET", "/alerts").then(function (r) {
-      $("alerts").hidden = r.status !== 200;
+      showAlerts(r.status === 200);
       if (r.status !== 200) return;
       $("al").replaceChildren.apply($("al"), r.body.map(function (a) {
         var open = a.state === "alert" || a.state === "done";

@@ -38,6 +38,7 @@ def test_acknowledge_an_alert_from_the_page(gw, page):
     log_in(page, gw.url, gw.user, gw.password)
     page.wait_for_selector("#al tr[data-rule='door'] td.st-normal")
     assert page.query_selector("#al button") is None  # nothing to acknowledge
+    assert page.is_visible("#nav-al")
     set_pin(gw.bc.url, 14, 0)  # the door opens (active low, pulled up)
     wait_text(gw.sim, R1, "Reply ACK", timeout=20)
     row = "#al tr[data-rule='door']"
@@ -59,6 +60,14 @@ def test_acknowledge_an_alert_from_the_page(gw, page):
 
 
 def test_ack_refusals(gw):
+    import yaml
+
+    from smsgate.runtime import REPO_ROOT
+
+    doc = yaml.safe_load((REPO_ROOT / "docs" / "openapi.yaml").read_text())
+    keys = set(doc["components"]["schemas"]["AlertRule"]["properties"])
+    rules = gw.api("GET", "/alerts")[1]
+    assert [set(r) for r in rules] == [keys, keys]  # as docs/openapi.yaml says
     assert gw.api("POST", "/alerts/tank/ack")[0] == 409  # no open alert
     assert gw.api("POST", "/alerts/nothing/ack")[0] == 404
     assert gw.api("POST", "/alerts/%zz/ack")[0] == 404

@@ -168,6 +168,7 @@ def test_wifi_form_on_a_board_without_wifi(gw, page):
     log_in(page, gw.url, gw.user, gw.password)
     page.wait_for_selector("#st dt")
     assert page.is_hidden("#setup")
+    assert page.is_hidden("#alerts") and page.is_hidden("#nav-al")  # no alert rules here
     page.fill("#ssid", "HomeNet")
     page.fill("#wifi-pass", "home-secret")
     page.click("#wifi-form button")
