@@ -13,6 +13,8 @@
   of them): changes the access point the board can join (ESP32 boards: `mpy/esp32/network.py`
   reads `<flash>/.wifi.json`); `GET /wifi` `{"ap": {...}, "board": {...}}`: that access point
   and what the board's radio does (station status, IP, hostname, its own setup AP);
+- `GET /sockets` `{"open", "max", "peak", "refused"}` (ESP32 boards): the lwIP socket budget
+  as `mpy/esp32/socket.py` counts it (`<flash>/.sockets.json`; `{}` before the first socket);
 - `POST /freeze` `{}`: test hook, the board's Wi-Fi driver wedges in its next call (the event
   loop freezes; only a watchdog gets the board out).
 
@@ -33,6 +35,7 @@ INPUTS = ".pins.json"
 OUTPUTS = ".outputs.json"
 WIFI_AP = ".wifi.json"  # the access point (host -> board)
 WIFI_BOARD = ".wifi_board.json"  # what the board's radio does (board -> host)
+SOCKETS = ".sockets.json"  # the socket budget the board's lwIP stand-in counts (board -> host)
 WIFI_KEYS = {"up": bool, "password": str, "ssid": str, "rssi": int, "ntp": bool,
              "join_ms": int}
 MAX_BODY = 1024
@@ -91,6 +94,10 @@ class PinFiles:
             self._store(WIFI_AP, data)
             return data
 
+    def sockets(self) -> dict[str, Any]:
+        """The board's sockets: open now, the limit, the peak, how many were refused."""
+        return self._load(SOCKETS)
+
     def set_inputs(self, values: dict[int, int]) -> None:
         """Set several inputs at once (board wiring at install: e.g. a STATUS line)."""
         with self._lock:
@@ -124,6 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0].rstrip("/")
         if path == "/wifi":
             self._answer(200, self.files.wifi())
+            return
+        if path == "/sockets":
+            self._answer(200, self.files.sockets())
             return
         if path == "/pins":
             self._answer(200, {"inputs": self.files.inputs(), "outputs": self.files.outputs()})

@@ -203,6 +203,12 @@ class VirtualGateway:
 
         return PinFiles(self.data_dir).wifi()
 
+    def sockets(self) -> dict:
+        """The ESP32 board's lwIP sockets: {"open", "max", "peak", "refused"} ({} before any)."""
+        from smsgate.board_control import PinFiles
+
+        return PinFiles(self.data_dir).sockets()
+
     def _link_modem(self, link: str) -> None:
         dest = self.data_dir / MODEM_LINK
         if dest.is_symlink() or dest.exists():

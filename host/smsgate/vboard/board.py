@@ -45,6 +45,7 @@ _CAUSE_SOFT = 5
 PERSONALITIES = ("unix", "esp32")
 WDT_FILE = ".wdt"  # mpy/esp32/vbhw.py: the watchdog's timeout (ms); its mtime = last feed
 RTC_FILE = ".rtc"  # mpy/esp32/time.py: the RTC's offset; gone at power-on
+SOCKETS_FILE = ".sockets.json"  # mpy/esp32/socket.py: the lwIP socket count of this boot
 _MPY_DIR = Path(__file__).resolve().parent / "mpy"
 _BOOT_MARK = b"\x00vboard-up\x00"
 _RAW_BANNER = b"raw REPL; CTRL-B to exit"
@@ -239,6 +240,7 @@ class VirtualBoard:
             self.personality,
         ]
         (self.data_dir / WDT_FILE).unlink(missing_ok=True)  # a reset stops the watchdog
+        (self.data_dir / SOCKETS_FILE).unlink(missing_ok=True)  # lwIP starts with none open
         env = micropython_env()
         env.update(self.env)
         self._proc = subprocess.Popen(

@@ -1,0 +1,139 @@
+"""The socket budget on an ESP32 board (issue 11, docs/ARCHITECTURE.md "Socket budget").
+
+lwIP on the ESP32 has 10 sockets; the virtual board's `socket` stand-in
+(host/smsgate/vboard/mpy/esp32/socket.py) enforces that limit and counts what is open (board
+control GET /sockets = VirtualGateway.sockets()). The worst case a user meets: MQTT up, a webhook
+receiver that accepts and never answers, http.max_connections idle API clients held open and a
+burst of API requests on top. The gateway must answer every request (served or 503, never a
+dropped connection), keep sending SMS, never reset, and give every socket back afterwards.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import socket
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from smsgate.virtual import VirtualGateway
+
+from .conftest import poll, send
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "events"))
+from evharness import Mosquitto  # noqa: E402
+
+PASSWORD = "e2e-secret"
+READ_S = 20  # http.read_timeout_s: the idle clients hold their slots for the whole siege
+BURST = 24
+
+
+class BlackHole:
+    """A webhook receiver that accepts connections and never answers (nor closes)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.conns: list[socket.socket] = []
+        self.url = "http://127.0.0.1:%d/hook" % self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def _get(gw: VirtualGateway) -> int | str:
+    """One API request on its own connection: the status, or how the connection failed."""
+    token = base64.b64encode(("%s:%s" % (gw.user, gw.password)).encode()).decode()
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=30)
+    try:
+        conn.request("GET", "/messages?limit=1", headers={"Authorization": "Basic " + token})
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status == 503:
+            assert resp.getheader("Retry-After"), "a 503 says when to retry"
+        return resp.status
+    except (OSError, http.client.HTTPException) as exc:
+        return type(exc).__name__
+    finally:
+        conn.close()
+
+
+def _settled(gw: VirtualGateway, want: int) -> dict | None:
+    # the board writes the count on every open and close: only a socket left to the garbage
+    # collector (never closed) would stay counted here
+    s = gw.sockets()
+    return s if s.get("open") == want else None
+
+
+@pytest.fixture
+def broker(tmp_path):
+    b = Mosquitto(tmp_path)
+    b.start()
+    yield b
+    b.stop()
+
+
+def test_hostile_clients_and_a_mute_webhook_never_exhaust_the_sockets(broker):
+    hole = BlackHole()
+    cfg = {"http": {"read_timeout_s": READ_S},
+           "webhooks": {"timeout_s": 30, "retry_base_s": 0.2, "retry_max_s": 1},
+           "mqtt": {"url": broker.url, "reconnect_max_s": 0.5, "keepalive_s": 10}}
+    idle: list[socket.socket] = []
+    try:
+        with VirtualGateway(board="tcall-sim800l", password=PASSWORD, heap="384K",
+                            config=cfg) as gw:
+            checks = lambda: (gw.health() or {}).get("checks") or {}  # noqa: E731
+            poll(lambda: checks().get("mqtt", {}).get("observedValue"), 60, what="MQTT up")
+            # deliveries wait for the clock (X-Timestamp): set from the modem first
+            poll(lambda: checks().get("webhooks", {}).get("status") == "pass", 90,
+                 what="webhooks ready")
+            base = 2  # the API's listening socket + MQTT
+            poll(lambda: _settled(gw, base), 10, what="sockets at rest")
+            assert gw.sockets()["max"] == 10
+
+            st, _, _ = gw.api("POST", "/webhooks", {"id": "mute", "url": hole.url,
+                                                     "event": "sms:received"})
+            assert st == 201
+            gw.sim.send_sms("+15550003333", "to a receiver that never answers")
+            poll(lambda: hole.conns, 30, what="the webhook delivery to connect")
+            for _ in range(4):  # http.max_connections idle clients: half a header, then nothing
+                s = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+                s.sendall(b"GET /messages HTTP/1.1\r\nHost: gw\r\nX-Slow")
+                idle.append(s)
+            with ThreadPoolExecutor(BURST) as pool:
+                answers = list(pool.map(lambda _: _get(gw), range(BURST)))
+            assert set(answers) <= {200, 503}, answers  # every one answered, none dropped
+            assert answers.count(200) >= 1, answers
+            msg = send(gw, "through the socket siege")
+            gw.wait_state(msg["id"], ("Sent", "Delivered"), 60)
+            used = gw.sockets()
+            assert used["refused"] == 0 and used["peak"] <= used["max"], used
+            assert checks()["mqtt"]["observedValue"], "MQTT stayed up"
+            assert gw.board.boots == 1 and gw.board.alive
+
+            for s in idle:
+                s.close()
+            idle.clear()
+            hole.close()  # the delivery fails, is retried against a closed port, dead-letters
+            gw.api("DELETE", "/webhooks/mute")
+            poll(lambda: _settled(gw, base), 60, what="every socket given back")
+            assert gw.board.boots == 1
+    finally:
+        for s in idle:
+            s.close()
+        hole.close()
