@@ -137,3 +137,32 @@ def test_hostile_clients_and_a_mute_webhook_never_exhaust_the_sockets(broker):
         for s in idle:
             s.close()
         hole.close()
+
+
+def test_connections_that_never_complete_give_their_sockets_back():
+    # A receiver whose accept queue is full: the board's connect never completes and each try
+    # ends at the webhook deadline. Every try must give its socket back (lwIP would only
+    # find it again when the collector finalises it; the virtual board never does).
+    full = socket.socket()
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    filler = socket.create_connection(full.getsockname(), timeout=5)  # the queue's one place
+    url = "http://127.0.0.1:%d/hook" % full.getsockname()[1]
+    cfg = {"webhooks": {"timeout_s": 2, "retry_count": 3, "retry_base_s": 0.2,
+                        "retry_max_s": 0.5}}
+    try:
+        with VirtualGateway(board="tcall-sim800l", password=PASSWORD, heap="384K",
+                            config=cfg) as gw:
+            poll(lambda: ((gw.health() or {}).get("checks") or {}).get("webhooks", {})
+                 .get("status") == "pass", 90, what="webhooks ready")
+            poll(lambda: _settled(gw, 1), 10, what="sockets at rest")  # the API's listener
+            st, _, _ = gw.api("POST", "/webhooks", {"id": "syn", "url": url,
+                                                     "event": "sms:received"})
+            assert st == 201
+            gw.sim.send_sms("+15550004444", "to a receiver that never completes a connection")
+            poll(lambda: gw.api("GET", "/webhooks/dead")[1], 90, what="dead-lettered")
+            poll(lambda: _settled(gw, 1), 10, what="every socket given back")
+            assert gw.sockets()["refused"] == 0 and gw.board.boots == 1
+    finally:
+        filler.close()
+        full.close()

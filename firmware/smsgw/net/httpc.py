@@ -62,13 +62,14 @@ async def request(method, url, body=b"", headers=(), timeout_s=30, ca=None, deny
 
 
 async def _exchange(method, tls, host, ip, port, path, body, headers, ca):
+    from smsgw.net.tcp import connect
+
+    ctx = None
     if tls:
         from smsgw.net.tls import context
 
         ctx = context(ca)
-        reader, writer = await asyncio.open_connection(ip, port, ssl=ctx, server_hostname=host)
-    else:
-        reader, writer = await asyncio.open_connection(ip, port)
+    reader, writer = await connect(ip, port, ctx, host)
     try:
         head = "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Length: %d\r\n" % (
             method,

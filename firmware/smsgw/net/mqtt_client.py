@@ -123,16 +123,16 @@ class MQTTClient:
         return await asyncio.wait_for(self._connect(), timeout_s)
 
     async def _connect(self):
+        from smsgw.net.tcp import connect
+
+        ctx = None
         if self.tls:
             from smsgw.net.tls import context
 
             ctx = context(self.ca)
-            self._reader, self._writer = await asyncio.open_connection(
-                dns.resolve(self.host), self.port, ssl=ctx, server_hostname=self.host
-            )
-        else:
-            self._reader, self._writer = await asyncio.open_connection(
-                dns.resolve(self.host), self.port)
+        # closed by close() (the bridge's caller) whatever happens from here on
+        self._reader, self._writer = await connect(dns.resolve(self.host), self.port, ctx,
+                                                   self.host)
         pkt = connect_packet(self.client_id, self.keepalive, self.user, self.password,
                              self.will, self.clean)
         await self._send(pkt)

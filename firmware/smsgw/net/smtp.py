@@ -105,14 +105,16 @@ async def send(server, sender, rcpts, write_body, user=None, password=None, ca=N
     Raises:
         SmtpError (the server refused a step), OSError (network). The caller sets the deadline.
     """
+    from smsgw.net import dns
+    from smsgw.net.tcp import connect
+
     tls, host, port = server
+    ctx = None
     if tls:
         from smsgw.net.tls import context
 
-        stream, _ = await asyncio.open_connection(host, port, ssl=context(ca),
-                                                  server_hostname=host)
-    else:
-        stream, _ = await asyncio.open_connection(host, port)
+        ctx = context(ca)
+    stream, _ = await connect(dns.resolve(host, port), port, ctx, host)
     try:
         r = _Replies(stream)
         await r.reply("greeting", (220,))
