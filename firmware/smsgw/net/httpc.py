@@ -8,6 +8,7 @@ from micropython import const
 
 from smsgw.net import dns
 from smsgw.net.lines import LineReader
+from smsgw.net.tcp import connect  # at import: a qstr pool mid-run may find no room
 
 _MAX_LINE = const(512)  # longest status or header line; a longer one fails the request
 _MAX_HEAD = const(4096)  # status line + headers together
@@ -62,8 +63,6 @@ async def request(method, url, body=b"", headers=(), timeout_s=30, ca=None, deny
 
 
 async def _exchange(method, tls, host, ip, port, path, body, headers, ca):
-    from smsgw.net.tcp import connect
-
     ctx = None
     if tls:
         from smsgw.net.tls import context

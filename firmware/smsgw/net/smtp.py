@@ -6,6 +6,9 @@ import asyncio
 
 from micropython import const
 
+from smsgw.net import dns
+from smsgw.net.tcp import connect  # at import: a qstr pool mid-run may find no room
+
 _LINE = const(512)  # RFC 5321 4.5.3.1.5: a reply line is at most 512 octets
 _LINES = const(32)  # lines in one (multi-line) reply
 _CHUNK = const(128)
@@ -105,9 +108,6 @@ async def send(server, sender, rcpts, write_body, user=None, password=None, ca=N
     Raises:
         SmtpError (the server refused a step), OSError (network). The caller sets the deadline.
     """
-    from smsgw.net import dns
-    from smsgw.net.tcp import connect
-
     tls, host, port = server
     ctx = None
     if tls:

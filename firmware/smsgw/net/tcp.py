@@ -9,7 +9,10 @@ import asyncio
 import socket
 from errno import EINPROGRESS
 
-from asyncio import core  # pyright: ignore[reportAttributeAccessIssue] - MicroPython's
+try:
+    from asyncio import core  # pyright: ignore[reportAttributeAccessIssue] - MicroPython's
+except ImportError:  # CPython (the host's mail bridge runs smtp.py): open_connection cleans up
+    core = None
 
 
 def _writable(s):
@@ -21,6 +24,9 @@ async def connect(ip, port, ssl=None, server_hostname=None):
     """(reader, writer), one stream connected to the numeric address `ip` (dns.resolve first);
     `ssl`: an SSLContext (TLS, handshake on the first read/write). Raises OSError (ENFILE: no
     socket left; refused) with nothing left open, also when cancelled."""
+    if core is None:
+        return await asyncio.open_connection(ip, port, ssl=ssl,
+                                             server_hostname=server_hostname if ssl else None)
     ai = socket.getaddrinfo(ip, port, 0, socket.SOCK_STREAM)[0]  # numeric: no lookup
     s = socket.socket(ai[0], ai[1], ai[2])
     try:
