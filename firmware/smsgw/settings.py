@@ -82,7 +82,8 @@ def _messages(body, lim):
             _set(lim, "interval_%s_s" % k[14:],
                  None if v is None else check_int(v, "messages." + k, 0, 3600))
     if "limit_period" in body or "limit_value" in body:
-        old = "PerMinute" if lim.get("per_minute") else "PerDay"
+        old = "PerMinute" if lim.get("per_minute") else "PerDay" if lim.get("per_day") else \
+            "Disabled"
         period = body.get("limit_period", old) or "Disabled"
         if period not in _PERIODS:
             raise ConfigError("messages.limit_period", "must be one of %s (PerHour is not "

@@ -93,3 +93,17 @@ def test_an_unknown_key_in_any_script_is_named_in_valid_json(gw):
     raw = b'{"messages": {"\\ud86f\\udde3x": 1}}'
     status, obj, _ = gw.api("PATCH", "/settings", raw=raw)
     assert status == 400 and obj["message"].startswith("messages."), obj
+
+
+def test_a_limit_value_alone_keeps_the_period(gw):
+    gw.api("PUT", "/settings", {})
+    doc = gw.api("PATCH", "/settings", {"messages": {"limit_value": 10}})[1]
+    assert doc["messages"]["limit_period"] == "Disabled"  # no period: no limit, as the app
+    doc = gw.api("PATCH", "/settings", {"messages": {"limit_period": "PerMinute"}})[1]
+    assert doc["messages"]["limit_period"] == "Disabled"  # a period without a value neither
+    doc = gw.api("PATCH", "/settings", {"messages": {"limit_period": "PerDay",
+                                                     "limit_value": 50}})[1]
+    assert (doc["messages"]["limit_period"], doc["messages"]["limit_value"]) == ("PerDay", 50)
+    doc = gw.api("PATCH", "/settings", {"messages": {"limit_value": 60}})[1]
+    assert (doc["messages"]["limit_period"], doc["messages"]["limit_value"]) == ("PerDay", 60)
+    gw.api("PUT", "/settings", {})
