@@ -72,7 +72,7 @@ _NUMERIC_EXTRA = ("modem",)  # sections that also take any extra key with a numb
 # Optional sections: validated by their own module's validate(value, key) ("module" or
 # "module:function"), imported lazily. Feature modules keep their line here true.
 OPTIONAL = {
-    "webhooks": "smsgw.net.webhooks",
+    "webhooks": "smsgw.net.webhook_cfg",
     "mqtt": "smsgw.net.mqtt",
     "email": "smsgw.net.email",
     "ota": "smsgw.net.ota",

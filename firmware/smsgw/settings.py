@@ -1,7 +1,8 @@
 # Settings changed over the API (GET/PATCH/PUT /settings, net/settings_api.py): overrides of the
 # provisioned config kept in <queue.dir>/settings.json (fsutil.write_atomic: a power cut leaves
 # the old or the new file) and merged over /config.json at every boot (startup.load_config),
-# validated like it. The document has android-sms-gateway's names; each maps to a config key:
+# validated like it (a change at run time: by the two sections' own validators). The document
+# has android-sms-gateway's names; each maps to a config key:
 #   messages.limit_period (Disabled|PerMinute|PerDay) + limit_value -> limits.per_minute|per_day
 #   messages.send_interval_min / send_interval_max (s)             -> limits.interval_min_s|max_s
 #   webhooks.retry_count, retry_base_s, retry_max_s, timeout_s      -> webhooks.<same>
@@ -56,7 +57,7 @@ def document(cfg):
     lim = cfg.get("limits") or {}
     pm, pd = lim.get("per_minute", 0), lim.get("per_day", 0)
     period, value = ("PerMinute", pm) if pm else ("PerDay", pd) if pd else ("Disabled", 0)
-    from smsgw.net.webhooks import DEFAULTS
+    from smsgw.net.webhook_cfg import DEFAULTS
 
     wh = cfg.get("webhooks") or {}
     return {
@@ -106,11 +107,32 @@ def _webhooks(body, wh):
         _set(wh, k, v)
 
 
-def patch(cfg, overrides, body, replace=False):
-    """Apply a PATCH (or, with `replace`, a PUT) body to the saved `overrides`.
+def sections(provisioned, overrides):
+    """The effective `limits` and `webhooks` sections: the provisioned ones (raw, from
+    /config.json) with `overrides` merged in, each validated by its own module (not the whole
+    config: a request cannot spare its ~8 KB). None where neither has the section."""
+    from smsgw.alert.limits import validate as limits_ok
+    from smsgw.net.webhook_cfg import validate as webhooks_ok
 
-    Returns (new overrides, new effective config). Raises ConfigError naming the document's key
-    (or the config's, when the merged section is refused).
+    out = {}
+    for k, check in (("limits", limits_ok), ("webhooks", webhooks_ok)):
+        base, over = provisioned.get(k), overrides.get(k)
+        if base is None and over is None:
+            out[k] = None
+            continue
+        sec = dict(base or {})
+        sec.update(over or {})
+        check(sec, k)
+        out[k] = sec
+    return out
+
+
+def patch(provisioned, overrides, body, replace=False):
+    """Apply a PATCH (or, with `replace`, a PUT) body to the saved `overrides`; `provisioned`:
+    /config.json as written (its sections `limits` and `webhooks` are used).
+
+    Returns (new overrides, sections()). Raises ConfigError naming the document's key (or the
+    config's, when the merged section is refused).
     """
     if not isinstance(body, dict):
         raise ConfigError("", "must be an object")
@@ -119,11 +141,11 @@ def patch(cfg, overrides, body, replace=False):
             raise ConfigError(k, "not supported: " + _UNSUPPORTED[k])
     check_dict(body, "", ("messages", "webhooks"))
     new = {} if replace else dict((k, dict(v)) for k, v in overrides.items())
-    if isinstance(body.get("messages"), dict) or "messages" in body:
+    if "messages" in body:
         _messages(body["messages"] or {}, new.setdefault("limits", {}))
     if "webhooks" in body:
         _webhooks(body["webhooks"] or {}, new.setdefault("webhooks", {}))
     for k in ("limits", "webhooks"):
         if k in new and not new[k] and k not in overrides:
             del new[k]  # nothing set: do not switch a feature on with an empty section
-    return new, apply(cfg, new)
+    return new, sections(provisioned, new)

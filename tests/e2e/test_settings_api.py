@@ -107,3 +107,18 @@ def test_a_limit_value_alone_keeps_the_period(gw):
     doc = gw.api("PATCH", "/settings", {"messages": {"limit_value": 60}})[1]
     assert (doc["messages"]["limit_period"], doc["messages"]["limit_value"]) == ("PerDay", 60)
     gw.api("PUT", "/settings", {})
+
+
+def test_settings_requests_leave_the_core_its_heap():
+    # At the core's e2e heap: reading and changing settings loads neither the whole config
+    # module nor the webhook machinery (each starved the sender before: 503s, then a part sent
+    # "uncertain" for want of memory).
+    with make_gateway("sim800") as g:
+        g.wait_ready()
+        assert g.api("GET", "/settings")[0] == 200
+        status, doc, _ = g.api("PATCH", "/settings", {"messages": {"send_interval_max": 1},
+                                                      "webhooks": {"retry_count": 3}})
+        assert status == 200, doc
+        send(g, "after the settings", to=["+15550009100"])
+        poll(lambda: sent_with(g.sim, "after the settings"), what="the message sent")
+        assert g.health()["status"] in ("pass", "warn")

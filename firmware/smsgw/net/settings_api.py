@@ -1,8 +1,9 @@
 # GET /settings, PATCH /settings and PUT /settings (imported on their first request, smsgw.net.
-# ondemand): the document and its rules are smsgw.settings'. A change is validated against the
-# provisioned config (re-read from ctx.cfg_path, so null brings its value back), saved, then
-# applied to the running gateway: the webhook retry and signing keys at once, the pacing (limits,
-# pauses) by a new pacer on the outbox. 200 with the new document, 400 naming the key.
+# ondemand): the document and its rules are smsgw.settings'. A change is merged over the
+# provisioned sections (re-read from ctx.cfg_path, so null brings their value back), validated,
+# saved, then applied to the running gateway: the webhook retry and signing keys at once, the
+# pacing (limits, pauses) by a new pacer on the outbox. 200 with the new document, 400 naming
+# the key.
 from smsgw.net.api import error, json_body, reply
 from smsgw.net.ondemand import misrouted
 
@@ -31,35 +32,35 @@ async def settings(ctx, request):
     return reply(settings.document(ctx.cfg))
 
 
-def _change(ctx, settings, body, replace):
-    import sys
+def _provisioned(path):
+    # /config.json as written: its values are what null brings back
+    import json
 
-    import smsgw
-
-    qdir = ctx.cfg["queue"]["dir"]
     try:
-        provisioned = __import__("smsgw.config", None, None, ["load"]).load(ctx.cfg_path)
-        overrides, cfg = settings.patch(provisioned, settings.load(qdir), body, replace)
-    finally:  # the config's tables (~8 KB) are needed for this change only
-        sys.modules.pop("smsgw.config", None)
-        if "config" in dir(smsgw):
-            delattr(smsgw, "config")
+        with open(path) as f:
+            cfg = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return cfg if isinstance(cfg, dict) else {}
+
+
+def _change(ctx, settings, body, replace):
+    qdir = ctx.cfg["queue"]["dir"]
+    overrides, secs = settings.patch(_provisioned(ctx.cfg_path), settings.load(qdir), body,
+                                     replace)
     hooks = ctx.features.get("smsgw.net.webhooks")
-    if hooks is not None and (cfg.get("webhooks") or {}).get("signing_key") is None:
+    if hooks is not None and (secs["webhooks"] or {}).get("signing_key") is None:
         # keep the key generated on first use (it lives in the overrides a PUT replaces)
         key = hooks.cfg["signing_key"]
         overrides.setdefault("webhooks", {})["signing_key"] = key
-        if cfg.get("webhooks") is None:
-            cfg["webhooks"] = {}
-        cfg["webhooks"]["signing_key"] = key
+        secs["webhooks"] = dict(secs["webhooks"] or {}, signing_key=key)
     settings.save(qdir, overrides)
-    for k in ("limits", "webhooks"):
-        ctx.cfg[k] = cfg.get(k)
+    ctx.cfg.update(secs)
     if hooks is not None:
-        from smsgw.net.webhooks import validate
+        from smsgw.net.webhook_cfg import validate
 
-        hooks.cfg = validate(cfg.get("webhooks"))
-    _pace(ctx, cfg.get("limits") or {})
+        hooks.cfg = validate(secs["webhooks"])
+    _pace(ctx, secs["limits"] or {})
 
 
 def _pace(ctx, lim):

@@ -15,6 +15,7 @@ import os
 from smsgw.net import httpc
 from smsgw.tasks import TaskOwner
 from smsgw.net.webhook_queue import Journal, serve
+from smsgw.net.webhook_cfg import DEFAULTS, validate  # noqa: F401 (webhooks.DEFAULTS, .validate)
 
 from micropython import const
 
@@ -24,26 +25,6 @@ EVENTS = ("sms:received", "sms:data-received", "sms:sent", "sms:delivered", "sms
 MAX_HOOKS = const(16)
 _CLOCK_WAIT_MS = const(10000)  # a delivery held for the clock looks again this often
 _MAX_ID = const(64)
-DEFAULTS = {
-    "signing_key": None,
-    "retry_count": 14,  # tries in all, as android-sms-gateway
-    "retry_base_s": 10,  # first retry delay; doubles each try
-    "retry_max_s": 86400,  # cap on one retry delay
-    "timeout_s": 30,  # a 2xx must arrive within this
-    "queue_max": 64,  # pending deliveries kept in flash
-    "dead_max": 20,  # dead-letter entries kept
-    "ca": None,  # path of a DER CA certificate for https receivers (None: not verified)
-}
-_NUMS = {
-    "retry_count": (1, 100),
-    "retry_base_s": (0.001, 86400),
-    "retry_max_s": (0.001, 7 * 86400),
-    "timeout_s": (0.1, 120),
-    "queue_max": (1, 1000),
-    "dead_max": (1, 200),
-}
-
-
 def refused_target(host, port, api_port=None):
     """Why a webhook may not be sent to host:port (a name or an address), or None.
 
@@ -67,22 +48,6 @@ def _own_ip():
         return network.WLAN(network.STA_IF).ifconfig()[0]
     except Exception:  # no Wi-Fi here (unix port) or not up
         return None
-
-
-def validate(value, key="webhooks"):
-    """Check the `webhooks` config section; return it merged over DEFAULTS.
-
-    Raises:
-        ConfigError naming the offending key.
-    """
-    from smsgw.errors import ConfigError
-    from smsgw.section import check_section
-
-    def check_other(name, k, v):
-        if v is not None and (not isinstance(v, str) or not v):
-            raise ConfigError(name, "must be a non-empty string")
-
-    return check_section({} if value is None else value, key, DEFAULTS, _NUMS, check_other)
 
 
 def _new_signing_key(qdir):
