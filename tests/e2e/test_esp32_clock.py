@@ -110,3 +110,21 @@ def test_ntp_sets_the_clock_when_the_network_sends_no_time(tmp_path):
             assert clock["counters"]["modem"] == 0
             sim.send_sms(R1, "%s STATUS" % Codes().next())
             assert wait_text(sim, R1, " up ", timeout=20)
+
+
+def test_while_unset_a_received_sms_is_dated_by_its_network_timestamp(tmp_path):
+    # the simulated SMSC stamps each SMS-DELIVER with the current UTC time (TP-SCTS, zone +00)
+    with SimProcess("sim800", tmp_path / "sim", time_scale=0.05) as sim:
+        sim.wait_ready(30)
+        sim.network(sends_time=False)
+        with VirtualGateway(board="tcall-sim800l", heap=HEAP, attach=sim.link,
+                            wifi_ap={"ntp": False}) as gw:
+            wait_until(lambda: _check(gw, "clock").get("observedValue") == "none", 30,
+                       "clock check says none")
+            sim.send_sms("+15550007777", "dated by the network")
+            before = time.time()
+            items = wait_until(lambda: gw.api("GET", "/inbox")[1], 30, "the SMS in /inbox")
+            at = items[0]["createdAt"]  # e.g. 2026-12-02T14:58:03.000Z
+            stamp = time.mktime(time.strptime(at[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+            assert abs(stamp - before) < 300, (at, before)  # not 2000-01-01
+            assert _check(gw, "clock")["observedValue"] == "none"  # nothing set the clock

@@ -11,7 +11,7 @@
 import asyncio
 import time
 
-from smsgw import events, log
+from smsgw import clock, events, log
 from smsgw.tasks import cancel_all
 
 _SCAN = 8  # how far from the oldest to look for an already-delivered message to evict
@@ -212,7 +212,11 @@ class Inbox:
         binary = text is None  # 8-bit data (a data SMS): kept as hex, "b" marks it
         if binary:
             text = d.get("data", "")
-        at = events.now()
+        at = clock.now()
+        if at is None:  # the clock is unset (an ESP32 before timesync): the network's own time
+            from smsgw.scts import unix
+
+            at = unix(d.get("scts")) or clock.unix()
         # An alphanumeric sender ID may spell a number ("+1555000001"): it is marked ("a") so
         # that nothing trusts it as that number (SMS commands, ACK); a part from one taints
         # its whole message.

@@ -1,6 +1,8 @@
 # The sms:* event payloads (android-sms-gateway's, which its clients' payload classes parse):
 # built only when something listens (webhooks, MQTT, e-mail, the alert unit), so the core
-# gateway without them never loads this. Timestamps are ISO 8601 UTC.
+# gateway without them never loads this. Timestamps are ISO 8601 UTC; sentAt/deliveredAt/
+# failedAt/cancelledAt are null while the board's clock is unset (smsgw/clock.py), receivedAt
+# is then the SMS's own network timestamp (queue/inbox.py, smsgw/scts.py).
 #   sms:received      {messageId, sender, recipient, phoneNumber (= sender), simNumber, message,
 #                      receivedAt[, senderType "alphanumeric"]}
 #   sms:data-received {... data (base64) instead of message}
@@ -8,7 +10,7 @@
 #                      (= recipient), simNumber, partsCount, sentAt}
 #   sms:delivered / sms:failed / sms:cancelled   {... deliveredAt / failedAt, reason /
 #                      cancelledAt}
-from smsgw import events
+from smsgw import clock, events
 from smsgw.queue.journal import CANCELLED, DELIVERED, FAILED, PENDING, PROCESSED
 
 
@@ -17,7 +19,8 @@ def outgoing(j, r, before, after):
     to = j.meta["to"][r]
     p = {"messageId": j.meta["id"], "sender": None, "recipient": to, "phoneNumber": to,
          "simNumber": 1}
-    t = events.iso(events.now())
+    t = clock.now()  # None while the clock is unset: no made-up year-2000 time
+    t = None if t is None else events.iso(t)
     if after == FAILED:
         p["failedAt"] = t
         why = j.why(r)
