@@ -6,6 +6,8 @@ control GET /sockets = VirtualGateway.sockets()). The worst case a user meets: M
 receiver that accepts and never answers, http.max_connections idle API clients held open and a
 burst of API requests on top. The gateway must answer every request (served or 503, never a
 dropped connection), keep sending SMS, never reset, and give every socket back afterwards.
+Also: connections that never complete give their sockets back, and a board built with 6
+sockets runs out, drops newcomers at accept, and recovers.
 """
 
 from __future__ import annotations
@@ -166,3 +168,61 @@ def test_connections_that_never_complete_give_their_sockets_back():
     finally:
         filler.close()
         full.close()
+
+
+def _post_sms(gw: VirtualGateway, text: str) -> dict | None:
+    # None when the board dropped the connection (no socket to accept it) or answered 503
+    try:
+        st, body, _ = gw.api("POST", "/message", {"textMessage": {"text": text},
+                                                  "phoneNumbers": ["+15551230001"]})
+    except OSError:
+        return None
+    return body if st == 202 else None
+
+
+def test_a_board_with_six_sockets_runs_out_and_recovers(broker):
+    # An lwIP built with 6 sockets (the `free_ram` sdkconfig): listener + MQTT + a webhook
+    # delivery leave 3 for API clients, fewer than http.max_connections (4). Idle clients then
+    # take the last ones and newcomers are dropped at accept; the gateway must not reset, SMS
+    # must keep going out, and the API must come back once the read deadline reaps them.
+    hole = BlackHole()
+    cfg = {"webhooks": {"timeout_s": 30, "retry_base_s": 0.2, "retry_max_s": 1},
+           "mqtt": {"url": broker.url, "reconnect_max_s": 0.5, "keepalive_s": 10}}
+    idle: list[socket.socket] = []
+    try:
+        with VirtualGateway(board="tcall-sim800l", password=PASSWORD, heap="384K",
+                            config=cfg) as gw:
+            (gw.data_dir / ".lwip.json").write_text('{"max_sockets": 6}')
+            checks = lambda: (gw.health() or {}).get("checks") or {}  # noqa: E731
+            poll(lambda: checks().get("mqtt", {}).get("observedValue"), 60, what="MQTT up")
+            poll(lambda: checks().get("webhooks", {}).get("status") == "pass", 90,
+                 what="webhooks ready")
+            st, _, _ = gw.api("POST", "/webhooks", {"id": "mute", "url": hole.url,
+                                                     "event": "sms:received"})
+            assert st == 201
+            gw.sim.send_sms("+15550005555", "to a receiver that never answers")
+            poll(lambda: hole.conns, 30, what="the webhook delivery to connect")
+            for _ in range(4):
+                s = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+                s.sendall(b"GET /messages HTTP/1.1\r\nHost: gw\r\nX-Slow")
+                idle.append(s)
+            poll(lambda: gw.sockets().get("refused"), 20, what="a client dropped at accept")
+            assert gw.sockets()["peak"] == 6
+            # the read deadline (5 s) frees the idle clients' sockets: the API answers again
+            msg = poll(lambda: _post_sms(gw, "while the sockets ran out"), 60,
+                       what="the API back")
+            gw.wait_state(msg["id"], ("Sent", "Delivered"), 60)
+            assert checks()["mqtt"]["observedValue"], "MQTT stayed up"
+            assert gw.board.boots == 1 and gw.board.alive
+
+            for s in idle:
+                s.close()
+            idle.clear()
+            hole.close()
+            gw.api("DELETE", "/webhooks/mute")
+            poll(lambda: _settled(gw, 2), 60, what="every socket given back")
+            assert gw.board.boots == 1
+    finally:
+        for s in idle:
+            s.close()
+        hole.close()
