@@ -1,7 +1,7 @@
 """The web page in a real browser (Debian chromium) against the firmware on a virtual board:
 served gzip-compressed from flash, cached, log in, status, send to Delivered, inbound SMS,
 paging, device info, settings (editing through PATCH /settings, errors at their field, kept
-across a restart), the USSD balance box, cancel while Pending,
+across a restart), the USSD balance box (answer, refusal, timeout), cancel while Pending,
 wrong password refused; screenshots at desktop and phone widths."""
 
 from __future__ import annotations
@@ -190,6 +190,16 @@ def test_ussd_balance_box_and_settings_editing(gw, page):
         page.wait_for_selector("#ussd-err:has-text('not supported')", timeout=30000)
     finally:
         gw.sim.network(registered=True)
+    # the network answers 14 s late (simulator seconds are sim_scale real ones), after the
+    # firmware's 10 s (fw_scale 1): a timeout
+    gw.sim.network(ussd_delay_s=14 / gw.sim_scale)
+    try:
+        page.click("#ussd-form button")
+        page.wait_for_selector("#ussd-err:has-text('no USSD answer from the network in time')",
+                               timeout=40000)
+        assert page.inner_text("#ussd-out") == ""
+    finally:
+        gw.sim.network(ussd_delay_s=2.0)
     # settings: the document's fields are editable; a change is saved and read back
     label = page.locator("#set label:text-is('webhooks.retry_count')")
     field = "#" + label.get_attribute("for")
