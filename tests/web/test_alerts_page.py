@@ -39,6 +39,9 @@ def test_acknowledge_an_alert_from_the_page(gw, page):
     page.wait_for_selector("#al tr[data-rule='door'] td.st-normal")
     assert page.query_selector("#al button") is None  # nothing to acknowledge
     assert page.is_visible("#nav-al")
+    # no webhooks configured: the page does not start the feature just by being looked at
+    page.wait_for_selector("#wh li:has-text('the first webhook registered')")
+    assert "webhooks" not in gw.health()["checks"]
     set_pin(gw.bc.url, 14, 0)  # the door opens (active low, pulled up)
     wait_text(gw.sim, R1, "Reply ACK", timeout=20)
     row = "#al tr[data-rule='door']"
