@@ -11,7 +11,8 @@ each system's hand-over point (our `GET /inbox`, the peers' inbox folders). See
 The footprint is measured on the 64-bit unix port the tests use and, when there is a 32-bit
 build (tools/build-micropython.sh: `MICROPY_DIR` set, then it is built first, or `build/mp32/`
 already there), on 32-bit, whose object sizes are an ESP32's: the smallest heap for the core
-gateway from `.mpy` (as `smsgate install` writes it), frozen into the interpreter, and with
+gateway from `.mpy` (as `smsgate install` writes it), frozen into the interpreter, run in
+place from a ROMFS partition (`smsgate install --romfs`), and with
 webhooks + MQTT + the alert unit, and the live heap each module adds.
 
 Usage: .venv/bin/python tools/bench.py [--quick | --tiny] [--footprint-only] [--out FILE]
@@ -142,6 +143,7 @@ def _guarded(fp: dict, key: str, fn, errors: list) -> None:
 # The 32-bit scenarios: (key, interpreter in build/mp32, scenario options, lo, hi) in KB
 HEAP32 = (("core_mpy", "unix", {}, 32, 256),
           ("core_frozen", "unix-frozen", {"frozen": True}, 16, 256),
+          ("core_romfs", "unix", {"romfs": True}, 16, 256),
           ("full_mpy", "unix", {"full": True}, 64, 512))
 
 
@@ -292,6 +294,8 @@ def footprint_table(doc: dict) -> str:
            % (_fmt(h32.get("core_mpy")), _fmt(fp["min_heap_kb"])),
            "| smallest heap, core gateway, frozen into the firmware | %s KB | |"
            % _fmt(h32.get("core_frozen")),
+           "| smallest heap, core gateway, .mpy in a ROMFS partition (run in place) | %s KB | |"
+           % _fmt(h32.get("core_romfs")),
            "| smallest heap, webhooks + MQTT + alert unit, .mpy | %s KB | |"
            % _fmt(h32.get("full_mpy")),
            "| ratio 32-bit / 64-bit (core, .mpy) | %s | |" % _fmt(h32.get("ratio_32_64"))]

@@ -53,15 +53,35 @@ def _board_arg(name: str | None) -> str | None:
     return name.replace("_", "-") if name else None
 
 
+def _romfs_deploy(port: str, image: Path, restart: bool) -> None:
+    """Write the ROMFS image to the board's romfs partition with `mpremote romfs deploy` (it
+    checks the partition's size), then restart the board so MicroPython mounts it at /rom."""
+    import subprocess
+
+    print("deploying the ROMFS image (%d bytes) with mpremote" % image.stat().st_size)
+    res = subprocess.run([sys.executable, "-m", "mpremote", "connect", port, "romfs", "deploy",
+                          str(image)], capture_output=True, text=True, timeout=600)
+    if res.returncode != 0 or "ROMFS image deployed" not in res.stdout:
+        raise CliError("mpremote romfs deploy failed: %s"
+                       % _last_lines(res.stdout + res.stderr))
+    with Device(port) as dev:  # enters the raw REPL by a soft reset: that mounts the image
+        dev.restart = restart
+
+
+def _last_lines(text: str, n: int = 3) -> str:
+    return " / ".join(line.strip() for line in text.strip().splitlines()[-n:])
+
+
 def do_install(args: argparse.Namespace) -> int:
     """Put the firmware on the board; only files whose sha256 differs are copied."""
     with _open(args) as dev:
         info = dev.eval_json(
             "import sys,json\nb=c=None\ntry:\n c=json.load(open('/config.json'))\n"
             " b=c.get('board')\nexcept Exception:\n pass\n"
-            "print(json.dumps([sys.implementation._mpy,sys.platform,b,c is not None]))"
+            "try:\n import vfs\n r=vfs.rom_ioctl(1)\nexcept Exception:\n r=0\n"
+            "print(json.dumps([sys.implementation._mpy,sys.platform,b,c is not None,r]))"
         )
-        mpy, platform, cfg_board, has_config = info
+        mpy, platform, cfg_board, has_config, rom_parts = info
         if not has_config:
             # The gateway cannot start without its config (a real board would go round a
             # crash-and-reset loop): stay at the REPL until `smsgate provision`.
@@ -73,21 +93,37 @@ def do_install(args: argparse.Namespace) -> int:
         board = args.board or _board_arg(cfg_board) or ("unix" if platform == "linux" else None)
         if not board:
             raise CliError("say which board this is: --board tcall-sim800l|t-sim7600|unix")
+        # --romfs: the compiled modules go to the ROMFS partition (mounted at /rom), in place
+        # of a real board's `mpremote romfs deploy` the virtual board's partition file
+        virtual = platform == "linux"
+        if args.romfs and not virtual and rom_parts < 1:
+            raise CliError("the MicroPython on %s has no ROMFS partition: flash one built with "
+                           "ROMFS and a romfs partition (README: Flashing), or install without "
+                           "--romfs" % args.port)
         try:
-            files = bundle.build(board, frozen=args.frozen)
+            files = bundle.build(board, frozen=args.frozen or args.romfs)
             compiled = [p for p in bundle.build(board) if p.endswith(".mpy")]
+            image = bundle.romfs_image(board) if args.romfs else None
         except bundle.BundleError as exc:
             raise CliError(str(exc)) from None
+        if image is not None and virtual:
+            from smsgate.vboard.board import ROMFS_FILE
+
+            files[ROMFS_FILE] = image
         remote = dev.hashes(["/" + p for p in files])
         changed = [p for p, src in files.items() if remote["/" + p] != bundle.file_sha256(src)]
         # A .py beside its .mpy is imported instead of the .mpy; with the firmware frozen into
-        # the MicroPython image, a .mpy or .py on the flash instead of the frozen module.
+        # the MicroPython image (or in the ROMFS), a .mpy or .py on the flash instead of that.
         shadows = ["/" + p[:-4] + ".py" for p in compiled if not p.startswith("lib/")]
-        if args.frozen:
+        if args.frozen or args.romfs:
             shadows += ["/" + p for p in compiled] + ["/" + p[:-4] + ".py" for p in compiled
                                                       if p.startswith("lib/")]
         stale = [p for p, h in dev.hashes(shadows).items() if h is not None]
-        if not changed and not stale:
+        deploy = image is not None and not virtual
+        restart = dev.restart
+        if deploy:
+            dev.restart = False  # restarted after the deploy, so that /rom is the new image
+        if not changed and not stale and not deploy:
             print("nothing to copy: %d files on %s already up to date (board %s)"
                   % (len(files), args.port, board))
             return 0
@@ -101,11 +137,20 @@ def do_install(args: argparse.Namespace) -> int:
         for p in stale:
             dev.exec("import os\nos.remove(%r)" % p)
             print("  removed %s (it would shadow the %s module)"
-                  % (p, "frozen" if args.frozen else "compiled"))
+                  % (p, "frozen" if args.frozen else "ROMFS" if args.romfs else "compiled"))
+        if stale:
+            # A package folder left without its modules is still a package to the import
+            # system: '' comes first in sys.path, so an empty /smsgw hides the one in /rom
+            # (or the frozen one). Deepest first; a folder with other files in it stays.
+            emptied = sorted(_parents([p.lstrip("/") for p in stale]), key=len, reverse=True)
+            dev.exec("import os\nfor d in %r:\n try:\n  os.rmdir(d)\n except OSError:\n"
+                     "  pass" % emptied)
         after = dev.hashes(["/" + p for p in changed])
         bad = [p for p in changed if after["/" + p] != bundle.file_sha256(files[p])]
         if bad:
             raise CliError("verification failed after writing: %s" % ", ".join(bad))
+    if deploy:
+        _romfs_deploy(args.port, image, restart)
     print("installed board %s on %s: %d of %d files written (%d bytes), %d unchanged"
           % (board, args.port, len(changed), len(files), total, len(files) - len(changed)))
     if not has_config:
@@ -435,9 +480,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _port(p)
     p.add_argument("--board", choices=bundle.BOARDS,
                    help="board type (default: the board's config, or unix on the unix port)")
-    p.add_argument("--frozen", action="store_true",
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--frozen", action="store_true",
                    help="the board runs a MicroPython image with the firmware frozen in "
                         "(firmware/manifest.py): write no .mpy, remove compiled modules")
+    where.add_argument("--romfs", action="store_true",
+                   help="put the compiled modules in the board's ROMFS partition (run in place, "
+                        "mounted at /rom; mpremote romfs deploy) instead of .mpy files: needs "
+                        "a MicroPython built with ROMFS and a romfs partition")
     p.set_defaults(func=do_install)
 
     p = sub.add_parser("provision", help="validate and write the board's config")

@@ -17,6 +17,12 @@ modules and microdot frozen in; its bundle (`frozen=True`) has no `.mpy` (main.p
 page), since a `.mpy` on the flash would be imported instead of the frozen module (`sys.path` is
 `['', '.frozen', ...]`).
 
+A board whose MicroPython has ROMFS (`vfs.rom_ioctl`, a partition labelled `romfs`) runs the
+compiled modules in place from that partition: `romfs_image` packs the same `.mpy` files, at the
+same paths, into an image with mpremote's ROMFS builder; the board mounts it at `/rom` and finds
+them through `sys.path` (`/rom`, `/rom/lib`), so the flash gets the frozen bundle (no `.mpy`)
+and the bytecode stays out of the heap.
+
 Compiled files are cached under `build/bundle/` keyed by the sha256 of the source, its name on
 the flash, the mpy-cross version and options, so a rebuild with no source change runs no
 compiler.
@@ -228,6 +234,36 @@ def build(board: str = "unix", out_dir: str | Path | None = None,
     return files
 
 
+def romfs_image(board: str = "unix", firmware_dir: str | Path | None = None) -> Path:
+    """The ROMFS image of `board`'s compiled modules (cached by content): every `.mpy` that
+    `build` puts on the flash, at its flash path (`smsgw/...`, `boards/...`, `lib/microdot/...`),
+    packed by mpremote's builder (`mpremote romfs build` on that tree)."""
+    import contextlib
+    import io
+    import tempfile
+
+    from mpremote.romfs import make_romfs
+
+    mpy = {name: src for name, src in build(board, firmware_dir=firmware_dir).items()
+           if name.endswith(".mpy")}
+    key = _sha(*(("%s %s" % (name, src.name)).encode() for name, src in mpy.items()))
+    out = CACHE_DIR / "romfs" / (key[:32] + ".img")
+    if out.exists():
+        return out
+    with tempfile.TemporaryDirectory(prefix="smsgate-romfs-") as tree:
+        for name, src in mpy.items():
+            dest = Path(tree) / name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+        with contextlib.redirect_stdout(io.StringIO()):  # it lists the tree it packs
+            image = make_romfs(tree, mpy_cross=False)  # already compiled, with our options
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp%d" % os.getpid())
+    tmp.write_bytes(image)
+    os.replace(tmp, out)
+    return out
+
+
 def _compile_list(board_src: Path, fw: Path = FIRMWARE_DIR) -> list[tuple[str, Path]]:
     """(flash path of the .py, local file) of everything compiled to .mpy for a board."""
     compile_list = list(_firmware_sources(fw))
@@ -318,18 +354,24 @@ def file_sha256(path: Path) -> str:
 
 def install_to_dir(
     board: str, flash_dir: str | Path, files: dict[str, Path] | None = None,
-    frozen: bool = False,
+    frozen: bool = False, romfs: bool = False,
 ) -> list[str]:
     """Copy the bundle into a flash folder, writing only files whose content changed.
 
     Files on the flash that are not part of the bundle (config, journals, logs) are left alone.
+    romfs: the compiled modules go into the virtual board's ROMFS partition (`romfs_image` as
+    the folder's `.romfs`, see smsgate.vboard), the flash gets the frozen bundle.
 
     Returns:
         The flash paths written (empty when everything was up to date).
     """
-    files = build(board, frozen=frozen) if files is None else files
+    files = build(board, frozen=frozen or romfs) if files is None else files
     root = Path(flash_dir)
     written = []
+    if romfs:
+        from smsgate.vboard.board import ROMFS_FILE
+
+        files = dict(files, **{ROMFS_FILE: romfs_image(board)})
     for flash_path, src in files.items():
         dest = root / flash_path
         data = src.read_bytes()

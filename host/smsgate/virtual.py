@@ -96,6 +96,8 @@ class VirtualGateway:
         sim_args: extra `smsgate sim modem` arguments.
         frozen: the MicroPython binary has the firmware frozen in (firmware/manifest.py): no
             .mpy goes on the flash (smsgate.bundle).
+        romfs: the compiled modules in the board's ROMFS partition, mounted at /rom
+            (smsgate.bundle.romfs_image); no .mpy goes on the flash.
         wifi_ap: the access point's initial state (ESP32 boards; defaults: up, SSID
             LAB_SSID, a random password that config.json's wifi section also gets).
     """
@@ -107,7 +109,7 @@ class VirtualGateway:
         attach: str | None = None, config: dict | None = None, sim_scale: float = 0.05,
         fw_scale: float = 0.2, sim_args: tuple = (), repl_link: str | None = None,
         install: bool | None = None, frozen: bool = False, board: str = "unix",
-        wifi_ap: dict | None = None,
+        wifi_ap: dict | None = None, romfs: bool = False,
     ) -> None:
         if board not in BOARDS:
             raise ValueError("board must be one of %s" % ", ".join(BOARDS))
@@ -138,6 +140,7 @@ class VirtualGateway:
         # what it runs, e.g. an over-the-air update); True: install it anyway
         self.install = install
         self.frozen = frozen
+        self.romfs = romfs
         self.sim = None
         self.board = None
         self.console = self._tmp / "console.log"
@@ -160,7 +163,8 @@ class VirtualGateway:
             link = self.sim.link
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.install or not (self.data_dir / "main.py").exists():
-            bundle.install_to_dir(self.board_name, self.data_dir, frozen=self.frozen)
+            bundle.install_to_dir(self.board_name, self.data_dir, frozen=self.frozen,
+                                  romfs=self.romfs)
             # the installed root tree is what boots, not a slot an update left behind
             (self.data_dir / "fw" / "state").unlink(missing_ok=True)
         self._link_modem(link)

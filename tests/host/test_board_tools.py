@@ -237,6 +237,46 @@ def test_reset_boots_the_gateway_from_its_flash(rig):
     assert status == 401
 
 
+def test_install_romfs_runs_the_modules_from_rom_then_back(rig):
+    # --romfs: the compiled modules go into the ROMFS partition (the virtual board's .romfs),
+    # mounted at /rom; the .mpy on the flash would shadow them, so they go. The gateway boots
+    # and sends from there; a plain install puts the .mpy back.
+    flash = rig.board.data_dir
+    heap, rig.board.heap = rig.board.heap, "512K"  # the unix port holds the image in its heap
+    out = smsgate("install", "--port", rig.port, "--romfs")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "wrote /.romfs" in out.stdout, out.stdout
+    assert "removed /smsgw/app.mpy (it would shadow the ROMFS module)" in out.stdout
+    assert not list(flash.rglob("*.mpy"))
+    assert (flash / ".romfs").read_bytes() == bundle.romfs_image("unix").read_bytes()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            status, doc = api(rig, "GET", "/health", timeout=2)
+            if status == 200 and doc.get("checks", {}).get("modem", {}).get("status") == "pass":
+                break
+        except OSError:
+            pass
+        time.sleep(0.2)
+    else:
+        pytest.fail("gateway not up from /rom:\n%s" % rig.board.output()[-3000:])
+    sent = len(rig.sim.wait_sent(0))
+    status, body = api(rig, "POST", "/messages", {"textMessage": {"text": "from rom"},
+                                                  "phoneNumbers": ["+15550001111"]})
+    assert status == 202, body
+    assert rig.sim.wait_sent(sent + 1, timeout=30)[-1]["text"] == "from rom"
+    res = mpremote(rig.port, "exec", "import sys\nimport smsgw.app\nprint(sys.path, "
+                   "smsgw.app.__file__)")
+    assert "'/rom', '/rom/lib', '/lib']" in res.stdout and "/rom/smsgw/app.mpy" in res.stdout, \
+        res.stdout
+    out = smsgate("install", "--port", rig.port)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for path in bundle.build("unix"):
+        assert (flash / path).is_file(), path
+    (flash / ".romfs").unlink()  # erase the partition: its image no longer takes heap
+    rig.board.heap = heap
+
+
 def test_verify_passes_on_the_provisioned_board(rig):
     cfg = (rig.board.data_dir / "config.json").read_bytes()
     out = smsgate("verify", "--port", rig.port)

@@ -3,7 +3,9 @@
 - min_heap_kb: the smallest `-X heapsize` (bisection) at which a short end-to-end run passes:
   boot, send 3 messages (2 GSM-7, one 3-part UCS-2), receive one SMS, with a single boot and no
   MemoryError on the console. The same run with the firmware frozen into the interpreter
-  (`frozen`: no .mpy on the flash) and with every optional feature configured (`full`:
+  (`frozen`: no .mpy on the flash), run in place from a ROMFS partition (`romfs`: the heap a
+  board needs, i.e. the interpreter's heap less the image the unix port holds in it, see
+  host/smsgate/vboard/mpy/vbrom.py) and with every optional feature configured (`full`:
   webhooks to a local receiver, MQTT through mosquitto, the alert unit); the interpreter is
   $SMSGATE_MICROPYTHON (the 32-bit builds of tools/build-micropython.sh) or the pip one;
 - module_heap: live heap after importing each firmware module in turn (dependencies first), so
@@ -42,11 +44,13 @@ SCENARIO = [{"to": common.DEST, "text": "footprint gsm one", "parts": 1},
 
 
 def bundle_bytes() -> dict:
-    """Sizes of the flash image of the unix board (the ESP32 boards differ by one module)."""
+    """Sizes of the flash image of the unix board (the ESP32 boards differ by one module) and of
+    its ROMFS image (the same .mpy files packed for a ROMFS partition)."""
     files = bundle.build("unix")
     mpy = sum(p.stat().st_size for name, p in files.items() if name.endswith(".mpy"))
     total = sum(p.stat().st_size for p in files.values())
-    return {"mpy_bundle_bytes": mpy, "bundle_total_bytes": total, "bundle_files": len(files)}
+    return {"mpy_bundle_bytes": mpy, "bundle_total_bytes": total, "bundle_files": len(files),
+            "romfs_image_bytes": bundle.romfs_image("unix").stat().st_size}
 
 
 def _body(m: dict) -> dict:
@@ -129,10 +133,12 @@ def _full_config(broker: _Broker) -> dict:
 
 def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
                     timeout: float = 20.0, frozen: bool = False,
-                    full: bool = False) -> tuple[bool, str]:
+                    full: bool = False, romfs: bool = False) -> tuple[bool, str]:
     """One short end-to-end run at `heap_kb`; (passed, reason).
 
     frozen: the interpreter has the firmware frozen in (no .mpy goes on the flash);
+    romfs: the compiled modules in the board's ROMFS partition (no .mpy on the flash); the
+    interpreter gets `heap_kb` plus the image, which the unix port keeps in its heap;
     full: webhooks (one hook for sms:received), MQTT and the alert unit configured as well, and
     the run also waits for MQTT to connect and for the inbound SMS's webhook.
     """
@@ -143,8 +149,10 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
     if full:
         rx, broker = _Receiver(), _Broker(work)
         cfg = _full_config(broker)
-    gw = VirtualGateway("sim800", data_dir=work / "flash", heap="%dK" % heap_kb,
-                        attach=sim.link, fw_scale=1.0, config=cfg, frozen=frozen)
+    # the image and the collector's tables for it (32-bit: 3 bytes per 128 of heap)
+    image_kb = -(-bundle.romfs_image("unix").stat().st_size * 128 // 125 // 1024) if romfs else 0
+    gw = VirtualGateway("sim800", data_dir=work / "flash", heap="%dK" % (heap_kb + image_kb),
+                        attach=sim.link, fw_scale=1.0, config=cfg, frozen=frozen, romfs=romfs)
     try:
         gw.start(wait=False)
         deadline = time.monotonic() + timeout
@@ -236,7 +244,7 @@ def min_heap(workdir: Path, lo: int, hi: int, step: int, confirm: bool = True,
 
     Near the threshold a run may pass or fail depending on when the collector runs, so with
     `confirm` the answer is run once more, and raised by `step` until a run passes.
-    `scenario`: scenario_passes's frozen / full.
+    `scenario`: scenario_passes's frozen / full / romfs.
     """
     tried = []
 

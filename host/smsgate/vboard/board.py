@@ -43,6 +43,8 @@ _CAUSE_HARD = 2
 _CAUSE_WDT = 3
 _CAUSE_SOFT = 5
 PERSONALITIES = ("unix", "esp32")
+# the board's ROMFS partition (smsgate.bundle.romfs_image), mounted at /rom by mpy/vbrom.py
+ROMFS_FILE = ".romfs"
 WDT_FILE = ".wdt"  # mpy/esp32/vbhw.py: the watchdog's timeout (ms); its mtime = last feed
 RTC_FILE = ".rtc"  # mpy/esp32/time.py: the RTC's offset; gone at power-on
 SOCKETS_FILE = ".sockets.json"  # mpy/esp32/socket.py: the lwIP socket count of this boot
@@ -238,7 +240,7 @@ class VirtualBoard:
             "1" if run_main else "0",
             str(cause),
             self.personality,
-        ]
+        ] + (["romfs"] if (self.data_dir / ROMFS_FILE).exists() else [])
         (self.data_dir / WDT_FILE).unlink(missing_ok=True)  # a reset stops the watchdog
         (self.data_dir / SOCKETS_FILE).unlink(missing_ok=True)  # lwIP starts with none open
         env = micropython_env()

@@ -1,9 +1,10 @@
 # Host-only boot script of the virtual board (never deployed): what the ESP32's ROM and
 # MicroPython's startup do before the REPL. Run as
-#   micropython -X heapsize=N -i vboot.py FLASH_DIR RUN_MAIN RESET_CAUSE [PERSONALITY]
+#   micropython -X heapsize=N -i vboot.py FLASH_DIR RUN_MAIN RESET_CAUSE [PERSONALITY [romfs]]
 # It installs the `machine` and `os` stand-ins, mounts FLASH_DIR at `/` (os.VfsPosix) and the
 # host's /dev at /dev (the modem's pty stands for a real board's UART), sets sys.path like the
 # ESP32, runs /boot.py and (when RUN_MAIN is 1) /main.py, then `-i` gives the REPL.
+# "romfs": the board has a ROMFS partition, FLASH_DIR/.romfs (vbrom.py mounts it at /rom).
 # PERSONALITY "esp32" adds the ESP32 port's modules (esp32/): `time` counting from 2000 by an
 # RTC, machine.Pin/ADC/UART/I2C/WDT/RTC, and `network`/`ntptime` importable on demand.
 import sys
@@ -32,6 +33,9 @@ os.mount(os.VfsPosix("/"), "/host")
 os.chdir("/")
 sys.stdout.write("\x00vboard-up\x00")  # the bridge may now deliver Ctrl-C
 sys.path[:] = ["", ".frozen", "/lib"]
+if len(sys.argv) > 5:
+    sys.path.insert(0, "/host" + _vb_dir)
+    import vbrom  # noqa: F401 - mounts /rom, then takes itself off sys.path and sys.modules
 if _vb_esp32:  # network, ntptime: built in (or frozen) on an ESP32, imported from the host here
     sys.path.append("/host" + _vb_dir + "/esp32")
 del _vb_dir, _vb_esp32
