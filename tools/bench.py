@@ -144,7 +144,8 @@ def _guarded(fp: dict, key: str, fn, errors: list) -> None:
 HEAP32 = (("core_mpy", "unix", {}, 32, 256),
           ("core_frozen", "unix-frozen", {"frozen": True}, 16, 256),
           ("core_romfs", "unix", {"romfs": True}, 16, 256),
-          ("full_mpy", "unix", {"full": True}, 64, 512))
+          ("full_mpy", "unix", {"full": True}, 64, 512),
+          ("full_romfs", "unix", {"full": True, "romfs": True}, 64, 512))
 
 
 def mp32_binaries(opts, errors: list) -> dict | None:
@@ -298,6 +299,10 @@ def footprint_table(doc: dict) -> str:
            % _fmt(h32.get("core_romfs")),
            "| smallest heap, webhooks + MQTT + alert unit, .mpy | %s KB | |"
            % _fmt(h32.get("full_mpy")),
+           "| smallest heap, webhooks + MQTT + alert unit, ROMFS | %s KB | |"
+           % _fmt(h32.get("full_romfs")),
+           "| ROMFS image (`smsgate install --romfs`) | %s bytes | |"
+           % _fmt(fp.get("romfs_image_bytes")),
            "| ratio 32-bit / 64-bit (core, .mpy) | %s | |" % _fmt(h32.get("ratio_32_64"))]
     if "http_rps" not in fp:
         out.append("| .mpy bundle on the flash | %d bytes (%d files) | |"

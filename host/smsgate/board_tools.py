@@ -60,7 +60,8 @@ def _romfs_deploy(port: str, image: Path, restart: bool) -> None:
 
     print("deploying the ROMFS image (%d bytes) with mpremote" % image.stat().st_size)
     res = subprocess.run([sys.executable, "-m", "mpremote", "connect", port, "romfs", "deploy",
-                          str(image)], capture_output=True, text=True, timeout=600)
+                          str(image)], capture_output=True, text=True, timeout=600,
+                         check=False)
     if res.returncode != 0 or "ROMFS image deployed" not in res.stdout:
         raise CliError("mpremote romfs deploy failed: %s"
                        % _last_lines(res.stdout + res.stderr))
@@ -98,8 +99,8 @@ def do_install(args: argparse.Namespace) -> int:
         virtual = platform == "linux"
         if args.romfs and not virtual and rom_parts < 1:
             raise CliError("the MicroPython on %s has no ROMFS partition: flash one built with "
-                           "ROMFS and a romfs partition (README: Flashing), or install without "
-                           "--romfs" % args.port)
+                           "ROMFS and a romfs partition (README: 'the modules in a ROMFS "
+                           "partition'), or install without --romfs" % args.port)
         try:
             files = bundle.build(board, frozen=args.frozen or args.romfs)
             compiled = [p for p in bundle.build(board) if p.endswith(".mpy")]

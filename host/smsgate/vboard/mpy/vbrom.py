@@ -6,7 +6,8 @@
 # board keeps in flash (tools/benchlib/footprint.py subtracts them from the heap it measures).
 import os
 import sys
-import vfs
+
+import vfs  # MicroPython's
 
 sys.path.pop(0)  # vboot.py's entry for this folder
 with open("/.romfs", "rb") as f:
