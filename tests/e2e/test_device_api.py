@@ -62,7 +62,15 @@ def test_ussd_answer_refusal_and_bad_codes(gw):
     finally:
         gw.sim.network(registered=True)
         gw.wait_ready()
-    # a network that does not answer within the profile's time (10 s, scaled): 504
+    # a menu (the network waits for a reply): shown with status 1, the session ended
+    gw.sim.network(ussd_menu=True)
+    try:
+        status, obj, _ = gw.api("POST", "/ussd", {"code": "*111#"})
+        assert status == 200 and obj["status"] == 1 and obj["text"], obj
+        poll(lambda: any("AT+CUSD=2" in str(e) for e in gw.sim.log()), what="the session ended")
+    finally:
+        gw.sim.network(ussd_menu=False)
+        # a network that does not answer within the profile's time (10 s, scaled): 504
     gw.sim.network(ussd_delay_s=300)  # simulator seconds (x its scale): far beyond it
     try:
         status, obj, _ = gw.api("POST", "/ussd", {"code": "*101#"})

@@ -1,5 +1,6 @@
 # POST /ussd {"code": "*100#"} (imported on its first request, smsgw.net.api's lazy routes):
-# the network's answer through Modem.ussd (its timeout: the profile's ussd_ms).
+# the network's answer through Modem.ussd (its timeout: the profile's ussd_ms). A menu (the
+# network waits for a reply, +CUSD <m> 1) is answered with status 1 and its session ended.
 from smsgw.net.api import error, reply
 from smsgw.net.ondemand import misrouted
 
@@ -11,6 +12,15 @@ _CODE_MAX = const(32)  # characters of a USSD code
 _REFUSED = {2: "the network ended the session", 4: "operation not supported",
             5: "the network timed out"}
 _busy = []  # one USSD session at a time (the modem has one)
+
+
+async def _end_session(at):
+    from smsgw.errors import SmsgateError
+
+    try:
+        await at.cmd(b"AT+CUSD=2", 3000)
+    except SmsgateError:
+        pass  # the network may have ended it already; the next request works either way
 
 
 def _ussd_code(body):
@@ -43,6 +53,8 @@ async def ussd(ctx, request):
     _busy.append(code)
     try:
         m, text, dcs = await ctx.modem.ussd(code.encode())
+        if m == 1:  # a menu waiting for a reply: this API sends none, so end the session
+            await _end_session(ctx.at)
     except ATTimeout:
         return error(504, "no USSD answer from the network in time")
     except ATError as e:

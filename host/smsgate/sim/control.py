@@ -168,8 +168,9 @@ def get_storage(m, body):
 
 
 NETWORK_KEYS = {"report_delay_s": float, "report_status": int, "rssi": int,
-                "send_latency_s": float, "ussd_text": str, "ussd_delay_s": float, "smsc": str,
-                "operator": str, "tz_quarters": int, "sends_time": bool}
+                "send_latency_s": float, "ussd_text": str, "ussd_delay_s": float,
+                "ussd_menu": bool, "smsc": str, "operator": str, "tz_quarters": int,
+                "sends_time": bool}
 
 
 def post_network(m, body):

@@ -31,6 +31,7 @@ class Network:
         self.voltage_mv = 4050
         self.ussd_text = "Balance: 12.34 EUR"
         self.ussd_delay_s: float | None = None  # None: the profile's ussd_delay_s
+        self.ussd_menu = False  # answer with m=1: the network waits for a reply (a menu)
         self.send_latency_s = 0.0
         self.report_delay_s = 0.0
         self.report_status = 0
@@ -330,7 +331,7 @@ class Network:
         text, dcs = self.ussd_text, 15
         if m.cscs == "UCS2":
             text, dcs = text.encode("utf-16-be").hex().upper(), 72
-        m.urc(m.profile["cusd"].format(m=0, text=text, dcs=dcs))
+        m.urc(m.profile["cusd"].format(m=1 if self.ussd_menu else 0, text=text, dcs=dcs))
 
     def start_call(self, number: str) -> None:
         if self.call is not None:
