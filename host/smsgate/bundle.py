@@ -127,19 +127,21 @@ def _sha(*parts: bytes) -> str:
     return h.hexdigest()
 
 
-def source_name(flash_name: str) -> str:
+def source_name(flash_name: str, root: str = "") -> str:
     """The name embedded with `-s` for tracebacks: the `__file__` MicroPython gives the module
     on a board (the .mpy's path through `sys.path` = ['', '.frozen', '/lib']), so the two share
     one interned string instead of costing two per module: `smsgw/net/api.py` ->
-    `smsgw/net/api.mpy`, `lib/microdot/microdot.py` -> `/lib/microdot/microdot.mpy`."""
+    `smsgw/net/api.mpy`, `lib/microdot/microdot.py` -> `/lib/microdot/microdot.mpy`.
+    `root="/rom"`: the module is in the ROMFS (`/rom`, `/rom/lib` on sys.path):
+    `/rom/smsgw/net/api.mpy`."""
     name = flash_name[:-3] + ".mpy" if flash_name.endswith(".py") else flash_name
-    return "/" + name if name.startswith("lib/") else name
+    return root + "/" + name if root or name.startswith("lib/") else name
 
 
-def compile_file(src: Path, flash_name: str) -> Path:
+def compile_file(src: Path, flash_name: str, root: str = "") -> Path:
     """Compile `src` (`flash_name`: its .py path on the flash) to `.mpy` (cached), embedding
-    `source_name(flash_name)` with `-s` for tracebacks."""
-    flash_name = source_name(flash_name)
+    `source_name(flash_name, root)` with `-s` for tracebacks."""
+    flash_name = source_name(flash_name, root)
     data = src.read_bytes()
     key = _sha(data, flash_name.encode(), mpy_cross_version().encode(),
                " ".join(MPY_OPTS).encode())
@@ -237,15 +239,20 @@ def build(board: str = "unix", out_dir: str | Path | None = None,
 def romfs_image(board: str = "unix", firmware_dir: str | Path | None = None) -> Path:
     """The ROMFS image of `board`'s compiled modules (cached by content): every `.mpy` that
     `build` puts on the flash, at its flash path (`smsgw/...`, `boards/...`, `lib/microdot/...`),
-    packed by mpremote's builder (`mpremote romfs build` on that tree)."""
+    packed by mpremote's builder (`mpremote romfs build` on that tree); their `-s` names are
+    their paths under /rom (`source_name`)."""
     import contextlib
     import io
     import tempfile
 
     from mpremote.romfs import make_romfs
 
-    mpy = {name: src for name, src in build(board, firmware_dir=firmware_dir).items()
-           if name.endswith(".mpy")}
+    board_src = BOARDS_DIR / (board_module(board) + ".py")
+    if not board_src.exists():
+        raise BundleError("unknown board %r (no %s)" % (board, board_src))
+    fw = Path(firmware_dir) if firmware_dir is not None else FIRMWARE_DIR
+    mpy = {flash_py[:-3] + ".mpy": compile_file(src, flash_py, "/rom")
+           for flash_py, src in _compile_list(board_src, fw)}
     key = _sha(*(("%s %s" % (name, src.name)).encode() for name, src in mpy.items()))
     out = CACHE_DIR / "romfs" / (key[:32] + ".img")
     if out.exists():

@@ -127,3 +127,27 @@ def test_traceback_names_the_module_file_so_one_string_serves_both(files, tmp_pa
     assert out.returncode == 0, out.stderr + out.stdout
     first, rest = out.stdout.split("\n", 1)
     assert first == "smsgw/net/url.mpy" and 'File "smsgw/net/url.mpy"' in rest, out.stdout
+
+
+def test_romfs_image_runs_in_place_under_its_own_names(tmp_path):
+    # smsgate install --romfs: the compiled modules packed by mpremote's ROMFS builder; mounted
+    # at /rom (as MicroPython does on a board with a romfs partition) they import from there,
+    # and the -s name is again the module's __file__ (one interned string, not two).
+    image = bundle.romfs_image("unix")
+    assert sorted(bundle.build("unix", frozen=True)) == sorted(
+        p for p in bundle.build("unix") if not p.endswith(".mpy"))
+    code = (
+        "import io, sys, vfs\n"
+        "vfs.mount(vfs.VfsRom(open(%r, 'rb').read()), '/rom')\n"
+        "sys.path[:] = ['.frozen', '/rom', '/rom/lib']\n"
+        "from smsgw.net import url\nimport microdot\n"
+        "try:\n    url.split('nonsense', {})\n"
+        "except ValueError as e:\n    buf = io.StringIO(); sys.print_exception(e, buf)\n"
+        "print(url.__file__, microdot.__file__); print(buf.getvalue())" % str(image)
+    )
+    out = subprocess.run([micropython_binary(), "-X", "heapsize=512K", "-c", code],
+                         capture_output=True, text=True, timeout=30, env=micropython_env())
+    assert out.returncode == 0, out.stderr + out.stdout
+    first, rest = out.stdout.split("\n", 1)
+    assert first == "/rom/smsgw/net/url.mpy /rom/lib/microdot/__init__.mpy", out.stdout
+    assert 'File "/rom/smsgw/net/url.mpy"' in rest, out.stdout
