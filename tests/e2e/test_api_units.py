@@ -127,7 +127,7 @@ def test_handler_out_of_memory_is_503_not_a_logged_500():
     import base64
 
     class _Outbox:
-        def submit(self, body, cap):
+        def submit(self, body, cap, skip_check=False):
             raise MemoryError("memory allocation failed, allocating 886 bytes")
 
     ctx = _Ctx()
