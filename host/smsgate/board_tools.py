@@ -119,6 +119,12 @@ def do_install(args: argparse.Namespace) -> int:
         if args.frozen or args.romfs:
             shadows += ["/" + p for p in compiled] + ["/" + p[:-4] + ".py" for p in compiled
                                                       if p.startswith("lib/")]
+        if virtual and not args.romfs:
+            # the virtual board reads its ROMFS image into the heap (a real board maps it from
+            # flash): a plain install erases that partition rather than leave it costing heap
+            from smsgate.vboard.board import ROMFS_FILE
+
+            shadows.append("/" + ROMFS_FILE)
         stale = [p for p, h in dev.hashes(shadows).items() if h is not None]
         deploy = image is not None and not virtual
         restart = dev.restart
@@ -137,6 +143,9 @@ def do_install(args: argparse.Namespace) -> int:
             print("  wrote /%s (%d bytes)" % (p, len(data)))
         for p in stale:
             dev.exec("import os\nos.remove(%r)" % p)
+            if p.endswith(".romfs"):
+                print("  removed %s (the ROMFS image: the modules are on the flash now)" % p)
+                continue
             print("  removed %s (it would shadow the %s module)"
                   % (p, "frozen" if args.frozen else "ROMFS" if args.romfs else "compiled"))
         if stale:
