@@ -3,7 +3,7 @@
 # CPython too (the host imports the pure parts).
 #
 # Epochs: the ESP32 port counts time.time() from 2000-01-01, the unix port from 1970
-# (../shared/reference/esp32-port.md "Time"); time.gmtime(0) tells which. The ESP32's RTC starts
+# (docs/ESP32-PORT.md "Time"); time.gmtime(0) tells which. The ESP32's RTC starts
 # at 2000-01-01 after power-on, so until net/timesync sets it (modem network time or NTP) the
 # reading is 26 years off: `now()` is None then and what depends on time says so.
 import time

@@ -3,7 +3,7 @@
 # expect() first (a panic, the reset after a fatal error, the modem supervisor's last rung).
 # Read once at boot (smsgw.keepers); `check` is /health check `reset`.
 # ESP32 port: PWRON_RESET 1, HARD_RESET 2 (machine.reset(), a panic), WDT_RESET 3,
-# DEEPSLEEP_RESET 4, SOFT_RESET 5 (../shared/reference/esp32-port.md "Watchdog and resets").
+# DEEPSLEEP_RESET 4, SOFT_RESET 5 (docs/ESP32-PORT.md "Watchdog and resets").
 # GUESSED: a brown-out reads as PWRON_RESET (so the virtual board's `machine` stand-in has it;
 # the port gives no separate code): "power-on" covers both.
 _CAUSES = ("unknown", "power-on", "hard", "watchdog", "deep-sleep", "soft")

@@ -2,7 +2,7 @@
 # the core tasks (AT reader, sender, HTTP server) are alive. A loop that hangs (a blocking call
 # that never returns) or a core task that ended stops the feeding, and the board resets: the
 # next boot's cause is "watchdog" (smsgw.resets counts it). Once started it cannot be stopped
-# (../shared/reference/esp32-port.md "Watchdog and resets").
+# (docs/ESP32-PORT.md "Watchdog and resets").
 import asyncio
 
 

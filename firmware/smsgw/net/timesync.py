@@ -2,7 +2,7 @@
 # back with AT+CCLK?) and NTP while Wi-Fi is up. Started by app on boards with an RTC to set
 # (the ESP32: it starts at 2000-01-01 after power-on); the unix port keeps the host's time.
 #
-# Modem (docs/SIMCOM-AT.md / ../shared/reference/simcom-at.md §8): SIM800 takes network time
+# Modem (docs/SIMCOM-AT.md §8): SIM800 takes network time
 # once AT+CLTS=1 is set (saved with AT&W) and announces it with *PSUTTZ at registration; SIM7600
 # with AT+CTZU=1 (kept at once) and +CTZV (AT+CTZR=1). Network time comes with a registration:
 # when the setting was off and the clock is unset, the radio is cycled once (CFUN=4, CFUN=1) so
