@@ -1,4 +1,4 @@
-"""The host side of a fleet (issue 16): hands messages to a group of boards through an MQTT
+"""The host side of a fleet: hands messages to a group of boards through an MQTT
 broker and follows them to their final state. `smsgate fleet` (cmd_fleet.py) is its CLI.
 
 Topics (P = the boards' mqtt.prefix, G = the group; docs/EVENTS.md keeps the tree):

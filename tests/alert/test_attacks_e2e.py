@@ -1,4 +1,4 @@
-"""SMS commands and ACKs attacked over the air, on the virtual board (issue 13): junk "from" an
+"""SMS commands and ACKs attacked over the air, on the virtual board: junk "from" an
 owner's number, an alphanumeric sender ID that spells it, ACK codes guessed by a recipient."""
 
 from __future__ import annotations

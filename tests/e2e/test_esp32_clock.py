@@ -1,4 +1,4 @@
-"""Clock, watchdog and reset cause on the ESP32 boards (issue 11), proven on the virtual board's
+"""Clock, watchdog and reset cause on the ESP32 boards, proven on the virtual board's
 ESP32 personality: time.time() counts from 2000 by an RTC that starts at 2000-01-01 after
 power-on, machine.WDT resets a board that stops feeding it, machine.reset_cause() tells why.
 

@@ -1,4 +1,4 @@
-"""The socket budget on an ESP32 board (issue 11, docs/ARCHITECTURE.md "Socket budget").
+"""The socket budget on an ESP32 board (docs/ARCHITECTURE.md "Socket budget").
 
 lwIP on the ESP32 has 10 sockets; the virtual board's `socket` stand-in
 (host/smsgate/vboard/mpy/esp32/socket.py) enforces that limit and counts what is open (board

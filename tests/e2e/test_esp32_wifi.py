@@ -1,7 +1,6 @@
-"""Wi-Fi on the ESP32 boards (issue 11) and the first setup over the setup access point (issue
-15): the real board modules on the virtual board's ESP32 personality, the radio driven through
-the access point the stand-in `network` module joins (VirtualGateway.set_wifi = board control's
-POST /wifi).
+"""Wi-Fi on the ESP32 boards and the first setup over the setup access point: the real board
+modules on the virtual board's ESP32 personality, the radio driven through the access point the
+stand-in `network` module joins (VirtualGateway.set_wifi = board control's POST /wifi).
 
 Heap 320K: the ESP32 stand-ins (network, machine, time) are compiled from source on the board
 (~25 KB of heap that a real port keeps in flash); at 256K the first setup's config check had

@@ -1,4 +1,4 @@
-"""Safe defaults on the virtual board, tried as a user and as an attacker would (issue 13):
+"""Safe defaults on the virtual board, tried as a user and as an attacker would:
 no board serves without a password, the SIM PIN is sent at most once and never shown."""
 
 from __future__ import annotations

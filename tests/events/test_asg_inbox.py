@@ -1,6 +1,6 @@
 """Switching from SMS Gateway for Android: its PyPI client (`android-sms-gateway` 4.x, unchanged)
 drives the virtual board (the real firmware on the MicroPython unix port against the simulated
-modem), and its webhook payload classes parse what our webhooks deliver (issue 14).
+modem), and its webhook payload classes parse what our webhooks deliver.
 
 The client has no field for `scheduleAt` (the app's API has): a dataclass subclass of its
 Message adds one, serialised by the client's own asdict()."""

@@ -54,7 +54,7 @@ def test_heap_cost_and_smallest_heap(tmp_path, receiver, broker, record_property
     print("heap (64-bit unix port, bytes):", fig)
     # regression alarms for a 64-bit build (an ESP32 needs roughly half). Webhooks 38000:
     # bounded reads (net/lines) + the DNS cache (net/dns) + target checks cost ~4.7 KB here
-    # (28,768 -> 33,440 running; smallest heap 80K -> 96K, issue 13), then net/url + net/tls +
+    # (28,768 -> 33,440 running; smallest heap 80K -> 96K), then net/url + net/tls +
     # fsutil (the one URL splitter / TLS context / writer) ~2.7 KB more (36,128), then
     # smsgw.clock (the one wall clock: deliveries wait while it is unset) ~2 KB (38,176), then
     # net/tcp (connections that give their socket back: the ESP32's ~10) and net/webhook_cfg

@@ -1,4 +1,4 @@
-"""A broker's redelivery of `ha/send` never sends an SMS twice (issue 13), on the virtual board.
+"""A broker's redelivery of `ha/send` never sends an SMS twice, on the virtual board.
 
 A scripted broker (MQTT 3.1.1, enough of it) plays what a real one does when the PUBACK of a
 QoS 1 command is lost: the connection drops after the gateway took the command, and on the

@@ -30,8 +30,8 @@ def board_config(broker_url: str, device: str, prefixes=(), weight: int = 3) -> 
 class Fleet:
     """Virtual boards in one group; `boards[name]` is a VirtualGateway (flash kept)."""
 
-    def __init__(self, broker, tmp: Path) -> None:
-        self.broker, self.tmp = broker, tmp
+    def __init__(self, mqtt_broker, tmp: Path) -> None:
+        self.broker, self.tmp = mqtt_broker, tmp
         self.boards: dict[str, VirtualGateway] = {}
 
     def add(self, name: str, prefixes=(), weight: int = 3, imei: str | None = None,
@@ -66,7 +66,7 @@ class Fleet:
 
 
 @pytest.fixture
-def fleet(broker, tmp_path):
+def fleet(broker, tmp_path):  # noqa: F811 (the imported fixture, by name)
     f = Fleet(broker, tmp_path)
     yield f
     f.stop()

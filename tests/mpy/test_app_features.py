@@ -1,6 +1,7 @@
 # heapsize: 148K
 # (148K: the webhooks feature, compiled from source here, imports net/lines and net/dns
-# since issue 13, and smsgw.startup compiles beside smsgw.app; a board loads them as .mpy)
+# since the hostile-network limits, and smsgw.startup compiles beside smsgw.app; a board
+# loads them as .mpy)
 # smsgw.startup's optional features: a feature starts when its config section is present, even
 # empty (defaults apply), and stays off when the section is absent. The microdot app is a
 # stand-in that records routes (microdot is not on the unix port's path here). Without a

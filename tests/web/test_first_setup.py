@@ -1,4 +1,4 @@
-"""First setup from a phone (issue 15): an ESP32 board with no Wi-Fi network configured opens
+"""First setup from a phone: an ESP32 board with no Wi-Fi network configured opens
 its setup access point; a real browser (Debian chromium) at phone width logs in with the
 provisioned credentials, sees the first-setup banner, chooses its own API password and the
 Wi-Fi network, and the board joins it, closes its access point and keeps the page working

@@ -1,4 +1,4 @@
-"""A fleet's throughput (issue 16): the same batch through `smsgate fleet`'s dispatcher to 1, 2
+"""A fleet's throughput: the same batch through `smsgate fleet`'s dispatcher to 1, 2
 and 3 virtual boards in one group behind mosquitto, each board with its own simulated modem
 taking `on_air_s` per part. The wall time runs from the first publish to the last `Sent`; the
 speed-up is the one-board time over the n-board time (ideal: n)."""

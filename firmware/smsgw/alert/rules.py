@@ -309,7 +309,8 @@ class Engine:
     def view(self, r):
         """One rule's state for the API (never its ACK code)."""
         return {"name": r.name, "state": STATE_NAMES[r.st], "input": r.value,
-                "active": r.active, "alerted": r.recipients[: r.step + 1] if r.st in (ALERT, ACKED, DONE) else [],
+                "active": r.active, "alerted": (r.recipients[: r.step + 1]
+                             if r.st in (ALERT, ACKED, DONE) else []),
                 "since": r.last, "deadline": r.deadline if r.st == ALERT else None,
                 "ackLocked": r.fails >= ACK_TRIES}
 

@@ -1,4 +1,4 @@
-# The setup access point's identity (issue 11), shared by net/wifi.py and the host (`smsgate
+# The setup access point's identity, shared by net/wifi.py and the host (`smsgate
 # provision` and `verify` print it): its name, which is also the board's host name on the
 # network, and its WPA2 password. Derived from the config, so no second secret is stored.
 DEFAULT_NAME = "smsgate"  # config DEFAULTS device.name

@@ -1,4 +1,4 @@
-# Slow-down of password guessing (issue 13), imported at the first failed login only: a
+# Slow-down of password guessing, imported at the first failed login only: a
 # gateway whose clients always log in correctly never loads it.
 from time import ticks_add, ticks_diff, ticks_ms
 

@@ -1,4 +1,4 @@
-# Fleet membership (issue 16): the boards of a group share one work queue through the broker's
+# Fleet membership: the boards of a group share one work queue through the broker's
 # shared subscriptions. Imported by the MQTT bridge (net/mqtt.py) only when its section has
 # `fleet` (a sub-section of `mqtt`: a top-level one cost the core ~14 KB, docs/EVENTS.md).
 # Topics (P = mqtt.prefix, G = mqtt.fleet.group; the tree is in docs/EVENTS.md):

@@ -1,4 +1,4 @@
-# The HTTP server's limits around microdot (issue 13). microdot parses and dispatches; this
+# The HTTP server's limits around microdot. microdot parses and dispatches; this
 # subclass only decides what one client may cost an ESP32 (~10 lwIP sockets, a small heap):
 # - at most `max_conn` connections at once: a newcomer takes the slot of the connection that has
 #   been reading its request longest, else (all slots busy answering) it gets a short 503 and

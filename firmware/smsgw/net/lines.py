@@ -1,5 +1,5 @@
 # A stream reader whose lines are bounded: asyncio's readline() grows its buffer until a newline
-# comes, so a peer sending megabytes without one ran the heap out (issue 13). The HTTP server
+# comes, so a peer sending megabytes without one ran the heap out. The HTTP server
 # (under microdot) and the HTTP client read status lines and headers through this instead.
 from micropython import const
 

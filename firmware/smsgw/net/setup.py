@@ -1,4 +1,4 @@
-# First setup without a cable (issue 15), imported only when one of its requests comes in
+# First setup without a cable, imported only when one of its requests comes in
 # (routes in net/wifi.py; authenticated like the whole API):
 #   POST /wifi {"ssid", "password"}  -> 202: saved, the supervisor joins it now
 #   POST /password {"password"}      -> 200: the new API password, in force at once

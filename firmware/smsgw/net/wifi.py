@@ -1,10 +1,10 @@
-# The Wi-Fi supervisor of the ESP32 boards (issue 11). startup starts it when the board has Wi-Fi
+# The Wi-Fi supervisor of the ESP32 boards. startup starts it when the board has Wi-Fi
 # (boards/esp32.py `wifi = True`); the unix board keeps the host's network and never imports it.
 # - Joins wifi.ssid in the background: the SMS side never waits for Wi-Fi.
 # - The one layer that rejoins (the driver's own reconnects are switched off): after a loss or
 #   a failed join it tries again with capped back-off (net/backoff.py: 1, 2, 4 ... s up to
 #   wifi.backoff_max_s). A join still unfinished after _JOIN_MS counts as failed: a wrong
-#   password may stay at STAT_CONNECTING on some IDF versions (docs: esp32-port reference).
+#   password may stay at STAT_CONNECTING on some IDF versions (docs/ESP32-PORT.md).
 # - Names the board on the network before joining (DHCP carries it): net/ap.py `name`, from the
 #   IMEI's last 4 digits ("smsgate-1234"; the MAC's when the modem gives none).
 # - Opens the setup access point (that name, WPA2, net/ap.py `password`) when no network is

@@ -8,7 +8,7 @@
 #                   what the board's PCB connects (written by the host at install)
 #   /.wdt           the watchdog: its timeout in ms; its mtime is the last feed (host checks)
 # Signatures follow micropython-esp32-stubs 1.29. Behaviour GUESSED where the port's
-# documentation is silent (also listed in the closing notes of the project's issue 11):
+# documentation is silent:
 # - UART(1) is wired to the modem (/.wiring.json); other pins than the wired ones, or another
 #   UART id, give a UART that never receives anything and whose writes go nowhere.
 # - An input pin the host never set reads its pull (PULL_UP -> 1, else 0).
