@@ -20,13 +20,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 from smsgate.virtual import VirtualGateway
 
 from .conftest import poll, send
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "events"))
-from evharness import Mosquitto  # noqa: E402
+from evharness import broker  # noqa: E402,F401 (the mosquitto fixture)
 
 PASSWORD = "e2e-secret"
 READ_S = 20  # http.read_timeout_s: the idle clients hold their slots for the whole siege
@@ -82,15 +81,7 @@ def _settled(gw: VirtualGateway, want: int) -> dict | None:
     return s if s.get("open") == want else None
 
 
-@pytest.fixture
-def broker(tmp_path):
-    b = Mosquitto(tmp_path)
-    b.start()
-    yield b
-    b.stop()
-
-
-def test_hostile_clients_and_a_mute_webhook_never_exhaust_the_sockets(broker):
+def test_hostile_clients_and_a_mute_webhook_never_exhaust_the_sockets(broker):  # noqa: F811
     hole = BlackHole()
     cfg = {"http": {"read_timeout_s": READ_S},
            "webhooks": {"timeout_s": 30, "retry_base_s": 0.2, "retry_max_s": 1},
@@ -180,7 +171,7 @@ def _post_sms(gw: VirtualGateway, text: str) -> dict | None:
     return body if st == 202 else None
 
 
-def test_a_board_with_six_sockets_runs_out_and_recovers(broker):
+def test_a_board_with_six_sockets_runs_out_and_recovers(broker):  # noqa: F811
     # An lwIP built with 6 sockets (the `free_ram` sdkconfig): listener + MQTT + a webhook
     # delivery leave 3 for API clients, fewer than http.max_connections (4). Idle clients then
     # take the last ones and newcomers are dropped at accept; the gateway must not reset, SMS

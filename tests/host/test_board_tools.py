@@ -211,21 +211,25 @@ def test_provision_without_a_password_generates_one_and_shows_it_once(rig):
     path.write_bytes(before)
 
 
-def test_reset_boots_the_gateway_from_its_flash(rig):
-    mark = rig.board.mark()
-    mpremote(rig.port, "reset")
+def _wait_up(rig, mark=0):
+    """Until /health says the modem passes (60 s), else fail with the board's output."""
     deadline = time.monotonic() + 60
     status = None
     while time.monotonic() < deadline:
         try:
             status, doc = api(rig, "GET", "/health", timeout=2)
             if status == 200 and doc.get("checks", {}).get("modem", {}).get("status") == "pass":
-                break
+                return
         except OSError:
             pass
         time.sleep(0.2)
-    else:
-        pytest.fail("gateway not up: %s\n%s" % (status, rig.board.output(mark)[-3000:]))
+    pytest.fail("gateway not up: %s\n%s" % (status, rig.board.output(mark)[-3000:]))
+
+
+def test_reset_boots_the_gateway_from_its_flash(rig):
+    mark = rig.board.mark()
+    mpremote(rig.port, "reset")
+    _wait_up(rig, mark)
     msg = {"textMessage": {"text": "provisioned hello"}, "phoneNumbers": ["+15550001111"]}
     status, body = api(rig, "POST", "/messages", msg)
     assert status == 202, body
@@ -249,17 +253,7 @@ def test_install_romfs_runs_the_modules_from_rom_then_back(rig):
     assert "removed /smsgw/app.mpy (it would shadow the ROMFS module)" in out.stdout
     assert not list(flash.rglob("*.mpy"))
     assert (flash / ".romfs").read_bytes() == bundle.romfs_image("unix").read_bytes()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            status, doc = api(rig, "GET", "/health", timeout=2)
-            if status == 200 and doc.get("checks", {}).get("modem", {}).get("status") == "pass":
-                break
-        except OSError:
-            pass
-        time.sleep(0.2)
-    else:
-        pytest.fail("gateway not up from /rom:\n%s" % rig.board.output()[-3000:])
+    _wait_up(rig)
     sent = len(rig.sim.wait_sent(0))
     status, body = api(rig, "POST", "/messages", {"textMessage": {"text": "from rom"},
                                                   "phoneNumbers": ["+15550001111"]})
