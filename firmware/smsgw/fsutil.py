@@ -1,5 +1,5 @@
 # Flash writes that survive a power cut: the firmware's one temp-file-and-rename writer and one
-# line appender. Used by every layer (queue, net, alert, log), so it lives at the top.
+# line appender, and the JSON state files' reader and writer. Used by every layer (queue, net, alert, log), so it lives at the top.
 import os
 
 
@@ -47,6 +47,29 @@ def write_atomic(path, data):
         else:
             f.write(data)
     rename(tmp, path)
+
+
+def read_json(path, default=None):
+    """The JSON value in `path`; `default` when the file is missing or unreadable, or (when a
+    default is given) holds another type than the default's: the firmware's state files are
+    small and a torn or foreign one must not stop a boot."""
+    import json
+
+    try:
+        with open(path) as f:
+            value = json.loads(f.read())  # json.load(f) reads a byte per call
+    except (OSError, ValueError):
+        return default
+    if default is not None and type(value) is not type(default):
+        return default
+    return value
+
+
+def write_json(path, value):
+    """Replace the JSON file `path` with `value`, atomically (see write_atomic)."""
+    import json
+
+    write_atomic(path, json.dumps(value).encode())
 
 
 def append(path, data):

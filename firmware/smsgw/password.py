@@ -17,12 +17,10 @@ def first(path, user, exists):
     user.setdefault("api", {})["password"] = new_password()
     if not exists:
         return
-    import json
-
-    from smsgw.fsutil import write_atomic
+    from smsgw.fsutil import write_json
 
     try:
-        write_atomic(path, json.dumps(user).encode())
+        write_json(path, user)
         print("config: api.password generated and written to %s (smsgate verify shows it)"
               % path)
     except OSError as e:  # read-only flash: the board still never serves without a password

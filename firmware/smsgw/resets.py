@@ -11,22 +11,15 @@ _FILE = "/resets.json"  # under queue.dir: {"boots", "unexpected", "last", "aske
 
 
 def _load(root):
-    import json
+    from smsgw.fsutil import read_json
 
-    try:
-        with open(root + _FILE) as f:
-            st = json.load(f)
-        return st if isinstance(st, dict) else {}
-    except (OSError, ValueError):
-        return {}
+    return read_json(root + _FILE, {})
 
 
 def _save(root, st):
-    import json
+    from smsgw.fsutil import write_json
 
-    from smsgw.fsutil import write_atomic
-
-    write_atomic(root + _FILE, json.dumps(st).encode())
+    write_json(root + _FILE, st)
 
 
 def cause():

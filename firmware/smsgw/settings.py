@@ -26,22 +26,15 @@ _UNSUPPORTED = {
 
 def load(qdir):
     """The saved overrides ({} when none or unreadable)."""
-    import json
+    from smsgw.fsutil import read_json
 
-    try:
-        with open(qdir + FILE) as f:
-            saved = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    return saved if isinstance(saved, dict) else {}
+    return read_json(qdir + FILE, {})
 
 
 def save(qdir, overrides):
-    import json
+    from smsgw.fsutil import write_json
 
-    from smsgw.fsutil import write_atomic
-
-    write_atomic(qdir + FILE, json.dumps(overrides).encode())
+    write_json(qdir + FILE, overrides)
 
 
 def apply(cfg, overrides):

@@ -6,14 +6,9 @@ STATE = "/fw/state"
 
 def read_state():
     """The slot state ({} when there is none or it cannot be read)."""
-    import json
+    from smsgw.fsutil import read_json
 
-    try:
-        with open(STATE) as f:
-            st = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    return st if isinstance(st, dict) else {}
+    return read_json(STATE, {})
 
 
 def slot_dir(slot):

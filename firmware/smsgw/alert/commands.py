@@ -9,6 +9,7 @@
 # allow-listed number gets a reply saying so instead of silence.
 # Also routes "ACK <code>" replies to the rules engine (the code itself is the credential there).
 from smsgw.alert import totp, util
+from smsgw.fsutil import read_json, write_json
 
 MAX_TEXT = 480  # longest command SMS considered (3 GSM-7 segments); longer is ignored
 _KEYS = ("allow", "max_attempts", "window_s", "balance_ussd", "reboot_delay_s")
@@ -106,7 +107,7 @@ class Auth:
         self._wall = wall or util.clock.now
         self._interval = max(1, self.window_ms // self.max_attempts)  # one token back
         self._tat = {}  # number -> ticks when its bucket is full again (GCRA)
-        self.last_step = util.load_json(state_path, {}) if state_path else {}
+        self.last_step = read_json(state_path, {}) if state_path else {}
         for k in ("cmd_accepted", "cmd_unknown_number", "cmd_bad_code", "cmd_replayed",
                   "cmd_rate_limited", "cmd_malformed", "cmd_no_clock"):
             counters.setdefault(k, 0)
@@ -138,7 +139,7 @@ class Auth:
             return self._count("cmd_replayed" if replay else "cmd_bad_code")
         self.last_step[number] = step
         if self._path:
-            util.save_json(self._path, self.last_step)
+            write_json(self._path, self.last_step)
         self.counters["cmd_accepted"] += 1
         return verb, args
 

@@ -4,6 +4,7 @@
 # Priority messages (>= PRIORITY) are never delayed but still count against the caps.
 # Held messages are not dropped: the outbox keeps them in its durable queue and asks again.
 from smsgw.alert import util
+from smsgw.fsutil import read_json, write_json
 
 PRIORITY = 100  # outbox priority from which messages go first and past pacing
 _MINUTE_MS = 60000
@@ -82,7 +83,7 @@ class Pacer:
         self.quiet_unknown = 0  # quiet hours not applied: the clock was unset (health)
         self._path = state_path
         if state_path and self.per_day:
-            saved = util.load_json(state_path, None)
+            saved = read_json(state_path)
             if isinstance(saved, list) and len(saved) == 2:
                 self._day, self.day_count = saved
                 self._roll_day()  # a new day since the save: starts from 0
@@ -114,7 +115,7 @@ class Pacer:
         self._roll_day()
         self.day_count += segments
         if self._path and self.per_day:
-            util.save_json(self._path, [self._day, self.day_count])
+            write_json(self._path, [self._day, self.day_count])
 
     def _gap_ms(self):
         if self._next_ok is None:

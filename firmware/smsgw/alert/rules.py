@@ -11,6 +11,7 @@
 # (Unix seconds).
 # Pure logic: clocks, input reader, sender and randomness are injected.
 from smsgw.alert import util
+from smsgw.fsutil import read_json, write_json
 
 NORMAL = 0
 ALERT = 1
@@ -162,7 +163,7 @@ class Engine:
     def _load(self):
         if not self._path:
             return
-        saved = util.load_json(self._path, {})
+        saved = read_json(self._path, {})
         now = self._ticks()
         for r in self.rules:
             rec = saved.get(r.name)
@@ -175,7 +176,7 @@ class Engine:
 
     def save(self):
         if self._path:
-            util.save_json(self._path, dict((r.name, r.dump()) for r in self.rules))
+            write_json(self._path, dict((r.name, r.dump()) for r in self.rules))
 
     def poll(self):
         """Sample every input, apply debounce, run transitions and escalation deadlines."""

@@ -53,25 +53,3 @@ def check_numbers(value, key, min_n=1, max_n=10):
     for i, n in enumerate(value):
         check_number(n, "%s.%d" % (key, i))
     return value
-
-
-# --- the state file: tiny JSON, written atomically, on transitions only -----------------
-
-
-def load_json(path, default):
-    import json
-
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return default
-
-
-def save_json(path, obj):
-    """Write `obj` to `path` atomically (temp file + rename): a power cut leaves old or new."""
-    import json
-
-    from smsgw.fsutil import write_atomic
-
-    write_atomic(path, json.dumps(obj).encode())

@@ -34,14 +34,9 @@ async def settings(ctx, request):
 
 def _provisioned(path):
     # /config.json as written: its values are what null brings back
-    import json
+    from smsgw.fsutil import read_json
 
-    try:
-        with open(path) as f:
-            cfg = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    return cfg if isinstance(cfg, dict) else {}
+    return read_json(path, {})
 
 
 def _change(ctx, settings, body, replace):

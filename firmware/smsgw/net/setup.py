@@ -23,22 +23,17 @@ def save(path, changes):
 
     Raises ConfigError naming the key (nothing written), OSError.
     """
-    import json
     import sys
 
     from smsgw import config, fsutil
 
-    try:
-        with open(path) as f:
-            user = json.load(f)
-    except OSError:  # never provisioned: the defaults plus this
-        user = {}
-    user = config.merge(user, changes)
+    # never provisioned (or unreadable, so the board runs on defaults): the defaults plus this
+    user = config.merge(fsutil.read_json(path, {}), changes)
     try:
         config.validate(config.merge(config.DEFAULTS, user))
     finally:  # its tables are only needed now (startup.load_config drops them too)
         sys.modules.pop("smsgw.config", None)
-    fsutil.write_atomic(path, json.dumps(user).encode())
+    fsutil.write_json(path, user)
 
 
 def _saved(ctx, changes):

@@ -89,13 +89,9 @@ class Inbox:
         return "%s/%08d" % (self.dir, seq)
 
     def get(self, seq):
-        import json
+        from smsgw.fsutil import read_json
 
-        try:
-            with open(self._path(seq)) as f:
-                return json.loads(f.read())
-        except (OSError, ValueError):
-            return None
+        return read_json(self._path(seq))
 
     def _parts(self):
         import json
@@ -123,13 +119,12 @@ class Inbox:
 
     def _write(self, msg):
         """Store one complete (or orphaned) message durably; returns it with its id."""
-        import json
-        from smsgw.fsutil import write_atomic
+        from smsgw.fsutil import write_json
 
         seq = self.next
         msg["id"] = "%s-%d" % (msg["h"], seq)
         msg["d"] = 1 if events.count() else 0
-        write_atomic(self._path(seq), json.dumps(msg).encode())
+        write_json(self._path(seq), msg)
         self.next = seq + 1
         self._evict()
         return msg

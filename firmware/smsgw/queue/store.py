@@ -20,7 +20,7 @@ import os
 
 from micropython import const
 
-from smsgw.fsutil import append, exists, makedirs, rename, write_atomic
+from smsgw.fsutil import append, exists, makedirs, read_json, rename, write_atomic, write_json
 
 
 REC = const(17)  # bytes of one index record (queue/compact.py reads it too)
@@ -143,20 +143,12 @@ class Store:
 
     def put(self, key, meta):
         """Write a message's description (a dict) atomically."""
-        import json
-
-        write_atomic(self.mpath(key), json.dumps(meta).encode())
+        write_json(self.mpath(key), meta)
         self.writes += 1
 
     def get(self, key):
         """The message's description dict, or None."""
-        import json
-
-        try:
-            with open(self.mpath(key)) as f:
-                return json.loads(f.read())
-        except (OSError, ValueError):
-            return None
+        return read_json(self.mpath(key))
 
     def log(self, key, line):
         """Append one journal line (no newline in `line`); a torn tail is repaired first."""
