@@ -55,6 +55,51 @@ class Server(Microdot):
         self.counters = {"busy": 0, "evicted": 0, "timeouts": 0, "too_long": 0, "oom": 0,
                          "bad": 0, "errors": 0}
 
+    # Routing without regular expressions: microdot's route table holds a URLPattern per route,
+    # which compiles a regex the first time it is tried and keeps it and a dict per segment
+    # (~2 KB for the API's routes). Here an entry is (methods, pattern string, handler),
+    # matched segment by segment. The firmware's patterns are literal segments and
+    # `<name>` ones (one non-empty segment, passed as a string: microdot's default type); typed
+    # ones are refused, and this app is not mounted into another (microdot's mount() would
+    # need URLPatterns).
+    def route(self, url_pattern, methods=None):
+        if ":" in url_pattern:
+            raise ValueError("typed URL segment: " + url_pattern)
+
+        def decorated(f):
+            self.url_map.append((tuple(m.upper() for m in methods or ("GET",)), url_pattern, f))
+            return f
+
+        return decorated
+
+    def find_route(self, req):
+        # microdot's find_route, matching with _match
+        method = req.method.upper()
+        if method == "OPTIONS" and self.options_handler:
+            return self.options_handler(req), "", None
+        if method == "HEAD":
+            method = "GET"
+        f = 404
+        parts = req.path.split("/")
+        for methods, pattern, handler in self.url_map:
+            req.url_args = _match(pattern, parts)
+            if req.url_args is not None:
+                if method in methods:
+                    return handler, "", None
+                f = 405
+        return f, "", None
+
+    def default_options_handler(self, req):
+        parts = req.path.split("/")
+        allow = []
+        for methods, pattern, _ in self.url_map:
+            if _match(pattern, parts) is not None:
+                allow.extend(methods)
+        if "GET" in allow:
+            allow.append("HEAD")
+        allow.append("OPTIONS")
+        return {"Allow": ", ".join(allow)}
+
     async def start_server(self, *args, **kw):
         reaper = asyncio.create_task(self._reap())
         try:
@@ -142,6 +187,22 @@ class Server(Microdot):
         if res is not res.already_handled:
             await res.write(writer)
         return None
+
+
+def _match(pattern, parts):
+    # {name: segment} when the path's segments (`parts`: path.split("/")) fit the pattern's
+    want = pattern.split("/")
+    if len(want) != len(parts):
+        return None
+    args = {}
+    for w, v in zip(want, parts):
+        if w[:1] == "<":
+            if not v:
+                return None
+            args[w[1:-1]] = v
+        elif w != v:
+            return None
+    return args
 
 
 async def _answer_and_close(writer, data):
