@@ -14,6 +14,8 @@ from micropython import const
 
 
 LINE_MAX = const(1024)  # longest accepted line (a 2-line +CMT PDU is < 400; USSD UCS2 < 700)
+_LINE_KEPT = const(512)  # the line buffer kept between lines: every PDU line fits; a longer
+# line (a USSD answer in UCS-2) gets room up to LINE_MAX for itself only
 _READ_CHUNK = const(64)
 _CR = const(13)
 _LF = const(10)
@@ -152,7 +154,7 @@ class ATChannel(TaskOwner):
 
     def __init__(self, stream):
         self._io = asyncio.StreamReader(stream)  # MicroPython: one Stream reads and writes
-        self._line = bytearray(LINE_MAX)
+        self._line = bytearray(_LINE_KEPT)
         self._n = 0
         self._rbuf = bytearray(_READ_CHUNK)
         self._rmv = memoryview(self._rbuf)
@@ -299,18 +301,37 @@ class ATChannel(TaskOwner):
                     p.event.set()
                     self._skip_space = True
                     continue
-            if self._n < LINE_MAX:
-                line[self._n] = b
-                self._n += 1
-            elif self._n == LINE_MAX:
+            n = self._n
+            if n < len(line) or (n == len(line) and self._grow()):
+                line = self._line
+                line[n] = b
+                self._n = n + 1
+            elif n == len(line):
                 self.counters["overflows"] += 1
-                self._n += 1  # mark: drop the rest of this line
+                self._n = n + 1  # mark: drop the rest of this line
         # The last byte of a chunk may leave a partial line: kept for the next chunk.
 
+    def _grow(self):
+        # The line outgrows the kept buffer: room up to LINE_MAX (False: none, or no heap for
+        # it now; the line is cut there and counted as an overflow)
+        if len(self._line) >= LINE_MAX:
+            return False
+        try:
+            big = bytearray(LINE_MAX)
+        except MemoryError:
+            return False
+        big[:_LINE_KEPT] = self._line
+        self._line = big
+        return True
+
     def _line_done(self):
-        n = min(self._n, LINE_MAX)
+        line = self._line
+        n = min(self._n, len(line))
         self._n = 0
-        s = bytes(self._line[:n]).decode().rstrip()
+        if len(line) > _LINE_KEPT:
+            self._line = bytearray(_LINE_KEPT)
+        # one copy: the str straight from the buffer (only printable ASCII was kept)
+        s = str(memoryview(line)[:n], "ascii").rstrip()
         if s:
             self._dispatch(s)
 
