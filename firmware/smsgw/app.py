@@ -15,7 +15,7 @@ import time
 
 from micropython import const
 
-from smsgw import log
+from smsgw import forget, log
 
 TYPE_CHECKING = const(False)
 if TYPE_CHECKING:  # the type checker's view only (tools/typecheck.sh); never runs
@@ -126,8 +126,8 @@ async def run(cfg_path="/config.json"):
     ctx.cfg_path = cfg_path
     asyncio.get_event_loop().set_exception_handler(_on_loop_error(ctx))
     await startup.start(ctx)
-    startup._drop("smsgw.startup")  # boot-only code: its bytecode leaves the heap
     del startup
+    forget("smsgw.startup")  # boot-only code: its bytecode leaves the heap
     gc.collect()
     gc.threshold(max(2048, gc.mem_free() // 4))
     while True:

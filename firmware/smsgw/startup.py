@@ -5,7 +5,7 @@
 import asyncio
 import gc
 
-from smsgw import app, log
+from smsgw import app, forget, log
 
 # feature module -> config sections that switch it on (when present, even as {})
 FEATURES = (
@@ -30,7 +30,7 @@ def build(cfg):
     ctx.board = board_mod.Board(cfg)
     ctx.at = ATChannel(ctx.board.open_modem())
     profile = __import__("smsgw.modem.profiles", None, None, ["get"]).get(cfg["modem"]["model"])
-    _drop("smsgw.modem.profiles")  # the other models' tables: ~2 KB, only the one kept is used
+    forget("smsgw.modem.profiles")  # the other models' tables: ~2 KB, only the one kept is used
     q = cfg["queue"]
     ctx.modem = Modem(ctx.at, profile, ctx.board, cfg["modem"], q["dir"] + "/sim_pin")
     try:
@@ -134,7 +134,7 @@ def _with_settings(cfg):
         cfg = settings.apply(cfg, settings.load(qdir))
     except ConfigError as e:  # e.g. a new /config.json the saved settings no longer fit
         log.error("settings.json ignored: %s", e)
-    _drop("smsgw.settings")
+    forget("smsgw.settings")
     return cfg
 
 
@@ -147,23 +147,12 @@ def _keepers(ctx, step, *args):
         getattr(__import__("smsgw.keepers", None, None, [step]), step)(ctx, *args)
 
 
-def _drop(name):
-    # forget a module only boot needs (the next import loads it again); app.run drops this one
-    import sys
-
-    sys.modules.pop(name, None)
-    i = name.rfind(".")
-    mod = sys.modules.get(name[:i])
-    if mod is not None and name[i + 1:] in dir(mod):
-        delattr(mod, name[i + 1:])
-
-
 def load_config(cfg_path):
     """config.load and the settings changed over the API (smsgw.settings), then drop the config
     module (its tables are only needed at boot: ~8 KB)."""
     cfg = __import__("smsgw.config", None, None, ["load"]).load(cfg_path)
     cfg = _with_settings(cfg)
-    _drop("smsgw.config")
-    _drop("smsgw.section")  # its checks again only when a feature validates its section
+    forget("smsgw.config")
+    forget("smsgw.section")  # its checks again only when a feature validates its section
     gc.collect()
     return cfg

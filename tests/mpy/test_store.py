@@ -1,4 +1,4 @@
-# heapsize: 64K
+# heapsize: 72K
 # smsgw.queue.store: atomic writes, torn-tail recovery, index, MR slots, compaction, O(1)
 # operations.
 import os

@@ -562,9 +562,9 @@ def _imports(name: str, src: Path, known: set, top_only: bool) -> set:
     return found
 
 
-# Modules loaded at boot and then forgotten (`_drop("smsgw.config")` in startup.py, and
+# Modules loaded at boot and then forgotten (`forget("smsgw.config")` in startup.py, and
 # startup itself in app.py).
-BOOT_ONLY = tuple(re.findall(r'_drop\("([\w.]+)"\)',
+BOOT_ONLY = tuple(re.findall(r'forget\("([\w.]+)"\)',
                              (FIRMWARE_DIR / "smsgw" / "startup.py").read_text()
                              + (FIRMWARE_DIR / "smsgw" / "app.py").read_text()))
 

@@ -23,16 +23,14 @@ def save(path, changes):
 
     Raises ConfigError naming the key (nothing written), OSError.
     """
-    import sys
-
-    from smsgw import config, fsutil
+    from smsgw import config, forget, fsutil
 
     # never provisioned (or unreadable, so the board runs on defaults): the defaults plus this
     user = config.merge(fsutil.read_json(path, {}), changes)
     try:
         config.validate(config.merge(config.DEFAULTS, user))
     finally:  # its tables are only needed now (startup.load_config drops them too)
-        sys.modules.pop("smsgw.config", None)
+        forget("smsgw.config")
     fsutil.write_json(path, user)
 
 

@@ -450,16 +450,12 @@ def _device(modem):
     # the deviceId derived from the IMEI (smsgw/device.py); "" before the modem told it.
     # Asked once (Outbox.device_id keeps it), so the module is forgotten again: the core's
     # smallest heap was 4K larger with it resident
-    import sys
-
-    import smsgw
+    from smsgw import forget
     from smsgw.device import device_id
 
     st = getattr(modem, "status", None)  # None: no modem (tests)
     d = device_id(st.get("imei") if st else None)
-    sys.modules.pop("smsgw.device", None)
-    if "device" in dir(smsgw):
-        delattr(smsgw, "device")
+    forget("smsgw.device")
     return d
 
 
