@@ -1,4 +1,4 @@
-# heapsize: 256K
+# heapsize: 288K
 # The alert unit wired to fakes of the board, outbox and modem: ACK/commands from inbound SMS
 # events, relays, STATUS, heartbeat, under-voltage, section validation dispatch.
 import asyncio
