@@ -36,17 +36,25 @@ def _eq(a, b):
     return diff == 0
 
 
-_REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized",
-            404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
-            413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error",
-            503: "Service Unavailable"}
+# "|<status> <text>|" tables: constant strings, not dicts built in the heap at import
+_REASONS = ("|200 OK|202 Accepted|400 Bad Request|401 Unauthorized|404 Not Found"
+            "|405 Method Not Allowed|409 Conflict|413 Payload Too Large|429 Too Many Requests"
+            "|500 Internal Server Error|503 Service Unavailable|")
+# the answers of the error statuses without a handler of their own (httpd.Server.on_status)
+_MESSAGES = ("|400 bad request|405 method not allowed|413 payload too large (max %d bytes)"
+             "|500 internal error|")
+
+
+def _text(table, status):
+    k = table.find("|%d " % status)
+    return None if k < 0 else table[k + 5 : table.find("|", k + 1)]
 
 
 def reply(body, status=200, headers=None):
     """A JSON response with a proper reason phrase."""
     from microdot import Response
 
-    return Response(body, status, headers, reason=_REASONS.get(status))
+    return Response(body, status, headers, reason=_text(_REASONS, status))
 
 
 def error(status, msg, headers=None):
@@ -112,7 +120,7 @@ def json_stream(obj, status=200):
 
     # microdot streams a generator body (its docs); its hint says str | bytes
     return Response(_chunked(_stream_obj(obj)), status,  # pyright: ignore[reportArgumentType]
-                    {"Content-Type": "application/json"}, reason=_REASONS.get(status))
+                    {"Content-Type": "application/json"}, reason=_text(_REASONS, status))
 
 
 def json_list(total, items, render):
@@ -313,14 +321,13 @@ def make_app(ctx):
                 "name": cfg["device"]["name"]}
 
     _on_404(app, ctx, check)
-    for code, msg in ((405, "method not allowed"),
-                      (413, "payload too large (max %d bytes)" % cfg["http"]["max_body"]),
-                      (500, "internal error")):
-        _on_status(app, code, msg)
+    max_body = cfg["http"]["max_body"]
 
-    @app.errorhandler(400)
-    async def _bad(request):
-        return error(400, "bad request")
+    def _status(code):
+        msg = _text(_MESSAGES, code)
+        return None if msg is None else error(code, msg % max_body if code == 413 else msg)
+
+    app.on_status = _status
 
     @app.errorhandler(Exception)
     async def _crash(request, exc):
@@ -374,8 +381,3 @@ def _on_404(app, ctx, check):
             return oom()
         return await ondemand.dispatch(ctx, request, check)
 
-
-def _on_status(app, code, msg):
-    @app.errorhandler(code)
-    async def _h(request):
-        return error(code, msg)

@@ -54,6 +54,16 @@ class Server(Microdot):
         self.conns = []  # [task, deadline (ticks) or None, reading] in arrival order
         self.counters = {"busy": 0, "evicted": 0, "timeouts": 0, "too_long": 0, "oom": 0,
                          "bad": 0, "errors": 0}
+        self.on_status = None  # fn(status) -> answer or None (see error_response)
+
+    async def error_response(self, req, status_code, reason=None):
+        # An error status without a handler of its own answers through on_status (the API's
+        # JSON error): one function for them all instead of a handler closure per status
+        if self.on_status is not None and status_code not in self.error_handlers:
+            res = self.on_status(status_code)
+            if res is not None:
+                return res
+        return await super().error_response(req, status_code, reason)
 
     # Routing without regular expressions: microdot's route table holds a URLPattern per route,
     # which compiles a regex the first time it is tried and keeps it and a dict per segment
