@@ -66,10 +66,12 @@ def read_json(path, default=None):
 
 
 def write_json(path, value):
-    """Replace the JSON file `path` with `value`, atomically (see write_atomic)."""
+    """Replace the JSON file `path` with `value`, atomically (see write_atomic), written while
+    it is serialised (MicroPython's json.dump writes piece by piece): the heap never holds the
+    whole text, nor its encoded copy (a POST near the heap's limit failed there)."""
     import json
 
-    write_atomic(path, json.dumps(value).encode())
+    write_atomic(path, lambda f: json.dump(value, f))
 
 
 def append(path, data):
