@@ -33,44 +33,6 @@ URC_PREFIXES = (
     "*ATREADY:", "Autobaud", "+CTZV:", "*PSUTTZ:", "DST:", "*PSNWID:",
 )  # fmt: skip
 
-# Verbose error texts (CMEE=2) -> codes: one string each, not a dict (RAM). Lower case.
-# +CME: 3GPP TS 27.007 9.2; +CMS: 27.005 3.2.5 (SIM800 and SIM7600 wordings, docs/SIMCOM-AT.md §4).
-_CME_TEXT = (
-    "|phone failure=0|operation not allowed=3|operation not supported=4|sim not inserted=10"
-    "|sim pin required=11|sim puk required=12|sim failure=13|sim busy=14|sim wrong=15"
-    "|incorrect password=16|sim pin2 required=17|sim puk2 required=18|memory full=20"
-    "|invalid index=21|not found=22|memory failure=23|no network service=30"
-    "|network timeout=31|network not allowed - emergency call only=32|unknown=100|"
-)
-_CMS_TEXT = (
-    "|short message transfer rejected=21|network out of order=38|temporary failure=41"
-    "|switching equipment congestion=42|resources unavailable, unspecified=47"
-    "|requested facility not subscribed=50|requested facility not implemented=69"
-    "|sim sms storage full=208|me failure=300|operation not allowed=302"
-    "|operation not supported=303|invalid pdu mode=304|invalid pdu mode parameter=304"
-    "|invalid text mode=305|invalid text mode parameter=305|sim not inserted=310"
-    "|sim pin necessary=311|sim pin required=311|sim failure=313|sim busy=314"
-    "|memory failure=320|invalid memory index=321|memory full=322|invalid input value=325"
-    "|smsc address unknown=330|no network=331|no network service=331|network timeout=332"
-    "|no cnma ack=340|no +cnma ack expected=340|unknown=500|unknown error=500|"
-)
-
-
-def cms_text(code):
-    """The 27.005 text of `+CMS ERROR: <code>` (the first `_CMS_TEXT` names), or None."""
-    k = _CMS_TEXT.find("=%d|" % code)
-    return None if k < 0 else _CMS_TEXT[_CMS_TEXT.rfind("|", 0, k) + 1 : k]
-
-
-def error_code(table, text):
-    """Code for a verbose error text in `_CME_TEXT`/`_CMS_TEXT`, or None when unknown."""
-    k = table.find("|%s=" % text.lower())
-    if k < 0:
-        return None
-    k += len(text) + 2
-    return int(table[k : table.find("|", k)])
-
-
 # A prefix that is both a URC and the answer of a read command (`AT+CREG?` -> `+CREG: 0,1`;
 # the URC drops <n>: `+CREG: 1` or `+CREG: 1,"00C3","1234"`): the answer's 2nd field is bare.
 _REG_PREFIXES = ("+CREG:", "+CGREG:", "+CEREG:")
@@ -104,16 +66,36 @@ def parse_error(line):
     if line == "ERROR":
         return ("ERROR", None, None)
     if line.startswith("+CME ERROR:"):
-        kind, table = "CME", _CME_TEXT
+        kind = "CME"
     elif line.startswith("+CMS ERROR:"):
-        kind, table = "CMS", _CMS_TEXT
+        kind = "CMS"
     else:
         return None
     text = line[11:].strip()
     try:
         return (kind, int(text), None)
     except ValueError:
-        return (kind, error_code(table, text), text)
+        return (kind, _errtext("code", kind, text), text)
+
+
+def _errtext(fn, *args):
+    # modem/errtext.py's fn(*args): its tables (~1.6 KB of .mpy heap) are loaded for this call
+    # only; None when there is no heap for them now (the reader task must go on)
+    from smsgw import forget
+
+    try:
+        from smsgw.modem import errtext
+
+        return getattr(errtext, fn)(*args)
+    except MemoryError:
+        return None
+    finally:
+        forget("smsgw.modem.errtext")
+
+
+def cms_text(code):
+    """The 27.005 text of `+CMS ERROR: <code>`, or None."""
+    return _errtext("cms_text", code)
 
 
 def expected_prefix(cmd):
