@@ -18,6 +18,10 @@ from micropython import const
 
 from smsgw.net.lines import LineReader, TooLong
 
+TYPE_CHECKING = const(False)
+if TYPE_CHECKING:  # the type checker's view only (tools/typecheck.sh); never runs
+    from typing import Callable
+
 _REAP_MS = const(500)  # how often deadlines are checked
 _WRITE_MS = const(30000)  # an answer not taken by the client in this time is dropped
 _MESSAGES = {400: ("Bad Request", "bad request"),
@@ -46,6 +50,10 @@ class Server(Microdot):
     timeouts (408 or answer not taken), too_long (431), oom (MemoryError), bad (400), errors.
     """
 
+    # bare annotations: no code on MicroPython
+    routes: "list[tuple[tuple, str, Callable]]"
+    on_status: "Callable[[int], object] | None"
+
     def __init__(self, max_conn=4, read_ms=5000, max_head=4096):
         super().__init__()
         self.max_conn = max_conn
@@ -55,6 +63,7 @@ class Server(Microdot):
         self.counters = {"busy": 0, "evicted": 0, "timeouts": 0, "too_long": 0, "oom": 0,
                          "bad": 0, "errors": 0}
         self.on_status = None  # fn(status) -> answer or None (see error_response)
+        self.routes = []  # (methods, pattern, handler): the routing below, not microdot's url_map
 
     async def error_response(self, req, status_code, reason=None):
         # An error status without a handler of its own answers through on_status (the API's
@@ -65,10 +74,10 @@ class Server(Microdot):
                 return res
         return await super().error_response(req, status_code, reason)
 
-    # Routing without regular expressions: microdot's route table holds a URLPattern per route,
-    # which compiles a regex the first time it is tried and keeps it and a dict per segment
-    # (~2 KB for the API's routes). Here an entry is (methods, pattern string, handler),
-    # matched segment by segment. The firmware's patterns are literal segments and
+    # Routing without regular expressions: microdot's route table (url_map, left empty) holds a
+    # URLPattern per route, which compiles a regex the first time it is tried and keeps it and
+    # a dict per segment (~2 KB for the API's routes). Here a `routes` entry is (methods,
+    # pattern string, handler), matched segment by segment. The firmware's patterns are literal segments and
     # `<name>` ones (one non-empty segment, passed as a string: microdot's default type); typed
     # ones are refused, and this app is not mounted into another (microdot's mount() would
     # need URLPatterns).
@@ -77,7 +86,7 @@ class Server(Microdot):
             raise ValueError("typed URL segment: " + url_pattern)
 
         def decorated(f):
-            self.url_map.append((tuple(m.upper() for m in methods or ("GET",)), url_pattern, f))
+            self.routes.append((tuple(m.upper() for m in methods or ("GET",)), url_pattern, f))
             return f
 
         return decorated
@@ -91,10 +100,12 @@ class Server(Microdot):
             method = "GET"
         f = 404
         parts = req.path.split("/")
-        for methods, pattern, handler in self.url_map:
-            req.url_args = _match(pattern, parts)
-            if req.url_args is not None:
+        for methods, pattern, handler in self.routes:
+            args = _match(pattern, parts)
+            if args is not None:
                 if method in methods:
+                    # microdot's dispatch passes them to the handler (its find_route sets them)
+                    req.url_args = args  # pyright: ignore[reportAttributeAccessIssue]
                     return handler, "", None
                 f = 405
         return f, "", None
@@ -102,7 +113,7 @@ class Server(Microdot):
     def default_options_handler(self, req):
         parts = req.path.split("/")
         allow = []
-        for methods, pattern, _ in self.url_map:
+        for methods, pattern, _ in self.routes:
             if _match(pattern, parts) is not None:
                 allow.extend(methods)
         if "GET" in allow:
