@@ -77,10 +77,10 @@ class Server(Microdot):
     # Routing without regular expressions: microdot's route table (url_map, left empty) holds a
     # URLPattern per route, which compiles a regex the first time it is tried and keeps it and
     # a dict per segment (~2 KB for the API's routes). Here a `routes` entry is (methods,
-    # pattern string, handler), matched segment by segment. The firmware's patterns are literal segments and
-    # `<name>` ones (one non-empty segment, passed as a string: microdot's default type); typed
-    # ones are refused, and this app is not mounted into another (microdot's mount() would
-    # need URLPatterns).
+    # pattern string, handler), matched segment by segment. The firmware's patterns are literal
+    # segments and `<name>` ones (one non-empty segment, passed as a string: microdot's default
+    # type); typed ones are refused, and this app is not mounted into another (microdot's
+    # mount() would need URLPatterns).
     def route(self, url_pattern, methods=None):
         if ":" in url_pattern:
             raise ValueError("typed URL segment: " + url_pattern)
