@@ -335,7 +335,9 @@ def footprint_table(doc: dict) -> str:
 def _with_modules(out: list, fp: dict) -> str:
     if fp.get("module_heap"):
         out += ["", "Live heap each module adds when imported (bytes, after a collection; "
-                "dependencies first; core: what the core gateway loads). A row includes the "
+                "dependencies first; core: what the core gateway loads, `boot` and `on use`: "
+                "loaded for boot or for one use and forgotten again, not in the resident sum). "
+                "A row includes the "
                 "growth of MicroPython's interned-string pools, which double when full: the "
                 "module that fills one pays for the next, so single rows can be a few KB off; "
                 "the sums are exact:", "",

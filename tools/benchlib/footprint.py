@@ -567,6 +567,11 @@ def _imports(name: str, src: Path, known: set, top_only: bool) -> set:
 BOOT_ONLY = tuple(re.findall(r'forget\("([\w.]+)"\)',
                              (FIRMWARE_DIR / "smsgw" / "startup.py").read_text()
                              + (FIRMWARE_DIR / "smsgw" / "app.py").read_text()))
+# Modules the core loads for one use and forgets again (`forget("smsgw.net.health")` after a
+# GET /health, the modem's error tables, ...): not resident either.
+ON_USE = tuple(sorted(set(m for p in sorted((FIRMWARE_DIR / "smsgw").rglob("*.py"))
+                          for m in re.findall(r'forget\("([\w.]+)"\)', p.read_text()))
+                      - set(BOOT_ONLY)))
 
 
 def module_order() -> tuple[list[str], set]:
@@ -652,7 +657,8 @@ def module_table(columns: dict[str, dict]) -> str:
     by = {t: {r["module"]: r["bytes"] for r in c["rows"]} for t, c in columns.items()}
     out = ["| module | core | %s |" % " | ".join(titles), "|---|---|" + "---|" * len(titles)]
     for r in sorted(first["rows"], key=lambda r: (r["group"], r["module"])):
-        core = "boot" if r["module"] in BOOT_ONLY else "yes" if r["core"] else ""
+        core = ("boot" if r["module"] in BOOT_ONLY else "on use" if r["module"] in ON_USE
+                else "yes" if r["core"] else "")
         out.append("| %s | %s | %s |" % (r["module"], core,
                                           " | ".join(_fmt_b(by[t].get(r["module"]))
                                                      for t in titles)))
@@ -669,7 +675,7 @@ def module_table(columns: dict[str, dict]) -> str:
         out.append("| %s | | %s |" % (g, " | ".join(cells)))
     out.append("| **core, resident** | | %s |" % " | ".join(
         _fmt_b(sum(by[t].get(r["module"]) or 0 for r in first["rows"]
-                   if r["core"] and r["module"] not in BOOT_ONLY))
+                   if r["core"] and r["module"] not in BOOT_ONLY + ON_USE))
         for t in titles))
     out.append("| **everything** | | %s |" % " | ".join(_fmt_b(columns[t]["total"])
                                                        for t in titles))
