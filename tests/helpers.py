@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import time
 from typing import Callable, TypeVar
 
@@ -28,6 +29,20 @@ def wait_until(cond: Callable[[], T], timeout: float = 10.0, what: str = "condit
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting for %s (%.1f s)" % (what, timeout))
         time.sleep(every)
+
+
+def mpremote(port, *args: str, timeout: float = 30, check: bool = True):
+    """Run the real mpremote CLI against `port`; returns the CompletedProcess."""
+    res = subprocess.run(
+        [sys.executable, "-m", "mpremote", "connect", str(port), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    if check:
+        assert res.returncode == 0, (args, res.stdout, res.stderr)
+    return res
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,8 @@ import gc
 
 from smsgw import app, forget, log
 
-# feature module -> config sections that switch it on (when present, even as {})
+# feature module -> config sections that switch it on (when present, even as {}); webhooks:
+# see _hooks_kept
 FEATURES = (
     ("smsgw.net.webhooks", ("webhooks",)),
     ("smsgw.net.mqtt", ("mqtt",)),
@@ -78,9 +79,42 @@ def _start_wifi(ctx):
         log.exc("wifi", e)
 
 
+_settings_only = ()  # optional sections settings.json adds to /config.json (load_config)
+
+
+def _hooks_kept(ctx):
+    # The webhook delivery chain (~15 KB) is loaded at boot only with something to deliver to:
+    # a provisioned `webhooks` section, a registered webhook (net/webhooks.py's file: "[]" when
+    # none), a dead letter or a delivery not finished (net/webhook_queue.py's files; journal
+    # lines A: queued, D: finished). A section only settings.json has (the generated signing
+    # key, retry keys) loads nothing: the first registration starts it (net/webhook_api).
+    if ctx.cfg.get("webhooks") is not None and "webhooks" not in _settings_only:
+        return True
+    import os
+
+    q = ctx.cfg["queue"]["dir"]
+    for name, least in (("/webhooks.json", 3), ("/wh_dead.log", 1)):
+        try:
+            if os.stat(q + name)[6] >= least:
+                return True
+        except OSError:
+            pass
+    n = 0
+    try:
+        with open(q + "/wh_queue.log", "rb") as f:
+            for line in f:
+                n += (line[:1] == b"A") - (line[:1] == b"D")
+    except OSError:
+        pass
+    return n > 0
+
+
 def _start_features(ctx):
     for mod_name, sections in FEATURES:
-        if all(ctx.cfg.get(s) is None for s in sections):  # present, even empty: started
+        if mod_name == "smsgw.net.webhooks":
+            if not _hooks_kept(ctx):
+                continue
+        elif all(ctx.cfg.get(s) is None for s in sections):  # present, even empty: started
             continue
         gc.collect()  # the feature compiles or loads into one free stretch
         try:
@@ -122,8 +156,10 @@ async def start(ctx):
 
 
 def _with_settings(cfg):
+    global _settings_only
     from smsgw.fsutil import exists
 
+    _settings_only = ()
     qdir = cfg["queue"]["dir"]
     if not exists(qdir + "/settings.json"):
         return cfg
@@ -131,7 +167,9 @@ def _with_settings(cfg):
     from smsgw.errors import ConfigError
 
     try:
-        cfg = settings.apply(cfg, settings.load(qdir))
+        over = settings.load(qdir)
+        _settings_only = [k for k in over if cfg.get(k) is None]
+        cfg = settings.apply(cfg, over)
     except ConfigError as e:  # e.g. a new /config.json the saved settings no longer fit
         log.error("settings.json ignored: %s", e)
     forget("smsgw.settings")
@@ -154,5 +192,6 @@ def load_config(cfg_path):
     cfg = _with_settings(cfg)
     forget("smsgw.config")
     forget("smsgw.section")  # its checks again only when a feature validates its section
+    forget("smsgw.net.webhook_cfg")  # validated settings.json's section; the feature loads it
     gc.collect()
     return cfg

@@ -8,20 +8,6 @@ import subprocess
 import sys
 
 
-def mpremote(port, *args: str, timeout: float = 30, check: bool = True):
-    """Run the real mpremote CLI against `port`; returns the CompletedProcess."""
-    res = subprocess.run(
-        [sys.executable, "-m", "mpremote", "connect", str(port), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-    if check:
-        assert res.returncode == 0, (args, res.stdout, res.stderr)
-    return res
-
-
 def smsgate(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run the `smsgate` CLI in a subprocess."""
     return subprocess.run(

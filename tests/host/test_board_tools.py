@@ -18,7 +18,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from hostkit import free_port, mpremote, smsgate
+from helpers import mpremote
+from hostkit import free_port, smsgate
 
 from smsgate import bundle
 from smsgate.sim.harness import SimProcess

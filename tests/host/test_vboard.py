@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from hostkit import mpremote
+from helpers import mpremote
 
 from smsgate.vboard import HARD_RESET, VirtualBoard
 

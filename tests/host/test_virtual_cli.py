@@ -7,7 +7,8 @@ import subprocess
 import sys
 import time
 
-from hostkit import free_port, mpremote
+from helpers import mpremote
+from hostkit import free_port
 from smsgate.procs import end_process
 
 

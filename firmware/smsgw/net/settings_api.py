@@ -41,12 +41,14 @@ def _provisioned(path):
 
 def _change(ctx, settings, body, replace):
     qdir = ctx.cfg["queue"]["dir"]
-    overrides, secs = settings.patch(_provisioned(ctx.cfg_path), settings.load(qdir), body,
-                                     replace)
+    old = settings.load(qdir)
+    overrides, secs = settings.patch(_provisioned(ctx.cfg_path), old, body, replace)
     hooks = ctx.features.get("smsgw.net.webhooks")
-    if hooks is not None and (secs["webhooks"] or {}).get("signing_key") is None:
-        # keep the key generated on first use (it lives in the overrides a PUT replaces)
-        key = hooks.cfg["signing_key"]
+    # keep the key generated on first use (it lives in the overrides a PUT replaces), also
+    # while the feature is not loaded (no webhook registered: startup._hooks_kept)
+    key = hooks.cfg["signing_key"] if hooks is not None else \
+        (old.get("webhooks") or {}).get("signing_key")
+    if key and (secs["webhooks"] or {}).get("signing_key") is None:
         overrides.setdefault("webhooks", {})["signing_key"] = key
         secs["webhooks"] = dict(secs["webhooks"] or {}, signing_key=key)
     settings.save(qdir, overrides)

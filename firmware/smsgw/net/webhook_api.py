@@ -1,7 +1,7 @@
 # The webhook endpoints (imported on their first request, smsgw.net.ondemand; the API's Basic
-# auth covers them). Always served, as android-sms-gateway does: without a `webhooks` section
-# the first registration (POST /webhooks) starts the webhooks feature; until then the other
-# requests are answered without loading it.
+# auth covers them). Always served, as android-sms-gateway does: when boot did not start the
+# webhooks feature (nothing to deliver to, smsgw.startup), the first registration (POST
+# /webhooks) starts it; until then the other requests are answered without loading it.
 #   GET /webhooks                  -> [{"id", "url", "event"}]
 #   POST /webhooks                 -> 201 stored object | 400
 #   DELETE /webhooks/<id>          -> 204 | 404          (/webhook: the same, the app's alias)
@@ -28,9 +28,9 @@ def _misroute(route):
 
 
 def _idle(route, parts, req):
-    # The feature is not running: nothing was ever registered on this flash (the first
-    # registration keeps a signing key in the settings, whose section starts it at every boot).
-    # Answer without loading it (~20 KB of heap); only what may register a webhook starts it.
+    # The feature is not running: no webhook is registered and no delivery or dead letter is
+    # kept (smsgw.startup starts it at boot when there is one). Answer without loading it
+    # (~20 KB of heap); only what may register a webhook starts it.
     if route == ("GET", "", 0) or route == ("GET", "dead", 1):
         return []
     if route == ("POST", "dead", 2) and parts[1] == "replay":

@@ -314,10 +314,10 @@ class Webhooks(TaskOwner):
 
 
 def start(ctx):
-    """Feature entry point (smsgw.startup when there is a `webhooks` section: provisioned, or
-    the settings' once a key was generated; else net/webhook_api at the first /webhooks
-    request): build, make sure deliveries are signed, subscribe to events, start the task. The
-    endpoints are net/webhook_api's."""
+    """Feature entry point (smsgw.startup when there is something to deliver to: a provisioned
+    `webhooks` section, a registered webhook, a kept delivery or dead letter; else
+    net/webhook_api at the first registration): build, make sure deliveries are signed,
+    subscribe to events, start the task. The endpoints are net/webhook_api's."""
     from smsgw import events
     from smsgw.device import current
 
