@@ -37,14 +37,6 @@ def save(qdir, overrides):
     write_json(qdir + FILE, overrides)
 
 
-def apply(cfg, overrides):
-    """`cfg` with `overrides` merged in, validated like /config.json (ConfigError names the
-    config key)."""
-    from smsgw import config
-
-    return config.validate(config.merge(cfg, overrides))
-
-
 def document(cfg):
     """GET /settings: the effective settings in the app's shape, secrets left out."""
     lim = cfg.get("limits") or {}

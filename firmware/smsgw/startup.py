@@ -156,23 +156,23 @@ async def start(ctx):
 
 
 def _with_settings(cfg):
+    # settings.json (smsgw.settings' overrides) merged over /config.json and validated like it,
+    # without loading smsgw.settings: its names would stay in the interned-string pool
     global _settings_only
-    from smsgw.fsutil import exists
+    from smsgw.fsutil import read_json
 
     _settings_only = ()
-    qdir = cfg["queue"]["dir"]
-    if not exists(qdir + "/settings.json"):
+    over = read_json(cfg["queue"]["dir"] + "/settings.json", {})
+    if not over:
         return cfg
-    from smsgw import settings
+    from smsgw import config
     from smsgw.errors import ConfigError
 
+    _settings_only = [k for k in over if cfg.get(k) is None]
     try:
-        over = settings.load(qdir)
-        _settings_only = [k for k in over if cfg.get(k) is None]
-        cfg = settings.apply(cfg, over)
+        cfg = config.validate(config.merge(cfg, over))
     except ConfigError as e:  # e.g. a new /config.json the saved settings no longer fit
         log.error("settings.json ignored: %s", e)
-    forget("smsgw.settings")
     return cfg
 
 
@@ -186,8 +186,8 @@ def _keepers(ctx, step, *args):
 
 
 def load_config(cfg_path):
-    """config.load and the settings changed over the API (smsgw.settings), then drop the config
-    module (its tables are only needed at boot: ~8 KB)."""
+    """config.load and the settings changed over the API (smsgw.settings' file), then drop the
+    config module (its tables are only needed at boot: ~8 KB)."""
     cfg = __import__("smsgw.config", None, None, ["load"]).load(cfg_path)
     cfg = _with_settings(cfg)
     forget("smsgw.config")
