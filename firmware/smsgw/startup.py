@@ -79,23 +79,25 @@ def _start_wifi(ctx):
         log.exc("wifi", e)
 
 
-_settings_only = ()  # optional sections settings.json adds to /config.json (load_config)
-
-
 def _hooks_kept(ctx):
     # The webhook delivery chain (~15 KB) is loaded at boot only with something to deliver to:
     # a provisioned `webhooks` section, a registered webhook (net/webhooks.py's file: "[]" when
     # none), a dead letter or a delivery not finished (net/webhook_queue.py's files; journal
     # lines A: queued, D: finished). A section only settings.json has (the generated signing
     # key, retry keys) loads nothing: the first registration starts it (net/webhook_api).
-    if ctx.cfg.get("webhooks") is not None and "webhooks" not in _settings_only:
+    # (No new names here: each one stays in the interned-string pool, README.)
+    from smsgw.fsutil import read_json
+
+    q = ctx.cfg["queue"]["dir"]
+    if ctx.cfg.get("webhooks") is not None and (
+            read_json(ctx.cfg_path, {}).get("webhooks") is not None
+            or read_json(q + "/settings.json", {}).get("webhooks") is None):
         return True
     import os
 
-    q = ctx.cfg["queue"]["dir"]
-    for name, least in (("/webhooks.json", 3), ("/wh_dead.log", 1)):
+    for name, n in (("/webhooks.json", 2), ("/wh_dead.log", 0)):
         try:
-            if os.stat(q + name)[6] >= least:
+            if os.stat(q + name)[6] > n:
                 return True
         except OSError:
             pass
@@ -158,17 +160,14 @@ async def start(ctx):
 def _with_settings(cfg):
     # settings.json (smsgw.settings' overrides) merged over /config.json and validated like it,
     # without loading smsgw.settings: its names would stay in the interned-string pool
-    global _settings_only
     from smsgw.fsutil import read_json
 
-    _settings_only = ()
     over = read_json(cfg["queue"]["dir"] + "/settings.json", {})
     if not over:
         return cfg
     from smsgw import config
     from smsgw.errors import ConfigError
 
-    _settings_only = [k for k in over if cfg.get(k) is None]
     try:
         cfg = config.validate(config.merge(cfg, over))
     except ConfigError as e:  # e.g. a new /config.json the saved settings no longer fit

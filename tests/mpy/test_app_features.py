@@ -82,6 +82,7 @@ def _boot_features(d, files, provisioned=None):
         with open(d + "/" + name, "w") as f:
             f.write(text)
     ctx = app.Ctx(startup.load_config(d + "/config.json"))
+    ctx.cfg_path = d + "/config.json"
     ctx.app = _App()
     startup._start_features(ctx)
     return ctx
@@ -119,12 +120,13 @@ async def test_webhooks_start_at_boot_only_with_something_to_deliver_to():
                 await _stop(ctx)
         finally:
             rmtree(d)
-    d = scratch("appfeat")
-    try:  # a provisioned section, even empty, starts it as before
-        ctx = _boot_features(d, {}, {"webhooks": {}})
-        try:
-            assert list(ctx.features) == ["smsgw.net.webhooks"], ctx.features
+    for files in ({}, {"settings.json": settings}):
+        d = scratch("appfeat")
+        try:  # a provisioned section, even empty, starts it as before
+            ctx = _boot_features(d, files, {"webhooks": {}})
+            try:
+                assert list(ctx.features) == ["smsgw.net.webhooks"], ctx.features
+            finally:
+                await _stop(ctx)
         finally:
-            await _stop(ctx)
-    finally:
-        rmtree(d)
+            rmtree(d)

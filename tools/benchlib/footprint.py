@@ -133,7 +133,8 @@ def _full_config(broker: _Broker) -> dict:
 
 def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
                     timeout: float = 20.0, frozen: bool = False,
-                    full: bool = False, romfs: bool = False) -> tuple[bool, str]:
+                    full: bool = False, romfs: bool = False,
+                    flash: dict | None = None) -> tuple[bool, str]:
     """One short end-to-end run at `heap_kb`; (passed, reason).
 
     frozen: the interpreter has the firmware frozen in (no .mpy goes on the flash);
@@ -141,6 +142,7 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
     interpreter gets `heap_kb` plus the image, which the unix port keeps in its heap;
     full: webhooks (one hook for sms:received), MQTT and the alert unit configured as well, and
     the run also waits for MQTT to connect and for the inbound SMS's webhook.
+    flash: files put on the board's flash before it boots ({path on the flash: text}).
     """
     work = Path(tempfile.mkdtemp(prefix="heap%d-" % heap_kb, dir=workdir))
     sim = common.start_sim("sim800", work / "sim", sim_scale)
@@ -151,6 +153,9 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
         cfg = _full_config(broker)
     # the image and the collector's tables for it (32-bit: 3 bytes per 128 of heap)
     image_kb = -(-bundle.romfs_image("unix").stat().st_size * 128 // 125 // 1024) if romfs else 0
+    for name, text in (flash or {}).items():
+        (work / "flash" / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / "flash" / name).write_text(text)
     gw = VirtualGateway("sim800", data_dir=work / "flash", heap="%dK" % (heap_kb + image_kb),
                         attach=sim.link, fw_scale=1.0, config=cfg, frozen=frozen, romfs=romfs)
     try:
