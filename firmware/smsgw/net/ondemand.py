@@ -21,6 +21,12 @@ ENDPOINTS = {  # keep api._ONDEMAND (the keys) in step
 }
 
 
+# Modules that keep state between requests stay imported once asked: device_api (the modem's
+# ICCID and revision, asked once), ussd_api (one USSD session at a time). The others are
+# forgotten after their request: their code leaves the heap (the names they interned stay).
+_KEEP = ("device_api", "ussd_api")
+
+
 async def dispatch(ctx, request, check):
     """Answer `request` with its on-demand endpoint; `check` is the API's auth check (None when
     the credentials are good, else the answer)."""
@@ -29,14 +35,20 @@ async def dispatch(ctx, request, check):
     denied = check(request)
     if denied:
         return denied
-    mod, fn = where.split(":")
+    name, fn = where.split(":")
     try:
-        mod = __import__("smsgw.net." + mod, None, None, [fn])
+        mod = __import__("smsgw.net." + name, None, None, [fn])
     except MemoryError:
         from smsgw.net.api import oom
 
         return oom()
-    return await getattr(mod, fn)(ctx, request)
+    try:
+        return await getattr(mod, fn)(ctx, request)
+    finally:
+        if name not in _KEEP:
+            from smsgw import forget
+
+            forget("smsgw.net." + name)
 
 
 def misrouted(request, method, *paths):
