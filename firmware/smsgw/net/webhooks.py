@@ -105,20 +105,14 @@ class Webhooks(TaskOwner):
 
     # -- registry ------------------------------------------------------------------------------
     def _load_hooks(self):
-        import json
+        from smsgw.fsutil import read_json
 
-        try:
-            with open(self.root + "/webhooks.json") as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return []
+        return read_json(self.root + "/webhooks.json", [])
 
     def _save_hooks(self):
-        import json
+        from smsgw.fsutil import write_json
 
-        from smsgw.fsutil import write_atomic
-
-        write_atomic(self.root + "/webhooks.json", json.dumps(self.hooks).encode())
+        write_json(self.root + "/webhooks.json", self.hooks)
 
     def _hook(self, wid):
         for h in self.hooks:
