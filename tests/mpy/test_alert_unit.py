@@ -11,6 +11,16 @@ from waits import until
 
 SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 R1, R2 = "+15550000001", "+15550000002"
+_qdir = []
+
+
+def qdir():
+    """The unit's flash folder: a scratch dir of this run (another run may be on the machine)."""
+    if not _qdir:
+        from fsutil import scratch  # lazily: the heap of the first tests stays as it was
+
+        _qdir.append(scratch("alert_unit"))
+    return _qdir[0]
 
 
 class Board:
@@ -75,7 +85,7 @@ class Ctx:
 def _cfg():
     return {
         "device": {"name": "pump-3"},
-        "queue": {"dir": "/tmp"},
+        "queue": {"dir": qdir()},
         "rules": [{"name": "door", "pin": 14, "pull": "up", "active": 0, "debounce_ms": 30,
                    "recipients": [R1, R2], "ack_window_s": 300, "cooldown_s": 0}],
         "commands": {"allow": {R1: SECRET}, "balance_ussd": "*101#"},
@@ -88,9 +98,9 @@ def _cfg():
 def _clean():
     import os
 
-    for f in ("/tmp/alert_state.json", "/tmp/alert_cmd.json", "/tmp/alert_day.json"):
+    for f in ("alert_state.json", "alert_cmd.json", "alert_day.json"):
         try:
-            os.remove(f)
+            os.remove(qdir() + "/" + f)
         except OSError:
             pass
 

@@ -1,5 +1,6 @@
 # heapsize: 128K
 # SMS commands: parsing, TOTP auth, replay refusal, rate limit, execution, config validation.
+from fsutil import scratch
 from smsgw.alert import commands, totp
 from smsgw.errors import ConfigError
 
@@ -10,7 +11,8 @@ BOB = "+15550000002"
 BOB_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 BOB_KEY = totp.b32decode(BOB_SECRET)
 T0 = 1800000000
-STATE = "/tmp/smsgw_test_commands_state.json"
+# a scratch dir of this run: another test run may be on the same machine at the same time
+STATE = scratch("commands") + "/state.json"
 
 
 class Clock:

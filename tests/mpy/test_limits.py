@@ -1,4 +1,5 @@
 # Carrier limits (the outbox pacer) with injected clocks: caps, quiet hours, priority, config.
+from fsutil import scratch
 from smsgw.alert import limits
 from smsgw.errors import ConfigError
 
@@ -149,11 +150,7 @@ def test_ticks_wrap_is_handled():
 def test_day_count_survives_a_reboot():
     import os
 
-    path = "/tmp/smsgw_test_limits_day.json"
-    try:
-        os.remove(path)
-    except OSError:
-        pass
+    path = scratch("limits") + "/day.json"  # not a fixed /tmp name: runs may overlap
     c = Clock(0, 5 * 86400 + 3600)
     p = limits.Pacer({"per_day": 3}, ticks=c.ticks, clock=c.clock, state_path=path)
     p.record(2)

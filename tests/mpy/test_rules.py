@@ -1,10 +1,12 @@
 # heapsize: 128K
 # Input rules: debounce, analog hysteresis, escalation, ACK, cooldown, persistence (fake clock).
+from fsutil import scratch
 from smsgw.alert import rules
 from smsgw.errors import ConfigError
 
 R1, R2, R3 = "+15550000001", "+15550000002", "+15550000003"
-STATE = "/tmp/smsgw_test_rules_state.json"
+# a scratch dir of this run: another test run may be on the same machine at the same time
+STATE = scratch("rules") + "/state.json"
 
 
 class World:
