@@ -40,7 +40,7 @@ def test_silent_swallows_n_commands(sim, at):
 def test_lose_ok_drops_only_the_final_result(sim, at):
     sim.fault("lose_ok")
     at.raw(b"AT+CSQ\r")
-    assert at.quiet(0.2) == b"\r\n+CSQ: 20,0\r\n"
+    assert at.read_until(b"\r\n+CSQ: 20,0\r\n") == b"\r\n+CSQ: 20,0\r\n"
     assert at.cmd(b"AT") == b"\r\nOK\r\n"
 
 
@@ -106,10 +106,11 @@ def test_deregister_and_register_urcs_and_send_failure(sim, at):
 
 def test_under_voltage_urc_spelling(sim, at):
     sim.fault("under_voltage")
-    assert at.quiet(0.2) == b"\r\nUNDER-VOLTAGE WARNNING\r\n"
+    assert at.read_until(b"\r\nUNDER-VOLTAGE WARNNING\r\n") == b"\r\nUNDER-VOLTAGE WARNNING\r\n"
     assert re.search(rb"\+CBC: (0,\d+,3450|3\.450V)", at.cmd(b"AT+CBC"))
     sim.fault("under_voltage", power_down=True, mv=3350)
-    assert at.quiet(0.2) == b"\r\nUNDER-VOLTAGE WARNNING\r\n\r\nUNDER-VOLTAGE POWER DOWN\r\n"
+    both = b"\r\nUNDER-VOLTAGE WARNNING\r\n\r\nUNDER-VOLTAGE POWER DOWN\r\n"
+    assert at.read_until(both) == both
     assert sim.status()["powered"] is False
     sim.power(True)
     sim.wait_ready()
@@ -118,25 +119,26 @@ def test_under_voltage_urc_spelling(sim, at):
 
 def test_garbage_bytes_on_the_line(sim, at):
     sim.fault("garbage", bytes="00FFF0")
-    assert at.quiet(0.2) == b"\x00\xff\xf0"
+    assert at.read_until(b"\x00\xff\xf0") == b"\x00\xff\xf0"
     assert at.cmd(b"AT") == b"\r\nOK\r\n"
 
 
 def test_slow_answers(sim, at):
-    sim.fault("slow", s=0.4, n=1)
+    sim.fault("slow", s=1.0, n=1)
     t0 = time.monotonic()
     assert at.cmd(b"AT") == b"\r\nOK\r\n"
-    assert time.monotonic() - t0 >= 0.35
+    assert time.monotonic() - t0 >= 0.95
     t0 = time.monotonic()
     at.cmd(b"AT")
-    assert time.monotonic() - t0 < 0.3
+    assert time.monotonic() - t0 < 0.7  # not slowed: 0.7 s is a busy machine's margin
 
 
 def test_zombie_echoes_only_until_power_cycle(sim, at):
     at.cmd(b"ATE1")
     sim.fault("zombie")
     at.raw(b"AT+CREG?\r")
-    assert at.quiet(0.3) == b"AT+CREG?\r"  # echo, nothing else (T-Call #178)
+    assert at.read_until(b"AT+CREG?\r") == b"AT+CREG?\r"
+    assert at.quiet(0.3) == b""  # the echo, nothing else (T-Call #178)
     sim.power(False)
     sim.power(True)
     sim.wait_ready()
@@ -178,7 +180,7 @@ def test_urc_injected_inside_answers(sim, at):
     assert at.quiet(0) == b""
     assert got.startswith(b"\r\n+CREG: 5\r\n\r\n+CMGS: ")
     sim.fault("urc", text="+CPIN: READY")  # at once
-    assert at.quiet(0.2) == b"\r\n+CPIN: READY\r\n"
+    assert at.read_until(b"\r\n+CPIN: READY\r\n") == b"\r\n+CPIN: READY\r\n"
 
 
 def test_urc_before_prompt_precedes_the_prompt(sim, at):
