@@ -110,7 +110,10 @@ def test_hostile_clients_and_a_mute_webhook_never_exhaust_the_sockets(broker):  
                 idle.append(s)
             with ThreadPoolExecutor(BURST) as pool:
                 answers = list(pool.map(lambda _: _get(gw), range(BURST)))
-            assert set(answers) <= {200, 503}, answers  # every one answered, none dropped
+            # every one answered, none dropped; a 408 too: on a busy machine the board may not
+            # have read a burst request yet when a newcomer takes its slot (httpd.Server._slot
+            # evicts the oldest connection still reading, which then gets a 408)
+            assert set(answers) <= {200, 408, 503}, answers
             assert answers.count(200) >= 1, answers
             msg = send(gw, "through the socket siege")
             gw.wait_state(msg["id"], ("Sent", "Delivered"), 60)
