@@ -21,15 +21,9 @@ import pytest
 from helpers import tls_cert, wait_until  # noqa: F401 (tls_cert: a fixture)
 
 from smsgate.runtime import REPO_ROOT, micropython_binary, micropython_env
+from smsgate.virtual import free_port
 
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(cond, timeout: float = 10.0, what: str = "condition"):
@@ -68,7 +62,16 @@ class Mosquitto:
             [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(self.conf)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        wait_for(lambda: _port_open(self.port), 10, "mosquitto to listen")
+        # alive and listening: a port taken meanwhile by another test run would answer too
+        wait_for(lambda: self.proc.poll() is not None or _port_open(self.port), 10,
+                 "mosquitto to listen")
+        assert self.proc.poll() is None, "mosquitto exited: %s" % self._log()
+
+    def _log(self) -> str:
+        try:
+            return (self.dir / "mosquitto.log").read_text()[-2000:]
+        except OSError:
+            return "(no log)"
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

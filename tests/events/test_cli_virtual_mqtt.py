@@ -9,8 +9,9 @@ import subprocess
 import sys
 import urllib.request
 
-from evharness import free_port, wait_for
+from evharness import wait_for
 from smsgate.procs import end_process
+from smsgate.virtual import free_port
 from test_mqtt_broker import Peer
 
 

@@ -3,7 +3,6 @@ has a conftest.py, so `from conftest import ...` would depend on collection orde
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 
@@ -17,10 +16,3 @@ def smsgate(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

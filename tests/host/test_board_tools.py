@@ -19,11 +19,12 @@ import urllib.request
 
 import pytest
 from helpers import mpremote
-from hostkit import free_port, smsgate
+from hostkit import smsgate
 
 from smsgate import bundle
 from smsgate.sim.harness import SimProcess
 from smsgate.vboard import VirtualBoard
+from smsgate.virtual import free_port
 
 PASSWORD = "pr0v1sioned-s3cret"
 

@@ -8,8 +8,8 @@ import sys
 import time
 
 from helpers import mpremote
-from hostkit import free_port
 from smsgate.procs import end_process
+from smsgate.virtual import free_port
 
 
 def _start(args, log):
