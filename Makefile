@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 PYTEST_ARGS ?=
 # `make test` in 6 pytest-xdist workers: the tests mostly wait (simulated modems, MicroPython
-# boards, mosquitto, chromium), so 6 on 2 cores take 1/5 of the serial time (README, Tests).
+# boards, mosquitto, chromium), so 6 on 2 cores take 1/5 of the serial time (README).
 # --dist loadfile: a file's tests stay on one worker, its module fixtures start once.
+# --no-loadscope-reorder: files go out in collection order, not most-tests-first, which would
+# start the slowest files (one or two long tests each) last and leave them running alone.
 TEST_WORKERS ?= 6
 
 .PHONY: setup system-deps demo test typecheck bench footprint chaos fuzz clean
@@ -27,7 +29,7 @@ demo: setup
 	$(VENV)/bin/smsgate virtual
 
 test: setup system-deps
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # firmware/ and boards/ against the ESP32 port's API (micropython-esp32-stubs, pyright).
 typecheck: setup
