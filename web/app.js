@@ -35,6 +35,14 @@
 
   function note(msg) { $("note").textContent = msg || ""; }
 
+  // A request the board did not answer (rebooting, out of reach) rejects with NO_ANSWER; where
+  // its caller does not catch it, the note says so instead of an uncaught error.
+  var NO_ANSWER = new Error("The gateway does not answer; retrying.");
+  var noAnswer = function () { throw NO_ANSWER; };
+  window.addEventListener("unhandledrejection", function (ev) {
+    if (ev.reason === NO_ANSWER) { ev.preventDefault(); note(NO_ANSWER.message); }
+  });
+
   // One API call: {status, body, total}. A 401 logs out.
   function api(method, path, body) {
     var h = {"Authorization": "Basic " + auth, "X-Requested-With": "smsgate-web"};
@@ -42,13 +50,13 @@
     return fetch(path, {method: method, headers: h, cache: "no-store",
       body: body === undefined ? undefined : JSON.stringify(body)})
       .then(function (r) {
-        return r.text().then(function (t) {
+        return r.text().catch(noAnswer).then(function (t) {
           var j = null;
           try { j = t ? JSON.parse(t) : null; } catch (e) { j = {message: t}; }
           if (r.status === 401 && auth) logout("Wrong user or password.");
           return {status: r.status, body: j, total: +(r.headers.get("X-Total-Count") || 0)};
         });
-      });
+      }, noAnswer);
   }
 
   function errText(r) {
@@ -95,7 +103,7 @@
     if (busy || !auth) return Promise.resolve();
     busy = true;  // one request at a time: the board has few sockets
     return loadStatus().then(loadOutbox).then(loadInbox)
-      .catch(function () { note("The gateway does not answer; retrying."); })
+      .catch(function () { note(NO_ANSWER.message); })
       .then(function () { busy = false; });
   }
 
