@@ -41,7 +41,9 @@ def _base(model="SIM800"):
 def _modem(replies, model="SIM800", **cfg):
     s = FakeStream(replies)
     at = ATChannel(s)
-    c = {"time_scale": 0.01, "probe_ms": 100}
+    # the modem's timeouts at a tenth (AT+CMGL's 25 s: 2.5 s); at 0.01 its 250 ms ran out
+    # on a busy machine (test_sweep_waits_for_room)
+    c = {"time_scale": 0.1, "probe_ms": 100}
     c.update(cfg)
     return s, at, Modem(at, profiles.get(model), None, c)
 

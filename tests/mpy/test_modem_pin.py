@@ -20,7 +20,8 @@ async def _close(at, m):
 def _pin_modem(replies, path, pin="1111"):
     s = FakeStream(replies)
     at = ATChannel(s)
-    cfg = {"time_scale": 0.01, "probe_ms": 100, "pin": pin}
+    # timeouts at a tenth, as test_modem: room for a busy machine
+    cfg = {"time_scale": 0.1, "probe_ms": 100, "pin": pin}
     return s, at, Modem(at, profiles.get("SIM800"), None, cfg, path)
 
 
