@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import http.client
 import json
 import sys
 import time
@@ -94,7 +95,7 @@ class Board:
     def info(self) -> dict | None:
         try:
             status, doc = self.call("GET", "/ota")
-        except OSError:  # rebooting
+        except (OSError, http.client.HTTPException):  # rebooting (also mid-answer: IncompleteRead)
             return None
         return doc if status == 200 else None
 
