@@ -1,5 +1,6 @@
 # Flash writes that survive a power cut: the firmware's one temp-file-and-rename writer and one
-# line appender, and the JSON state files' reader and writer. Used by every layer (queue, net, alert, log), so it lives at the top.
+# line appender, and the JSON state files' reader and writer. Used by every layer (queue, net,
+# alert, log), so it lives at the top.
 import os
 
 
