@@ -148,6 +148,7 @@ async def start(ctx):
     ctx.inbox.start()
     _start_wifi(ctx)
     _start_features(ctx)
+    forget("smsgw.section")  # the features' config checks ran (again when one validates)
     _replay_events(ctx)
     api = ctx.cfg["api"]
     server = asyncio.create_task(ctx.app.start_server(api["host"], api["port"]))

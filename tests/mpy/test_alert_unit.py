@@ -2,6 +2,7 @@
 # The alert unit wired to fakes of the board, outbox and modem: ACK/commands from inbound SMS
 # events, relays, STATUS, heartbeat, under-voltage, section validation dispatch.
 import asyncio
+import sys
 
 import smsgw.alert as alert
 from smsgw import clock, events
@@ -115,6 +116,7 @@ async def test_unit_end_to_end_with_fakes():
     unit = alert.start(ctx)
     try:
         ob = ctx.outbox
+        assert "smsgw.alert.commands" not in sys.modules  # loaded per command SMS only
         assert ob.pacer is unit.pacer and ob.pacer.per_minute == 6
         assert ctx.board.modes[14] == ("in", "up") and ctx.board.out == {25: 0}
         assert ob.texts(R2) == ["pump-3 started"]  # boot message
@@ -143,6 +145,7 @@ async def test_unit_end_to_end_with_fakes():
         assert "relays 1=OFF" in replies[0]
         assert replies[1] == "RELAY 1 ON" and ctx.board.out[25] == 1
         assert replies[2] == "BALANCE: Balance 9.99"
+        assert "smsgw.alert.commands" not in sys.modules  # and forgotten after each
         # the ACK stops the escalation and is confirmed to the alerted recipient
         _inbound(R1, "ACK " + code)
         await until(lambda: "acknowledged" in ob.texts(R1)[-1])

@@ -1,7 +1,7 @@
 # heapsize: 128K
 # SMS commands: parsing, TOTP auth, replay refusal, rate limit, execution, config validation.
 from fsutil import scratch
-from smsgw.alert import commands, totp
+from smsgw.alert import commands, rules, totp
 from smsgw.errors import ConfigError
 
 SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # b"12345678901234567890"
@@ -66,12 +66,12 @@ def test_parse_commands():
 
 
 def test_parse_ack():
-    assert commands.parse_ack("ACK 1234") == "1234"
-    assert commands.parse_ack(" ack 0042 ") == "0042"
-    assert commands.parse_ack("Ack 0042.") == "0042"
-    assert commands.parse_ack("ACK") is None
-    assert commands.parse_ack("ACK 12 34") is None
-    assert commands.parse_ack("ACKNOWLEDGE 1234") is None
+    assert rules.parse_ack("ACK 1234") == "1234"
+    assert rules.parse_ack(" ack 0042 ") == "0042"
+    assert rules.parse_ack("Ack 0042.") == "0042"
+    assert rules.parse_ack("ACK") is None
+    assert rules.parse_ack("ACK 12 34") is None
+    assert rules.parse_ack("ACKNOWLEDGE 1234") is None
 
 
 def test_valid_code_accepted_once():

@@ -7,7 +7,8 @@
 # does. Anything not authenticated does nothing, gets no reply and is only counted -- except
 # while the board's clock is unset (smsgw.clock): no code can be checked then, and an
 # allow-listed number gets a reply saying so instead of silence.
-# Also routes "ACK <code>" replies to the rules engine (the code itself is the credential there).
+# Loaded only while the unit handles an SMS from an allow-listed number (alert/unit.py), then
+# forgotten; what lasts between SMS (the rate-limit buckets) the unit keeps and hands back in.
 from smsgw.alert import totp, util
 from smsgw.fsutil import read_json, write_json
 
@@ -78,14 +79,6 @@ def parse(text):
     return code, "?", ("commands: STATUS, RELAY n ON|OFF, REBOOT, SEND n text, BALANCE",)
 
 
-def parse_ack(text):
-    """'ACK 1234' (any case, spaces or a final '.'/'!' around) -> '1234', else None."""
-    parts = text.strip().rstrip(".!").split()
-    if len(parts) == 2 and parts[0].upper() == "ACK" and parts[1].isdigit():
-        return parts[1]
-    return None
-
-
 class Auth:
     """Allow list, TOTP check with replay refusal and per-number rate limit.
 
@@ -95,9 +88,10 @@ class Auth:
             cmd_replayed, cmd_rate_limited, cmd_malformed).
         state_path: JSON file keeping the last accepted step per number (None: RAM only).
         ticks, wall: injectable clocks (ms monotonic; Unix seconds or None while unset).
+        tat: the rate-limit buckets ({number: ticks}) of an earlier Auth, to go on with.
     """
 
-    def __init__(self, cfg, counters, state_path=None, ticks=None, wall=None):
+    def __init__(self, cfg, counters, state_path=None, ticks=None, wall=None, tat=None):
         self.keys = dict((n, totp.b32decode(s)) for n, s in cfg.get("allow", {}).items())
         self.max_attempts = cfg.get("max_attempts", 5)
         self.window_ms = cfg.get("window_s", 300) * 1000
@@ -106,11 +100,9 @@ class Auth:
         self._ticks = ticks or util.ticks_ms
         self._wall = wall or util.clock.now
         self._interval = max(1, self.window_ms // self.max_attempts)  # one token back
-        self._tat = {}  # number -> ticks when its bucket is full again (GCRA)
+        self.tat = {} if tat is None else tat  # number -> ticks its bucket is full again (GCRA)
         self.last_step = read_json(state_path, {}) if state_path else {}
-        for k in ("cmd_accepted", "cmd_unknown_number", "cmd_bad_code", "cmd_replayed",
-                  "cmd_rate_limited", "cmd_malformed", "cmd_no_clock"):
-            counters.setdefault(k, 0)
+        util.count_commands(counters)
 
     def _count(self, name):
         self.counters[name] += 1
@@ -145,15 +137,85 @@ class Auth:
 
     def _may_check(self, number):
         # A token left: fewer than max_attempts failures "outstanding" in the window.
-        tat = self._tat.get(number)
+        tat = self.tat.get(number)
         return tat is None or util.ticks_diff(tat, self._ticks()) <= (
             self.window_ms - self._interval)
 
     def _spend(self, number):
         now = self._ticks()
-        tat = self._tat.get(number)
+        tat = self.tat.get(number)
         base = tat if tat is not None and util.ticks_diff(tat, now) > 0 else now
-        self._tat[number] = util.ticks_add(base, self._interval)
+        self.tat[number] = util.ticks_add(base, self._interval)
+
+
+class Actions:
+    """What an authenticated command does (run's `actions`), on the running alert unit `u`
+    (alert/unit.py: its relays, engine, outbox, modem, board and tasks)."""
+
+    def __init__(self, u):
+        self.u = u
+
+    def status(self):
+        u = self.u
+        f = u.fields()
+        parts = ["%s up %s" % (u.device, f["uptime"]),
+                 "sig %s reg %s q %s" % (f["signal"], f["reg"], f["queue"])]
+        if u.relays:
+            parts.append("relays " + " ".join(
+                "%s=%s" % (n, "ON" if u.relay_on.get(n) else "OFF") for n in u.relays))
+        if u.engine is not None:
+            parts.append("in " + u.engine.inputs())
+            la = u.engine.last_alert
+            parts.append("last %s" % ("none" if la is None else "%s %s" % (
+                la[0], util.fmt_time(util.local_seconds(la[1])))))
+        return ", ".join(parts)
+
+    def relay(self, n, on):
+        u = self.u
+        pin = u.relays.get(n)
+        if pin is None:
+            return False
+        u.board.write_pin(pin, 1 if on else 0)
+        u.relay_on[n] = on
+        return True
+
+    def send_text(self, number, text):
+        u = self.u
+        if u.outbox is None:
+            return "no outbox"
+        status, obj = u.outbox.submit({"textMessage": {"text": text},
+                                       "phoneNumbers": [number]})
+        return obj.get("id", "") if status < 300 else "refused (%s)" % obj.get("message")
+
+    async def balance(self):
+        u = self.u
+        code = u.cfg.get("commands", {}).get("balance_ussd", "*100#")
+        m, text, dcs = await u.modem.ussd(code.encode())
+        return text
+
+    def reboot(self):
+        import asyncio  # here: validating on the host imports no asyncio code (alert/__init__)
+
+        u = self.u
+        delay = u.cfg.get("commands", {}).get("reboot_delay_s", 10)
+        u.tasks.append(asyncio.create_task(self._reboot_later(delay)))
+
+    async def _reboot_later(self, delay_s):
+        # Give the reply time to leave: wait until the queue is empty, at most delay_s.
+        import asyncio
+
+        u = self.u
+        for _ in range(delay_s * 4):
+            if u.outbox is None or not u.outbox.pending():
+                break
+            await asyncio.sleep_ms(250)
+        from smsgw import log
+
+        log.info("alert: REBOOT command")
+        from smsgw.resets import expect
+
+        expect(u.dir, "REBOOT command")  # not counted as an unexpected reset
+        u.board.reset()
 
 
 async def run(verb, args, actions):

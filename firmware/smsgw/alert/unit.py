@@ -3,6 +3,7 @@
 # Every task is owned here; stop() cancels and awaits them.
 import asyncio
 
+from smsgw import forget
 from smsgw.alert import util
 from smsgw.tasks import cancel_all
 
@@ -34,9 +35,10 @@ class Unit:
         self.retry = []
         started = getattr(ctx, "started", None)
         self.started_ms = util.ticks_ms() if started is None else started
-        self.pacer = self.engine = self.auth = self.heartbeat = None
+        self.pacer = self.engine = self.heartbeat = None
+        self.cmd_tat = {}  # commands.Auth's rate-limit buckets, kept while commands is unloaded
         self.relays = cfg.get("relays", {})
-        self._relay_on = {}  # relay -> last state commanded (all OFF after a boot)
+        self.relay_on = {}  # relay -> last state commanded (all OFF after a boot)
 
     # -- building ----------------------------------------------------------------------------
     def start(self):
@@ -57,10 +59,8 @@ class Unit:
         if cfg.get("rules"):
             self._start_rules(cfg["rules"])
         if cfg.get("commands") or cfg.get("rules"):
-            from smsgw.alert import commands
-
-            self.auth = commands.Auth(cfg.get("commands", {}), self.counters,
-                                      self._path("alert_cmd.json"))
+            util.count_commands(self.counters)
+            _drop_commands()  # config validation loaded them
             events.subscribe(self._on_event)
             self.tasks.append(asyncio.create_task(self._inbound_task()))
         self._start_heartbeat(cfg.get("heartbeat", {}), events)
@@ -179,20 +179,29 @@ class Unit:
 
     async def handle(self, number, text):
         """One inbound SMS: an ACK for a rule, or a command (authenticated), or nothing."""
-        from smsgw.alert import commands
-
         if not isinstance(text, str):
             return
-        code = commands.parse_ack(text)
-        if code is not None and self.engine is not None:
-            if self.engine.ack(number, code) is None:
-                self.counters["ack_unmatched"] = self.counters.get("ack_unmatched", 0) + 1
+        if self.engine is not None:
+            from smsgw.alert.rules import parse_ack
+
+            code = parse_ack(text)
+            if code is not None:
+                if self.engine.ack(number, code) is None:
+                    self.counters["ack_unmatched"] = self.counters.get("ack_unmatched", 0) + 1
+                return
+        cmd_cfg = self.cfg.get("commands", {})
+        if number not in cmd_cfg.get("allow", {}):  # commands.Auth's first check, unloaded
+            self.counters["cmd_unknown_number"] += 1
             return
-        cmd = self.auth.check(number, text)
-        if cmd is None:
-            return
-        reply = await commands.run(cmd[0], cmd[1], self)
-        self.reply(number, reply)
+        from smsgw.alert import commands
+
+        try:
+            cmd = commands.Auth(cmd_cfg, self.counters, self._path("alert_cmd.json"),
+                                tat=self.cmd_tat).check(number, text)
+            if cmd is not None:
+                self.reply(number, await commands.run(cmd[0], cmd[1], commands.Actions(self)))
+        finally:
+            _drop_commands()
 
     def reply(self, number, text):
         from smsgw.alert import rules
@@ -201,7 +210,7 @@ class Unit:
         self.send(number, text[:300], "cr-%d-%d" % (util.wall(), self._reply_n),
                   rules.REPLY_PRIORITY)
 
-    # -- command actions (commands.run calls these) ------------------------------------------
+    # -- what commands.Actions and the heartbeat read ---------------------------------------
     def fields(self):
         st = getattr(self.modem, "status", None) or {}
         q = self.outbox.pending() if self.outbox is not None else 0
@@ -212,58 +221,6 @@ class Unit:
         from smsgw.alert import heartbeat
 
         return heartbeat.uptime(util.ticks_diff(util.ticks_ms(), self.started_ms) // 1000)
-
-    def status(self):
-        f = self.fields()
-        parts = ["%s up %s" % (self.device, f["uptime"]),
-                 "sig %s reg %s q %s" % (f["signal"], f["reg"], f["queue"])]
-        if self.relays:
-            parts.append("relays " + " ".join(
-                "%s=%s" % (n, "ON" if self._relay_on.get(n) else "OFF") for n in self.relays))
-        if self.engine is not None:
-            parts.append("in " + self.engine.inputs())
-            la = self.engine.last_alert
-            parts.append("last %s" % ("none" if la is None else "%s %s" % (
-                la[0], util.fmt_time(util.local_seconds(la[1])))))
-        return ", ".join(parts)
-
-    def relay(self, n, on):
-        pin = self.relays.get(n)
-        if pin is None:
-            return False
-        self.board.write_pin(pin, 1 if on else 0)
-        self._relay_on[n] = on
-        return True
-
-    def send_text(self, number, text):
-        if self.outbox is None:
-            return "no outbox"
-        status, obj = self.outbox.submit({"textMessage": {"text": text},
-                                          "phoneNumbers": [number]})
-        return obj.get("id", "") if status < 300 else "refused (%s)" % obj.get("message")
-
-    async def balance(self):
-        code = self.cfg.get("commands", {}).get("balance_ussd", "*100#")
-        m, text, dcs = await self.modem.ussd(code.encode())
-        return text
-
-    def reboot(self):
-        delay = self.cfg.get("commands", {}).get("reboot_delay_s", 10)
-        self.tasks.append(asyncio.create_task(self._reboot_later(delay)))
-
-    async def _reboot_later(self, delay_s):
-        # Give the reply time to leave: wait until the queue is empty, at most delay_s.
-        for _ in range(delay_s * 4):
-            if self.outbox is None or not self.outbox.pending():
-                break
-            await asyncio.sleep_ms(250)
-        from smsgw import log
-
-        log.info("alert: REBOOT command")
-        from smsgw.resets import expect
-
-        expect(self.dir, "REBOOT command")  # not counted as an unexpected reset
-        self.board.reset()
 
     # -- heartbeat ---------------------------------------------------------------------------
     async def _heartbeat_task(self):
@@ -300,6 +257,12 @@ class Unit:
             if self.pacer.quiet_unknown:
                 h["quiet_hours_skipped_no_clock"] = self.pacer.quiet_unknown
         return h
+
+
+def _drop_commands():
+    # commands + totp (~9 KB of heap) are loaded for one command SMS at a time (handle)
+    forget("smsgw.alert.commands")
+    forget("smsgw.alert.totp")
 
 
 def _state_name(st):

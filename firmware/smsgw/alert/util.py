@@ -3,9 +3,15 @@
 from smsgw import clock
 from smsgw.clock import ticks_add, ticks_diff, ticks_ms  # noqa: F401 (util.ticks_*)
 from smsgw.errors import ConfigError
-from smsgw.section import check_dict, check_int  # noqa: F401 (util.check_dict in alert/*)
 
 UTC_OFFSET_S = [0]  # set from limits.utc_offset_min by start(); used for quiet hours and {time}
+
+
+def count_commands(counters):
+    """The command counters of /health (alert/commands.py's Auth counts them), from boot on."""
+    for k in ("cmd_accepted", "cmd_unknown_number", "cmd_bad_code", "cmd_replayed",
+              "cmd_rate_limited", "cmd_malformed", "cmd_no_clock"):
+        counters.setdefault(k, 0)
 
 
 def wall():
@@ -27,8 +33,21 @@ def fmt_time(t):
 
 
 # --- config checks: every error names the dotted key -------------------------------------
-# check_dict and check_int are smsgw.section's (the firmware's one vocabulary, imported above);
-# the checks below are the alert unit's own (strings, phone numbers).
+# check_dict and check_int are smsgw.section's (the firmware's one vocabulary), imported per
+# call: section leaves the heap after boot (smsgw.startup) while this module stays; the checks
+# below are the alert unit's own (strings, phone numbers).
+
+
+def check_dict(value, key, allowed):
+    from smsgw.section import check_dict
+
+    return check_dict(value, key, allowed)
+
+
+def check_int(value, key, lo, hi, integer=True):
+    from smsgw.section import check_int
+
+    return check_int(value, key, lo, hi, integer)
 
 
 def check_str(value, key, max_len=160, empty=False):

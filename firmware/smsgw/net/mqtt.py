@@ -15,6 +15,7 @@
 import asyncio
 import json
 
+from smsgw import forget
 from smsgw.net.mqtt_client import MQTTClient
 from smsgw.tasks import TaskOwner
 
@@ -265,9 +266,14 @@ class MqttBridge(TaskOwner):
         base = self.base
         await c.publish(base + "/availability", b"online", retain=True, qos=1)
         if self.cfg["discovery"]:
-            from smsgw.net.mqtt_ha import publish_discovery
+            from smsgw.net import mqtt_ha
 
-            await publish_discovery(c, self.cfg["discovery_prefix"], self.device_id, base)
+            try:
+                await mqtt_ha.publish_discovery(c, self.cfg["discovery_prefix"],
+                                                self.device_id, base)
+            finally:  # needed again only at the next connection (~2 KB meanwhile)
+                del mqtt_ha
+                forget("smsgw.net.mqtt_ha")
         await c.subscribe(base + "/send", 1)
         await c.subscribe(base + "/ha/send", 1)
         if self.fleet is not None:
