@@ -1,7 +1,7 @@
 # heapsize: 128K
 # SMS commands: parsing, TOTP auth, replay refusal, rate limit, execution, config validation.
 from fsutil import scratch
-from smsgw.alert import commands, rules, totp
+from smsgw.alert import commands, totp
 from smsgw.errors import ConfigError
 
 SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # b"12345678901234567890"
@@ -63,15 +63,6 @@ def test_parse_commands():
     assert commands.parse("123456 DANCE")[1] == "?"
     for bad in ("", "STATUS", "12345 STATUS", "1234567 STATUS", "abcdef STATUS", "123456"):
         assert commands.parse(bad) is None, bad
-
-
-def test_parse_ack():
-    assert rules.parse_ack("ACK 1234") == "1234"
-    assert rules.parse_ack(" ack 0042 ") == "0042"
-    assert rules.parse_ack("Ack 0042.") == "0042"
-    assert rules.parse_ack("ACK") is None
-    assert rules.parse_ack("ACK 12 34") is None
-    assert rules.parse_ack("ACKNOWLEDGE 1234") is None
 
 
 def test_valid_code_accepted_once():

@@ -49,6 +49,16 @@ def door(**kw):
     return cfg
 
 
+def test_parse_ack():
+    # the unit asks before it loads alert/commands for a command SMS
+    assert rules.parse_ack("ACK 1234") == "1234"
+    assert rules.parse_ack(" ack 0042 ") == "0042"
+    assert rules.parse_ack("Ack 0042.") == "0042"
+    assert rules.parse_ack("ACK") is None
+    assert rules.parse_ack("ACK 12 34") is None
+    assert rules.parse_ack("ACKNOWLEDGE 1234") is None
+
+
 def test_debounce_ignores_glitches_and_alerts_first_recipient():
     w = World()
     w.pins[14] = 1
