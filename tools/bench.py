@@ -181,7 +181,10 @@ def heap_figures(opts, work: Path, errors: list) -> dict:
     _min_heap(fp, "min_heap_kb", opts, work, errors, 32, HEAP_KB)
     fp["min_heap_tried"] = fp.pop("min_heap_kb_tried")
     columns = {}
-    _guarded(columns, ".mpy 64-bit", footprint.module_heap, errors)
+    say("footprint: modules the core has loaded after the scenario ...")
+    _guarded(fp, "core_modules", lambda: sorted(footprint.core_loaded(work)), errors)
+    core = set(fp["core_modules"] or ()) or None  # None: the table falls back to imports
+    _guarded(columns, ".mpy 64-bit", lambda: footprint.module_heap(core=core), errors)
     bins = mp32_binaries(opts, errors)
     fp["heap32"] = None
     if bins:
@@ -194,7 +197,8 @@ def heap_figures(opts, work: Path, errors: list) -> dict:
         for title, build, frozen in ((".mpy 32-bit", "unix", False),
                                      ("frozen 32-bit", "unix-frozen", True)):
             with footprint.interpreter(bins[build]):
-                _guarded(columns, title, lambda: footprint.module_heap(frozen=frozen), errors)
+                _guarded(columns, title,
+                         lambda: footprint.module_heap(frozen=frozen, core=core), errors)
         core32, core64 = h32.get("core_mpy"), fp["min_heap_kb"]
         h32["ratio_32_64"] = round(core32 / core64, 2) if core32 and core64 else None
         fp["heap32"] = h32
@@ -335,7 +339,8 @@ def footprint_table(doc: dict) -> str:
 def _with_modules(out: list, fp: dict) -> str:
     if fp.get("module_heap"):
         out += ["", "Live heap each module adds when imported (bytes, after a collection; "
-                "dependencies first; core: what the core gateway loads, `boot` and `on use`: "
+                "dependencies first; core `yes`: in the core gateway's sys.modules after the "
+                "scenario, `boot` and `on use`: "
                 "loaded for boot or for one use and forgotten again, not in the resident sum). "
                 "A row includes the "
                 "growth of MicroPython's interned-string pools, which double when full: the "

@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -134,7 +135,8 @@ def _full_config(broker: _Broker) -> dict:
 def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
                     timeout: float = 20.0, frozen: bool = False,
                     full: bool = False, romfs: bool = False,
-                    flash: dict | None = None) -> tuple[bool, str]:
+                    flash: dict | None = None,
+                    loaded: set | None = None) -> tuple[bool, str]:
     """One short end-to-end run at `heap_kb`; (passed, reason).
 
     frozen: the interpreter has the firmware frozen in (no .mpy goes on the flash);
@@ -143,6 +145,8 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
     full: webhooks (one hook for sms:received), MQTT and the alert unit configured as well, and
     the run also waits for MQTT to connect and for the inbound SMS's webhook.
     flash: files put on the board's flash before it boots ({path on the flash: text}).
+    loaded: when given, filled after a passing run with the modules the firmware then has in
+    sys.modules (read over the board's REPL).
     """
     work = Path(tempfile.mkdtemp(prefix="heap%d-" % heap_kb, dir=workdir))
     sim = common.start_sim("sim800", work / "sim", sim_scale)
@@ -157,7 +161,8 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
         (work / "flash" / name).parent.mkdir(parents=True, exist_ok=True)
         (work / "flash" / name).write_text(text)
     gw = VirtualGateway("sim800", data_dir=work / "flash", heap="%dK" % (heap_kb + image_kb),
-                        attach=sim.link, fw_scale=1.0, config=cfg, frozen=frozen, romfs=romfs)
+                        attach=sim.link, fw_scale=1.0, config=cfg, frozen=frozen, romfs=romfs,
+                        repl_link=None if loaded is None else str(work / "repl"))
     try:
         gw.start(wait=False)
         deadline = time.monotonic() + timeout
@@ -219,7 +224,10 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
         if check["lost"] or check["duplicated"]:
             return False, "sent mismatch %s" % check
         why = broken()
-        return (not why or why == "timeout"), why or "ok"
+        passed = not why or why == "timeout"
+        if passed and loaded is not None:
+            loaded.update(_sys_modules(gw.repl_link))
+        return passed, why or "ok"
     finally:
         gw.stop()
         sim.stop()
@@ -579,6 +587,27 @@ ON_USE = tuple(sorted(set(m for p in sorted((FIRMWARE_DIR / "smsgw").rglob("*.py
                       - set(BOOT_ONLY)))
 
 
+def _sys_modules(link: str) -> list[str]:
+    # mpremote's `resume` stops the running gateway with Ctrl-C but does not soft-reset, so
+    # sys.modules is still the firmware's own
+    out = subprocess.run([sys.executable, "-m", "mpremote", "connect", link, "resume", "exec",
+                          "import sys; print(' '.join(sorted(sys.modules)))"],
+                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    if out.returncode:
+        raise RuntimeError("mpremote: %s" % out.stderr.strip())
+    return out.stdout.split()
+
+
+def core_loaded(workdir: Path, heap_kb: int = 512) -> set:
+    """The modules the core gateway has loaded once the scenario has run (what is resident,
+    not what its imports could reach: lazy imports of features stay out)."""
+    loaded: set = set()
+    ok, why = scenario_passes(heap_kb, workdir, timeout=60.0, loaded=loaded)
+    if not ok:
+        raise RuntimeError("core scenario failed at %dK: %s" % (heap_kb, why))
+    return loaded
+
+
 def module_order() -> tuple[list[str], set]:
     """(every module, dependencies first; the core's modules): the core is what smsgw.app and
     the unix board import, at any depth, leaving out the optional features, which app.py
@@ -614,11 +643,13 @@ def module_order() -> tuple[list[str], set]:
     return order, core
 
 
-def module_heap(frozen: bool = False, heap: str = "1024K") -> dict:
+def module_heap(frozen: bool = False, heap: str = "1024K", core: set | None = None) -> dict:
     """Live heap (bytes, after a collection) each module adds when imported, dependencies first,
     on $SMSGATE_MICROPYTHON or the pip interpreter: from the bundle's .mpy on a flash folder, or
-    (`frozen`) from the interpreter's frozen modules."""
-    order, core = module_order()
+    (`frozen`) from the interpreter's frozen modules. `core`: the modules counted as the core's
+    (core_loaded()); without it, what the core's imports reach (module_order)."""
+    order, reach = module_order()
+    core = reach if core is None else core
     work = Path(tempfile.mkdtemp(prefix="smsgate-modheap-"))
     try:
         flash = work / "flash"
