@@ -81,7 +81,9 @@ async def test_tcall_power_sequence():
     LOG.clear()
     assert await b.modem_power(True) is True
     p = _pulses(4)
-    assert p[0][0] == 1 and p[1][0] == 0 and 950 <= p[1][1] <= 1200  # PWRKEY low >= 1 s
+    # PWRKEY low >= 1 s, and under the 1.5 s that would switch it off (docs/SIMCOM-AT.md §2.1):
+    # the rest is margin for a sleep that overshoots on a busy machine
+    assert p[0][0] == 1 and p[1][0] == 0 and 950 <= p[1][1] < 1500, p
     assert [e for e in LOG if e[1] == 23] and await b.modem_power(False) is True
     assert [e for e in LOG if len(e) == 3 and e[1] == 23][-1][2] == 0  # rail cut
     b.reset()
@@ -95,20 +97,25 @@ async def test_t_sim7600_power_on_and_restart():
     LOG.clear()
     assert await b.modem_power(True) is False  # no supply switch
     p = _pulses(4)
-    assert p[0][0] == 1 and 450 <= p[0][1] <= 650  # 500 ms press
+    assert p[0][0] == 1 and 450 <= p[0][1] < 1500, p  # a 500 ms press, far from an off hold
     LEVELS[34] = 1  # running: a restart is a 3 s press (off), then the on press
     LOG.clear()
 
     async def goes_off():
         await asyncio.sleep_ms(3200)
         LEVELS[34] = 0
+        LOG.append((time.ticks_ms(), 34, 0))
 
     t = asyncio.create_task(goes_off())
     await b.pwrkey_pulse()
     await t
     p = _pulses(4)
-    assert p[0][0] == 1 and 2950 <= p[0][1] <= 3200, p
-    assert p[-1][0] == 1 and 450 <= p[-1][1] <= 650, p
+    # a 3 s press released on time: before STATUS fell, not held until it did (no upper bound
+    # on its length: a sleep overshoots on a busy machine)
+    assert p[0][0] == 1 and 2950 <= p[0][1], p
+    ev = [e[1:] for e in LOG if len(e) == 3 and isinstance(e[0], int)]
+    assert ev.index((4, 0)) < ev.index((34, 0)), ev
+    assert p[-1][0] == 1 and 450 <= p[-1][1] < 1500, p
     b.open_modem()
     uart = [e for e in LOG if e[0] == "uart"][0]
     assert uart[2]["tx"] == 27 and uart[2]["rx"] == 26

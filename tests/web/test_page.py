@@ -208,8 +208,12 @@ def test_ussd_balance_box_and_settings_editing(gw, page):
     label = page.locator("#set label:text-is('webhooks.retry_count')")
     field = "#" + label.get_attribute("for")
     page.fill(field, "6")
+    shown = page.query_selector(field)
     page.click("#set-save")
     page.wait_for_selector("#note:has-text('Settings saved')")
+    # then the page shows the settings read back: typing before that lands in an input it
+    # replaces (a busy machine's slow GET /settings took the "0" below so)
+    shown.wait_for_element_state("hidden")
     assert gw.api("GET", "/settings")[1]["webhooks"]["retry_count"] == 6
     assert "signing_key" not in page.inner_text("#set")  # write-only: never shown
     page.fill(field, "0")  # refused: the API's message, naming the key, next to its field
