@@ -1,7 +1,7 @@
 # heapsize: 128K
 # SMS commands: parsing, TOTP auth, replay refusal, rate limit, execution, config validation.
 from fsutil import scratch
-from smsgw.alert import commands, totp
+from smsgw.alert import checks, commands, totp
 from smsgw.errors import ConfigError
 
 SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # b"12345678901234567890"
@@ -195,7 +195,7 @@ def _err(fn, value, key):
 
 
 def test_validate_names_the_key():
-    v = commands.validate
+    v = checks.commands
     assert _err(v, {"allow": {ALICE: SECRET}}, "commands") is None
     assert _err(v, {"allow": {"15550000001": SECRET}}, "commands") == "commands.allow.15550000001"
     assert _err(v, {"allow": {ALICE: "not base32!"}}, "commands") == "commands.allow." + ALICE
@@ -203,7 +203,7 @@ def test_validate_names_the_key():
     assert _err(v, {"allow": []}, "commands") == "commands.allow"
     assert _err(v, {"alow": {}}, "commands") == "commands.alow"
     assert _err(v, {"max_attempts": 0}, "commands") == "commands.max_attempts"
-    r = commands.validate_relays
+    r = checks.relays
     assert _err(r, {"1": 25}, "relays") is None
     assert _err(r, {"1": 99}, "relays") == "relays.1"
     assert _err(r, {"one": 25}, "relays") == "relays.one"

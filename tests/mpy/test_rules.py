@@ -1,7 +1,7 @@
 # heapsize: 128K
 # Input rules: debounce, analog hysteresis, escalation, ACK, cooldown, persistence (fake clock).
 from fsutil import scratch
-from smsgw.alert import rules
+from smsgw.alert import checks, rules
 from smsgw.errors import ConfigError
 
 R1, R2, R3 = "+15550000001", "+15550000002", "+15550000003"
@@ -305,7 +305,7 @@ def test_inputs_summary_and_poll_period():
 
 def _err(value):
     try:
-        rules.validate(value, "rules")
+        checks.rules(value, "rules")
     except ConfigError as e:
         return e.key
     return None

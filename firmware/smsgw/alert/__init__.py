@@ -1,16 +1,10 @@
 # smsgw.alert: the standalone alert unit (input rules with escalation, TOTP SMS commands,
 # heartbeat, carrier limits). Optional: the core never imports it; app.py calls start(ctx),
 # config.py calls validate(value, key) for the sections rules, commands, relays, limits,
-# heartbeat. Submodules load lazily: validating on the host imports no asyncio code.
+# heartbeat (alert/checks.py). Submodules load lazily: validating on the host imports no asyncio
+# code.
 
-_VALIDATORS = {
-    "rules": ("smsgw.alert.rules", "validate"),
-    "commands": ("smsgw.alert.commands", "validate"),
-    "relays": ("smsgw.alert.commands", "validate_relays"),
-    "limits": ("smsgw.alert.limits", "validate"),
-    "heartbeat": ("smsgw.alert.heartbeat", "validate"),
-}
-SECTIONS = tuple(_VALIDATORS)
+SECTIONS = ("rules", "commands", "relays", "limits", "heartbeat")
 
 
 def validate(value, key):
@@ -20,12 +14,15 @@ def validate(value, key):
         ConfigError: naming the offending key, e.g. "rules.0.recipients.1".
     """
     name = key[key.rfind(".") + 1 :]
-    if name not in _VALIDATORS:
+    if name not in SECTIONS:
         from smsgw.errors import ConfigError
 
         raise ConfigError(key, "not an alert section")
-    mod, fn = _VALIDATORS[name]
-    return getattr(__import__(mod, None, None, [fn]), fn)(value, key)
+    if name == "limits":  # its module's own (PATCH /settings checks it at run time)
+        from smsgw.alert.limits import validate as check
+    else:
+        check = getattr(__import__("smsgw.alert.checks", None, None, [name]), name)
+    return check(value, key)
 
 
 def check_config(cfg):
@@ -49,8 +46,10 @@ def start(ctx):
     Returns:
         The running Unit (`await unit.stop()` ends its tasks; `unit.health()` for /health).
     """
+    from smsgw import forget
     from smsgw.alert.unit import Unit
 
+    forget("smsgw.alert.checks")  # the config's checks ran (again when a config changes)
     cfg = getattr(ctx, "cfg", None) or getattr(ctx, "config", {})
     check_config(cfg)
     return Unit(ctx).start()

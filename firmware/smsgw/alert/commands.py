@@ -13,41 +13,7 @@ from smsgw.alert import totp, util
 from smsgw.fsutil import read_json, write_json
 
 MAX_TEXT = 480  # longest command SMS considered (3 GSM-7 segments); longer is ignored
-_KEYS = ("allow", "max_attempts", "window_s", "balance_ussd", "reboot_delay_s")
 VERBS = ("STATUS", "RELAY", "REBOOT", "SEND", "BALANCE")
-
-
-def validate(value, key="commands"):
-    """Check the `commands` section. Raises ConfigError naming the key."""
-    util.check_dict(value, key, _KEYS)
-    allow = value.get("allow", {})
-    util.check_dict(allow, key + ".allow", allow)
-    if len(allow) > 20:
-        raise util.ConfigError(key + ".allow", "at most 20 numbers")
-    for number, secret in allow.items():
-        k = "%s.allow.%s" % (key, number)
-        util.check_number(number, k)
-        util.check_str(secret, k, 128)
-        try:
-            if len(totp.b32decode(secret)) < 10:
-                raise util.ConfigError(k, "secret too short (at least 16 base32 characters)")
-        except ValueError as e:
-            raise util.ConfigError(k, "secret is not base32 (%s)" % e)
-    util.check_int(value.get("max_attempts", 5), key + ".max_attempts", 1, 100)
-    util.check_int(value.get("window_s", 300), key + ".window_s", 1, 86400)
-    util.check_str(value.get("balance_ussd", "*100#"), key + ".balance_ussd", 20)
-    util.check_int(value.get("reboot_delay_s", 10), key + ".reboot_delay_s", 0, 600)
-    return value
-
-
-def validate_relays(value, key="relays"):
-    """`relays`: {"1": 25, ...} relay number (as text) -> output pin."""
-    util.check_dict(value, key, value)
-    for n, pin in value.items():
-        if not (isinstance(n, str) and n.isdigit() and 0 < len(n) <= 2):
-            raise util.ConfigError("%s.%s" % (key, n), "relay names are numbers 1..99")
-        util.check_int(pin, "%s.%s" % (key, n), 0, 63)
-    return value
 
 
 def parse(text):

@@ -2,8 +2,6 @@
 # features forward), and an alert on the modem's UNDER-VOLTAGE WARNNING (SIMCom's spelling).
 from smsgw.alert import util
 
-_KEYS = ("boot", "interval_s", "sms", "event", "recipients", "message", "boot_message",
-         "under_voltage", "under_voltage_message")
 DEFAULTS = {
     "boot": True,  # boot message to the recipients
     "interval_s": 86400,  # period of the heartbeat (0: none)
@@ -16,19 +14,6 @@ DEFAULTS = {
     "under_voltage_message": "{device}: modem supply under-voltage ({detail})",
 }
 UV_MIN_GAP_S = 600  # at most one under-voltage SMS per 10 minutes (the URC repeats)
-
-
-def validate(value, key="heartbeat"):
-    """Check the `heartbeat` section. Raises ConfigError naming the key."""
-    util.check_dict(value, key, _KEYS)
-    for k in ("boot", "sms", "event", "under_voltage"):
-        if not isinstance(value.get(k, True), bool):
-            raise util.ConfigError("%s.%s" % (key, k), "must be true or false")
-    util.check_int(value.get("interval_s", 86400), key + ".interval_s", 0, 30 * 86400)
-    util.check_numbers(value.get("recipients", []), key + ".recipients", 0, 10)
-    for k in ("message", "boot_message", "under_voltage_message"):
-        util.check_str(value.get(k, "x"), "%s.%s" % (key, k), 300)
-    return value
 
 
 def uptime(seconds):

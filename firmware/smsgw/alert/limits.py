@@ -42,12 +42,14 @@ def _minute(hhmm):
 
 def validate(value, key="limits"):
     """Check the `limits` section. Raises ConfigError naming the key."""
-    util.check_dict(value, key, KEYS)
-    util.check_int(value.get("per_minute", 0), key + ".per_minute", 0, 1000)
-    util.check_int(value.get("per_day", 0), key + ".per_day", 0, 100000)
-    util.check_int(value.get("utc_offset_min", 0), key + ".utc_offset_min", -840, 840)
-    lo = util.check_int(value.get("interval_min_s", 0), key + ".interval_min_s", 0, 3600)
-    hi = util.check_int(value.get("interval_max_s", 0), key + ".interval_max_s", 0, 3600)
+    from smsgw.section import check_dict, check_int  # here: section leaves after boot
+
+    check_dict(value, key, KEYS)
+    check_int(value.get("per_minute", 0), key + ".per_minute", 0, 1000)
+    check_int(value.get("per_day", 0), key + ".per_day", 0, 100000)
+    check_int(value.get("utc_offset_min", 0), key + ".utc_offset_min", -840, 840)
+    lo = check_int(value.get("interval_min_s", 0), key + ".interval_min_s", 0, 3600)
+    hi = check_int(value.get("interval_max_s", 0), key + ".interval_max_s", 0, 3600)
     if hi and hi < lo:
         raise util.ConfigError(key + ".interval_max_s", "must be >= interval_min_s")
     q = value.get("quiet_hours")

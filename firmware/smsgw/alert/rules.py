@@ -23,55 +23,7 @@ ACK_DIGITS = 6
 ACK_TRIES = 5  # wrong ACK codes an alert takes (one chance in 200,000 to guess it)
 ALERT_PRIORITY = 110  # above every other message (outbox: >= 100 goes first, past pacing)
 REPLY_PRIORITY = 100
-MAX_RULES = 16
-_KEYS = ("name", "pin", "adc", "pull", "active", "debounce_ms", "threshold", "hysteresis",
-         "direction", "message", "normal_message", "recipients", "ack_window_s", "cooldown_s")
 DEFAULT_MESSAGE = "{device}: {name} alert at {time}"
-
-
-def validate(value, key="rules"):
-    """Check the `rules` section (a list of rule objects). Raises ConfigError naming the key."""
-    if not isinstance(value, list) or len(value) > MAX_RULES:
-        raise util.ConfigError(key, "must be a list of at most %d rules" % MAX_RULES)
-    names = []
-    for i, r in enumerate(value):
-        k = "%s.%d" % (key, i)
-        _validate_rule(r, k)
-        if r["name"] in names:
-            raise util.ConfigError(k + ".name", "duplicate rule name")
-        names.append(r["name"])
-    return value
-
-
-def _validate_rule(r, k):
-    util.check_dict(r, k, _KEYS)
-    if "name" not in r:
-        raise util.ConfigError(k + ".name", "required")
-    util.check_str(r["name"], k + ".name", 24)
-    if ("pin" in r) == ("adc" in r):
-        raise util.ConfigError(k + ".pin", "give exactly one of pin (digital) or adc (analog)")
-    if "pin" in r:
-        util.check_int(r["pin"], k + ".pin", 0, 63)
-        if r.get("pull") not in (None, "up", "down", "none"):
-            raise util.ConfigError(k + ".pull", "must be up, down or none")
-        util.check_int(r.get("active", 1), k + ".active", 0, 1)
-    else:
-        util.check_int(r["adc"], k + ".adc", 0, 63)
-        if "threshold" not in r:
-            raise util.ConfigError(k + ".threshold", "required for an analog rule")
-        util.check_int(r["threshold"], k + ".threshold", -1000000, 1000000)
-        util.check_int(r.get("hysteresis", 0), k + ".hysteresis", 0, 1000000)
-        if r.get("direction", "above") not in ("above", "below"):
-            raise util.ConfigError(k + ".direction", "must be above or below")
-    util.check_int(r.get("debounce_ms", 50), k + ".debounce_ms", 0, 60000)
-    util.check_str(r.get("message", DEFAULT_MESSAGE), k + ".message", 300)
-    if r.get("normal_message") is not None:
-        util.check_str(r["normal_message"], k + ".normal_message", 300)
-    if "recipients" not in r:
-        raise util.ConfigError(k + ".recipients", "required")
-    util.check_numbers(r["recipients"], k + ".recipients")
-    util.check_int(r.get("ack_window_s", 300), k + ".ack_window_s", 1, 7 * 86400)
-    util.check_int(r.get("cooldown_s", 600), k + ".cooldown_s", 0, 30 * 86400)
 
 
 def fill(template, fields):

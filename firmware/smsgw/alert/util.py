@@ -1,4 +1,5 @@
-# Small shared helpers of the alert package: clocks (injectable), config checks, the state file.
+# Small shared helpers of the alert package: clocks (injectable), the string and phone-number
+# checks (the sections' checks are alert/checks.py), the command counters.
 # Imports on CPython too (config validation runs on the host during `smsgate provision`).
 from smsgw import clock
 from smsgw.clock import ticks_add, ticks_diff, ticks_ms  # noqa: F401 (util.ticks_*)
@@ -32,22 +33,7 @@ def fmt_time(t):
     return "%04d-%02d-%02d %02d:%02d:%02d" % clock.gmtime(t)[:6]
 
 
-# --- config checks: every error names the dotted key -------------------------------------
-# check_dict and check_int are smsgw.section's (the firmware's one vocabulary), imported per
-# call: section leaves the heap after boot (smsgw.startup) while this module stays; the checks
-# below are the alert unit's own (strings, phone numbers).
-
-
-def check_dict(value, key, allowed):
-    from smsgw.section import check_dict
-
-    return check_dict(value, key, allowed)
-
-
-def check_int(value, key, lo, hi, integer=True):
-    from smsgw.section import check_int
-
-    return check_int(value, key, lo, hi, integer)
+# --- checks the commands' parsing needs too (the sections' checks: alert/checks.py) --------
 
 
 def check_str(value, key, max_len=160, empty=False):
@@ -63,12 +49,4 @@ def check_number(value, key):
     check_str(value, key, 16)
     if value[0] != "+" or not (4 <= len(value) <= 16) or not value[1:].isdigit():
         raise ConfigError(key, "must be an international number like +15550000001")
-    return value
-
-
-def check_numbers(value, key, min_n=1, max_n=10):
-    if not isinstance(value, list) or not min_n <= len(value) <= max_n:
-        raise ConfigError(key, "must be a list of %d..%d numbers" % (min_n, max_n))
-    for i, n in enumerate(value):
-        check_number(n, "%s.%d" % (key, i))
     return value
