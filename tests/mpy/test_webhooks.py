@@ -10,7 +10,7 @@ import os
 from fsutil import scratch
 from localnet import serve
 from smsgw.fstree import rmtree
-from smsgw.net import httpc, webhooks
+from smsgw.net import httpc, webhook_cfg, webhooks
 from smsgw.errors import ConfigError
 from smsgw.hmac import sha256_hex
 from smsgw.net.webhook_queue import Journal
@@ -45,13 +45,13 @@ def test_parse_url_accepts_http_https_and_refuses_the_rest():
 
 
 def test_validate_merges_defaults_and_names_the_bad_key():
-    cfg = webhooks.validate({"signing_key": "k", "retry_count": 3})
+    cfg = webhook_cfg.validate({"signing_key": "k", "retry_count": 3})
     assert cfg["retry_count"] == 3 and cfg["retry_base_s"] == 10 and cfg["signing_key"] == "k"
     for bad, key in (({"retry_count": 0}, "webhooks.retry_count"),
                      ({"timeout_s": "x"}, "webhooks.timeout_s"),
                      ({"nope": 1}, "webhooks.nope"), ({"signing_key": 5}, "webhooks.signing_key")):
         try:
-            webhooks.validate(bad)
+            webhook_cfg.validate(bad)
         except ConfigError as exc:
             assert exc.key == key, exc.key
         else:

@@ -15,7 +15,6 @@ import os
 from smsgw.net import httpc
 from smsgw.tasks import TaskOwner
 from smsgw.net.webhook_queue import Journal, serve
-from smsgw.net.webhook_cfg import DEFAULTS, validate  # noqa: F401 (webhooks.DEFAULTS, .validate)
 
 from micropython import const
 
@@ -80,13 +79,16 @@ class Webhooks(TaskOwner):
     """Webhook registry, event fan-out and the one delivery task.
 
     Args:
-        root: flash directory for webhooks.json and the queue files; cfg: validated section
-        (see DEFAULTS); device_id: put in every envelope (a str, or a function returning it:
-        smsgw.device.current, known once the modem told its IMEI); now: Unix seconds or None
-        while unset (default smsgw.clock.now; injectable for tests).
+        root: flash directory for webhooks.json and the queue files; cfg: the section (checked
+        and merged over net/webhook_cfg's DEFAULTS here); device_id: put in every envelope (a
+        str, or a function returning it: smsgw.device.current, known once the modem told its
+        IMEI); now: Unix seconds or None while unset (default smsgw.clock.now; injectable for
+        tests).
     """
 
     def __init__(self, root, cfg=None, device_id: "str | object" = "", now=None):
+        from smsgw.net.webhook_cfg import validate  # forgotten again by start()
+
         cfg = validate(cfg)
         self.cfg = cfg
         self.root = root
@@ -312,11 +314,12 @@ def start(ctx):
     `webhooks` section, a registered webhook, a kept delivery or dead letter; else
     net/webhook_api at the first registration): build, make sure deliveries are signed,
     subscribe to events, start the task. The endpoints are net/webhook_api's."""
-    from smsgw import events
+    from smsgw import events, forget
     from smsgw.device import current
 
     cfg = ctx.cfg
     hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), lambda: current(ctx))
+    forget("smsgw.net.webhook_cfg")  # the section is checked; PATCH /settings loads it again
     if not hooks.cfg["signing_key"]:
         hooks.cfg["signing_key"] = _new_signing_key(cfg["queue"]["dir"])
     hooks.api_port = cfg["api"]["port"]
