@@ -19,6 +19,8 @@ import os
 import secrets
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -300,6 +302,21 @@ class VirtualGateway:
             return self.api("GET", "/health", timeout=3)[1]
         except (OSError, urllib.error.URLError, http.client.HTTPException):
             return None
+
+    def firmware_modules(self) -> set[str]:
+        """The modules the running firmware has in sys.modules, read over the board's REPL
+        (needs `repl_link`). mpremote's `resume` stops the gateway with Ctrl-C without a soft
+        reset, so the list is the firmware's own; the board then waits at its REPL
+        (restart_board() boots it again)."""
+        if not self.repl_link:
+            raise RuntimeError("firmware_modules needs a VirtualGateway with repl_link")
+        code = "import sys; print(' '.join(sorted(sys.modules)))"
+        out = subprocess.run([sys.executable, "-m", "mpremote", "connect", self.repl_link,
+                              "resume", "exec", code], capture_output=True, text=True,
+                             timeout=60, stdin=subprocess.DEVNULL)
+        if out.returncode:
+            raise RuntimeError("mpremote: %s" % out.stderr.strip())
+        return set(out.stdout.split())
 
     def wait_ready(self, timeout: float = 60.0) -> dict:
         """Wait until the API answers and the modem check passes."""

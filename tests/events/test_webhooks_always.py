@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 from evharness import Receiver, wait_for
-from helpers import mpremote
 
 from smsgate.virtual import VirtualGateway
 
@@ -54,13 +53,6 @@ CHAIN = {"smsgw.net.webhooks", "smsgw.net.webhook_queue", "smsgw.net.webhook_cfg
          "smsgw.net.httpc", "smsgw.net.dns", "smsgw.net.tcp", "smsgw.hmac"}
 
 
-def _loaded_modules(link: str) -> set[str]:
-    # mpremote's `resume` interrupts the running gateway (Ctrl-C) without a soft reset, so
-    # sys.modules is the firmware's own
-    out = mpremote(link, "resume", "exec", "import sys; print(' '.join(sorted(sys.modules)))")
-    return set(out.stdout.split())
-
-
 def _register(gw: VirtualGateway, rx: Receiver) -> dict:
     status, hook, _ = gw.api("POST", "/webhooks", {"url": rx.url, "event": "sms:received"})
     assert status == 201, hook
@@ -94,7 +86,7 @@ def test_core_boots_without_the_delivery_chain_until_a_webhook_is_registered(tmp
             gw.sim.send_sms("+15550001111", "nobody listens")  # not queued for anyone
             wait_for(lambda: any(m.get("contentPreview") == "nobody listens"
                                  for m in gw.api("GET", "/inbox")[1]), 30, "the SMS received")
-            loaded = _loaded_modules(link)
+            loaded = gw.firmware_modules()
             assert {"smsgw.net.api", "smsgw.queue.outbox"} <= loaded, loaded
             assert not loaded & CHAIN, loaded & CHAIN
             gw.restart_board()

@@ -115,18 +115,10 @@ def test_traceback_names_the_module_file_so_one_string_serves_both(files, tmp_pa
     assert bundle.source_name("lib/microdot/microdot.py") == "/lib/microdot/microdot.mpy"
     flash = tmp_path / "flash"
     bundle.install_to_dir("unix", flash, files=files)
-    code = (
-        "import io, os, sys; os.chdir(%r); sys.path[:] = ['']\n"
-        "from smsgw.net import url\n"
-        "try:\n    url.split('nonsense', {})\n"
-        "except ValueError as e:\n    buf = io.StringIO(); sys.print_exception(e, buf)\n"
-        "print(url.__file__); print(buf.getvalue())" % str(flash)
-    )
-    out = subprocess.run([micropython_binary(), "-X", "heapsize=128K", "-c", code],
-                         capture_output=True, text=True, timeout=30, env=micropython_env())
-    assert out.returncode == 0, out.stderr + out.stdout
-    first, rest = out.stdout.split("\n", 1)
-    assert first == "smsgw/net/url.mpy" and 'File "smsgw/net/url.mpy"' in rest, out.stdout
+    files_, traceback = _url_error_on_micropython(
+        "import os; os.chdir(%r); sys.path[:] = ['']" % str(flash), "", "128K")
+    assert files_ == "smsgw/net/url.mpy", files_
+    assert 'File "smsgw/net/url.mpy"' in traceback, traceback
 
 
 def test_romfs_image_runs_in_place_under_its_own_names(tmp_path):
@@ -136,18 +128,23 @@ def test_romfs_image_runs_in_place_under_its_own_names(tmp_path):
     image = bundle.romfs_image("unix")
     assert sorted(bundle.build("unix", frozen=True)) == sorted(
         p for p in bundle.build("unix") if not p.endswith(".mpy"))
-    code = (
-        "import io, sys, vfs\n"
-        "vfs.mount(vfs.VfsRom(open(%r, 'rb').read()), '/rom')\n"
-        "sys.path[:] = ['.frozen', '/rom', '/rom/lib']\n"
-        "from smsgw.net import url\nimport microdot\n"
-        "try:\n    url.split('nonsense', {})\n"
-        "except ValueError as e:\n    buf = io.StringIO(); sys.print_exception(e, buf)\n"
-        "print(url.__file__, microdot.__file__); print(buf.getvalue())" % str(image)
-    )
-    out = subprocess.run([micropython_binary(), "-X", "heapsize=512K", "-c", code],
+    files_, traceback = _url_error_on_micropython(
+        "import vfs; vfs.mount(vfs.VfsRom(open(%r, 'rb').read()), '/rom')\n"
+        "sys.path[:] = ['.frozen', '/rom', '/rom/lib']" % str(image),
+        "import microdot; print(microdot.__file__)", "512K")
+    assert files_ == "/rom/smsgw/net/url.mpy\n/rom/lib/microdot/__init__.mpy", files_
+    assert 'File "/rom/smsgw/net/url.mpy"' in traceback, traceback
+
+
+def _url_error_on_micropython(setup: str, more: str, heap: str) -> tuple[str, str]:
+    """(the __file__ lines, the traceback) of smsgw.net.url imported on MicroPython after
+    `setup` (where the modules are) and made to raise; `more` prints further __file__ lines."""
+    code = ("import sys\n%s\nfrom smsgw.net import url\nprint(url.__file__)\n%s\n"
+            "try:\n    url.split('nonsense', {})\n"
+            "except ValueError as e:\n    sys.print_exception(e)\n" % (setup, more))
+    out = subprocess.run([micropython_binary(), "-X", "heapsize=" + heap, "-c", code],
                          capture_output=True, text=True, timeout=30, env=micropython_env())
     assert out.returncode == 0, out.stderr + out.stdout
-    first, rest = out.stdout.split("\n", 1)
-    assert first == "/rom/smsgw/net/url.mpy /rom/lib/microdot/__init__.mpy", out.stdout
-    assert 'File "/rom/smsgw/net/url.mpy"' in rest, out.stdout
+    head, sep, traceback = out.stdout.partition("Traceback")
+    assert sep, out.stdout
+    return head.strip(), sep + traceback

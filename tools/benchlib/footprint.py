@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -226,7 +225,7 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
         why = broken()
         passed = not why or why == "timeout"
         if passed and loaded is not None:
-            loaded.update(_sys_modules(gw.repl_link))
+            loaded.update(gw.firmware_modules())
         return passed, why or "ok"
     finally:
         gw.stop()
@@ -585,17 +584,6 @@ BOOT_ONLY = tuple(re.findall(r'forget\("([\w.]+)"\)',
 ON_USE = tuple(sorted(set(m for p in sorted((FIRMWARE_DIR / "smsgw").rglob("*.py"))
                           for m in re.findall(r'forget\("([\w.]+)"\)', p.read_text()))
                       - set(BOOT_ONLY)))
-
-
-def _sys_modules(link: str) -> list[str]:
-    # mpremote's `resume` stops the running gateway with Ctrl-C but does not soft-reset, so
-    # sys.modules is still the firmware's own
-    out = subprocess.run([sys.executable, "-m", "mpremote", "connect", link, "resume", "exec",
-                          "import sys; print(' '.join(sorted(sys.modules)))"],
-                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-    if out.returncode:
-        raise RuntimeError("mpremote: %s" % out.stderr.strip())
-    return out.stdout.split()
 
 
 def core_loaded(workdir: Path, heap_kb: int = 512) -> set:

@@ -32,17 +32,13 @@ async def settings(ctx, request):
     return reply(settings.document(ctx.cfg))
 
 
-def _provisioned(path):
-    # /config.json as written: its values are what null brings back
+def _change(ctx, settings, body, replace):
     from smsgw.fsutil import read_json
 
-    return read_json(path, {})
-
-
-def _change(ctx, settings, body, replace):
     qdir = ctx.cfg["queue"]["dir"]
     old = settings.load(qdir)
-    overrides, secs = settings.patch(_provisioned(ctx.cfg_path), old, body, replace)
+    provisioned = read_json(ctx.cfg_path, {})  # /config.json as written: what null brings back
+    overrides, secs = settings.patch(provisioned, old, body, replace)
     hooks = ctx.features.get("smsgw.net.webhooks")
     # keep the key generated on first use (it lives in the overrides a PUT replaces), also
     # while the feature is not loaded (no webhook registered: startup._hooks_kept)
