@@ -47,14 +47,15 @@ async def test_accept_drops_the_connection_it_cannot_place():
     async def hold(r, w):
         held.append(w)  # an API client that stays
 
-    srv, port = await localnet.serve(hold)  # the listening socket: 1 of 2
+    srv, port = await localnet.serve(hold)
+    assert socket._open() == 1, socket._open()  # the listening socket: 1 of 2, nothing leaked
     outside = []  # clients on the host's own sockets, outside the board's budget
     try:
         for _ in range(2):
             c = socket._host.socket()
             c.connect(socket._host.getaddrinfo("127.0.0.1", port)[0][-1])
             outside.append(c)
-        try:  # the 2nd found no descriptor (30 s: two suites at once starve this process)
+        try:  # the 2nd found no descriptor (30 s: a busy machine starves this process)
             await waits.until(lambda: socket._refused == 1, 30000)
         except AssertionError:
             raise AssertionError("refused %d, open %d, held %d, peak %d" % (
