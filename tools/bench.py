@@ -182,7 +182,9 @@ def heap_figures(opts, work: Path, errors: list) -> dict:
     fp["min_heap_tried"] = fp.pop("min_heap_kb_tried")
     columns = {}
     say("footprint: modules the core has loaded after the scenario ...")
-    _guarded(fp, "core_modules", lambda: sorted(footprint.core_loaded(work)), errors)
+    fp["core_state"] = {}
+    _guarded(fp, "core_modules",
+             lambda: sorted(footprint.core_loaded(work, state=fp["core_state"])), errors)
     core = set(fp["core_modules"] or ()) or None  # None: the table falls back to imports
     _guarded(columns, ".mpy 64-bit", lambda: footprint.module_heap(core=core), errors)
     bins = mp32_binaries(opts, errors)
@@ -194,6 +196,12 @@ def heap_figures(opts, work: Path, errors: list) -> dict:
             say("footprint: min heap, 32-bit, %s ..." % key)
             with footprint.interpreter(bins[build]):
                 _min_heap(h32, key, opts, work, errors, lo, hi, **scenario)
+        h32["core_state"] = {}
+        say("footprint: live heap and interned names, 32-bit ...")
+        with footprint.interpreter(bins["unix"]):
+            _guarded(h32, "core_loaded",
+                     lambda: sorted(footprint.core_loaded(work, state=h32["core_state"])),
+                     errors)
         for title, build, frozen in ((".mpy 32-bit", "unix", False),
                                      ("frozen 32-bit", "unix-frozen", True)):
             with footprint.interpreter(bins[build]):
@@ -307,7 +315,14 @@ def footprint_table(doc: dict) -> str:
            % _fmt(h32.get("full_romfs")),
            "| ROMFS image (`smsgate install --romfs`) | %s bytes | |"
            % _fmt(fp.get("romfs_image_bytes")),
-           "| ratio 32-bit / 64-bit (core, .mpy) | %s | |" % _fmt(h32.get("ratio_32_64"))]
+           "| ratio 32-bit / 64-bit (core, .mpy) | %s | |" % _fmt(h32.get("ratio_32_64")),
+           "| live heap, core gateway after the scenario, .mpy | %s | %s |"
+           % (_kb(_dig(h32, "core_state", "live_bytes")),
+              _kb(_dig(fp, "core_state", "live_bytes"))),
+           "| of it interned names (core, .mpy): names, bytes | %s | %s |"
+           % (_names(h32.get("core_state")), _names(fp.get("core_state"))),
+           "| names that still fit before the next name pool; its size | %s | %s |"
+           % (_room(h32.get("core_state")), _room(fp.get("core_state")))]
     if "http_rps" not in fp:
         out.append("| .mpy bundle on the flash | %d bytes (%d files) | |"
                    % (fp["mpy_bundle_bytes"], fp["bundle_files"]))
@@ -334,6 +349,21 @@ def footprint_table(doc: dict) -> str:
                    % (op, fp.get("queue_op_fs"),
                       " / ".join(_fmt(_dig(q, d, op)) for d in ("10", "100", "1000"))))
     return _with_modules(out, fp)
+
+
+def _kb(n) -> str:
+    return "-" if n is None else "%.1f KB" % (n / 1024)
+
+
+def _names(st: dict | None) -> str:
+    st = st or {}
+    return "-" if "names" not in st else "%d, %s" % (st["names"], _kb(st["names_bytes"]))
+
+
+def _room(st: dict | None) -> str:
+    st = st or {}
+    return "-" if "names_room" not in st else "%d; %s" % (st["names_room"],
+                                                          _kb(st["next_pool_bytes"]))
 
 
 def _with_modules(out: list, fp: dict) -> str:

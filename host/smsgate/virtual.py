@@ -303,20 +303,24 @@ class VirtualGateway:
         except (OSError, urllib.error.URLError, http.client.HTTPException):
             return None
 
-    def firmware_modules(self) -> set[str]:
-        """The modules the running firmware has in sys.modules, read over the board's REPL
-        (needs `repl_link`). mpremote's `resume` stops the gateway with Ctrl-C without a soft
-        reset, so the list is the firmware's own; the board then waits at its REPL
-        (restart_board() boots it again)."""
+    def firmware_exec(self, code: str) -> str:
+        """Run `code` in the running firmware's interpreter over the board's REPL (needs
+        `repl_link`) and return what it printed. mpremote's `resume` stops the gateway with
+        Ctrl-C without a soft reset, so the code sees the firmware's own modules and objects;
+        the board then waits at its REPL (restart_board() boots it again)."""
         if not self.repl_link:
-            raise RuntimeError("firmware_modules needs a VirtualGateway with repl_link")
-        code = "import sys; print(' '.join(sorted(sys.modules)))"
+            raise RuntimeError("firmware_exec needs a VirtualGateway with repl_link")
         out = subprocess.run([sys.executable, "-m", "mpremote", "connect", self.repl_link,
                               "resume", "exec", code], capture_output=True, text=True,
-                             timeout=60, stdin=subprocess.DEVNULL)
+                             timeout=120, stdin=subprocess.DEVNULL)
         if out.returncode:
             raise RuntimeError("mpremote: %s" % out.stderr.strip())
-        return set(out.stdout.split())
+        return out.stdout
+
+    def firmware_modules(self) -> set[str]:
+        """The modules the running firmware has in sys.modules (firmware_exec)."""
+        return set(self.firmware_exec("import sys; print(' '.join(sorted(sys.modules)))")
+                   .split())
 
     def wait_ready(self, timeout: float = 60.0) -> dict:
         """Wait until the API answers and the modem check passes."""

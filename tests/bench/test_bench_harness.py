@@ -27,7 +27,7 @@ def bench(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     proc = subprocess.run([sys.executable, str(REPO / "tools" / "bench.py"), "--tiny",
                            "--out", str(out)], cwd=REPO, capture_output=True, text=True,
-                          timeout=150, stdin=subprocess.DEVNULL)
+                          timeout=400, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return out, proc.stdout
 
@@ -50,6 +50,9 @@ def test_bench_writes_json_in_the_documented_shape(bench):
         assert key in fp, key
     assert _number(fp["min_heap_kb"]) and _number(fp["mpy_bundle_bytes"])
     assert _number(fp["heap_high_water_kb"])
+    core = fp["core_state"]  # the core's live heap and interned names after its scenario
+    assert _number(core["live_bytes"]) and core["names_bytes"] < core["live_bytes"], core
+    assert core["names"] > 500 and core["names_room"] >= 0 and core["next_pool_bytes"] > 512
     for key in ("smsgate_get_health", "smsgate_post_messages", "microdot_get_health",
                 "microdot_post_messages"):
         assert _number(fp["http_rps"][key]["rps"]), key
@@ -70,5 +73,6 @@ def test_bench_prints_and_writes_the_table(bench):
     md = out.with_suffix(".md").read_text()
     assert md.splitlines()[0].startswith("| ") and "smstools3" in md.splitlines()[0]
     assert "smallest heap" in md and "Measured " in md and "web page" in md
+    assert "next name pool" in md
     assert "speed-up over one board" in md
     assert md.strip() in stdout

@@ -8,6 +8,9 @@
   host/smsgate/vboard/mpy/vbrom.py) and with every optional feature configured (`full`:
   webhooks to a local receiver, MQTT through mosquitto, the alert unit); the interpreter is
   $SMSGATE_MICROPYTHON (the 32-bit builds of tools/build-micropython.sh) or the pip one;
+- core_loaded: after a passing core run, its modules, its live heap (/health) and
+  MicroPython's interned names (qstr pools: count, bytes, and how many more names fit before
+  the next pool, which doubles the last one and is allocated whole);
 - module_heap: live heap after importing each firmware module in turn (dependencies first), so
   each row is what that module itself keeps in the heap;
 - mpy_bundle_bytes: what `smsgate.bundle` installs on the flash (unix board);
@@ -135,7 +138,8 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
                     timeout: float = 20.0, frozen: bool = False,
                     full: bool = False, romfs: bool = False,
                     flash: dict | None = None,
-                    loaded: set | None = None) -> tuple[bool, str]:
+                    loaded: set | None = None,
+                    state: dict | None = None) -> tuple[bool, str]:
     """One short end-to-end run at `heap_kb`; (passed, reason).
 
     frozen: the interpreter has the firmware frozen in (no .mpy goes on the flash);
@@ -146,6 +150,8 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
     flash: files put on the board's flash before it boots ({path on the flash: text}).
     loaded: when given, filled after a passing run with the modules the firmware then has in
     sys.modules (read over the board's REPL).
+    state: when given, filled after a passing run with the live heap and the interned names
+    (`_names`); the names are measured last, they add some.
     """
     work = Path(tempfile.mkdtemp(prefix="heap%d-" % heap_kb, dir=workdir))
     sim = common.start_sim("sim800", work / "sim", sim_scale)
@@ -161,7 +167,8 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
         (work / "flash" / name).write_text(text)
     gw = VirtualGateway("sim800", data_dir=work / "flash", heap="%dK" % (heap_kb + image_kb),
                         attach=sim.link, fw_scale=1.0, config=cfg, frozen=frozen, romfs=romfs,
-                        repl_link=None if loaded is None else str(work / "repl"))
+                        repl_link=None if loaded is None and state is None
+                        else str(work / "repl"))
     try:
         gw.start(wait=False)
         deadline = time.monotonic() + timeout
@@ -224,8 +231,13 @@ def scenario_passes(heap_kb: int, workdir: Path, sim_scale: float = 0.05,
             return False, "sent mismatch %s" % check
         why = broken()
         passed = not why or why == "timeout"
+        if passed and state is not None:
+            mem = _check(gw, "memory:heap").get("observedValue")
+            state["live_bytes"] = mem[0] if isinstance(mem, list) else None
         if passed and loaded is not None:
             loaded.update(gw.firmware_modules())
+        if passed and state is not None:
+            state.update(_names(gw))
         return passed, why or "ok"
     finally:
         gw.stop()
@@ -586,14 +598,49 @@ ON_USE = tuple(sorted(set(m for p in sorted((FIRMWARE_DIR / "smsgw").rglob("*.py
                       - set(BOOT_ONLY)))
 
 
-def core_loaded(workdir: Path, heap_kb: int = 512) -> set:
+def core_loaded(workdir: Path, heap_kb: int = 512, state: dict | None = None) -> set:
     """The modules the core gateway has loaded once the scenario has run (what is resident,
-    not what its imports could reach: lazy imports of features stay out)."""
+    not what its imports could reach: lazy imports of features stay out); `state`, when
+    given, gets its live heap and interned names (scenario_passes)."""
     loaded: set = set()
-    ok, why = scenario_passes(heap_kb, workdir, timeout=60.0, loaded=loaded)
+    ok, why = scenario_passes(heap_kb, workdir, timeout=60.0, loaded=loaded, state=state)
     if not ok:
         raise RuntimeError("core scenario failed at %dK: %s" % (heap_kb, why))
     return loaded
+
+
+# Run at the firmware's REPL: qstr_info's line, then new names one at a time until the heap
+# grows by more than string data can (it grows 128 bytes at a time): the next pool.
+_NAMES_PROBE = """
+import gc, micropython
+micropython.qstr_info()
+gc.collect()
+b = gc.mem_alloc()
+n = 0
+while n < 20000:
+    getattr(gc, "_fp%d" % n, None)
+    gc.collect()
+    a = gc.mem_alloc()
+    if a - b > 512:
+        print("next pool", n, a - b)
+        break
+    n += 1
+    b = a
+micropython.qstr_info()
+"""
+
+
+def _names(gw: VirtualGateway) -> dict:
+    """The firmware's interned names: {"names", "names_bytes", "names_room",
+    "next_pool_bytes"} (room: how many more fit before the next pool is allocated)."""
+    out = gw.firmware_exec(_NAMES_PROBE)
+    info = re.findall(r"n_pool=(\d+), n_qstr=(\d+), n_str_data_bytes=\d+, "
+                      r"n_total_bytes=(\d+)", out)
+    pool = re.search(r"next pool (\d+) (\d+)", out)
+    if len(info) != 2 or not pool or int(info[1][0]) != int(info[0][0]) + 1:
+        raise RuntimeError("names probe: %r" % out[-500:])
+    return {"names": int(info[0][1]), "names_bytes": int(info[0][2]),
+            "names_room": int(pool.group(1)), "next_pool_bytes": int(pool.group(2))}
 
 
 def module_order() -> tuple[list[str], set]:
