@@ -9,9 +9,11 @@
 - `GET /pins/{pin}`                    `{"pin", "value"}`: the level the firmware drives on an
   output (null when it never wrote it), plus `"input"`: what the host set;
 - `GET /pins`                          `{"inputs": {...}, "outputs": {...}}`;
-- `POST /wifi` `{"up": bool, "password": str, "ssid": str, "rssi": int, "ntp": bool}` (any
-  of them): changes the access point the board can join (ESP32 boards: `mpy/esp32/network.py`
-  reads `<flash>/.wifi.json`); `GET /wifi` `{"ap": {...}, "board": {...}}`: that access point
+- `POST /wifi` `{"up": bool, "password": str, "ssid": str, "rssi": int, "ntp": bool,
+  "join_ms": int, "scan_ms": int, "neighbours": [{"ssid", "rssi", "channel", "security":
+  authmode number, "hidden": bool}]}` (any of them): changes the access point the board can
+  join and the other networks its scan hears (ESP32 boards: `mpy/esp32/network.py` reads
+  `<flash>/.wifi.json`); `GET /wifi` `{"ap": {...}, "board": {...}}`: that access point
   and what the board's radio does (station status, IP, hostname, its own setup AP);
 - `GET /sockets` `{"open", "max", "peak", "refused"}` (ESP32 boards): the lwIP socket budget
   as `mpy/esp32/socket.py` counts it (`<flash>/.sockets.json`; `{}` before the first socket);
@@ -37,8 +39,10 @@ WIFI_AP = ".wifi.json"  # the access point (host -> board)
 WIFI_BOARD = ".wifi_board.json"  # what the board's radio does (board -> host)
 SOCKETS = ".sockets.json"  # the socket budget the board's lwIP stand-in counts (board -> host)
 WIFI_KEYS = {"up": bool, "password": str, "ssid": str, "rssi": int, "ntp": bool,
-             "join_ms": int}
-MAX_BODY = 1024
+             "join_ms": int, "scan_ms": int, "neighbours": list}
+NEIGHBOUR_KEYS = {"ssid": str, "rssi": int, "channel": int, "security": int, "hidden": bool}
+MAX_NEIGHBOURS = 64
+MAX_BODY = 16384  # room for MAX_NEIGHBOURS
 MAX_PIN = 63
 MAX_ADC = 65535
 
@@ -113,6 +117,18 @@ def _pin_of(path: str, prefix: str) -> int | None:
     return int(rest)
 
 
+def _typed(obj: dict[str, Any], keys: dict[str, type]) -> bool:
+    # every key known and of its type (a bool is not an int here)
+    return all(k in keys and isinstance(v, keys[k])
+               and not (keys[k] is int and isinstance(v, bool)) for k, v in obj.items())
+
+
+def _neighbours_ok(ns: list[Any]) -> bool:
+    return len(ns) <= MAX_NEIGHBOURS and all(
+        isinstance(n, dict) and _typed(n, NEIGHBOUR_KEYS)
+        and 0 < len(n.get("ssid", "x").encode()) <= 32 for n in ns)
+
+
 class _Handler(BaseHTTPRequestHandler):
     files: PinFiles  # set on the subclass made per server
 
@@ -154,12 +170,14 @@ class _Handler(BaseHTTPRequestHandler):
             if path == "/freeze":
                 self._answer(200, {"ap": self.files.set_wifi(hang=True)})
                 return
-            bad = [k for k, v in body.items() if k not in WIFI_KEYS
-                   or not isinstance(v, WIFI_KEYS[k])
-                   or (WIFI_KEYS[k] is int and isinstance(v, bool))]
-            if bad or not body:
+            if not body or not _typed(body, WIFI_KEYS):
                 self._answer(400, {"message": "body must set some of %s with their types"
                                    % ", ".join(sorted(WIFI_KEYS))})
+                return
+            if not _neighbours_ok(body.get("neighbours", [])):
+                self._answer(400, {"message": "neighbours: at most %d objects with some of %s "
+                                   "(ssid: 1..32 bytes)" % (MAX_NEIGHBOURS,
+                                                            ", ".join(NEIGHBOUR_KEYS))})
                 return
             self._answer(200, {"ap": self.files.set_wifi(**body)})
             return

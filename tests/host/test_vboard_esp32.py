@@ -27,6 +27,10 @@ if cause != machine.WDT_RESET:
         sta.connect("lab", "secret123")
     except OSError:
         print("inactive refused")
+    try:
+        sta.scan()
+    except OSError as e:
+        print("scan refused:", e)
     sta.active(True)
     network.hostname("gw-1234")
     try:
@@ -38,7 +42,12 @@ if cause != machine.WDT_RESET:
     sta.connect("nope", "secret123")
     print("noap", wait(sta))
     sta.connect("lab", "secret123")
+    print("scan while joining", sta.scan())
     print("join", wait(sta), sta.isconnected(), sta.ifconfig()[0], sta.status("rssi"))
+    t0 = time.ticks_ms()
+    found = sta.scan()
+    print("scan took", time.ticks_diff(time.ticks_ms(), t0) >= 200)
+    print("scan", [(t[0], t[2], t[3], t[4], t[5]) for t in found], len(set(t[1] for t in found)))
     ntptime.settime()
     print("ntp year", time.gmtime()[0] >= 2026)
     machine.RTC().datetime((2031, 5, 6, 0, 7, 8, 9, 0))
@@ -63,7 +72,9 @@ def test_esp32_personality(tmp_path):
     flash.mkdir()
     (flash / "main.py").write_text(MAIN_PY)
     PinFiles(flash).set_wifi(up=True, ssid="lab", password="secret123", rssi=-61, ntp=True,
-                             join_ms=300)
+                             join_ms=300, scan_ms=200, neighbours=[
+                                 {"ssid": "cafe", "rssi": -70, "channel": 11, "security": 0},
+                                 {"rssi": -40, "hidden": True}])
     board = VirtualBoard(flash, heap="128K", log=tmp_path / "con.log", personality="esp32")
     with board:
         assert board.wait_output("cause 3", timeout=60), board.output().decode()
@@ -76,6 +87,10 @@ def test_esp32_personality(tmp_path):
     assert "ntp down" in out  # not joined yet: the query times out
     assert "wrong 202" in out and "noap 201" in out
     assert "join 1010 True 192.168." in out and " -61" in out
+    assert "scan refused: STA must be active" in out and "scan while joining []" in out
+    assert "scan took True" in out  # the interpreter waited scan_ms
+    assert ("scan [(b'lab', 6, -61, 3, False), (b'cafe', 11, -70, 0, False), "
+            "(b'', 1, -40, 3, False)] 3") in out
     assert "ntp year True" in out
     assert "rtc (2031, 5, 6, 7, 8, 9)" in out
     assert "short key refused" in out and "ap 192.168.4.1" in out
@@ -130,6 +145,11 @@ def test_board_control_wifi(tmp_path):
         assert _req(bc.url + "/wifi", {"up": False})[1]["ap"]["up"] is False
         (tmp_path / ".wifi_board.json").write_text(json.dumps({"sta": {"status": 1010}}))
         assert _req(bc.url + "/wifi")[1]["board"] == {"sta": {"status": 1010}}
-        for bad in ({}, {"up": "no"}, {"rssi": True}, {"other": 1}, [1]):
+        for bad in ({}, {"up": "no"}, {"rssi": True}, {"other": 1}, [1], {"neighbours": "x"},
+                    {"neighbours": [{"ssid": "x" * 33}]}, {"neighbours": [{"rssi": "loud"}]},
+                    {"neighbours": [{"ssid": "x"}] * 65}, {"neighbours": [{"ssid": ""}]}):
             assert _req(bc.url + "/wifi", bad)[0] == 400, bad
+        near = [{"ssid": "cafe", "rssi": -70, "channel": 11, "security": 0}, {"hidden": True}]
+        assert _req(bc.url + "/wifi", {"neighbours": near, "scan_ms": 50})[1]["ap"][
+            "neighbours"] == near
         assert _req(bc.url + "/freeze", {})[1]["ap"]["hang"] is True

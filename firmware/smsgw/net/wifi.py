@@ -14,7 +14,8 @@
 #   stand-in does not model this; a guess from the IDF's AP+STA documentation).
 # - `ctx.online` (asyncio.Event) is set while joined: deliveries over the network wait on it.
 # - /health check "wifi"; GET /wifi (the same counters) and the first-setup routes POST /wifi
-#   and POST /password (net/setup.py does their work, imported only then).
+#   and POST /password (net/setup.py does their work, imported only then) and GET
+#   /wifi/networks (net/wifiscan.py, imported only then).
 import asyncio
 import time
 
@@ -192,6 +193,14 @@ def start(ctx):
     @app.route("/wifi", methods=["GET"])
     async def _state(request):
         return w.counters
+
+    # "scan" (here and in wifiscan): a name the port interns already (WLAN.scan), so the core
+    # gains only the module's name
+    @app.route("/wifi/networks", methods=["GET"])
+    async def scan(request):
+        from smsgw.net import wifiscan
+
+        return wifiscan.scan(ctx, w)
 
     @app.route("/wifi", methods=["POST"])
     async def _join(request):

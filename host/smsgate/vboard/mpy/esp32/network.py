@@ -2,7 +2,8 @@
 # deployed). The radio world is two files on the flash folder:
 #   /.wifi.json        written by the host (smsgate.board_control): the access point the board
 #                      can join: {"up": bool, "ssid": str, "password": str, "rssi": dBm,
-#                      "ntp": bool (an NTP server answers), "join_ms": int, "hang": bool}
+#                      "ntp": bool (an NTP server answers), "join_ms": int, "hang": bool,
+#                      "scan_ms": int, "neighbours": [...] (other networks scan() hears)}
 #   /.wifi_board.json  written here whenever it changes: what the board does (STA status, IP,
 #                      hostname, setup AP) for `GET /wifi`.
 # Status codes and signatures are the ESP32 port's (micropython-esp32-stubs 1.29).
@@ -21,6 +22,12 @@
 #   reachable on 127.0.0.1); the firmware sees the loss only through this module.
 # - Test hook: "hang": true in /.wifi.json makes the next status()/isconnected() call never
 #   return (a wedged driver): the event loop freezes and the watchdog must reset the board.
+# - scan() lists the access point (when up; WPA2, or open without a password, channel 6) and
+#   /.wifi.json's "neighbours" [{"ssid", "rssi", "channel", "security": authmode number,
+#   "hidden": bool}] in that order (unsorted, duplicates kept: several access points may
+#   carry one SSID); it blocks the interpreter "scan_ms" (default 300; a real scan of every
+#   channel takes 2-3 s) and answers [] at once while a join is in progress, as the port does
+#   when esp_wifi_scan_start refuses (ports/esp32/network_wlan.c).
 import json
 import os
 import time
@@ -294,13 +301,31 @@ class WLAN:
         return self.status() == STAT_GOT_IP
 
     def scan(self):
-        if self._if != STA_IF or not self._active:
-            raise OSError("Wifi Not Started")
-        w = _world()
-        if not w.get("up"):
+        # The port's network_wlan_scan: needs the station interface active (whichever WLAN
+        # object asks); esp_wifi_scan_start(blocking) holds the interpreter for the scan; when
+        # it fails (a join in progress) the port answers [] without an error.
+        sta = _ifaces.get(STA_IF)
+        if sta is None or not sta._active:
+            raise OSError("STA must be active")
+        if sta.status() == STAT_CONNECTING:
             return []
-        return [(w.get("ssid", "").encode(), b"\x02\x00\x00\x00\x00\x01", 6,
-                 int(w.get("rssi", -60)), 3, False)]
+        w = _world()
+        time.sleep_ms(int(w.get("scan_ms", 300)))
+        found = []
+        if w.get("up"):
+            found.append((w.get("ssid", "").encode(), _bssid(0), 6, int(w.get("rssi", -60)),
+                          AUTH_WPA2_PSK if w.get("password") else AUTH_OPEN, False))
+        for i, n in enumerate(w.get("neighbours") or ()):
+            # a hidden network answers with an empty SSID (the port scans with show_hidden)
+            ssid = b"" if n.get("hidden") else n.get("ssid", "").encode()
+            found.append((ssid, _bssid(i + 1), int(n.get("channel", 1)),
+                          int(n.get("rssi", -70)), int(n.get("security", AUTH_WPA2_PSK)),
+                          False))  # the port's "hidden" is always False
+        return found
+
+
+def _bssid(i):
+    return b"\x02\x00\x00\x00" + bytes((i >> 8 & 255, i & 255))
 
 
 def _mac_tail():
