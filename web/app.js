@@ -14,7 +14,7 @@
   };
   var auth = store();
   var pages = {ob: 0, ib: 0}, totals = {ob: 0, ib: 0};
-  var timer = null, busy = false, device, alertKey = "", hooksOn = false;
+  var timer = null, busy = false, device, alertKey = "", hooksOn = false, scanned = false;
 
   function el(tag, attrs, kids) {
     var e = document.createElement(tag);
@@ -54,7 +54,8 @@
           var j = null;
           try { j = t ? JSON.parse(t) : null; } catch (e) { j = {message: t}; }
           if (r.status === 401 && auth) logout("Wrong user or password.");
-          return {status: r.status, body: j, total: +(r.headers.get("X-Total-Count") || 0)};
+          return {status: r.status, body: j, total: +(r.headers.get("X-Total-Count") || 0),
+            retry: +(r.headers.get("Retry-After") || 0)};
         });
       }, noAnswer);
   }
@@ -185,6 +186,7 @@
       else if (doc.version) add("Firmware", doc.version);
       var wifi = checks.wifi && checks.wifi.description || "";
       $("setup").hidden = !/setup access point|no network configured/.test(wifi);
+      if (!$("setup").hidden && !scanned) { scanned = true; scan(0); }  // first setup: list them
       dl.replaceChildren.apply(dl, rows);
     });
   }
@@ -381,6 +383,33 @@
       }) : [el("li", {"class": "mut", text: "none"})]);
     });
   }
+
+  // GET /wifi/networks: the networks the board's radio hears, strongest first. A scan holds
+  // the board for 2-3 s (a repeat within 30 s is answered from memory); while it joins a
+  // network it cannot scan (503 + Retry-After): tried again a few times.
+  function scan(tries) {
+    $("scan").disabled = true;
+    api("GET", "/wifi/networks").then(function (r) {
+      var sel = $("nets"), nets = r.body;
+      $("scan").disabled = false;
+      $("wifi-err").textContent = r.status === 200 ? "" : r.status === 404 ?
+        "This board has no Wi-Fi to scan with." : errText(r);
+      if (r.status === 503 && r.retry && tries < 3) {
+        $("scan").disabled = true;
+        setTimeout(scan, r.retry * 1000, tries + 1);
+      }
+      if (r.status !== 200 || !Array.isArray(nets)) return;
+      sel.replaceChildren.apply(sel, [el("option", {value: "", text: nets.length ?
+        "choose one of " + nets.length : "none heard"})].concat(nets.map(function (n) {
+        return el("option", {value: n.ssid, text: n.ssid + " (" + n.rssi + " dBm, " +
+          n.security + ")"});
+      })));
+    });
+  }
+  $("scan").addEventListener("click", function () { scan(0); });
+  $("nets").addEventListener("change", function () {
+    if ($("nets").value) $("ssid").value = $("nets").value;
+  });
 
   $("wifi-form").addEventListener("submit", function (ev) {
     ev.preventDefault();

@@ -1,8 +1,9 @@
 """First setup from a phone: an ESP32 board with no Wi-Fi network configured opens
 its setup access point; a real browser (Debian chromium) at phone width logs in with the
 provisioned credentials, sees the first-setup banner, chooses its own API password and the
-Wi-Fi network, and the board joins it, closes its access point and keeps the page working
-with the new password — no mpremote, no cable."""
+Wi-Fi network from the ones the board hears (GET /wifi/networks), and the board joins it,
+closes its access point and keeps the page working with the new password — no mpremote, no
+cable."""
 
 from __future__ import annotations
 
@@ -14,13 +15,18 @@ from smsgate.virtual import LAB_SSID, VirtualGateway
 from .conftest import shot
 
 NEW_PASSWORD = "chosen-on-a-phone"
+# other networks in range (authmode 0: open, 4: WPA/WPA2); the lab's answers at -58 dBm
+NEIGHBOURS = [{"ssid": "neighbour-5g", "rssi": -71, "channel": 36, "security": 4},
+              {"ssid": "café libre", "rssi": -45, "channel": 1, "security": 0},
+              {"rssi": -40, "channel": 11, "hidden": True}]
 
 
 @pytest.fixture(scope="module")
 def gw():
     # 320K: the ESP32 stand-ins compile on the virtual board (tests/e2e/test_esp32_wifi.py)
     g = VirtualGateway(board="tcall-sim800l", password="web-secret", heap="320K",
-                       config={"wifi": {"ssid": "", "password": ""}})
+                       config={"wifi": {"ssid": "", "password": ""}},
+                       wifi_ap={"neighbours": NEIGHBOURS})
     with g:
         yield g
 
@@ -37,15 +43,24 @@ def test_first_setup_from_a_phone(gw, page):
     log_in(page, gw.url, gw.user, gw.password)
     page.wait_for_selector("#setup:visible")
     page.wait_for_selector("#st dd:has-text('setup access point smsgate-')")
+    # the networks in range are listed at once (first setup), strongest first
+    page.wait_for_selector("#nets option[value='%s']" % LAB_SSID, state="attached")
+    assert page.locator("#nets option").all_inner_texts() == [
+        "choose one of 3", "café libre (-45 dBm, open)", "%s (-58 dBm, wpa2)" % LAB_SSID,
+        "neighbour-5g (-71 dBm, wpa/wpa2)"]
     shot(page, "first-setup-phone")
     page.fill("#apipw", NEW_PASSWORD)
     page.click("#apipw-form button")
     page.wait_for_selector("#note:has-text('API password changed')")
     assert gw.api("GET", "/messages")[0] == 401  # the old one is refused at once
     gw.password = NEW_PASSWORD
-    page.fill("#ssid", LAB_SSID)
+    page.focus("#scan")  # from the keyboard: the board answers from its last scan
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#scan:enabled")
+    page.select_option("#nets", LAB_SSID)
+    assert page.input_value("#ssid") == LAB_SSID
     page.fill("#wifi-pass", gw.wifi_ap["password"])
-    page.click("#wifi-form button")
+    page.click("#wifi-form button[type=submit]")
     page.wait_for_selector("#note:has-text('Joining %s')" % LAB_SSID)
     wait_until(lambda: _wifi(gw).get("status") == "pass", 30, "Wi-Fi joined")
     # the page keeps refreshing with the new password: the joined network shows, no banner

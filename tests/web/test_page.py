@@ -173,10 +173,12 @@ def test_wifi_form_on_a_board_without_wifi(gw, page):
     page.wait_for_selector("#st dt")
     assert page.is_hidden("#setup")
     assert page.is_hidden("#alerts") and page.is_hidden("#nav-al")  # no alert rules here
+    page.click("#scan")
+    page.wait_for_selector("#wifi-err:has-text('no Wi-Fi to scan with')")
     page.fill("#ssid", "HomeNet")
     page.fill("#wifi-pass", "home-secret")
-    page.click("#wifi-form button")
-    page.wait_for_selector("#wifi-err:has-text('no Wi-Fi')")
+    page.click("#wifi-form button[type=submit]")
+    page.wait_for_selector("#wifi-err:has-text('no Wi-Fi to configure')")
     assert not page.errors
 
 
