@@ -1,6 +1,12 @@
-# smsgw.net.wifiscan.parse: WLAN.scan()'s tuples (ssid, bssid, channel, rssi, authmode,
-# hidden) as GET /wifi/networks answers them. The scan itself runs end to end on the virtual
-# ESP32 board (tests/e2e/test_esp32_wifi.py).
+# smsgw.net.wifiscan: parse() of WLAN.scan()'s tuples (ssid, bssid, channel, rssi, authmode,
+# hidden) and scan(), the answer to GET /wifi/networks (watchdog, memory of 30 s, 503s). The
+# scan runs end to end on the virtual ESP32 board (tests/e2e/test_esp32_wifiscan.py).
+# heapsize: 128K
+import json
+import sys
+import time
+
+from smsgw.net import wifiscan
 from smsgw.net.wifiscan import parse, security
 
 
@@ -41,3 +47,96 @@ def test_at_most_twenty_and_nothing_heard():
     assert len(got) == 20
     assert got[0]["ssid"] == "net39" and got[-1]["ssid"] == "net20"
     assert parse([]) == []
+
+
+# -- scan(ctx, sup): the answer to GET /wifi/networks, over stand-ins of the port's network
+# module and of microdot's Response (neither is on this path).
+
+
+class _Response:
+    def __init__(self, body=b"", status_code=200, headers=None, reason=None):
+        self.body = body
+        self.status_code = status_code
+        self.headers = headers or {}
+
+
+class _Microdot:
+    Response = _Response
+
+
+class _Network:
+    STAT_IDLE = 1000
+    STAT_CONNECTING = 1001
+
+
+sys.modules["microdot"] = _Microdot
+sys.modules["network"] = _Network
+
+
+class _Wdt:
+    feeds = 0
+
+    def feed(self):
+        self.feeds += 1
+
+
+class _Sta:
+    def __init__(self, found=(), status=1000, fails=None):
+        self.found, self.st, self.fails = list(found), status, fails
+        self.scans = []  # the watchdog's feeds when each scan started
+
+    def status(self):
+        return self.st
+
+    def scan(self):
+        self.scans.append(_Ctx.wdt.feeds)
+        if self.fails:
+            raise self.fails
+        return self.found
+
+
+class _Ctx:
+    wdt = _Wdt()
+
+
+class _Sup:
+    def __init__(self, sta):
+        self.sta = sta
+        self.cfg = {"wifi": {"ssid": "home"}}
+
+
+def _fresh():
+    wifiscan._last = None
+
+
+def test_scan_feeds_the_watchdog_then_answers_from_memory_for_30_s():
+    _fresh()
+    sta = _Sta([_ap(b"home", -60, 6), _ap(b"cafe", -50, 11, 0)])
+    fed = _Ctx.wdt.feeds
+    r = wifiscan.scan(_Ctx, _Sup(sta))
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+    assert [n["ssid"] for n in json.loads(r.body)] == ["cafe", "home"]
+    assert sta.scans == [fed + 1]  # fed right before the (blocking) scan
+    sta.found = []
+    again = wifiscan.scan(_Ctx, _Sup(sta))
+    assert again.body == r.body and len(sta.scans) == 1
+    wifiscan._last = (time.ticks_add(time.ticks_ms(), -31000), r.body)  # 31 s later
+    assert json.loads(wifiscan.scan(_Ctx, _Sup(sta)).body) == [] and len(sta.scans) == 2
+
+
+def test_no_scan_while_joining_503_with_retry_after():
+    _fresh()
+    sta = _Sta([_ap(b"home", -60)], status=1001)
+    r = wifiscan.scan(_Ctx, _Sup(sta))
+    assert r.status_code == 503 and int(r.headers["Retry-After"]) > 0
+    assert "joining home" in r.body["message"] and sta.scans == []
+
+
+def test_a_refused_scan_or_no_heap_is_503_and_nothing_kept():
+    _fresh()
+    r = wifiscan.scan(_Ctx, _Sup(_Sta(fails=OSError("STA must be active"))))
+    assert r.status_code == 503 and "STA must be active" in r.body["message"]
+    assert "Retry-After" in r.headers and wifiscan._last is None
+    r = wifiscan.scan(_Ctx, _Sup(_Sta(fails=MemoryError())))
+    assert r.status_code == 503 and "out of memory" in r.body["message"]
+    assert wifiscan._last is None
