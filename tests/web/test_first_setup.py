@@ -7,6 +7,8 @@ cable."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from helpers import wait_until
 from smsgate.browser import PHONE, log_in
@@ -68,3 +70,41 @@ def test_first_setup_from_a_phone(gw, page):
     page.wait_for_selector("#setup", state="hidden")
     assert page.is_visible("#app") and not gw.wifi()["board"]["ap"]["active"]
     assert not page.errors
+
+
+def test_scan_while_joining_is_tried_again(gw, page):
+    # The board's side (503 + Retry-After while its station joins) is
+    # tests/e2e/test_esp32_wifiscan.py; here the page's: it asks again after Retry-After, at
+    # most 3 times, with Scan disabled meanwhile, and lists the networks once the board
+    # answers. The first answers are given as a joining board gives them (its message, a 1 s
+    # Retry-After for a short test); the rest come from the board. Runs after the first
+    # setup: the API password is the new one.
+    joining = {"message": "joining %s: the radio cannot scan meanwhile, scan again in a few "
+                          "seconds" % LAB_SSID}
+    asked = []  # host times of the page's GET /wifi/networks
+    refuse = [4]  # how many more to answer 503
+
+    def board(route):
+        asked.append(time.monotonic())
+        if refuse[0] > 0:
+            refuse[0] -= 1
+            route.fulfill(status=503, json=joining, headers={"Retry-After": "1"})
+        else:
+            route.continue_()
+
+    page.route("**/wifi/networks", board)
+    log_in(page, gw.url, gw.user, gw.password)
+    page.wait_for_selector("#st dt")
+    page.click("#scan")
+    page.wait_for_selector("#wifi-err:has-text('joining %s')" % LAB_SSID)
+    # always joining: the first try and 3 more, then Scan is offered again, the error kept
+    wait_until(lambda: page.is_enabled("#scan"), 30, "the page giving up")
+    assert len(asked) == 4 and all(b - a >= 0.9 for a, b in zip(asked, asked[1:]))
+    assert "joining" in page.inner_text("#wifi-err")
+    assert page.locator("#nets option").count() == 1  # nothing listed
+    # joined after two more refusals: the third try lists what the board hears
+    refuse[0] = 2
+    page.click("#scan")
+    page.wait_for_selector("#nets option[value='%s']" % LAB_SSID, state="attached")
+    assert len(asked) == 7 and page.inner_text("#wifi-err") == ""
+    assert page.is_enabled("#scan") and not page.errors
