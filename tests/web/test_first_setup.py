@@ -82,12 +82,11 @@ def test_scan_while_joining_is_tried_again(gw, page):
     joining = {"message": "joining %s: the radio cannot scan meanwhile, scan again in a few "
                           "seconds" % LAB_SSID}
     asked = []  # host times of the page's GET /wifi/networks
-    refuse = [4]  # how many more to answer 503
+    refused = 6  # the first 4 (the page gives up), then 2 more (the page's next scan)
 
     def board(route):
         asked.append(time.monotonic())
-        if refuse[0] > 0:
-            refuse[0] -= 1
+        if len(asked) <= refused:
             route.fulfill(status=503, json=joining, headers={"Retry-After": "1"})
         else:
             route.continue_()
@@ -103,7 +102,6 @@ def test_scan_while_joining_is_tried_again(gw, page):
     assert "joining" in page.inner_text("#wifi-err")
     assert page.locator("#nets option").count() == 1  # nothing listed
     # joined after two more refusals: the third try lists what the board hears
-    refuse[0] = 2
     page.click("#scan")
     page.wait_for_selector("#nets option[value='%s']" % LAB_SSID, state="attached")
     assert len(asked) == 7 and page.inner_text("#wifi-err") == ""
