@@ -38,8 +38,6 @@ JOBS=${JOBS:-2}
 command -v "${CROSS}gcc" >/dev/null || {
     echo "build-micropython: ${CROSS}gcc not found (apt-get install gcc-i686-linux-gnu" \
          "libc6-i386)" >&2; exit 2; }
-# firmware/manifest.py finds microdot with the Python that runs the build: the repo's venv.
-[ -x "$REPO/.venv/bin/python" ] && PATH="$REPO/.venv/bin:$PATH" && export PATH
 
 MICROPY_MPYCROSS="$OUT/mpy-cross/mpy-cross"
 export MICROPY_MPYCROSS  # the ports' makefiles and makemanifest.py use this one

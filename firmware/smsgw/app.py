@@ -3,7 +3,7 @@
 # smsgw.startup, loaded for boot only.
 #
 # The context object handed to features (the seam for webhooks/MQTT/alert):
-#   ctx.cfg, .board, .at, .modem, .supervisor, .store, .outbox, .inbox, .app (microdot: add
+#   ctx.cfg, .board, .at, .modem, .supervisor, .store, .outbox, .inbox, .app (net/httpd.Server: add
 #   routes before the server starts), .ready (asyncio.Event: modem usable), .features
 #   ({name: whatever start() returned}), .health_checks ({name: fn() -> check dict}),
 #   .tasks (tasks the app owns), .started (ticks_ms at boot), .online (asyncio.Event: the
@@ -19,7 +19,7 @@ from smsgw import forget, log
 
 TYPE_CHECKING = const(False)
 if TYPE_CHECKING:  # the type checker's view only (tools/typecheck.sh); never runs
-    from microdot import Microdot
+    from smsgw.net.httpd import Server
 
     from smsgw.modem.at import ATChannel
     from smsgw.modem.modem import Modem
@@ -37,7 +37,7 @@ class Ctx:
     store: "Store | None"
     outbox: "Outbox | None"
     inbox: "Inbox | None"
-    app: "Microdot | None"
+    app: "Server | None"
 
     def __init__(self, cfg):
         self.cfg = cfg

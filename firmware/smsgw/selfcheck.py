@@ -16,7 +16,7 @@ _BOOT_MS = const(6000)  # SIM800/SIM7600 power-on to AT ready (RDY), with margin
 _MODEM_MS = const(30000)  # the whole modem part, whatever happens
 _MODULES = (
     "smsgw.config", "smsgw.modem.at", "smsgw.modem.modem", "smsgw.queue.store",
-    "smsgw.queue.outbox", "microdot",
+    "smsgw.queue.outbox", "smsgw.net.api",
 )
 _REGISTERED = ("1", "5")  # 27.007 7.2: home, roaming
 

@@ -115,10 +115,10 @@ def do_install(args: argparse.Namespace) -> int:
         changed = [p for p, src in files.items() if remote["/" + p] != bundle.file_sha256(src)]
         # A .py beside its .mpy is imported instead of the .mpy; with the firmware frozen into
         # the MicroPython image (or in the ROMFS), a .mpy or .py on the flash instead of that.
-        shadows = ["/" + p[:-4] + ".py" for p in compiled if not p.startswith("lib/")]
+        # And what an earlier version installed that nothing imports any more.
+        shadows = ["/" + p[:-4] + ".py" for p in compiled] + ["/" + p for p in bundle.RETIRED]
         if args.frozen or args.romfs:
-            shadows += ["/" + p for p in compiled] + ["/" + p[:-4] + ".py" for p in compiled
-                                                      if p.startswith("lib/")]
+            shadows += ["/" + p for p in compiled]
         if virtual and not args.romfs:
             # the virtual board reads its ROMFS image into the heap (a real board maps it from
             # flash): a plain install erases that partition rather than leave it costing heap
@@ -145,6 +145,9 @@ def do_install(args: argparse.Namespace) -> int:
             dev.exec("import os\nos.remove(%r)" % p)
             if p.endswith(".romfs"):
                 print("  removed %s (the ROMFS image: the modules are on the flash now)" % p)
+                continue
+            if p.lstrip("/") in bundle.RETIRED:
+                print("  removed %s (this version does not use it)" % p)
                 continue
             print("  removed %s (it would shadow the %s module)"
                   % (p, "frozen" if args.frozen else "ROMFS" if args.romfs else "compiled"))

@@ -6,14 +6,12 @@ Layout on the flash (paths relative to `/`):
 - `smsgw/**/*.mpy`: the firmware package compiled;
 - `boards/__init__.mpy`, `boards/<board>.mpy`: the board module, with the `boards.*` modules it
   imports (`boards/esp32.mpy` for the ESP32 boards);
-- `lib/microdot/*.mpy`: the MicroPython libraries the firmware imports, compiled from the
-  pip-installed packages (microdot's source needs ~192 KB of heap just to compile on a device);
 - `www/*.gz`: the web page (`web/`, see `web_files`): `index.html` plus its CSS and JS minified
   (rcssmin, rjsmin) under content-hash names, gzip-compressed at build time; the firmware sends
   them as they are.
 
 A MicroPython image built with `firmware/manifest.py` has the firmware package, the board
-modules and microdot frozen in; its bundle (`frozen=True`) has no `.mpy` (main.py and the web
+modules frozen in; its bundle (`frozen=True`) has no `.mpy` (main.py and the web
 page), since a `.mpy` on the flash would be imported instead of the frozen module (`sys.path` is
 `['', '.frozen', ...]`).
 
@@ -31,7 +29,6 @@ compiler.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import re
 import shutil
@@ -43,10 +40,9 @@ from smsgate.runtime import BOARDS_DIR, FIRMWARE_DIR, REPO_ROOT
 
 CACHE_DIR = REPO_ROOT / "build" / "bundle"
 BOARDS = ("unix", "tcall-sim800l", "t-sim7600")
-# Library package -> modules of it that the firmware imports (compiled into lib/<package>/).
-LIBRARIES: dict[str, tuple[str, ...]] = {
-    "microdot": ("__init__", "microdot"),  # smsgw.net.api uses the core only
-}
+# Files earlier versions put on the flash that nothing imports any more: `smsgate install`
+# removes them (microdot, until the firmware's own HTTP server replaced it).
+RETIRED = ("lib/microdot/__init__.mpy", "lib/microdot/microdot.mpy")
 SOURCE_FILES = ("main.py", "boot.py")
 # No line-number tables in the .mpy: they stay in the heap with the bytecode (3.7 KB of the
 # core gateway on 32-bit); a traceback still names file and function (every line reads 1).
@@ -131,11 +127,11 @@ def source_name(flash_name: str, root: str = "") -> str:
     """The name embedded with `-s` for tracebacks: the `__file__` MicroPython gives the module
     on a board (the .mpy's path through `sys.path` = ['', '.frozen', '/lib']), so the two share
     one interned string instead of costing two per module: `smsgw/net/api.py` ->
-    `smsgw/net/api.mpy`, `lib/microdot/microdot.py` -> `/lib/microdot/microdot.mpy`.
+    `smsgw/net/api.mpy`.
     `root="/rom"`: the module is in the ROMFS (`/rom`, `/rom/lib` on sys.path):
     `/rom/smsgw/net/api.mpy`."""
     name = flash_name[:-3] + ".mpy" if flash_name.endswith(".py") else flash_name
-    return root + "/" + name if root or name.startswith("lib/") else name
+    return root + "/" + name if root else name
 
 
 def compile_file(src: Path, flash_name: str, root: str = "") -> Path:
@@ -161,13 +157,6 @@ def compile_file(src: Path, flash_name: str, root: str = "") -> Path:
         raise BundleError("mpy-cross failed on %s: %s" % (src, (res.stderr or res.stdout).strip()))
     os.replace(tmp, out)
     return out
-
-
-def _library_dir(package: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise BundleError("library %r is not installed: pip install %s" % (package, package))
-    return Path(list(spec.submodule_search_locations)[0])
 
 
 def _firmware_sources(firmware_dir: Path = FIRMWARE_DIR) -> list[tuple[str, Path]]:
@@ -238,7 +227,7 @@ def build(board: str = "unix", out_dir: str | Path | None = None,
 
 def romfs_image(board: str = "unix", firmware_dir: str | Path | None = None) -> Path:
     """The ROMFS image of `board`'s compiled modules (cached by content): every `.mpy` that
-    `build` puts on the flash, at its flash path (`smsgw/...`, `boards/...`, `lib/microdot/...`),
+    `build` puts on the flash, at its flash path (`smsgw/...`, `boards/...`),
     packed by mpremote's builder (`mpremote romfs build` on that tree); their `-s` names are
     their paths under /rom (`source_name`)."""
     import contextlib
@@ -277,13 +266,6 @@ def _compile_list(board_src: Path, fw: Path = FIRMWARE_DIR) -> list[tuple[str, P
     compile_list.append(("boards/__init__.py", BOARDS_DIR / "__init__.py"))
     for src in board_sources(board_src):
         compile_list.append(("boards/%s" % src.name, src))
-    for package, modules in LIBRARIES.items():
-        pkg_dir = _library_dir(package)
-        for mod in modules:
-            src = pkg_dir / (mod + ".py")
-            if not src.exists():
-                raise BundleError("library module %s is missing (%s)" % (package + "." + mod, src))
-            compile_list.append(("lib/%s/%s.py" % (package, mod), src))
     return compile_list
 
 

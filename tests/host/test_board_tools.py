@@ -137,12 +137,14 @@ def test_install_frozen_leaves_no_module_then_back(rig):
     # For an image built with firmware/manifest.py: the modules on the flash would be imported
     # instead of the frozen ones, so they go (main.py and the web page stay); a plain install
     # puts them back.
+    # microdot, which an earlier version installed, goes as well (nothing imports it now).
     flash = rig.board.data_dir
-    (flash / "lib" / "microdot" / "microdot.py").write_text("raise ImportError('shadow')\n")
+    (flash / "lib" / "microdot").mkdir(parents=True, exist_ok=True)
+    (flash / "lib" / "microdot" / "microdot.mpy").write_bytes(b"M\x06")
     out = smsgate("install", "--port", rig.port, "--frozen")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "removed /smsgw/app.mpy (it would shadow the frozen module)" in out.stdout
-    assert "removed /lib/microdot/microdot.py" in out.stdout
+    assert "removed /lib/microdot/microdot.mpy (this version does not use it)" in out.stdout
     left = {p.relative_to(flash).as_posix() for p in flash.rglob("*.*") if p.is_file()}
     assert left == set(bundle.build("unix", frozen=True)), left
     out = smsgate("install", "--port", rig.port)

@@ -17,7 +17,7 @@ def files():
 
 def test_layout(files):
     assert "boards/unix.mpy" in files and "boards/__init__.mpy" in files
-    assert "lib/microdot/__init__.mpy" in files and "lib/microdot/microdot.mpy" in files
+    assert not any(p.startswith("lib/") for p in files), "no library beside the firmware"
     assert "smsgw/__init__.mpy" in files and "smsgw/config.mpy" in files
     assert not any("pdu_mt" in p for p in files), "pdu_mt.py is host-only"
     assert not any(p.endswith(".py") and p not in ("main.py", "boot.py") for p in files)
@@ -84,8 +84,8 @@ def test_install_to_dir_copies_only_changes_and_imports(files, tmp_path):
     assert (flash / "config.json").read_text() == "{}"
     code = (
         "import os, sys; os.chdir(%r); sys.path[:] = ['', '.frozen', 'lib']\n"
-        "import smsgw.config, boards.unix, microdot\n"
-        "print(smsgw.VERSION, smsgw.config.DEFAULTS['api']['port'], microdot.Microdot.__name__)"
+        "import smsgw.config, boards.unix, smsgw.net.httpd as h\n"
+        "print(smsgw.VERSION, smsgw.config.DEFAULTS['api']['port'], h.Server.__name__)"
         % str(flash)
     )
     out = subprocess.run(
@@ -96,7 +96,7 @@ def test_install_to_dir_copies_only_changes_and_imports(files, tmp_path):
         env=micropython_env(),
     )
     assert out.returncode == 0, out.stderr + out.stdout
-    assert out.stdout.split()[1:] == ["8080", "Microdot"]
+    assert out.stdout.split()[1:] == ["8080", "Server"]
 
 
 def test_cache_is_keyed_by_source(tmp_path):
@@ -112,7 +112,6 @@ def test_traceback_names_the_module_file_so_one_string_serves_both(files, tmp_pa
     # -s gets the name the board gives the module's __file__ (bundle.source_name): one interned
     # string per module, not two (~1 KB of the core's heap on 32-bit)
     assert bundle.source_name("smsgw/net/url.py") == "smsgw/net/url.mpy"
-    assert bundle.source_name("lib/microdot/microdot.py") == "/lib/microdot/microdot.mpy"
     flash = tmp_path / "flash"
     bundle.install_to_dir("unix", flash, files=files)
     files_, traceback = _url_error_on_micropython(
@@ -131,8 +130,8 @@ def test_romfs_image_runs_in_place_under_its_own_names(tmp_path):
     files_, traceback = _url_error_on_micropython(
         "import vfs; vfs.mount(vfs.VfsRom(open(%r, 'rb').read()), '/rom')\n"
         "sys.path[:] = ['.frozen', '/rom', '/rom/lib']" % str(image),
-        "import microdot; print(microdot.__file__)", "512K")
-    assert files_ == "/rom/smsgw/net/url.mpy\n/rom/lib/microdot/__init__.mpy", files_
+        "import smsgw.net.httpd as h; print(h.__file__)", "512K")
+    assert files_ == "/rom/smsgw/net/url.mpy\n/rom/smsgw/net/httpd.mpy", files_
     assert 'File "/rom/smsgw/net/url.mpy"' in traceback, traceback
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import importlib.util
 import json
 import os
 import re
@@ -387,13 +388,16 @@ def http_rps(workdir: Path, heap_kb: int, seconds: float, clients: int = 2) -> d
 
 
 def _minimal_rps(work: Path, heap_kb: int, seconds: float, clients: int) -> dict:
+    # microdot from pip, the HTTP framework the firmware's own server follows: the baseline
     app_dir = work / "minimal"
-    files = bundle.build("unix")
-    for name, src in files.items():
-        if name.startswith("lib/microdot/"):
-            dest = app_dir / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dest)
+    spec = importlib.util.find_spec("microdot")
+    assert spec is not None and spec.submodule_search_locations, "pip install microdot"
+    pkg = Path(list(spec.submodule_search_locations)[0])
+    for mod in ("__init__", "microdot"):
+        dest = app_dir / "lib" / "microdot" / (mod + ".mpy")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(bundle.compile_file(pkg / (mod + ".py"), "lib/microdot/%s.py" % mod),
+                        dest)
     port = free_port()
     (app_dir / "app.py").write_text(_MINIMAL_APP % port)
     log = open(work / "minimal.log", "wb")
@@ -539,14 +543,11 @@ print("RESULT " + json.dumps({"start": start, "total": gc.mem_alloc() - start,
                               "cost": cost, "errors": errors}))
 """
 
-_LIB_PACKAGES = ("microdot",)
-
-
 def _module_files() -> dict[str, Path]:
-    """Module name -> source file: the firmware package, the unix board, microdot."""
+    """Module name -> source file: the firmware package and the unix board."""
     files = {}
     for flash_py, src in bundle._compile_list(bundle.BOARDS_DIR / "unix.py"):
-        name = flash_py[:-3].removeprefix("lib/").replace("/", ".")
+        name = flash_py[:-3].replace("/", ".")
         files[name.removesuffix(".__init__")] = src
     return files
 

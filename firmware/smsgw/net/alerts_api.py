@@ -26,7 +26,7 @@ async def alerts(ctx, request):
     bad = misrouted(request, "POST", request.path)
     if bad:
         return bad
-    from microdot.microdot import urldecode
+    from smsgw.net.httpd import urldecode
 
     try:
         r = eng.ack_rule(urldecode(parts[2]), "the web page")

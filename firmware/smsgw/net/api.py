@@ -1,4 +1,4 @@
-# The HTTP API (microdot), in the shape of android-sms-gateway's local server:
+# The HTTP API (net/httpd.py), in the shape of android-sms-gateway's local server:
 #   POST /message | /messages           -> 202 status object (outbox.submit; priority >= 100
 #                                          only with api.allow_priority, else 400; the same
 #        [?skipPhoneValidation=true]        id with another body: 409)
@@ -52,7 +52,7 @@ def _text(table, status):
 
 def reply(body, status=200, headers=None):
     """A JSON response with a proper reason phrase."""
-    from microdot import Response
+    from smsgw.net.httpd import Response
 
     return Response(body, status, headers, reason=_text(_REASONS, status))
 
@@ -79,7 +79,7 @@ def _chunked(pieces):
     # one socket write + drain per ~_CHUNK bytes instead of one per JSON member (measured:
     # GET /health fell from ~1,890 to ~248 req/s). Memory stays bounded by _CHUNK; a piece
     # larger than the buffer goes out on its own. The yielded view is rewritten after the
-    # consumer resumes us, i.e. after microdot's awrite has copied/sent it.
+    # consumer resumes us, i.e. after Response.write's awrite has copied/sent it.
     buf = bytearray(_CHUNK)
     mv = memoryview(buf)
     n = 0
@@ -116,23 +116,21 @@ def _stream_obj(obj):
 
 def json_stream(obj, status=200):
     """A response that writes a (large) JSON object piece by piece."""
-    from microdot import Response
+    from smsgw.net.httpd import Response
 
-    # microdot streams a generator body (its docs); its hint says str | bytes
-    return Response(_chunked(_stream_obj(obj)), status,  # pyright: ignore[reportArgumentType]
+    return Response(_chunked(_stream_obj(obj)), status,
                     {"Content-Type": "application/json"}, reason=_text(_REASONS, status))
 
 
 def json_list(total, items, render):
     """A JSON array of render(item) for each item (None: left out), written item by item, with
     X-Total-Count: total (None: no header)."""
-    from microdot import Response
+    from smsgw.net.httpd import Response
 
     headers = {"Content-Type": "application/json"}
     if total is not None:
         headers["X-Total-Count"] = str(total)
-    return Response(_chunked(_stream(items, render)), 200,  # pyright: ignore[reportArgumentType]
-                    headers)
+    return Response(_chunked(_stream(items, render)), 200, headers)
 
 
 def json_body(request):
@@ -167,7 +165,7 @@ def _authorizer(ctx, app):
             b.refused += 1
             return error(429, "too many failed logins, retry later",
                          {"Retry-After": str(wait)})
-        if _eq(request.headers.get("Authorization", "").encode(), app.auth):
+        if _eq(request.headers.get("authorization", "").encode(), app.auth):
             if b:
                 b.ok(k)
             return None
@@ -180,7 +178,7 @@ def _authorizer(ctx, app):
         b.failed(k)
         # No challenge for the web page's own calls: it would open the browser's login
         # dialog over the page's form (and hold the request until it is answered).
-        if "X-Requested-With" in request.headers:
+        if "x-requested-with" in request.headers:
             return error(401, "unauthorized")
         return error(401, "unauthorized", {"WWW-Authenticate": 'Basic realm="smsgate"'})
 
@@ -220,17 +218,13 @@ def client_priority_cap(cfg):
 
 
 def make_app(ctx):
-    """Build the microdot app over the gateway context (ctx.cfg, .outbox, .inbox, ...)."""
-    from microdot import Request
-
+    """Build the HTTP app over the gateway context (ctx.cfg, .outbox, .inbox, ...)."""
     from smsgw.net.httpd import Server
 
     cfg = ctx.cfg
     http = cfg["http"]
-    Request.max_content_length = http["max_body"]
-    Request.max_body_length = http["max_body"]
-    Request.max_readline = 1024
-    app = Server(http["max_connections"], http["read_timeout_s"] * 1000, http["max_header"])
+    app = Server(http["max_connections"], http["read_timeout_s"] * 1000, http["max_header"],
+                 1024, http["max_body"])
     check = _authorizer(ctx, app)
     public = ("/health", "/")
     prio_cap = client_priority_cap(cfg)
@@ -239,7 +233,7 @@ def make_app(ctx):
     async def _auth(request):
         ctx.requests += 1
         if request.path.startswith("/ui/") or (request.path in public and
-                                                "Authorization" not in request.headers):
+                                                "authorization" not in request.headers):
             return None  # / and the status line of /health; with credentials, they count
         return check(request)
 
@@ -305,13 +299,13 @@ def make_app(ctx):
         del health
         forget("smsgw.net.health")
         code = 500 if doc["status"] == "fail" else 200
-        if "Authorization" not in request.headers:  # anyone: what a load balancer needs
+        if "authorization" not in request.headers:  # anyone: what a load balancer needs
             return reply({"status": doc["status"]}, code)
         return json_stream(doc, code)
 
     @app.route("/", methods=["GET"])
     async def _root(request):
-        if "text/html" in request.headers.get("Accept", ""):  # a browser: the web page
+        if "text/html" in request.headers.get("accept", ""):  # a browser: the web page
             res = _web(request, "index.html")
             if res is not None:
                 return res

@@ -1,26 +1,31 @@
-# The HTTP server's limits around microdot. microdot parses and dispatches; this
-# subclass only decides what one client may cost an ESP32 (~10 lwIP sockets, a small heap):
+# The API's HTTP server: HTTP/1.0 as an ESP32 can afford it. One request per connection,
+# answered and closed; routes matched segment by segment; JSON bodies for dicts and lists;
+# generator bodies streamed. Written here instead of using microdot (which this server followed:
+# the same handler signatures and answers) because microdot's module keeps 18.4 KB of heap on
+# an ESP32 when loaded from .mpy (its routing, multipart, cookies, sessions and templates
+# included), a fifth of what the core gateway may use on a board without PSRAM (README,
+# footprint). What one client may cost:
 # - at most `max_conn` connections at once: a newcomer takes the slot of the connection that has
 #   been reading its request longest, else (all slots busy answering) it gets a short 503 and
 #   is closed at once (nothing read, no socket kept);
 # - a deadline for reading the request (line, headers, body: 408) and one for writing the answer,
 #   kept by one reaper task instead of a wait_for (two tasks) per request;
-# - request lines of at most Request.max_readline bytes, a header block of at most `max_head`
-#   (431; read through LineReader, so the heap never holds more than that); bodies over
-#   Request.max_content_length are refused unread by microdot (413);
+# - a request line of at most `max_line` bytes, a header block of at most `max_head` (431; read
+#   through LineReader, so the heap never holds more than that); a body over `max_body` bytes is
+#   refused unread (413);
 # - anything one client raises (MemoryError included) ends that client: nothing reaches the
 #   event loop, whose handler resets the board.
 import asyncio
+import json
 from time import ticks_add, ticks_diff, ticks_ms
 
-from microdot import Microdot, Request
 from micropython import const
 
 from smsgw.net.lines import LineReader, TooLong
 
 TYPE_CHECKING = const(False)
 if TYPE_CHECKING:  # the type checker's view only (tools/typecheck.sh); never runs
-    from typing import Callable
+    from typing import Any, Callable
 
 _REAP_MS = const(500)  # how often deadlines are checked
 _WRITE_MS = const(30000)  # an answer not taken by the client in this time is dropped
@@ -32,7 +37,7 @@ _TIMED_OUT = const(408)
 
 
 def _refusal(status, msg=None):
-    # A short JSON error written without microdot (there may be no request object).
+    # A short JSON error written before there is a request to dispatch.
     reason, text = _MESSAGES[status]
     msg = msg or text
     body = '{"message": "%s"}' % msg
@@ -41,46 +46,143 @@ def _refusal(status, msg=None):
             "Content-Length: %d\r\n\r\n%s" % (status, reason, extra, len(body), body)).encode()
 
 
-class Server(Microdot):
-    """microdot with per-connection limits (see the module comment).
+def urldecode(s):
+    """`s` (str or bytes) with `+` and `%xx` decoded, as UTF-8 text; raises ValueError for an
+    escape that is not hex, UnicodeError for bytes that are not UTF-8."""
+    if isinstance(s, str):
+        s = s.encode()
+    s = s.replace(b"+", b" ")
+    if b"%" not in s:
+        return s.decode()
+    parts = s.split(b"%")
+    out = bytearray(parts[0])
+    for p in parts[1:]:
+        if p:
+            out.append(int(p[:2], 16))  # ValueError when not hex
+            out.extend(p[2:])
+        else:  # "%%", or a "%" at the end
+            out.append(0x25)
+    return out.decode()
+
+
+class Request:
+    """One request as read: method, path, args (the query: first value per name, decoded),
+    headers (names lower-cased), body (bytes), client_addr; url_args once routed."""
+
+    body: "bytes | bytearray"  # bare annotation: no code on MicroPython
+
+    def __init__(self, method, url, headers, client_addr):
+        self.method = method
+        self.headers = headers
+        self.client_addr = client_addr
+        self.body = b""
+        self.url_args = {}
+        self.args = {}
+        path, _, query = url.partition("?")
+        self.path = path
+        for pair in query.split("&"):
+            if pair:
+                k, _, v = pair.partition("=")
+                k = urldecode(k)
+                if k not in self.args:
+                    self.args[k] = urldecode(v)
+
+
+class Response:
+    """An answer: body (dict or list: JSON; str or bytes; or a generator of str/bytes pieces,
+    streamed without Content-Length), status, headers (the dict becomes the response's),
+    reason phrase ("OK" for 200, else "N/A" unless given). None with 200 is a 204."""
+
+    body: "Any"  # bytes once built, or an iterable of pieces (bare annotation: no code)
+
+    def __init__(self, body: "Any" = b"", status_code=200, headers=None, reason=None):
+        if headers is None:
+            headers = {}
+        if body is None and status_code == 200:
+            body, status_code = b"", 204
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            headers["Content-Type"] = "application/json; charset=UTF-8"
+        if isinstance(body, str):
+            body = body.encode()
+        self.body = body
+        self.status_code = status_code
+        self.headers = headers
+        self.reason = reason
+
+    async def write(self, writer, head_only=False):
+        # The head in one write; the body as it comes. A client gone meanwhile (OSError) ends
+        # the answer quietly; a streamed body is closed in any case (it may hold a file open).
+        b = self.body
+        h = self.headers
+        if "Content-Type" not in h:
+            h["Content-Type"] = "text/plain; charset=UTF-8"
+        if isinstance(b, bytes) and "Content-Length" not in h:
+            h["Content-Length"] = str(len(b))
+        reason = self.reason or ("OK" if self.status_code == 200 else "N/A")
+        head = "HTTP/1.0 %d %s\r\n" % (self.status_code, reason)
+        for k in h:
+            head += "%s: %s\r\n" % (k, h[k])
+        try:
+            await writer.awrite((head + "\r\n").encode())
+            if isinstance(b, bytes):
+                if b and not head_only:
+                    await writer.awrite(b)
+            elif not head_only:
+                for piece in b:
+                    await writer.awrite(piece.encode() if isinstance(piece, str) else piece)
+        except OSError:
+            pass
+        finally:
+            close = getattr(b, "close", None)
+            if close is not None:
+                close()
+
+
+async def _call(f, *args, **kw):
+    # a handler's result, awaited when the handler is a coroutine function
+    r = f(*args, **kw)
+    if hasattr(r, "send"):
+        r = await r
+    return r
+
+
+class Server:
+    """The HTTP server (see the module comment).
 
     Args: max_conn: connections served at once; read_ms: deadline for a whole request;
-    max_head: bytes of request line + headers.
+    max_head: bytes of request line + headers; max_line: bytes of one line; max_body: bytes of
+    a request body.
     counters: busy (refused, all slots answering), evicted (slot given to a newcomer),
     timeouts (408 or answer not taken), too_long (431), oom (MemoryError), bad (400), errors.
+    Handlers: route(pattern, methods) registers `async f(request, **segments)`, answering a
+    Response, a dict or list (JSON), str/bytes, None (204) or (body, status[, headers]);
+    before_request(f): f(request) may answer first (auth); errorhandler(404 or an exception
+    class); on_status(status) answers the other error statuses.
     """
 
     # bare annotations: no code on MicroPython
     routes: "list[tuple[tuple, str, Callable]]"
     on_status: "Callable[[int], object] | None"
 
-    def __init__(self, max_conn=4, read_ms=5000, max_head=4096):
-        super().__init__()
+    def __init__(self, max_conn=4, read_ms=5000, max_head=4096, max_line=1024, max_body=4096):
         self.max_conn = max_conn
         self.read_ms = read_ms
         self.max_head = max_head
+        self.max_line = max_line
+        self.max_body = max_body
         self.conns = []  # [task, deadline (ticks) or None, reading] in arrival order
         self.counters = {"busy": 0, "evicted": 0, "timeouts": 0, "too_long": 0, "oom": 0,
                          "bad": 0, "errors": 0}
         self.on_status = None  # fn(status) -> answer or None (see error_response)
-        self.routes = []  # (methods, pattern, handler): the routing below, not microdot's url_map
+        self.routes = []  # (methods, pattern, handler)
+        self.before = []
+        self.error_handlers = {}
+        self.server = None  # the listening server once start_server has it (net/ota's probation)
 
-    async def error_response(self, req, status_code, reason=None):
-        # An error status without a handler of its own answers through on_status (the API's
-        # JSON error): one function for them all instead of a handler closure per status
-        if self.on_status is not None and status_code not in self.error_handlers:
-            res = self.on_status(status_code)
-            if res is not None:
-                return res
-        return await super().error_response(req, status_code, reason)
-
-    # Routing without regular expressions: microdot's route table (url_map, left empty) holds a
-    # URLPattern per route, which compiles a regex the first time it is tried and keeps it and
-    # a dict per segment (~2 KB for the API's routes). Here a `routes` entry is (methods,
-    # pattern string, handler), matched segment by segment. The firmware's patterns are literal
-    # segments and `<name>` ones (one non-empty segment, passed as a string: microdot's default
-    # type); typed ones are refused, and this app is not mounted into another (microdot's
-    # mount() would need URLPatterns).
+    # Routing without regular expressions: a `routes` entry is (methods, pattern string,
+    # handler), matched segment by segment. The firmware's patterns are literal segments and
+    # `<name>` ones (one non-empty segment, passed to the handler as a string).
     def route(self, url_pattern, methods=None):
         if ":" in url_pattern:
             raise ValueError("typed URL segment: " + url_pattern)
@@ -91,40 +193,86 @@ class Server(Microdot):
 
         return decorated
 
+    def before_request(self, f):
+        self.before.append(f)
+        return f
+
+    def errorhandler(self, key):
+        def decorated(f):
+            self.error_handlers[key] = f
+            return f
+
+        return decorated
+
     def find_route(self, req):
-        # microdot's find_route, matching with _match
+        # -> the handler, 404 or 405, or the headers of an OPTIONS answer (a dict)
         method = req.method.upper()
-        if method == "OPTIONS" and self.options_handler:
-            return self.options_handler(req), "", None
+        parts = req.path.split("/")
+        if method == "OPTIONS":
+            allow = []
+            for methods, pattern, _ in self.routes:
+                if _match(pattern, parts) is not None:
+                    allow.extend(methods)
+            if "GET" in allow:
+                allow.append("HEAD")
+            allow.append("OPTIONS")
+            return {"Allow": ", ".join(allow)}
         if method == "HEAD":
             method = "GET"
         f = 404
-        parts = req.path.split("/")
         for methods, pattern, handler in self.routes:
             args = _match(pattern, parts)
             if args is not None:
                 if method in methods:
-                    # microdot's dispatch passes them to the handler (its find_route sets them)
-                    req.url_args = args  # pyright: ignore[reportAttributeAccessIssue]
-                    return handler, "", None
+                    req.url_args = args
+                    return handler
                 f = 405
-        return f, "", None
+        return f
 
-    def default_options_handler(self, req):
-        parts = req.path.split("/")
-        allow = []
-        for methods, pattern, _ in self.routes:
-            if _match(pattern, parts) is not None:
-                allow.extend(methods)
-        if "GET" in allow:
-            allow.append("HEAD")
-        allow.append("OPTIONS")
-        return {"Allow": ", ".join(allow)}
+    async def error_response(self, req, status):
+        # An error status: its own handler (404), else on_status (the API's JSON error)
+        h = self.error_handlers.get(status)
+        if h is not None:
+            return await _call(h, req)
+        res = self.on_status(status) if self.on_status is not None else None
+        return res if res is not None else Response(str(status), status)
 
-    async def start_server(self, *args, **kw):
+    async def dispatch_request(self, req):
+        """The Response for `req` (a handler's exception answers through its errorhandler,
+        else 500)."""
+        try:
+            f = self.find_route(req)
+            res = None
+            if isinstance(f, dict):
+                res = Response(b"", 200, f)
+            elif isinstance(f, int):
+                res = await self.error_response(req, f)
+            else:
+                for b in self.before:
+                    res = await _call(b, req)
+                    if res:
+                        break
+                if res is None:
+                    res = await _call(f, req, **req.url_args)
+                    if res is None:
+                        res = Response(None)
+        except Exception as exc:
+            res = None
+            for cls, h in self.error_handlers.items():
+                if not isinstance(cls, int) and isinstance(exc, cls):
+                    res = await _call(h, req, exc)
+                    break
+            if res is None:
+                res = await self.error_response(req, 500)
+        if isinstance(res, tuple):
+            return Response(*res)
+        return res if isinstance(res, Response) else Response(res)
+
+    async def start_server(self, host="0.0.0.0", port=80):
         reaper = asyncio.create_task(self._reap())
         try:
-            await super().start_server(*args, **kw)
+            self.server = await asyncio.start_server(self.handle_request, host, port)
+            await self.server.wait_closed()
         finally:
             reaper.cancel()
 
@@ -181,11 +329,11 @@ class Server(Microdot):
 
     async def _serve(self, reader, writer, me):
         # -> bytes of an error answer to send before closing, or None (answered or gone)
-        lr = LineReader(reader, Request.max_readline, self.max_head, False)
+        lr = LineReader(reader, self.max_line, self.max_head, False)
         try:
-            # microdot only reads through readline/read/readexactly: LineReader has those
-            req = await Request.create(self, lr,  # pyright: ignore[reportArgumentType]
-                                       writer, writer.get_extra_info("peername"))
+            req, length = await self._read_head(lr, writer)
+            if req is not None and length <= self.max_body:
+                req.body = await lr.readexactly(length) if length else b""
         except TooLong:
             self.counters["too_long"] += 1
             return _refusal(431)
@@ -197,17 +345,40 @@ class Server(Microdot):
             return _refusal(503)
         except (OSError, EOFError):  # the client went away (mid-request: nothing is dispatched)
             return None
-        except Exception:  # malformed request line, header or Content-Length
+        except Exception:  # malformed request line, header, Content-Length or query
             self.counters["bad"] += 1
             return _refusal(400)
         if req is None:  # a blank request line: nothing to answer
             return None
         me[1], me[2] = None, False  # dispatching: our own code, not a client's to hold up
-        res = await self.dispatch_request(req)
+        if length > self.max_body:  # refused unread
+            res = await self.error_response(req, 413)
+            res = res if isinstance(res, Response) else Response(res, 413)
+        else:
+            res = await self.dispatch_request(req)
         me[1] = ticks_add(ticks_ms(), _WRITE_MS)
-        if res is not res.already_handled:
-            await res.write(writer)
+        await res.write(writer, req.method == "HEAD")
         return None
+
+    async def _read_head(self, lr, writer):
+        # -> (Request or None for a blank line, Content-Length); raises ValueError (400)
+        line = (await lr.readline()).strip().decode()
+        if not line:
+            return None, 0
+        method, url, version = line.split()
+        if "/" not in version:
+            raise ValueError("HTTP version")
+        headers = {}
+        while True:
+            line = (await lr.readline()).strip().decode()
+            if not line:
+                break
+            name, value = line.split(":", 1)
+            headers[name.lower()] = value.strip()
+        length = int(headers.get("content-length", 0))
+        if length < 0:
+            raise ValueError("Content-Length")
+        return Request(method, url, headers, writer.get_extra_info("peername")), length
 
 
 def _match(pattern, parts):

@@ -4,8 +4,8 @@
 # nothing and sends each file as it is, in _CHUNK-byte pieces through one preallocated buffer.
 # Imported on the first browser request only (the core never loads it). index.html is
 # revalidated on every visit (it is small and names the current assets); a hashed asset never
-# changes, so browsers keep it (Cache-Control immutable: microdot answers HTTP/1.0, for which
-# Chrome ignores ETags). ETag: the gzip trailer (CRC-32 and size of the content); a matching
+# changes, so browsers keep it (Cache-Control immutable: net/httpd.py answers HTTP/1.0, for
+# which Chrome ignores ETags). ETag: the gzip trailer (CRC-32 and size of the content); a matching
 # If-None-Match gets 304 with no body.
 from micropython import const
 
@@ -24,8 +24,8 @@ def _etag(path):
 
 
 def _body(path):
-    # Opened when microdot starts sending (a HEAD request never opens it); closed when the
-    # generator ends or is closed (microdot closes it when the client goes away).
+    # Opened when the answer's body starts going out (a HEAD request never opens it); closed
+    # when the generator ends or is closed (Response.write closes it when the client goes away).
     from smsgw.fsutil import chunks
 
     return chunks(path, _CHUNK)
@@ -36,7 +36,7 @@ def serve(request, name, root=None):
     browser has it, or None when there is no such file (a name with a "/" never matches)."""
     import os
 
-    from microdot import Response
+    from smsgw.net.httpd import Response
 
     ext = name[name.rfind(".") + 1:]
     if "/" in name or name.startswith(".") or ext not in _TYPES:
@@ -59,11 +59,11 @@ def serve(request, name, root=None):
     if ext == "html":
         headers["X-Frame-Options"] = "DENY"
         headers["Vary"] = "Accept"
-    if request.headers.get("If-None-Match") == tag:
+    if request.headers.get("if-none-match") == tag:
         return Response(b"", 304, headers, reason="Not Modified")
     headers["Content-Type"] = _TYPES[ext]
     headers["Content-Encoding"] = "gzip"
     headers["Content-Length"] = str(size)
     if request.method == "HEAD":
         return Response(b"", 200, headers)
-    return Response(_body(path), 200, headers)  # pyright: ignore[reportArgumentType]
+    return Response(_body(path), 200, headers)
