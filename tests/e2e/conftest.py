@@ -2,7 +2,7 @@
 
 SMSGATE_E2E_HEAP sets the board's MicroPython heap. Default 240K: the smallest heap at which all
 these tests passed was 200K (192K fails; unix port, 64-bit, firmware as .mpy, 2026-11-25), plus
-20 % margin. A 32-bit build (an ESP32's object sizes) needs about 0.71 of the heap (measured
+20 % margin. A 32-bit build (an ESP32's object sizes) needs about 0.68-0.71 of the heap (measured
 with `make footprint`; tests/e2e/test_heap_guard.py guards the core gateway's heap).
 """
 

@@ -3,8 +3,8 @@ ships them), running together against a real HTTP receiver and a real mosquitto.
 
 .mpy bytecode loaded from a file lives in the heap (about 2.3x the file size on this 64-bit port);
 frozen into an ESP32 firmware image (firmware/manifest.py) only the module's objects stay in the
-heap. A 32-bit build (an ESP32's object sizes) needs about 0.71 of these figures (measured with
-`make footprint`, which also gives the live heap of each module on 32-bit)."""
+heap. A 32-bit build (an ESP32's object sizes) needs about 0.68-0.71 of these figures (measured
+with `make footprint`, which also gives the live heap of each module on 32-bit)."""
 
 from __future__ import annotations
 
