@@ -60,7 +60,7 @@ def urldecode(s):
         if p:
             out.append(int(p[:2], 16))  # ValueError when not hex
             out.extend(p[2:])
-        else:  # "%%", or a "%" at the end
+        else:  # a "%" right before another "%" or at the end stays itself
             out.append(0x25)
     return out.decode()
 
