@@ -139,6 +139,13 @@ class Response:
                 close()
 
 
+def _response(res):
+    # a handler's answer as a Response: (body, status[, headers]), or a body
+    if isinstance(res, tuple):
+        return Response(*res)
+    return res if isinstance(res, Response) else Response(res)
+
+
 async def _call(f, *args, **kw):
     # a handler's result, awaited when the handler is a coroutine function
     r = f(*args, **kw)
@@ -264,9 +271,7 @@ class Server:
                     break
             if res is None:
                 res = await self.error_response(req, 500)
-        if isinstance(res, tuple):
-            return Response(*res)
-        return res if isinstance(res, Response) else Response(res)
+        return _response(res)
 
     async def start_server(self, host="0.0.0.0", port=80):
         reaper = asyncio.create_task(self._reap())
@@ -352,8 +357,7 @@ class Server:
             return None
         me[1], me[2] = None, False  # dispatching: our own code, not a client's to hold up
         if length > self.max_body:  # refused unread
-            res = await self.error_response(req, 413)
-            res = res if isinstance(res, Response) else Response(res, 413)
+            res = _response(await self.error_response(req, 413))
         else:
             res = await self.dispatch_request(req)
         me[1] = ticks_add(ticks_ms(), _WRITE_MS)
