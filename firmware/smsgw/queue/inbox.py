@@ -37,7 +37,7 @@ class Inbox:
         self._re = None  # the Reassembler, imported on the first multipart part (~9 KB)
         self.first = self.next = 0
         self.fetched = 0  # messages with seq < fetched were returned by GET /inbox
-        self.seen = []  # the last _SEEN PDU hashes, as ints (_remember)
+        self.seen = []  # the last PDU hashes, as ints (inbox_ops._remember)
         self.counters = {"received": 0, "parts": 0, "duplicates": 0,
                          "bad_pdus": 0, "store_errors": 0, "delete_errors": 0, "evicted": 0,
                          "evicted_unread": 0, "incomplete": 0, "sweeps": 0}
