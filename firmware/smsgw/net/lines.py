@@ -1,6 +1,6 @@
 # A stream reader whose lines are bounded: asyncio's readline() grows its buffer until a newline
 # comes, so a peer sending megabytes without one ran the heap out. The HTTP server
-# (under microdot) and the HTTP client read status lines and headers through this instead.
+# (net/httpd.py) and the HTTP client read status lines and headers through this instead.
 from micropython import const
 
 _CHUNK = const(128)  # bytes asked of the stream per read while looking for a newline
