@@ -75,9 +75,12 @@ def test_bulk_sends_each_once_spread_over_boards_and_resumes(fleet, broker, tmp_
     spread = Counter(by.values())
     assert set(spread) == {"b1", "b2", "b3"} and min(spread.values()) >= 8, spread
     rep = report_of(csv)
-    assert len(rep) == 60 and {r["state"] for r in rep} == {"Sent"}
+    # Final states: Sent, or Delivered for a message sent while no bulk listened (between the
+    # Ctrl-C and the re-run) whose delivery report reached the re-run before its Sent did.
+    assert len(rep) == 60 and {r["state"] for r in rep} <= {"Sent", "Delivered"}, rep
     assert all(by[t] == r["device"] for t, r in zip(texts, rep))
-    assert s["claimedTwice"] == [] and s["states"] == {"Sent": 60}
+    assert s["claimedTwice"] == [] and set(s["states"]) <= {"Sent", "Delivered"}
+    assert sum(s["states"].values()) == 60, s["states"]
     s = finish(bulk(broker, csv))  # once more: nothing is sent again
     assert s["states"] == {"Sent": 60} and sum(on_air(fleet)[0].values()) == 60
 
