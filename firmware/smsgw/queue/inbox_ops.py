@@ -127,9 +127,7 @@ def _evict(ib):
 
 
 def list_messages(ib, limit=50, offset=0, since=0, until=0, kind=None):
-    """(total, [seq, ...]) newest first, optionally only those received in [since, until]
-    (Unix s; 0: open) of type `kind` ("SMS" | "DATA_SMS"); render each with public(seq).
-    Marks everything stored so far as delivered to the API (eviction prefers those)."""
+    # Inbox.list
     import os
 
     names = os.listdir(ib.dir)
@@ -142,15 +140,13 @@ def list_messages(ib, limit=50, offset=0, since=0, until=0, kind=None):
 
 
 def public(ib, seq):
-    """Message `seq` in android-sms-gateway's inbox shape, or None when gone."""
+    # Inbox.public
     m = get(ib, seq)
     return None if m is None else _public(m)
 
 
 def handle(ib, kind, index, h):
-    """Process one (kind, index, hex) from the modem. Returns True when the modem copy may
-    be deleted (stored durably, a duplicate, or undecodable: then its hex is in the log).
-    Anything else that goes wrong (no memory, flash) keeps it on the SIM for the sweep."""
+    # Inbox.handle (its docstring says what True means)
     from smsgw.codec import pdu
     from smsgw.errors import PduError
 
@@ -260,10 +256,8 @@ def _deliver(ib, msg):
 
 
 def expire(ib):
-    """Store orphaned groups (timed out) as incomplete messages; returns how many."""
+    # Inbox.expire (which calls it only with a Reassembler)
     n = 0
-    if ib._re is None:
-        return 0
     for key, ref, partial, missing in ib._re.expire(time.ticks_ms()):
         parts = _parts(ib)
         mine = [q for q in parts if q["k"] == key and q["r"] == ref]
