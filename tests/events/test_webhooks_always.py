@@ -38,8 +38,14 @@ def test_webhooks_served_and_signed_without_a_webhooks_section():
             assert len(rx.got[0]["deviceId"]) == 21  # derived from the IMEI (smsgw.device)
             gw.restart_board()  # a power cut: the feature starts at boot, with the same key
             gw.sim.send_sms("+15550001111", "after the cut")
-            wait_for(lambda: len(rx.got) >= 2, 30, "a delivery after the power cut")
-            assert rx.bad_signatures == 0 and rx.got[-1]["payload"]["message"] == "after the cut"
+
+            def texts():
+                return [g["payload"]["message"] for g in rx.got]
+
+            wait_for(lambda: "after the cut" in texts(), 30, "a delivery after the power cut")
+            # a cut before the board recorded the first hand-off may deliver it once more
+            # (docs/EVENTS.md: an sms:* event can arrive twice, never lost)
+            assert rx.bad_signatures == 0 and set(texts()) == {"hello hooks", "after the cut"}
             assert gw.api("GET", "/webhook")[1] == [hook]  # the app's alias
             assert gw.api("DELETE", "/webhooks/" + hook["id"])[0] == 204
             assert gw.api("DELETE", "/webhooks/" + hook["id"])[0] == 404

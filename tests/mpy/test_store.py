@@ -145,7 +145,8 @@ def test_operation_cost_does_not_grow_with_depth():
             s.append_index(k)
             s.put(k, {"id": "d%d" % total, "to": ["+1"]})
             total += 1
-        t[depth] = _op_ms(s, 60)
+        # the quickest of 5 rounds: a busy machine's preemptions only ever add time
+        t[depth] = min(_op_ms(s, 60) for _ in range(5))
     assert t[300] < 3 * t[10] + 20, t
     rmtree(s.root)
 
