@@ -260,9 +260,7 @@ class Server:
                     if res:
                         break
                 if res is None:
-                    res = await _call(f, req, **req.url_args)
-                    if res is None:
-                        res = Response(None)
+                    res = await _call(f, req, **req.url_args)  # None: a 204 (_response)
         except Exception as exc:
             res = None
             for cls, h in self.error_handlers.items():

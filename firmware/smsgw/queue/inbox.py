@@ -51,8 +51,10 @@ class Inbox:
         forget(_OPS)
 
     def open(self):
-        """Read the stored messages' range, the dedup hashes and the pending parts."""
+        """Read the stored messages' range, the dedup hashes and the pending parts (at boot:
+        the code leaves the heap again until a message comes)."""
         self._ops().load(self)
+        self.release()
 
     def get(self, seq):
         """Stored message `seq` (its JSON record), or None."""
