@@ -27,13 +27,18 @@ class Profile:
     prompt_ms: int
     ussd_ms: int
 
-    def __init__(self, **kw):
-        for k in kw:
-            setattr(self, k, kw[k])
+
+def _profile(**kw):
+    # Profile has no methods: a profile keeps nothing of this module alive once it is forgotten
+    # (a method would hold the module's globals, and with them every table here).
+    p = Profile()
+    for k in kw:
+        setattr(p, k, kw[k])
+    return p
 
 
 def _sim800():
-    return Profile(
+    return _profile(
         name="SIM800",
         # §2.1: RDY/+CFUN: 1 only at a fixed baud rate; "Call Ready" then "SMS Ready".
         boot_urcs=("RDY", "+CFUN: 1", "Call Ready", "SMS Ready"),
@@ -60,7 +65,7 @@ def _sim800():
 
 
 def _sim7600():
-    return Profile(
+    return _profile(
         name="SIM7600",
         boot_urcs=("RDY", "+CPIN: READY", "SMS DONE", "PB DONE"),
         reboot_urcs=("RDY",),
