@@ -1,5 +1,6 @@
-# The modem driver: init sequence, send, incoming SMS/reports, USSD, status. It never retries
-# or resets on its own: failures raise; the supervisor decides what to do.
+# The modem driver: send, incoming SMS/reports, USSD, status; the init sequence is
+# smsgw.modem.bringup (loaded for each start). It never retries or resets on its own: failures
+# raise; the supervisor decides what to do.
 #
 # Incoming: +CMTI/+CDSI indices are read (AT+CMGR) by one worker task and pushed as
 # (kind, index, hex), SMS to `incoming` (the inbox's), status reports to `reports` (the
@@ -7,9 +8,8 @@
 # with `delete(i)` only after storing durably; the modem never deletes.
 # URC handlers and answer parsers live in smsgw.modem.urc (re-exported here).
 import asyncio
-import os
-import time
 
+from smsgw import forget
 from smsgw.errors import ATError, ATTimeout, SmsgateError
 from smsgw.modem.urc import UrcHandlers, pdu_kind, reg_stat
 from smsgw.modem.ring import Ring
@@ -78,35 +78,20 @@ class Modem(UrcHandlers):
         v = self.cfg.get(key)
         return int(v) if v is not None else int(default * self._scale)
 
-    # -- start -----------------------------------------------------------------------------
+    # -- start ---------------------------------------------------------------------------
     async def start(self):
-        """Bring the modem from power-on (or unknown state) to ready for SMS.
+        """Bring the modem from power-on (or unknown state) to ready for SMS (the sequence is
+        smsgw.modem.bringup, loaded for each start and forgotten after it).
 
         Raises:
             ModemError, ATTimeout, ATError: the modem is not usable (the supervisor escalates).
         """
-        p = self.profile
-        st = self.status
-        st["ready"] = False
-        self.counters["starts"] += 1
-        await self._sync(self._ms("boot_timeout_ms", p.boot_ms * 3))
-        await self.at.cmd(b"ATE0")  # echo returns after every reboot (docs/SIMCOM-AT.md §1.2)
-        await self.at.cmd(b"AT+CMEE=1")
-        await self._sim(self._ms("ready_timeout_ms", 100000))
-        await self._sms_setup(self._ms("ready_timeout_ms", 100000))
-        for c in p.reg_urc_cmds:
-            try:
-                await self.at.cmd(c)
-            except ATError:
-                self.counters["skipped"] += 1  # URC form unsupported: polling still works
-        await self._wait_registered(self._ms("reg_timeout_ms", 120000))
-        lines = await self.at.cmd(b"AT+CGSN")
-        st["imei"] = lines[0] if lines else None
-        lines = await self.at.cmd(b"AT+CGMM")
-        st["model"] = lines[0] if lines else p.name
-        await self.signal()
-        self._echo_mark = self.at.counters["echoes"]
-        st["ready"] = True
+        from smsgw.modem import bringup
+
+        try:
+            await bringup.start(self)
+        finally:
+            forget("smsgw.modem.bringup")
         if self._task is None:
             self._task = asyncio.create_task(self._reader_worker())
 
@@ -114,77 +99,6 @@ class Modem(UrcHandlers):
         """Cancel the incoming worker (the AT channel is stopped by its owner)."""
         t, self._task = self._task, None
         await cancel_and_wait(t)
-
-    async def _sync(self, budget_ms):
-        # Autobaud: repeat `AT` until OK (docs/SIMCOM-AT.md §2.1); garbage answers are fine.
-        probe = self.cfg.get("probe_ms", 1000)
-        t0 = time.ticks_ms()
-        while True:
-            try:
-                await self.at.cmd(b"AT", probe)
-                return
-            except (ATTimeout, ATError):
-                if time.ticks_diff(time.ticks_ms(), t0) > budget_ms:
-                    raise ModemError("no answer")
-                # Still at the prompt of a send a reset cut short, the modem takes "AT" as PDU
-                # data: ESC gets it back (gammu does so at every start; docs/SIMCOM-AT.md
-                # §6.4) and its OK ends this wait; in command mode nothing answers ESC CR.
-                try:
-                    await self.at.cmd(b"\x1b", min(probe, 200))
-                except (ATTimeout, ATError):
-                    pass
-
-    async def _retry(self, fn, budget_ms, what):
-        # Run `fn` until it returns without ATError, within budget (SIM busy, SMS not ready).
-        t0 = time.ticks_ms()
-        poll = self._ms("poll_ms", 1000)
-        while True:
-            try:
-                return await fn()
-            except ATError as e:
-                if time.ticks_diff(time.ticks_ms(), t0) > budget_ms:
-                    raise ModemError("%s: %s" % (what, e))
-            await asyncio.sleep_ms(poll)
-
-    async def _sim(self, budget_ms):
-        lines = await self._retry(lambda: self.at.cmd(b"AT+CPIN?"), budget_ms, "SIM")
-        state = lines[0][6:].strip() if lines else "READY"
-        self.status["sim"] = state
-        if state == "READY":
-            try:  # unlocked after all (or by someone): a PIN mark is obsolete
-                os.remove(self.pin_path)
-            except (OSError, TypeError):  # no mark, the usual case (TypeError: no path)
-                pass
-            return
-        if state != "SIM PIN":
-            raise ModemError(state)  # PUK, PH-SIM PIN ...: a human must act
-        pin = self.cfg.get("pin")
-        if not pin:
-            raise ModemError("SIM PIN required")
-        from smsgw.modem.pin import unlock  # rare: kept out of the resident driver
-
-        await unlock(self, pin, self._ms("pin_ms", 10000))
-        self.status["sim"] = "READY"
-
-    async def _sms_setup(self, budget_ms):
-        # Rejected until "SMS Ready"/"SMS DONE" (docs/SIMCOM-AT.md §2.1/2.2); retried.
-        async def setup():
-            await self.at.cmd(b"AT+CMGF=0")
-            await self.at.cmd(self.profile.cnmi)
-            await self.at.cmd(self.profile.storage, 5000)
-
-        await self._retry(setup, budget_ms, "SMS not ready")
-        self._sms_ready = True
-
-    async def _wait_registered(self, budget_ms):
-        t0 = time.ticks_ms()
-        while True:
-            stat = await self.registration()
-            if stat in (1, 5):
-                return
-            if time.ticks_diff(time.ticks_ms(), t0) > budget_ms:
-                raise ModemError("not registered (stat %s)" % stat)
-            await asyncio.sleep_ms(self._ms("poll_ms", 1000))
 
     # -- queries ---------------------------------------------------------------------------
     async def probe(self):
