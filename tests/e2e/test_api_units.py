@@ -1,4 +1,4 @@
-"""Unit-level checks of firmware/smsgw/net/api.py helpers, run on CPython (microdot from pip)."""
+"""Unit-level checks of firmware/smsgw/net/api.py and net/jsonout.py helpers, run on CPython."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ if not hasattr(time, "ticks_ms"):  # MicroPython's tick functions, for the firmw
     time.ticks_add = lambda t, d: t + d
     time.ticks_diff = lambda a, b: a - b
 
-from smsgw.net import api  # noqa: E402
+from smsgw.net import api, jsonout  # noqa: E402
 
 
 def _collect(gen) -> list[bytes]:
@@ -26,29 +26,29 @@ def _collect(gen) -> list[bytes]:
 
 def test_chunked_gathers_small_pieces_into_bounded_writes():
     pieces = ["{"] + ['"k%d":%d,' % (i, i) for i in range(400)] + ["}"]
-    chunks = _collect(api._chunked(iter(pieces)))
+    chunks = _collect(jsonout._chunked(iter(pieces)))
     assert b"".join(chunks) == "".join(pieces).encode()
-    assert all(0 < len(c) <= api._CHUNK for c in chunks)
+    assert all(0 < len(c) <= jsonout._CHUNK for c in chunks)
     total = sum(len(p) for p in pieces)
     # full buffers except the last: no more writes than needed (+1 for piece boundaries each)
-    assert len(chunks) <= 2 * (total // api._CHUNK + 1)
+    assert len(chunks) <= 2 * (total // jsonout._CHUNK + 1)
     assert len(chunks) < len(pieces) // 10
 
 
 def test_chunked_passes_large_piece_and_keeps_order():
-    big = "x" * (api._CHUNK * 2 + 7)
+    big = "x" * (jsonout._CHUNK * 2 + 7)
     pieces = ["[", '"a"', ",", json.dumps(big), ",", '"é"', "]"]
-    chunks = _collect(api._chunked(iter(pieces)))
+    chunks = _collect(jsonout._chunked(iter(pieces)))
     assert b"".join(chunks) == "".join(pieces).encode()
-    assert any(len(c) > api._CHUNK for c in chunks)
-    assert _collect(api._chunked(iter([]))) == []
+    assert any(len(c) > jsonout._CHUNK for c in chunks)
+    assert _collect(jsonout._chunked(iter([]))) == []
 
 
 def test_streamed_health_object_is_valid_json():
     doc = {"status": "pass", "checks": {"a": {"status": "pass", "observedValue": 1,
                                               "observedUnit": "x"}, "b": [1, 2, 3],
                                         "c": {"n": "é" * 300}}, "version": "1"}
-    body = b"".join(_collect(api._chunked(api._stream_obj(doc))))
+    body = b"".join(_collect(jsonout._chunked(jsonout._stream_obj(doc))))
     assert json.loads(body) == doc
 
 

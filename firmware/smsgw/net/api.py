@@ -21,11 +21,6 @@
 # `json_body(request)` for parsing.
 import json
 
-from micropython import const
-
-
-_LIMIT_MAX = const(500)
-_CHUNK = const(512)  # streamed bodies go out in writes of up to this many bytes
 
 
 def _eq(a, b):
@@ -59,78 +54,6 @@ def reply(body, status=200, headers=None):
 
 def error(status, msg, headers=None):
     return reply({"message": msg}, status, headers)
-
-
-def _stream(items, render):
-    # A JSON array written item by item: RAM holds one item, whatever the page size.
-    yield "["
-    first = True
-    for it in items:
-        obj = render(it)
-        if obj is None:
-            continue
-        yield ("" if first else ",") + json.dumps(obj)
-        first = False
-    yield "]"
-
-
-def _chunked(pieces):
-    # Gather small pieces into one preallocated buffer and yield it when full / at the end:
-    # one socket write + drain per ~_CHUNK bytes instead of one per JSON member (measured:
-    # GET /health fell from ~1,890 to ~248 req/s). Memory stays bounded by _CHUNK; a piece
-    # larger than the buffer goes out on its own. The yielded view is rewritten after the
-    # consumer resumes us, i.e. after Response.write's awrite has copied/sent it.
-    buf = bytearray(_CHUNK)
-    mv = memoryview(buf)
-    n = 0
-    for p in pieces:
-        if isinstance(p, str):
-            p = p.encode()
-        ln = len(p)
-        if n + ln > _CHUNK:
-            if n:
-                yield mv[:n]
-                n = 0
-            if ln > _CHUNK:
-                yield p
-                continue
-        mv[n:n + ln] = p
-        n += ln
-    if n:
-        yield mv[:n]
-
-
-def _stream_obj(obj):
-    # A JSON object written member by member (nested objects too): no whole-document string.
-    yield "{"
-    first = True
-    for k, v in obj.items():
-        yield ("" if first else ",") + json.dumps(k) + ":"
-        first = False
-        if isinstance(v, dict) and len(v) > 2:
-            yield from _stream_obj(v)
-        else:
-            yield json.dumps(v)
-    yield "}"
-
-
-def json_stream(obj, status=200):
-    """A response that writes a (large) JSON object piece by piece."""
-    from smsgw.net.httpd import Response
-
-    return Response(_chunked(_stream_obj(obj)), status,
-                    {"Content-Type": "application/json"}, reason=_text(_REASONS, status))
-
-
-def json_list(total, items, render):
-    """A JSON array of render(item) for each item (None: left out), written item by item, with
-    X-Total-Count: total (None: no header)."""
-    from smsgw.net.httpd import Response
-
-    headers = {"Content-Type": "application/json"}
-    if total is not None:
-        headers["X-Total-Count"] = str(total)
-    return Response(_chunked(_stream(items, render)), 200, headers)
 
 
 def json_body(request):
@@ -185,32 +108,6 @@ def _authorizer(ctx, app):
     return check
 
 
-def _int_arg(request, name, default, lo, hi):
-    v = request.args.get(name)
-    if v is None or v == "":
-        return default
-    try:
-        n = int(v)
-    except ValueError:
-        raise ValueError("%s: an integer" % name)
-    if not lo <= n <= hi:
-        raise ValueError("%s: %d..%d" % (name, lo, hi))
-    return n
-
-
-def _page(request, device_id, name, allowed):
-    # (limit, offset, since, until, `name` filter) of a list request; the filters'
-    # parser (net/query.py) is imported only when a filter is given
-    limit = _int_arg(request, "limit", 50, 1, _LIMIT_MAX)
-    offset = _int_arg(request, "offset", 0, 0, 1 << 30)
-    for k in ("from", "to", "deviceId", name):
-        if request.args.get(k):
-            from smsgw.net import query
-
-            return (limit, offset) + query.filters(request, device_id, name, allowed)
-    return limit, offset, 0, 0, None
-
-
 def client_priority_cap(cfg):
     """Highest priority an API/MQTT client may ask for: >= 100 (past the carrier caps and quiet
     hours) only with api.allow_priority; alert SMS and command replies keep theirs."""
@@ -250,15 +147,7 @@ def make_app(ctx):
 
     @app.route("/messages", methods=["GET"])
     async def _list(request):
-        from smsgw.queue.journal import STATES
-
-        try:
-            limit, offset, since, until, state = _page(request, ctx.outbox.device_id(),
-                                                       "state", STATES)
-        except ValueError as e:
-            return error(400, str(e))
-        total, keys = ctx.outbox.list(state, limit, offset, since, until)
-        return json_list(total, keys, ctx.outbox.status_by_key)
+        return _lists("messages", ctx, request)
 
     @app.route("/messages/<mid>", methods=["GET"])
     @app.route("/message/<mid>", methods=["GET"])
@@ -276,13 +165,7 @@ def make_app(ctx):
 
     @app.route("/inbox", methods=["GET"])
     async def _inbox(request):
-        try:
-            limit, offset, since, until, kind = _page(request, ctx.outbox.device_id(),
-                                                      "type", ("SMS", "DATA_SMS"))
-        except ValueError as e:
-            return error(400, str(e))
-        total, seqs = ctx.inbox.list(limit, offset, since, until, kind)
-        return json_list(total, seqs, ctx.inbox.public)
+        return _lists("inbox", ctx, request)
 
     @app.route("/ui/<name>", methods=["GET"])
     async def _ui(request, name):  # the page's CSS and JS (public: nothing secret in them)
@@ -301,6 +184,8 @@ def make_app(ctx):
         code = 500 if doc["status"] == "fail" else 200
         if "authorization" not in request.headers:  # anyone: what a load balancer needs
             return reply({"status": doc["status"]}, code)
+        from smsgw.net.jsonout import json_stream
+
         return json_stream(doc, code)
 
     @app.route("/", methods=["GET"])
@@ -347,6 +232,18 @@ def oom():
 
     gc.collect()
     return error(503, "out of memory, retry later", {"Retry-After": "2"})
+
+
+def _lists(name, ctx, request):
+    # GET /messages and GET /inbox (net/lists.py): imported for the request and forgotten after
+    # it (the answer streamed afterwards keeps the code it runs until it is sent)
+    from smsgw import forget
+    from smsgw.net import lists
+
+    try:
+        return getattr(lists, name)(ctx, request)
+    finally:
+        forget("smsgw.net.lists")
 
 
 def _web(request, name):

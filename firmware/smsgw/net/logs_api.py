@@ -47,7 +47,7 @@ async def logs(ctx, request):
     """GET /logs?from=&to=: the flash log's entries in the window (RFC 3339 bounds, inclusive),
     as android-sms-gateway's log entries {id, priority, module, message, context, createdAt}."""
     from smsgw import clock
-    from smsgw.net.api import json_list
+    from smsgw.net.jsonout import json_list
 
     bad = misrouted(request, "GET", "/logs")
     if bad:

@@ -15,7 +15,7 @@ async def unsupported(ctx, request):
     seg = request.path.split("/")[1]
     if seg == "health" and request.path in ("/health/live", "/health/ready", "/health/startup"):
         from smsgw.net import health
-        from smsgw.net.api import json_stream
+        from smsgw.net.jsonout import json_stream
 
         doc = health.build(ctx)
         return json_stream(doc, 500 if doc["status"] == "fail" else 200)
