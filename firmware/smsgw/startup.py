@@ -46,10 +46,6 @@ def build(cfg):
     ctx.outbox = Outbox(ctx.store, cfg, ctx.modem, ctx.ready)
     ctx.inbox = Inbox(q["dir"], cfg, ctx.modem, ctx.ready, ctx.store)
     ctx.inbox.open()
-    # The SMS codec the sender needs, imported now: a heap too small for it shows at boot
-    # instead of as a MemoryError at the first send.
-    from smsgw.codec import pdu, tpfields  # noqa: F401
-
     gc.collect()
     from smsgw.net import api
 

@@ -183,12 +183,16 @@ def test_torn_parts_tail_is_cut_before_the_next_part():
 
 
 async def test_memory_error_while_decoding_keeps_the_sms_on_the_sim():
-    from smsgw.codec import pdu
+    from smsgw.queue import inbox as inbox_mod
 
     h = pdu_mt.encode_deliver("+4917000000", "keep me")[0]
     m = FakeModem({5: h})
     ib = _inbox()
     ib.modem = m
+    release = inbox_mod.release_codec
+    inbox_mod.release_codec = lambda: None  # the patched decode below must stay the one used
+    from smsgw.codec import pdu
+
     real = pdu.decode
     calls = [0]
 
@@ -216,6 +220,7 @@ async def test_memory_error_while_decoding_keeps_the_sms_on_the_sim():
         assert m.deleted == [5] and ib.list()[0] == 1, (m.deleted, ib.list())
     finally:
         pdu.decode = real
+        inbox_mod.release_codec = release
         task.cancel()
     rmtree(ib.dir[:-3])
 

@@ -9,6 +9,7 @@ import asyncio
 import gc
 
 from smsgw import clock, events, log
+from smsgw.codec import release as release_codec
 from smsgw.queue.msgparse import parse_body, same_number as _same
 from smsgw.queue.journal import (
     CANCELLED, FAILED, PENDING, PROCESSED, Journal, aggregate as _aggregate,
@@ -318,6 +319,7 @@ class Outbox:
             try:
                 j = self._next()
                 if j is None:
+                    release_codec()  # nothing to send: its code leaves the heap meanwhile
                     self.wake.clear()
                     try:
                         await asyncio.wait_for_ms(self.wake.wait(), 1000)
