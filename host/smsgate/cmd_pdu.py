@@ -19,7 +19,7 @@ from typing import Any
 
 from smsgate.cli import CliError
 from smsgate.runtime import FIRMWARE_DIR, micropython_binary, micropython_env
-from smsgw.codec import pdu
+from smsgw.codec import pdu, submit
 from smsgw.errors import PduError
 
 # The order keys are printed in (the decode contract); keys not listed follow, sorted.
@@ -36,7 +36,7 @@ _RANK = {k: i for i, k in enumerate(KEY_ORDER)}
 _MPY_SCRIPT = """
 import sys, json
 sys.path.insert(0, %r)
-from smsgw.codec import pdu
+from smsgw.codec import pdu, submit
 from smsgw.errors import PduError
 smsc = sys.argv[1] != "tpdu"
 for h in sys.stdin.read().split("\\n")[:-1]:
@@ -130,7 +130,7 @@ def do_encode(args: argparse.Namespace) -> int:
     ref = _int_arg(args.ref, "--ref", 0, (1 << ref_bits) - 1)
     text = args.text if args.text is not None else sys.stdin.read().rstrip("\n")
     try:
-        encoding, parts = pdu.encode_submit(
+        encoding, parts = submit.encode_submit(
             args.to, text, srr=args.report, ref=ref or 0, ref_bits=ref_bits,
             validity_s=validity, smsc=args.smsc,
         )  # fmt: skip

@@ -14,7 +14,7 @@ import gammu
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smsgw.codec import gsm7, pdu
+from smsgw.codec import gsm7, pdu, submit
 
 from smsgate.sim import pdu_mt
 
@@ -46,7 +46,7 @@ def _gammu_text(g):
     number=st.sampled_from(["+4917012345678", "0171234567", "Alpha", "Shop 24", "1" * 20]),
 )
 def test_gammu_decodes_our_submit(text, ref, bits, number):
-    encoding, parts = pdu.encode_submit(
+    encoding, parts = submit.encode_submit(
         number, text, ref=ref, ref_bits=bits, validity_s=86400, smsc="+4917"
     )
     joined = ""

@@ -5,7 +5,7 @@ import random
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from smsgw.codec import gsm7, pdu
+from smsgw.codec import gsm7, pdu, submit
 from smsgate.sim import pdu_mt
 from smsgw.codec.concat import Reassembler
 from smsgw.errors import PduError
@@ -44,7 +44,7 @@ def _limits(encoding, ref_bits):
 @example(text="a" * 66 + "😀" + "b", number="1", ref=1, bits=8)
 @example(text="€" * 80, number="Abc", ref=300, bits=16)
 def test_submit_round_trip_and_minimal_split(text, number, ref, bits):
-    encoding, parts = pdu.encode_submit(number, text, ref=ref, ref_bits=bits, srr=True)
+    encoding, parts = submit.encode_submit(number, text, ref=ref, ref_bits=bits, srr=True)
     assert encoding == ("gsm7" if gsm7.to_septets(text) is not None else "ucs2")
     decoded = [pdu.decode(h) for h, _ in parts]
     assert "".join(d["text"] for d in decoded) == text
@@ -107,8 +107,8 @@ def test_random_bytes_decode_or_raise_pdu_error(data, smsc):
 
 VALID = [
     "07917283010010F5040BC87238880900F10000993092516195800AE8329BFD4697D9EC37",
-    pdu.encode_submit("+4917012345678", "€ " * 100, srr=True, validity_s=3600)[1][1][0],
-    pdu.encode_submit("Alpha", "Привет 😀" * 10, ref=4242, ref_bits=16)[1][0][0],
+    submit.encode_submit("+4917012345678", "€ " * 100, srr=True, validity_s=3600)[1][1][0],
+    submit.encode_submit("Alpha", "Привет 😀" * 10, ref=4242, ref_bits=16)[1][0][0],
     pdu_mt.encode_status_report(9, "+15551234567", 0x60, (2020, 1, 1, 0, 0, 0, 4), None),
     "0591721891F101000B917228214365F700040C48656C6C6F20776F726C6421",
     "0019000B917228001011F100003170013193008017D474BB3CA787DB70903DCC4E93D3F43C885E9ED301",
@@ -144,7 +144,7 @@ def test_every_truncation_of_a_valid_pdu_raises_pdu_error():
 @SETTINGS
 @given(text=mixed_text, seed=st.integers(0, 2**32))
 def test_reassembler_joins_parts_in_any_order(text, seed):
-    _, parts = pdu.encode_submit("+1", text, ref=7)
+    _, parts = submit.encode_submit("+1", text, ref=7)
     decoded = [pdu.decode(h) for h, _ in parts]
     random.Random(seed).shuffle(decoded)
     r = Reassembler(60000)

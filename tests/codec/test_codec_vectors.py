@@ -10,7 +10,7 @@ Sources (data copied, not code):
 
 import pytest
 
-from smsgw.codec import gsm7, pdu, tpfields
+from smsgw.codec import gsm7, pdu, submit, tpfields, tpread
 from smsgate.sim import pdu_mt
 from smsgw.errors import PduError
 
@@ -148,7 +148,7 @@ ENCODE_VECTORS = [
 
 @pytest.mark.parametrize("number,text,kw,expected", ENCODE_VECTORS)
 def test_encode_published_vectors(number, text, kw, expected):
-    _, parts = pdu.encode_submit(number, text, **kw)
+    _, parts = submit.encode_submit(number, text, **kw)
     assert parts == [(expected, len(expected) // 2 - (len(tpfields.smsc_field(kw.get("smsc")))))]
 
 
@@ -177,7 +177,7 @@ LOREM_PDUS = [
 
 
 def test_concatenated_submit_matches_published_parts():
-    encoding, parts = pdu.encode_submit("+15125551234", LOREM)
+    encoding, parts = submit.encode_submit("+15125551234", LOREM)
     assert encoding == "gsm7"
     assert [h[:2] + "41" + h[4:] for h, _ in parts] == [
         h[:2] + "41" + h[4:] for h in LOREM_PDUS
@@ -202,7 +202,7 @@ ADDRESS_VECTORS = [  # [GM] TestSmsPduAddressFields: (number, field hex, number_
 def test_address_fields(number, field, number_type):
     d = {}
     buf = bytes.fromhex(field)
-    assert tpfields.read_address(buf, 0, d, "TP-OA") == len(buf)
+    assert tpread.read_address(buf, 0, d, "TP-OA") == len(buf)
     assert d == {"number": number, "number_type": number_type}
     if number_type != "national":  # we write plain digits as TON unknown (0x81)
         assert tpfields.address(number).hex().upper() == field
@@ -213,7 +213,7 @@ def test_address_fields(number, field, number_type):
 )
 def test_relative_validity_period(seconds, octet):  # [GM] TestRelativeValidityPeriod
     assert tpfields.relative_vp(seconds) == octet
-    assert tpfields.vp_seconds(octet) == seconds
+    assert tpread.vp_seconds(octet) == seconds
 
 
 def test_relative_validity_rounds_up_and_caps():
@@ -222,7 +222,7 @@ def test_relative_validity_rounds_up_and_caps():
     assert tpfields.relative_vp(12 * 3600 + 1) == 144
     assert tpfields.relative_vp(10**9) == 255
     for v in range(256):  # every octet maps back to itself
-        assert tpfields.relative_vp(tpfields.vp_seconds(v)) == v
+        assert tpfields.relative_vp(tpread.vp_seconds(v)) == v
 
 
 @pytest.mark.parametrize(
@@ -235,7 +235,7 @@ def test_relative_validity_rounds_up_and_caps():
     ],
 )
 def test_timestamps(field, iso):
-    assert tpfields.timestamp(bytes.fromhex(field), 0, "TP-SCTS") == iso
+    assert tpread.timestamp(bytes.fromhex(field), 0, "TP-SCTS") == iso
 
 
 @pytest.mark.parametrize(
@@ -252,7 +252,7 @@ def test_timestamps(field, iso):
 def test_udh_elements(udh, expected):
     buf = bytes.fromhex(udh)
     d = {}
-    tpfields.parse_udh(buf, 0, len(buf), d)
+    tpread.parse_udh(buf, 0, len(buf), d)
     assert d["udh"] == expected
 
 
@@ -433,7 +433,7 @@ MM_ENCODE = [  # (number, text, smsc, validity_s, expected hex); MM's validity 5
 
 @pytest.mark.parametrize("number,text,smsc,validity,expected", MM_ENCODE)
 def test_encode_modemmanager_vectors(number, text, smsc, validity, expected):
-    _, parts = pdu.encode_submit(number, text, validity_s=validity, smsc=smsc)
+    _, parts = submit.encode_submit(number, text, validity_s=validity, smsc=smsc)
     head = len(tpfields.smsc_field(smsc))
     assert parts == [(expected, len(expected) // 2 - head)]
 
@@ -441,20 +441,20 @@ def test_encode_modemmanager_vectors(number, text, smsc, validity, expected):
 def test_modemmanager_split_points():
     # [MM] Text-Split: 160 digits fit one part, 161 split 153 + 8; 70 CJK fit, 71 split 67 + 4
     digits = "0123456789" * 16
-    assert len(pdu.encode_submit("+1", digits)[1]) == 1
-    texts = [pdu.decode(h)["text"] for h, _ in pdu.encode_submit("+1", digits + "0")[1]]
+    assert len(submit.encode_submit("+1", digits)[1]) == 1
+    texts = [pdu.decode(h)["text"] for h, _ in submit.encode_submit("+1", digits + "0")[1]]
     assert texts == [digits[:153], digits[153:] + "0"]
     cjk = "你好" * 35
-    assert len(pdu.encode_submit("+1", cjk)[1]) == 1
-    texts = [pdu.decode(h)["text"] for h, _ in pdu.encode_submit("+1", cjk + "好")[1]]
+    assert len(submit.encode_submit("+1", cjk)[1]) == 1
+    texts = [pdu.decode(h)["text"] for h, _ in submit.encode_submit("+1", cjk + "好")[1]]
     assert texts == [cjk[:67], cjk[67:] + "好"]
 
 
 def test_forced_ucs2_and_message_class():
-    enc, parts = pdu.encode_submit("+1", "Hi", ucs2=True, msg_class=0)
+    enc, parts = submit.encode_submit("+1", "Hi", ucs2=True, msg_class=0)
     d = pdu.decode(parts[0][0])
     assert (enc, d["encoding"], d["dcs"], d["class"], d["text"]) == ("ucs2", "ucs2", 0x18, 0, "Hi")
     d = pdu.decode(pdu_mt.encode_deliver("+1", "x" * 200, msg_class=2, ucs2=True, ref=3)[2])
     assert (d["dcs"], d["class"], d["udh"]["concat"]["total"], d["text"]) == (0x1A, 2, 3, "x" * 66)
     with pytest.raises(ValueError):
-        pdu.encode_submit("+1", "x", msg_class=4)
+        submit.encode_submit("+1", "x", msg_class=4)

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from smsgate.cli import main
-from smsgw.codec import gsm7, pdu
+from smsgw.codec import gsm7, pdu, submit
 
 from smsgate.sim import pdu_mt
 
@@ -37,8 +37,9 @@ def _deliver(fo, dcs, udl, ud_hex):
 
 # PDUs whose decoding exercises every branch we print: both runtimes must agree on all of them.
 SAMPLES = list(GOLDEN) + [
-    pdu.encode_submit("+4917012345", "Grüße 😀 " * 12, srr=True, validity_s=7200, ref=9)[1][1][0],
-    pdu.encode_submit("Alpha", "€ [x] {y}\f", smsc="+4911")[1][0][0],
+    submit.encode_submit("+4917012345", "Grüße 😀 " * 12, srr=True, validity_s=7200,
+                         ref=9)[1][1][0],
+    submit.encode_submit("Alpha", "€ [x] {y}\f", smsc="+4911")[1][0][0],
     pdu_mt.encode_deliver("INFO 24", "x" * 170 + "^", (2020, 2, 3, 4, 5, 6, -20), ref=200)[1],
     pdu_mt.encode_status_report(255, "0171234", 0x62, (21, 1, 1, 0, 0, 0), (21, 1, 1, 9, 0, 0)),
     "0591721891F101000B917228214365F700040C48656C6C6F20776F726C6421",  # 8-bit data

@@ -6,7 +6,7 @@ message, not a late repeat (host/smsgate/sim/network.py)."""
 from __future__ import annotations
 
 from smsgate.sim.network import Network
-from smsgw.codec import pdu
+from smsgw.codec import pdu, submit
 
 
 class _Modem:
@@ -16,7 +16,7 @@ class _Modem:
 
 
 def _submit(net: Network, to: str, text: str, ref: int, order=None) -> None:
-    _, parts = pdu.encode_submit(to, text, ref=ref)
+    _, parts = submit.encode_submit(to, text, ref=ref)
     hexes = [h for h, _ in parts]
     for i in order or range(len(hexes)):
         net.record_submit(hexes[i], pdu.decode(hexes[i]), 1 + i)
@@ -36,8 +36,8 @@ def test_reused_ref_after_completion_is_a_new_complete_message():
 
 def test_repeat_while_open_starts_a_new_group_and_other_numbers_stay_apart():
     net = Network(_Modem())
-    _, p1 = pdu.encode_submit("+15550002", "X" * 200, ref=9)
-    _, p2 = pdu.encode_submit("+15550003", "Y" * 200, ref=9)
+    _, p1 = submit.encode_submit("+15550002", "X" * 200, ref=9)
+    _, p2 = submit.encode_submit("+15550003", "Y" * 200, ref=9)
     h1, h2 = [h for h, _ in p1], [h for h, _ in p2]
     for h in (h1[0], h2[0], h1[0], h2[1], h1[1]):
         net.record_submit(h, pdu.decode(h), 1)

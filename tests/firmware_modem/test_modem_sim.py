@@ -8,11 +8,11 @@ import pytest
 from helpers import wait_until
 from modem_agent import Agent, agent_config
 
-from smsgw.codec import pdu
+from smsgw.codec import pdu, submit
 
 
 def _send(ag, number: str, text: str, srr: bool = False) -> tuple[int, dict]:
-    _enc, parts = pdu.encode_submit(number, text, srr=srr)
+    _enc, parts = submit.encode_submit(number, text, srr=srr)
     assert len(parts) == 1
     hexpdu, tpdu_len = parts[0]
     rep = ag.call("send", hex=hexpdu, len=tpdu_len)

@@ -3,7 +3,7 @@
 # Reassembly of concatenated SMS on MicroPython.
 import gc
 
-from smsgw.codec import pdu
+from smsgw.codec import pdu, submit
 import pdu_mt  # host/smsgate/sim: the simulator's MT-PDU builder (pure)
 from smsgw.codec.concat import Reassembler
 
@@ -77,7 +77,7 @@ def test_split_decode_reassemble_round_trips():
     # Pseudo-random texts (no hypothesis here): encode, decode each part, reassemble.
     for i, text in enumerate(_texts(40)):
         bits = 8 if i & 1 else 16
-        enc, parts = pdu.encode_submit("+4917012345678", text, ref=i, ref_bits=bits)
+        enc, parts = submit.encode_submit("+4917012345678", text, ref=i, ref_bits=bits)
         r = Reassembler(1000)
         got = None
         for seq, (h, n) in reversed(list(enumerate(parts))):

@@ -493,11 +493,11 @@ async def test_concat_refs_do_not_repeat_within_256_messages_with_compaction():
 
 
 async def test_memory_error_at_send_time_is_counted_and_message_stays_pending():
-    from smsgw.codec import pdu
+    from smsgw.codec import submit
 
     m = FakeModem()
     ob = _outbox(m)
-    real = pdu.encode_submit
+    real = submit.encode_submit
     calls = [0]
 
     def short_of_memory(*a, **kw):
@@ -506,7 +506,7 @@ async def test_memory_error_at_send_time_is_counted_and_message_stays_pending():
             raise MemoryError("memory allocation failed, allocating 2048 bytes")
         return real(*a, **kw)
 
-    pdu.encode_submit = short_of_memory
+    submit.encode_submit = short_of_memory
     try:
         st, obj = ob.submit(_body(id="oom1"))
         assert st == 202
@@ -526,7 +526,7 @@ async def test_memory_error_at_send_time_is_counted_and_message_stays_pending():
         assert ob.status("oom1")["state"] == "Sent"
         assert ob.counters["failed"] == 0 and ob.counters["uncertain"] == 0
     finally:
-        pdu.encode_submit = real
+        submit.encode_submit = real
         await ob.stop()
     rmtree(ob.store.root)
 

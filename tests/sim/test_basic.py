@@ -1,6 +1,6 @@
 """Basic AT behaviour of both profiles over the pty, with pyserial."""
 
-from smsgw.codec import pdu
+from smsgw.codec import pdu, submit
 
 
 def test_info_then_blank_line_then_ok(at):
@@ -9,7 +9,7 @@ def test_info_then_blank_line_then_ok(at):
 
 def test_send_pdu_with_prompt_is_recorded(sim, at):
     sim.clear_sent()
-    hexpdu, n = pdu.encode_submit("+4915112345678", "hello world")[1][0]
+    hexpdu, n = submit.encode_submit("+4915112345678", "hello world")[1][0]
     at.raw(b"AT+CMGS=%d\r" % n)
     assert at.read_until(b"\r\n> ") == b"\r\n> "
     at.raw(hexpdu.encode() + b"\x1a")

@@ -8,9 +8,9 @@ import time
 import pytest
 
 from smsgate.sim.harness import SimError
-from smsgw.codec import pdu
+from smsgw.codec import submit
 
-SEND = pdu.encode_submit("+4915112345678", "fault test")[1][0]
+SEND = submit.encode_submit("+4915112345678", "fault test")[1][0]
 
 
 def _send(at, timeout=2.0) -> bytes:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from smsgate.sim.harness import SimProcess, SimThread
-from smsgw.codec import pdu
+from smsgw.codec import submit
 
 from simtest_helpers import ATClient
 
@@ -87,7 +87,7 @@ def test_prompt_has_no_newline_and_esc_cancels(sim, at):
 
 def test_gammu_style_pdu_then_ctrl_z_later(sim, at):
     sim.clear_sent()
-    hexpdu, n = pdu.encode_submit("+4915112345678", "slow writer")[1][0]
+    hexpdu, n = submit.encode_submit("+4915112345678", "slow writer")[1][0]
     at.raw(b"AT+CMGS=%d\r" % n)
     at.read_until(b"> ")
     at.raw(hexpdu.encode())
@@ -99,7 +99,7 @@ def test_gammu_style_pdu_then_ctrl_z_later(sim, at):
 
 
 def test_wrong_pdu_length_is_cms_304(sim, at):
-    hexpdu, n = pdu.encode_submit("+4915112345678", "x")[1][0]
+    hexpdu, n = submit.encode_submit("+4915112345678", "x")[1][0]
     at.raw(b"AT+CMGS=%d\r" % (n + 1))
     at.read_until(b"> ")
     at.raw(hexpdu.encode() + b"\x1a")

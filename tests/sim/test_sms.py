@@ -11,7 +11,7 @@ import pytest
 from simtest_helpers import FINAL, ATClient
 
 from smsgate.sim.harness import SimProcess, SimThread
-from smsgw.codec import pdu
+from smsgw.codec import pdu, submit
 
 DEST = "+4915112345678"
 
@@ -48,7 +48,7 @@ def test_status_report_as_cds(sim, at):
     _wipe(sim, at)
     at.cmd(b"AT+CNMI=%d,1,0,1,0" % (2 if sim.model == "sim800" else 1))
     sim.network(report_delay_s=0.05, report_status=0x40)
-    hexpdu, n = pdu.encode_submit(DEST, "report me", srr=True)[1][0]
+    hexpdu, n = submit.encode_submit(DEST, "report me", srr=True)[1][0]
     at.raw(b"AT+CMGS=%d\r" % n)
     at.read_until(b"> ")
     at.raw(hexpdu.encode() + b"\x1a")
@@ -69,7 +69,7 @@ def test_cdsi_only_on_sim7600(sim, at):
         return
     at.cmd(b"AT+CNMI=2,1,0,2,0")
     sim.network(report_delay_s=0.05)
-    hexpdu, n = pdu.encode_submit(DEST, "report me", srr=True)[1][0]
+    hexpdu, n = submit.encode_submit(DEST, "report me", srr=True)[1][0]
     at.raw(b"AT+CMGS=%d\r" % n)
     at.read_until(b"> ")
     at.raw(hexpdu.encode() + b"\x1a")
@@ -284,7 +284,7 @@ def test_clock_set_and_bad_values(sim, at):
 def test_write_to_storage_then_send_from_it(sim, at):
     _wipe(sim, at)
     sim.clear_sent()
-    hexpdu, n = pdu.encode_submit(DEST, "stored first")[1][0]
+    hexpdu, n = submit.encode_submit(DEST, "stored first")[1][0]
     at.raw(b"AT+CMGW=%d\r" % n)
     at.read_until(b"> ")
     at.raw(hexpdu.encode() + b"\x1a")

@@ -1,14 +1,24 @@
 # codec: the SMS PDU codec (GSM-7/UCS-2, TP fields, user data, concatenation); pure, host-shared.
+# Two sides that a board loads apart: encoding (submit, tpud, tpfields) while it sends,
+# decoding (pdu, tpread) while it receives; gsm7 serves both. Here: what both sides use.
+import binascii
+
+DIGITS = "0123456789*#abc"  # BCD semi-octets 0..14 (3GPP TS 23.040 9.1.2.3)
+
+
+def hexu(b):
+    """Upper-case hex of bytes (what AT+CMGS is given and +CMGL shows)."""
+    return binascii.hexlify(b).decode().upper()
 
 
 def release():
-    """Forget the encoder's and decoder's modules (~12 KB of code on a 32-bit board) until the
-    next encode or decode imports them again: the outbox calls it when it has nothing to send,
-    the inbox when it has nothing to store. concat stays: the inbox keeps a Reassembler."""
+    """Forget both sides' modules (~12 KB of code on a 32-bit board) until the next encode or
+    decode imports them again: the outbox calls it when it has nothing to send, the inbox when
+    it has nothing to store. concat stays: the inbox keeps a Reassembler."""
     import sys
 
     if "smsgw.codec.gsm7" in sys.modules:  # the others import it: none is loaded without it
         from smsgw import forget
 
-        for name in ("pdu", "tpud", "tpfields", "gsm7", "data"):
+        for name in ("submit", "tpud", "tpfields", "pdu", "tpread", "gsm7", "data"):
             forget("smsgw.codec." + name)

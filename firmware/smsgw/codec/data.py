@@ -31,7 +31,7 @@ def check(dm):
 
 
 def data_parts(b64, port, ref=0):
-    """(encoding, dcs, [(udhi, udl, ud), ...]) for pdu.encode_submit(ud=...): the base64
+    """(encoding, dcs, [(udhi, udl, ud), ...]) for submit.encode_submit(ud=...): the base64
     payload `b64` to `port` (origin port = the same), 8-bit, concatenated (8-bit ref) when long."""
     import binascii
 

@@ -1,8 +1,6 @@
-# TP-UD (3GPP TS 23.040 9.2.3.24): text split into the minimal number of concatenated
-# payloads (encode), and user data with its header read back into text or data (decode).
-# Shared by pdu.py and pdu_mt.py; a module of its own so each compiles in a small heap.
+# TP-UD written (3GPP TS 23.040 9.2.3.24): text split into the minimal number of concatenated
+# payloads; for submit.py and the simulator's pdu_mt.py. Reading TP-UD back is tpread.py's.
 from smsgw.codec import gsm7
-from smsgw.codec import tpfields as tf
 from smsgw.errors import PduError
 
 from micropython import const
@@ -12,7 +10,6 @@ _MAX_PARTS = const(255)  # TP-UDH concatenation counts parts in one octet
 _GSM7_MAX = const(160)  # septets of user data in one TPDU (3GPP TS 23.040 9.2.3.16)
 _OCTET_MAX = const(140)  # octets of user data in one TPDU
 _ESC = const(0x1B)
-_ENCODINGS = ("gsm7", "8bit", "ucs2")
 
 
 def _chunks(units, limit, unit_size, is_lead):
@@ -96,47 +93,3 @@ def user_data_parts(text, ref=0, ref_bits=8, ucs2=False, msg_class=None):
             udl = len(ud)
         parts.append((bool(udh), udl, ud))
     return encoding, dcs, parts
-
-
-def read_user_data(buf, pos, alphabet, compressed, udhi, d):
-    """Parse TP-UDL and TP-UD at pos into d (udh, text or data, encoding)."""
-    tf.need(buf, pos, 1, "TP-UDL")
-    udl = buf[pos]
-    p = pos + 1
-    if alphabet == 0 and not compressed:
-        if udl > _GSM7_MAX:
-            raise PduError("UDL %d above 160 septets" % udl, pos)
-        n_oct = (udl * 7 + 7) // 8
-    else:
-        if udl > _OCTET_MAX:
-            raise PduError("UDL %d above 140 octets" % udl, pos)
-        n_oct = udl
-    if p + n_oct > len(buf):
-        raise PduError("UDL larger than the user data", pos)
-    hdr = 0
-    shifts = 0  # bit 0: national single shift, bit 1: national locking shift
-    if udhi and udl:
-        udhl = buf[p]
-        hdr = udhl + 1
-        if hdr > n_oct or (alphabet == 0 and not compressed and hdr * 8 > udl * 7):
-            raise PduError("UDHL past the end of the user data", p)
-        udh = tf.parse_udh(buf, p + 1, p + hdr, d)
-        for ie in udh.get("other", ()):
-            if ie["iei"] == 0x24 or ie["iei"] == 0x25:  # national language tables 9.2.3.24.15
-                shifts |= ie["iei"] - 0x23
-    d["encoding"] = _ENCODINGS[alphabet] if not compressed else "8bit"
-    if compressed:  # 3GPP TS 23.042 compression: we hand the octets over as data
-        d["compressed"] = True
-    if alphabet == 0 and not compressed:
-        hsept = (hdr * 8 + 6) // 7
-        sept = gsm7.unpack(memoryview(buf)[p + hdr : p + n_oct], udl - hsept, hsept * 7 - hdr * 8)
-        text, unknown = gsm7.septets_to_text(sept, shifts & 1 != 0, shifts & 2 != 0)
-    elif alphabet == 2 and not compressed:
-        text, unknown = gsm7.ucs2_to_text(buf[p + hdr : p + n_oct])
-    else:
-        d["data"] = tf.hexu(buf[p + hdr : p + n_oct])
-        return p + n_oct
-    d["text"] = text
-    if unknown:
-        d["unknown_septets" if alphabet == 0 else "unknown_units"] = unknown
-    return p + n_oct

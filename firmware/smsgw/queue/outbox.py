@@ -379,14 +379,14 @@ class Outbox:
     async def _send_recipient(self, j, r):
         if j.rstate(r) not in (PENDING, PROCESSED):
             return True
-        from smsgw.codec import pdu
+        from smsgw.codec import submit
 
         meta = j.meta
         now = clock.now()
         validity = (max(300, meta["exp"] - now) if meta["exp"] and now is not None
                     else meta.get("vp"))
         try:
-            enc, parts = pdu.encode_submit(meta["to"][r], None, srr=meta["srr"],
+            enc, parts = submit.encode_submit(meta["to"][r], None, srr=meta["srr"],
                                            validity_s=validity, ud=_user_data(meta))
         except MemoryError:
             raise  # not the message's fault: it stays Pending (run() counts and retries)
@@ -462,7 +462,7 @@ def _device(modem):
 
 
 def _user_data(meta):
-    # (encoding, dcs, parts) for pdu.encode_submit(ud=): the text's, or a data message's
+    # (encoding, dcs, parts) for submit.encode_submit(ud=): the text's, or a data message's
     if "data" in meta:
         from smsgw.codec.data import data_parts
 

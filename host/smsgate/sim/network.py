@@ -11,7 +11,9 @@ from smsgate.sim.storage import Slot
 from smsgw.codec import gsm7
 from smsgw.codec import pdu as codec
 from smsgate.sim import pdu_mt
+from smsgw.codec import hexu
 from smsgw.codec import tpfields as tf
+from smsgw.codec.tpud import user_data_parts
 
 
 class Network:
@@ -430,7 +432,7 @@ def _deliver_pdus(sender: str, text: str, ref: int, cls: int | None, encoding: s
             parts.append((bool(udh), len(udh) + len(run), udh + run))
         dcs = 0x08
     elif encoding in (None, "auto", "gsm7"):
-        _, dcs, parts = codec.user_data_parts(text, ref)
+        _, dcs, parts = user_data_parts(text, ref)
     else:
         raise ValueError("encoding must be gsm7, ucs2 or auto")
     if cls is not None:
@@ -447,5 +449,5 @@ def _assemble(sender: str, dcs: int, parts, alphanumeric: bool = False) -> list[
     out = []
     for udhi, udl, ud in parts:
         fo = 0x04 | (0x40 if udhi else 0)
-        out.append(tf.hexu(head + bytes((fo,)) + oa + bytes((0, dcs)) + ts + bytes((udl,)) + ud))
+        out.append(hexu(head + bytes((fo,)) + oa + bytes((0, dcs)) + ts + bytes((udl,)) + ud))
     return out

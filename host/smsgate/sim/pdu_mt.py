@@ -3,6 +3,7 @@
 # firmware's field codecs (smsgw.codec), which never need it.
 import time
 
+from smsgw.codec import hexu
 from smsgw.codec import tpfields as tf
 from smsgw.codec import tpud
 
@@ -47,7 +48,7 @@ def encode_deliver(
     out = []
     for udhi, udl, ud in parts:
         fo = 0x04 | (0x40 if udhi else 0)  # MTI 00, TP-MMS: no more messages waiting
-        out.append(tf.hexu(head + bytes((fo,)) + oa + bytes((pid, dcs)) + ts + bytes((udl,)) + ud))
+        out.append(hexu(head + bytes((fo,)) + oa + bytes((pid, dcs)) + ts + bytes((udl,)) + ud))
     return out
 
 
@@ -66,4 +67,4 @@ def encode_status_report(mr, recipient, status=0, scts=None, discharge=None, sms
     fo = 0x06  # MTI 10, TP-MMS; TP-SRQ 0: report of an SMS-SUBMIT
     body = bytes((fo, mr & 0xFF)) + tf.address(recipient)
     body += _ts_octets(scts) + _ts_octets(discharge) + bytes((status & 0xFF,))
-    return tf.hexu(head + body)
+    return hexu(head + body)

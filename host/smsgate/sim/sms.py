@@ -12,6 +12,7 @@ from smsgate.sim import charset
 from smsgate.sim.atparse import CmdError
 from smsgate.sim.storage import STAT_TEXT, Slot
 from smsgw.codec import pdu as codec
+from smsgw.codec.submit import encode_submit
 from smsgw.errors import PduError
 
 MAX_PDU_OCTETS = 164  # the longest SMS-SUBMIT TPDU (23.040 §9.2.2.2 with 140 octets of UD)
@@ -162,7 +163,7 @@ def _text_pdus(m, number: str, data: bytes) -> list[tuple[str, dict]]:
         raise CmdError("CMS", 305) from None
     m.network.concat_ref = ref = (m.network.concat_ref + 1) % 256
     try:
-        _, parts = codec.encode_submit(number, text, srr=bool(fo & 0x20), ref=ref)
+        _, parts = encode_submit(number, text, srr=bool(fo & 0x20), ref=ref)
     except (ValueError, PduError):
         raise CmdError("CMS", 305) from None
     return [(h, codec.decode(h, smsc=True)) for h, _ in parts]
@@ -260,7 +261,7 @@ async def h_cmss(m, c):
         try:
             da = charset.decode(c.args[1], m.cscs)
             srr = decoded.get("srr", False)
-            hexpdu = codec.encode_submit(da, decoded["text"], srr=srr)[1][0][0]
+            hexpdu = encode_submit(da, decoded["text"], srr=srr)[1][0][0]
         except (ValueError, PduError, charset.CharsetError):
             raise CmdError("CMS", 304) from None
         decoded = codec.decode(hexpdu, smsc=True)
