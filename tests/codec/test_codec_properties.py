@@ -5,12 +5,13 @@ import random
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import alphabet
 from smsgw.codec import gsm7, pdu, submit
 from smsgate.sim import pdu_mt
 from smsgw.codec.concat import Reassembler
 from smsgw.errors import PduError
 
-GSM_CHARS = gsm7._BASIC.replace("\x1b", "") + gsm7._EXT_CHARS
+GSM_CHARS = alphabet.BASIC.replace("\x1b", "") + alphabet.EXT_CHARS
 # Mostly GSM-7 text (long, with extension characters), sometimes anything Unicode but lone
 # surrogates (which no sender can put in UTF-16).
 gsm_text = st.text(alphabet=st.sampled_from(GSM_CHARS), max_size=700)

@@ -10,7 +10,8 @@ Sources (data copied, not code):
 
 import pytest
 
-from smsgw.codec import gsm7, pdu, submit, tpfields, tpread
+import alphabet
+from smsgw.codec import gsm7, gsm7read, pdu, submit, tpfields, tpread
 from smsgate.sim import pdu_mt
 from smsgw.errors import PduError
 
@@ -263,11 +264,12 @@ def test_gsm7_semi_octets_and_ucs2():  # [GM] TestGsm7 / TestUcs2 style checks
 
 
 def test_lookup_tables_match_the_alphabet():
-    # gsm7.py carries its lookup tables as literals; they must agree with the readable tables.
+    # gsm7.py and gsm7read.py carry their lookup tables as literals; they must agree with the
+    # readable tables (tests/alphabet.py).
     ascii_tbl = bytearray(b"\xff" * 128)
     na = {}
     u8 = bytearray(256)
-    for i, ch in enumerate(gsm7._BASIC):
+    for i, ch in enumerate(alphabet.BASIC):
         if i == 0x1B:
             continue
         enc = ch.encode()
@@ -276,15 +278,16 @@ def test_lookup_tables_match_the_alphabet():
             ascii_tbl[ord(ch)] = i
         else:
             na[ord(ch)] = i
-    for code, ch in zip(gsm7._EXT_CODES, gsm7._EXT_CHARS):
+    for code, ch in zip(alphabet.EXT_CODES, alphabet.EXT_CHARS):
         if ord(ch) < 0x80:
             ascii_tbl[ord(ch)] = 0x80 | code
         else:
             na[ord(ch)] = 0x80 | code
-    assert gsm7._ASCII == bytes(ascii_tbl) and gsm7._U8 == bytes(u8)
+    assert gsm7._ASCII == bytes(ascii_tbl) and gsm7read._U8 == bytes(u8)
     assert dict(zip(gsm7._NA_CPS, gsm7._NA_SEPT)) == na and len(gsm7._NA_CPS) == len(na)
-    assert gsm7._EXT_CPS == tuple(ord(c) for c in gsm7._EXT_CHARS)
-    assert len(gsm7._BASIC) == 128 and len(set(gsm7._BASIC)) == 128
+    assert gsm7read._EXT_CPS == tuple(ord(c) for c in alphabet.EXT_CHARS)
+    assert gsm7read._EXT_CODES == alphabet.EXT_CODES
+    assert len(alphabet.BASIC) == 128 and len(set(alphabet.BASIC)) == 128
 
 
 def test_non_bcd_timestamp_is_kept_raw_and_the_text_still_decodes():

@@ -1,6 +1,6 @@
 # codec: the SMS PDU codec (GSM-7/UCS-2, TP fields, user data, concatenation); pure, host-shared.
-# Two sides that a board loads apart: encoding (submit, tpud, tpfields) while it sends,
-# decoding (pdu, tpread) while it receives; gsm7 serves both. Here: what both sides use.
+# Two sides that a board loads apart: encoding (submit, tpud, tpfields, gsm7) while it sends,
+# decoding (pdu, tpread, gsm7read) while it receives. Here: what both sides use.
 import binascii
 
 DIGITS = "0123456789*#abc"  # BCD semi-octets 0..14 (3GPP TS 23.040 9.1.2.3)
@@ -17,8 +17,8 @@ def release():
     it has nothing to store. concat stays: the inbox keeps a Reassembler."""
     import sys
 
-    if "smsgw.codec.gsm7" in sys.modules:  # the others import it: none is loaded without it
+    if "smsgw.codec.gsm7" in sys.modules or "smsgw.codec.gsm7read" in sys.modules:
         from smsgw import forget
 
-        for name in ("submit", "tpud", "tpfields", "pdu", "tpread", "gsm7", "data"):
+        for name in ("submit", "tpud", "tpfields", "gsm7", "pdu", "tpread", "gsm7read", "data"):
             forget("smsgw.codec." + name)

@@ -3,7 +3,7 @@
 # the simulator. Malformed input raises PduError(reason, pos), pos the octet's offset.
 import binascii
 
-from smsgw.codec import DIGITS, gsm7, hexu
+from smsgw.codec import DIGITS, gsm7read, hexu
 from smsgw.errors import PduError
 
 from micropython import const
@@ -74,8 +74,8 @@ def read_address(buf, pos, d, what):
     need(buf, pos + 2, octets, what)
     ton = (toa >> 4) & 7
     if ton == 5:
-        sept = gsm7.unpack(buf[pos + 2 : pos + 2 + octets], n * 4 // 7)
-        d["number"] = gsm7.septets_to_text(sept)[0]
+        sept = gsm7read.unpack(buf[pos + 2 : pos + 2 + octets], n * 4 // 7)
+        d["number"] = gsm7read.septets_to_text(sept)[0]
         d["number_type"] = "alphanumeric"
     else:
         num = digits(buf, pos + 2, n)
@@ -197,10 +197,11 @@ def read_user_data(buf, pos, alphabet, compressed, udhi, d):
         d["compressed"] = True
     if alphabet == 0 and not compressed:
         hsept = (hdr * 8 + 6) // 7
-        sept = gsm7.unpack(memoryview(buf)[p + hdr : p + n_oct], udl - hsept, hsept * 7 - hdr * 8)
-        text, unknown = gsm7.septets_to_text(sept, shifts & 1 != 0, shifts & 2 != 0)
+        sept = gsm7read.unpack(memoryview(buf)[p + hdr : p + n_oct], udl - hsept,
+                               hsept * 7 - hdr * 8)
+        text, unknown = gsm7read.septets_to_text(sept, shifts & 1 != 0, shifts & 2 != 0)
     elif alphabet == 2 and not compressed:
-        text, unknown = gsm7.ucs2_to_text(buf[p + hdr : p + n_oct])
+        text, unknown = gsm7read.ucs2_to_text(buf[p + hdr : p + n_oct])
     else:
         d["data"] = hexu(buf[p + hdr : p + n_oct])
         return p + n_oct
