@@ -1,12 +1,12 @@
 # The one recovery layer: low layers raise, this task probes, counts, backs off and
-# climbs the ladder AT probe -> reset command (CFUN=1,1) -> PWRKEY -> power cut -> MCU reset,
-# then re-runs modem.start(). `ready` is set while the modem is usable (outbox/sweeps wait on it).
+# climbs the ladder AT probe -> reset command (CFUN=1,1) -> PWRKEY -> power cut -> MCU reset
+# (modem/ladder.py), then re-runs modem.start(). `ready` is set while the modem is usable
+# (outbox/sweeps wait on it).
 import asyncio
 
+from smsgw import forget
 from smsgw.errors import ATError, ATTimeout, SmsgateError
 from smsgw.tasks import TaskOwner
-
-LEVELS = ("probe", "reset_cmd", "pwrkey", "power", "mcu_reset")
 
 
 class Supervisor(TaskOwner):
@@ -68,25 +68,17 @@ class Supervisor(TaskOwner):
             failed = await self._watch()
 
     async def _bring_up(self, failed):
-        # Until start() succeeds: first a plain start, then one ladder level per failure.
+        # Until start() succeeds: first a plain start, then the ladder (modem/ladder.py, loaded
+        # only when a start failed and forgotten once the modem is up).
         if await self._start():
             self.counters["recoveries"] += failed  # a probe had failed: recovered by a restart
             return
-        level = 0
-        n = 0
-        while True:
-            await asyncio.sleep_ms(min(self._backoff << min(n, 16), self._backoff_max))
-            n += 1
-            if level >= 2 and await self._answers():
-                # It talks (SIM, network, SMS not ready): power actions will not help. Wait.
-                self.counters["waits"] += 1
-                level = 1
-            else:
-                level = await self._act(level)
-            if await self._start():
-                self.counters["recoveries"] += 1
-                return
-            level = min(level + 1, len(LEVELS) - 1)
+        from smsgw.modem import ladder
+
+        try:
+            await ladder.climb(self)
+        finally:
+            forget("smsgw.modem.ladder")
 
     async def _start(self):
         try:
@@ -96,38 +88,6 @@ class Supervisor(TaskOwner):
             return False
         self.ready.set()
         return True
-
-    async def _answers(self):
-        try:
-            return await self.modem.probe()
-        except (ATTimeout, ATError):
-            return False
-
-    async def _act(self, level):
-        # Perform ladder step `level`; returns the level actually done.
-        name = LEVELS[level]
-        self.counters[name] += 1
-        m = self.modem
-        if name == "probe":
-            await self._answers()
-        elif name == "reset_cmd":
-            try:
-                await m.at.cmd(m.profile.reset_cmd, int(5000 * self._scale))
-            except (ATTimeout, ATError) as e:
-                self._fail(e)  # a stuck modem may not answer: the next levels handle it
-            await asyncio.sleep_ms(int(1000 * self._scale))
-        elif name == "pwrkey":
-            await self.board.pwrkey_pulse()
-        elif name == "power":
-            if await self.board.modem_power(False):
-                await asyncio.sleep_ms(int(m.profile.power_off_ms * self._scale))
-                await self.board.modem_power(True)
-            else:
-                self.counters["power"] -= 1  # this board cannot: go straight to the MCU reset
-                return await self._act(level + 1)
-        else:
-            self.board.reset()  # does not return on a real board
-        return level
 
     async def _watch(self):
         # Healthy: probe every probe_every_ms or when kicked. Returns True when a probe failed,
