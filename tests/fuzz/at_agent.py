@@ -69,8 +69,6 @@ async def _op(m, op, arg):
         return await m.send_pdu("0011000B915155214365F70000AA0461F1985C", 18)
     if op == "read":
         return await m.read_pdu(arg)
-    if op == "list":
-        return await m.list_pdus()
     if op == "sweep":
         # sweep waits for room in `incoming`: drain it meanwhile as the inbox would
         async def drain():

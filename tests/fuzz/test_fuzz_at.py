@@ -36,7 +36,7 @@ OPS = {
     "registration": ["+CREG: 0,1", '+CREG: 1,"00C3","1234"', "+CGREG: 0,5", "+CEREG: 2,1"],
     "ussd": ['+CUSD: 0,"Balance: 1.00",15', '+CUSD: 0,"00420061006C",72', "+CUSD: 4"],
     "send": ["+CMGS: 12", "> ", "+CMS ERROR: 500"], "read": ["+CMGR: 0,,24", _PDU],
-    "list": ["+CMGL: 1,0,,24", _PDU], "sweep": ["+CMGL: 1,0,,24", "+CMGR: 0,,24", _PDU],
+    "sweep": ["+CMGL: 1,0,,24", "+CMGL: 7,1,,24", "+CMGR: 0,,24", _PDU],
     "idle": ['+CMTI: "SM",3', "+CMT: ,24", _PDU, "RING", "RDY", "+CPIN: READY"],
 }
 _ALPHABET = st.characters(min_codepoint=0, max_codepoint=255)

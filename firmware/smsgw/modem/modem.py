@@ -158,23 +158,18 @@ class Modem(UrcHandlers):
         return best
 
     async def ussd(self, code, timeout_ms=None):
-        """Send a USSD request; returns (m, text, dcs) from the `+CUSD:` answer.
+        """Send a USSD request; returns (m, text, dcs) from the `+CUSD:` answer (the request
+        and its parsing are smsgw.modem.ussd, loaded for it).
 
         Raises:
             ATTimeout: no `+CUSD:` in time; ATError: the request was refused.
         """
-        self._ussd = None
-        self._ussd_ev.clear()
-        c = b'AT+CUSD=1,"%s",15' % code
-        await self.at.cmd(c, 5000)
-        if self._ussd is None:  # the URC may precede OK (docs/SIMCOM-AT.md §1.4): then here
-            try:
-                await asyncio.wait_for_ms(
-                    self._ussd_ev.wait(), timeout_ms or self._ms("ussd_ms", self.profile.ussd_ms)
-                )
-            except asyncio.TimeoutError:
-                raise ATTimeout(c.decode(), [])
-        return self._ussd
+        from smsgw.modem import ussd
+
+        try:
+            return await ussd.request(self, code, timeout_ms)
+        finally:
+            forget("smsgw.modem.ussd")
 
     # -- SMS -------------------------------------------------------------------------------
     async def send_pdu(self, hex_pdu, tpdu_len):
@@ -215,27 +210,9 @@ class Modem(UrcHandlers):
                 return lines[k + 1]
         return None
 
-    async def list_pdus(self):
-        """AT+CMGL=4 (all) -> [(index, stat, hex)]."""
-        lines = await self.at.cmd(b"AT+CMGL=4", self._ms("list_ms", 25000))
-        out = []
-        for k in range(len(lines) - 1):
-            h = lines[k]
-            if h.startswith("+CMGL:"):
-                f = h[6:].split(",")
-                try:
-                    out.append((int(f[0]), int(f[1]), lines[k + 1]))
-                except (ValueError, IndexError):
-                    self.counters["skipped"] += 1  # a mangled header (noise on the line)
-        return out
-
     async def delete(self, i):
         """AT+CMGD=<i>: delete one stored message (after the consumer stored it durably)."""
         await self.at.cmd(b"AT+CMGD=%d" % i, 5000)
-
-    async def delete_all(self):
-        """Delete every stored message (profile form: SIM800 `1,4`, SIM7600 `,4`)."""
-        await self.at.cmd(self.profile.delete_all, self._ms("list_ms", 25000))
 
     def ring(self, kind):
         """Where an item of `kind` goes: "sms" -> incoming (the inbox), "report" -> reports."""

@@ -22,7 +22,6 @@ class Profile:
     reset_cmd: bytes
     reset_ms: int
     cbc: str
-    delete_all: bytes
     cmgs_timeout_ms: int
     prompt_ms: int
     ussd_ms: int
@@ -57,7 +56,6 @@ def _sim800():
         reset_cmd=b"AT+CFUN=1,1",
         reset_ms=10000,  # TinyGSM: 10 s for CFUN=1,1
         cbc="mv",  # +CBC: 0,85,4050
-        delete_all=b"AT+CMGD=1,4",
         cmgs_timeout_ms=60000,  # §6.4: manual maximum response time
         prompt_ms=5000,
         ussd_ms=10000,
@@ -87,7 +85,6 @@ def _sim7600():
         reset_cmd=b"AT+CFUN=1,1",  # AT+CRESET also works; CFUN=1,1 is common to both models
         reset_ms=24000,  # TinyGSM sleeps 24 s after a reset
         cbc="volts",  # +CBC: 3.591V
-        delete_all=b"AT+CMGD=,4",  # §6.6: index omitted when delflag != 0
         cmgs_timeout_ms=60000,
         prompt_ms=5000,
         ussd_ms=10000,

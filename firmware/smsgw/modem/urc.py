@@ -1,8 +1,8 @@
-# The modem driver's URC side: parsers of answers and URCs (pdu_kind, parse_cusd, ucs2_decode,
-# reg_stat) and UrcHandlers, the part of smsgw.modem.modem.Modem that reacts to unsolicited lines:
-# new messages (+CMTI/+CDSI indices, +CMT/+CDS PDUs), USSD answers, registration changes, SIM
-# state, reboots and power warnings. Handlers run in the AT reader task: they never block
-# (they enqueue, count or set an Event).
+# The modem driver's URC side: parsers of answers and URCs (pdu_kind, reg_stat; +CUSD's is
+# smsgw.modem.ussd's) and UrcHandlers, the part of smsgw.modem.modem.Modem that reacts to
+# unsolicited lines: new messages (+CMTI/+CDSI indices, +CMT/+CDS PDUs), USSD answers,
+# registration changes, SIM state, reboots and power warnings. Handlers run in the AT reader
+# task: they never block (they enqueue, count or set an Event).
 from micropython import const
 
 TYPE_CHECKING = const(False)
@@ -29,42 +29,6 @@ def pdu_kind(hex_pdu):
     except ValueError:
         return "sms"
     return "sms" if mti == 0 else "report" if mti == 2 else None
-
-
-def parse_cusd(line):
-    """`+CUSD: m[,"text"[,dcs]]` with SIM800 (`0, "x", 15`) or 3GPP spacing -> (m, text, dcs)."""
-    body = line[6:].strip()
-    q1 = body.find('"')
-    if q1 < 0:
-        return (int(body.split(",")[0]), None, None)
-    q2 = body.rfind('"')
-    m = int(body[:q1].rstrip(" ,"))
-    text = body[q1 + 1 : q2]
-    rest = body[q2 + 1 :].strip(" ,")
-    dcs = int(rest) if rest else None
-    # 3GPP TS 23.038 5: coding group 01xx with bits 3-2 = 10 is UCS2 (72 = 0x48).
-    if dcs is not None and dcs & 0xCC == 0x48 and len(text) % 4 == 0:
-        try:
-            text = ucs2_decode(text)
-        except ValueError:
-            pass  # not hex after all: the raw text is the best we have
-    return (m, text, dcs)
-
-
-def ucs2_decode(h):
-    """UTF-16BE hex (surrogate pairs joined) -> str. Raises ValueError on bad hex."""
-    out = []
-    hi = 0
-    for i in range(0, len(h) - 3, 4):
-        u = int(h[i : i + 4], 16)
-        if 0xD800 <= u < 0xDC00:
-            hi = u
-            continue
-        if 0xDC00 <= u < 0xE000 and hi:
-            u = 0x10000 + ((hi - 0xD800) << 10) + (u - 0xDC00)
-        hi = 0
-        out.append(chr(u))
-    return "".join(out)
 
 
 def reg_stat(line, urc):
@@ -136,6 +100,8 @@ class UrcHandlers:
             else:
                 self.counters["direct_lost"] += 1  # not stored by the modem: cannot re-read
         elif line.startswith("+CUSD:"):
+            from smsgw.modem.ussd import parse_cusd  # rare: loaded for the answer
+
             try:
                 self._ussd = parse_cusd(line)
             except ValueError:
