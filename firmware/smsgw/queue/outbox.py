@@ -8,7 +8,7 @@
 import asyncio
 import gc
 
-from smsgw import clock, events, log
+from smsgw import events, forget, log
 from smsgw.codec import release as release_codec
 from smsgw.queue.msgparse import parse_body, same_number as _same
 from smsgw.queue.journal import (
@@ -17,9 +17,7 @@ from smsgw.queue.journal import (
 from smsgw.queue.store import key_of
 from smsgw.tasks import cancel_all
 
-# +CMS ERROR codes worth retrying (3GPP TS 24.011 E.2 temporary causes, 27.005 3.2.5 network).
-TEMPORARY_CMS = (41, 42, 47, 331, 332, 500)
-_MAYBE_SENT = ("REBOOT", "POWER DOWN", "PARSE")  # ATError kinds after which a part may be out
+_SENDER = "smsgw.queue.sender"
 
 
 class Outbox:
@@ -319,7 +317,9 @@ class Outbox:
             try:
                 j = self._next()
                 if j is None:
-                    release_codec()  # nothing to send: its code leaves the heap meanwhile
+                    # nothing to send: the sending code and the codec leave the heap meanwhile
+                    forget(_SENDER)
+                    release_codec()
                     self.wake.clear()
                     try:
                         await asyncio.wait_for_ms(self.wake.wait(), 1000)
@@ -328,7 +328,7 @@ class Outbox:
                     continue
                 if self.ready is not None and not self.ready.is_set():
                     await self.ready.wait()
-                await self._send(j)
+                await self._sender().send(self, j)
             except asyncio.CancelledError:
                 raise
             except MemoryError as e:  # before the part went to the modem (imports, encoding,
@@ -345,136 +345,21 @@ class Outbox:
     async def send(self, key):
         """Send every part of `key` that is still to do; returns when it needs nothing more
         now (done, failed, uncertain, or the modem stopped answering)."""
-        await self._send(self._journal(key, self.store.get(key)))
+        await self._sender().send(self, self._journal(key, self.store.get(key)))
 
-    async def _send(self, j):
-        # j: the message's Journal, scanned once and kept current by its writers
-        meta = j.meta
-        now = clock.now()  # None while unset: no expiry can be judged (the SMSC's VP still is)
-        if meta["exp"] and now is not None and now > meta["exp"]:
-            for r in range(len(j.rs)):
-                if j.rstate(r) in (PENDING, PROCESSED):
-                    j.add("F", r, x="expired")
-            return
-        if self.pacer is not None:
-            d = self.pacer.delay_ms(self._segments(j), meta["prio"])
-            if d:  # held (carrier caps, quiet hours): wait, but a new submit wakes us, and
-                # next_key chooses again so a priority message overtakes the held ones
-                self.counters["paced"] += 1
-                self.wake.clear()
-                try:
-                    await asyncio.wait_for_ms(self.wake.wait(), min(d, 60000))
-                except asyncio.TimeoutError:
-                    pass
-                return
-        for r in range(len(j.rs)):
-            if not await self._send_recipient(j, r):
-                return
-
-    def _segments(self, j):
-        # what the pacer counts: the codec's parts for the text, times recipients still to do
-        n = len(_user_data(j.meta)[2])
-        return n * sum(1 for r in range(len(j.rs)) if j.rstate(r) in (PENDING, PROCESSED))
-
-    async def _send_recipient(self, j, r):
-        if j.rstate(r) not in (PENDING, PROCESSED):
-            return True
-        from smsgw.codec import submit
-
-        meta = j.meta
-        now = clock.now()
-        validity = (max(300, meta["exp"] - now) if meta["exp"] and now is not None
-                    else meta.get("vp"))
-        try:
-            enc, parts = submit.encode_submit(meta["to"][r], None, srr=meta["srr"],
-                                           validity_s=validity, ud=_user_data(meta))
-        except MemoryError:
-            raise  # not the message's fault: it stays Pending (run() counts and retries)
-        except Exception as e:
-            j.add("F", r, x="cannot encode: %s" % e)
-            return True
-        np = len(parts)
-        for p in range(np):
-            code = j.code(r, p)
-            if code in ("M", "U"):
-                continue
-            if code == "S":  # handed to the modem before a crash: maybe sent, never resend
-                self.counters["uncertain"] += 1
-                j.add("U", r, p)
-                continue
-            ok = await self._send_part(j, r, p, np, parts[p])
-            if ok is None:
-                return False
-            if not ok:
-                return True
-        if self.pacer is not None:
-            self.pacer.record(np)
-        return True
-
-    async def _send_part(self, j, r, p, np, part):
-        """True sent, False recipient failed, None stop this message for now (uncertain)."""
-        from smsgw.errors import ATError
-
-        tries = j.tries(r, p)
-        while True:
-            if self.modem is None or (self.ready is not None and not self.ready.is_set()):
-                return None  # the modem went down between parts: resume when it is back
-            j.add("S", r, p, np)
-            try:
-                mr = await self.modem.send_pdu(part[0], part[1])
-            except ATError as e:
-                if e.kind in _MAYBE_SENT:  # modem rebooted / unparsable answer mid-send
-                    return self._uncertain(j, r, p, e)
-                code = e.code if e.kind == "CMS" else None
-                tries += 1
-                j.add("R", r, p, tries, code)
-                if (code is None or code in TEMPORARY_CMS) and tries <= self.retries:
-                    self.counters["retries"] += 1
-                    await asyncio.sleep_ms(self.backoff_ms << (tries - 1))
-                    continue
-                j.add("F", r, x=_cms_reason(e))
-                return False
-            except Exception as e:  # ATTimeout or worse: the part may have gone out
-                return self._uncertain(j, r, p, e)
-            if j.meta["srr"]:  # a status report will come back: remember who got this TP-MR
-                self.store.set_mr(mr, j.key, r, p)
-            j.add("M", r, p, mr)
-            return True
-
-    def _uncertain(self, j, r, p, e):
-        self.counters["uncertain"] += 1
-        j.add("U", r, p)
-        log.warn("part %d of %s uncertain: %s", p, j.meta["id"], e)
-        return None
+    def _sender(self):
+        # the sending code (queue/sender.py): imported with a message to send, forgotten when
+        # there is none (run())
+        return __import__(_SENDER, None, None, ["send"])
 
 
 def _device(modem):
     # the deviceId derived from the IMEI (smsgw/device.py); "" before the modem told it.
     # Asked once (Outbox.device_id keeps it), so the module is forgotten again: the core's
     # smallest heap was 4K larger with it resident
-    from smsgw import forget
     from smsgw.device import device_id
 
     st = getattr(modem, "status", None)  # None: no modem (tests)
     d = device_id(st.get("imei") if st else None)
     forget("smsgw.device")
     return d
-
-
-def _user_data(meta):
-    # (encoding, dcs, parts) for submit.encode_submit(ud=): the text's, or a data message's
-    if "data" in meta:
-        from smsgw.codec.data import data_parts
-
-        return data_parts(meta["data"], meta["port"], meta["ref"])
-    from smsgw.codec.tpud import user_data_parts
-
-    return user_data_parts(meta["text"], meta["ref"])
-
-
-def _cms_reason(e):
-    if e.kind == "CMS" and e.code is not None:
-        from smsgw.modem.at import cms_text
-
-        return "+CMS ERROR: %s (%s)" % (e.code, e.text or cms_text(e.code) or "see 27.005")
-    return "%s %s" % (e.kind, e.text or e.code or "")
