@@ -10,7 +10,7 @@ import gc
 
 from smsgw import events, forget, log
 from smsgw.codec import release as release_codec
-from smsgw.queue.msgparse import parse_body, same_number as _same
+from smsgw.queue.msgparse import parse_body
 from smsgw.queue.journal import (
     CANCELLED, FAILED, PENDING, PROCESSED, Journal, aggregate as _aggregate,
 )
@@ -18,6 +18,7 @@ from smsgw.queue.store import key_of
 from smsgw.tasks import cancel_all
 
 _SENDER = "smsgw.queue.sender"
+_REPORTS = "smsgw.queue.reports"
 
 
 class Outbox:
@@ -183,20 +184,15 @@ class Outbox:
 
         return cancel(self, msg_id)
 
-    # -- delivery reports ------------------------------------------------------------------
+    # -- delivery reports (queue/reports.py, imported for a report) ------------------------
     def on_report(self, mr, number, tp_st):
         """Pair a status report with the part that got TP-MR `mr`; True when it was paired."""
-        self.counters["reports"] += 1
-        slot = self.store.get_mr(mr)
-        meta = self.store.get(slot[0]) if slot else None
-        if meta is None or slot[1] >= len(meta["to"]) or not _same(meta["to"][slot[1]], number):
-            self.counters["unpaired_reports"] += 1
-            return False
-        if 32 <= tp_st < 64:  # temporary: the SMSC keeps trying (TS 23.040 9.2.3.15)
-            return True
-        key, r, p = slot
-        self._journal(key, meta).add("D", r, p, tp_st)  # emits on a state change (_changed)
-        return True
+        return __import__(_REPORTS, None, None, ["pair"]).pair(self, mr, number, tp_st)
+
+    def handle_report(self, h):
+        """Decode one SMS-STATUS-REPORT PDU (hex) and pair it (on_report). True when the
+        modem's copy may go: journaled, unpairable, or undecodable (its hex logged)."""
+        return __import__(_REPORTS, None, None, ["handle"]).handle(self, h)
 
     def _changed(self, j, r, before, after, replay=False):
         """A journal record moved recipient r from `before` to `after`: count it and emit its
@@ -237,25 +233,8 @@ class Outbox:
                 raise
             except Exception as e:
                 log.warn("report at %s: %s", index, e)
-
-    def handle_report(self, h):
-        """Decode one SMS-STATUS-REPORT PDU (hex) and pair it (on_report). True when the
-        modem's copy may go: journaled, unpairable, or undecodable (its hex logged)."""
-        from smsgw.codec import pdu
-        from smsgw.errors import PduError
-
-        try:
-            d = pdu.decode(h)
-        except PduError as e:
-            self.counters["bad_reports"] += 1
-            log.warn("undecodable report: %s: %s", e, h)
-            return True
-        if d.get("type") != "status_report":
-            self.counters["bad_reports"] += 1
-            log.warn("not a status report: %s", h)
-            return True
-        self.on_report(d.get("mr", -1), d.get("number", ""), d.get("status", 0))
-        return True
+            if not len(self.modem.reports):  # none waiting: the report code leaves the heap
+                forget(_REPORTS)
 
     def _finished(self, key):
         """True when the sender has nothing more to do for `key` (compaction may drop it)."""
