@@ -1,5 +1,7 @@
 # Recovery ladder on MicroPython: fake modem stream + fake board.
-# heapsize: 160K
+# heapsize: 256K
+# (160K until the bring-up, the state queries and the ladder became modules loaded for their
+# call: compiled from source again at each load, they failed 2 runs in 3 on the fragmented heap)
 import asyncio
 
 from smsgw.modem import profiles

@@ -1,17 +1,18 @@
-# The modem driver: send, incoming SMS/reports, USSD, status; the init sequence is
-# smsgw.modem.bringup (loaded for each start). It never retries or resets on its own: failures
-# raise; the supervisor decides what to do.
+# The modem driver: send, incoming SMS/reports, status. It never retries or resets on its own:
+# failures raise; the supervisor decides what to do. What runs rarely lives in modules loaded
+# for the call and forgotten after it (_on_use): the init sequence (bringup), the state
+# queries (info: signal, battery, registration) and USSD (ussd).
 #
 # Incoming: +CMTI/+CDSI indices are read (AT+CMGR) by one worker task and pushed as
 # (kind, index, hex), SMS to `incoming` (the inbox's), status reports to `reports` (the
 # outbox's); +CMT/+CDS PDUs (not stored) are pushed as (kind, None, hex). The consumer deletes
 # with `delete(i)` only after storing durably; the modem never deletes.
-# URC handlers and answer parsers live in smsgw.modem.urc (re-exported here).
+# URC handlers and answer parsers live in smsgw.modem.urc.
 import asyncio
 
 from smsgw import forget
 from smsgw.errors import ATError, ATTimeout, SmsgateError
-from smsgw.modem.urc import UrcHandlers, pdu_kind, reg_stat
+from smsgw.modem.urc import UrcHandlers, pdu_kind
 from smsgw.modem.ring import Ring
 from smsgw.tasks import cancel_and_wait
 
@@ -86,12 +87,7 @@ class Modem(UrcHandlers):
         Raises:
             ModemError, ATTimeout, ATError: the modem is not usable (the supervisor escalates).
         """
-        from smsgw.modem import bringup
-
-        try:
-            await bringup.start(self)
-        finally:
-            forget("smsgw.modem.bringup")
+        await self._on_use("bringup", "start")
         if self._task is None:
             self._task = asyncio.create_task(self._reader_worker())
 
@@ -114,62 +110,32 @@ class Modem(UrcHandlers):
 
     async def signal(self):
         """`AT+CSQ` -> (rssi, ber); 99 = unknown. dBm ~ -113 + 2 * rssi."""
-        for line in await self.at.cmd(b"AT+CSQ"):
-            if line.startswith("+CSQ:"):
-                try:
-                    r, b = line[5:].split(",")
-                    r, b = int(r), int(b)
-                except ValueError:
-                    break
-                self.status["rssi"] = r
-                return (r, b)
-        raise ATError("AT+CSQ", "PARSE")
+        return await self._on_use("info", "signal")
 
     async def battery(self):
         """`AT+CBC` -> supply voltage in mV (SIM800 `+CBC: 0,85,4050`, SIM7600 `+CBC: 3.591V`)."""
-        for line in await self.at.cmd(b"AT+CBC"):
-            if line.startswith("+CBC:"):
-                v = line[5:].strip()
-                try:
-                    if self.profile.cbc == "volts" or v.endswith("V"):
-                        return int(float(v.rstrip("V")) * 1000 + 0.5)
-                    return int(v.split(",")[2])
-                except (ValueError, IndexError, OverflowError):  # OverflowError: "infV"
-                    break
-        raise ATError("AT+CBC", "PARSE")
+        return await self._on_use("info", "battery")
 
     async def registration(self):
         """Best registration <stat> over the profile's CREG/CGREG/CEREG (1 home, 5 roaming)."""
-        best = None
-        for c in self.profile.reg_cmds:
-            try:
-                lines = await self.at.cmd(c)
-            except ATError:
-                continue  # e.g. no +CEREG on this firmware: the others still count
-            for line in lines:
-                stat = reg_stat(line, False)
-                if stat is not None:
-                    self._reg[line[: line.find(":") + 1]] = stat
-                    if best is None or stat in (1, 5):
-                        best = stat
-            if best in (1, 5):
-                break
-        self._set_reg(best)
-        return best
+        return await self._on_use("info", "registration")
 
     async def ussd(self, code, timeout_ms=None):
-        """Send a USSD request; returns (m, text, dcs) from the `+CUSD:` answer (the request
-        and its parsing are smsgw.modem.ussd, loaded for it).
+        """Send a USSD request; returns (m, text, dcs) from the `+CUSD:` answer.
 
         Raises:
             ATTimeout: no `+CUSD:` in time; ATError: the request was refused.
         """
-        from smsgw.modem import ussd
+        return await self._on_use("ussd", "request", code, timeout_ms)
 
+    async def _on_use(self, mod, fn, *args):
+        # What the driver runs rarely lives in modules loaded for the call and forgotten after
+        # it: the bring-up (bringup), the state queries (info), USSD (ussd).
+        name = "smsgw.modem." + mod
         try:
-            return await ussd.request(self, code, timeout_ms)
+            return await getattr(__import__(name, None, None, [fn]), fn)(self, *args)
         finally:
-            forget("smsgw.modem.ussd")
+            forget(name)
 
     # -- SMS -------------------------------------------------------------------------------
     async def send_pdu(self, hex_pdu, tpdu_len):
