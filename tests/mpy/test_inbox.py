@@ -267,3 +267,18 @@ def test_received_event_replayed_after_a_power_cut_before_its_hand_off():
     s3.open()
     assert s3.handoff.left == []  # replayed once, gone
     rmtree(root)
+
+
+def test_a_listing_renders_without_keeping_the_inbox_code_loaded():
+    import sys
+
+    ib = _inbox()
+    (pdu,) = pdu_mt.encode_deliver("+4917012345", "listed")
+    assert ib.handle("sms", 3, pdu)
+    total, seqs = ib.list()
+    render = ib.renderer()
+    assert "smsgw.queue.inbox_ops" not in sys.modules  # what the streamed answer holds stays
+    assert total == 1 and render(seqs[0])["contentPreview"] == "listed"
+    assert "smsgw.queue.inbox_ops" not in sys.modules
+    rmtree(ib.dir[:-3])
+

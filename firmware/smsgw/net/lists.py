@@ -29,7 +29,7 @@ def inbox(ctx, request):
     except ValueError as e:
         return error(400, str(e))
     total, seqs = ctx.inbox.list(limit, offset, since, until, kind)
-    return json_list(total, seqs, ctx.inbox.public)
+    return json_list(total, seqs, ctx.inbox.renderer())
 
 
 def _int_arg(request, name, default, lo, hi):

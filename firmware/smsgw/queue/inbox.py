@@ -72,6 +72,14 @@ class Inbox:
         """Message `seq` in android-sms-gateway's inbox shape, or None when gone."""
         return self._ops().public(self, seq)
 
+    def renderer(self):
+        """public() bound to the inbox's code as loaded now, which is then released: a listing
+        streamed with it keeps that code until the answer is sent, not after (the web page
+        lists the inbox every few seconds; the code would otherwise stay until the sweep)."""
+        ops = self._ops()
+        self.release()
+        return lambda seq: ops.public(self, seq)
+
     def handle(self, kind, index, h):
         """Process one (kind, index, hex) from the modem. Returns True when the modem copy may
         be deleted (stored durably, a duplicate, or undecodable: then its hex is in the log).
