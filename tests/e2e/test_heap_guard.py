@@ -4,12 +4,12 @@ GUARD_64_KB on the 64-bit unix port CI has (at GUARD_32_KB when SMSGATE_MICROPYT
 
 The target (docs/ARCHITECTURE.md, "Memory") is 96K on a 32-bit build, i.e. round(96 / 0.68) =
 141K here: 32-bit needs 0.68 of the 64-bit heap (measured with `make footprint`: 102K against
-150K at main b665e7e, 114K against 166K at main 64aa727; 0.71 before the diet). The core does not reach it yet, so the guard
-sits at the smallest passing heap (first after the diet, main a771993, 2026-12-02, `make
-footprint`: 204K on 64-bit, 138K on 32-bit; 212K / 148K before it; now the figures below)
-plus 8K for the collector's timing and the bisection's +-2K: a change that makes the core
-bigger fails here. Lower both toward the target as the core
-shrinks; `make footprint` shows the heap each module adds.
+150K at main b665e7e, 114K against 166K at main 64aa727; 0.71 before the diet). The core does
+not reach it yet, so the guard sits at the smallest passing heap (first after the diet, main
+a771993, 2026-12-02, `make footprint`: 204K on 64-bit, 138K on 32-bit; 212K / 148K before it;
+now the figures below) plus 8K for the collector's timing and the bisection's +-2K: a change
+that makes the core bigger fails here. Lower both toward the target as the core shrinks;
+`make footprint` shows the heap each module adds.
 
 Raised for android-sms-gateway parity (deviceId, scheduleAt, priority order, data
 SMS, the 409, list filters, the app's inbox shape; ~900 B more resident .mpy after the event
