@@ -1,5 +1,7 @@
 # Modem driver on MicroPython against the in-memory fake stream of test_at.
-# heapsize: 160K
+# heapsize: 256K
+# (160K until the bring-up, the state queries and USSD became modules loaded for their call:
+# compiled from source again at each load, they ran out on the fragmented heap)
 import asyncio
 
 from smsgw.modem import profiles

@@ -3,6 +3,8 @@
 # unsolicited lines: new messages (+CMTI/+CDSI indices, +CMT/+CDS PDUs), USSD answers,
 # registration changes, SIM state, reboots and power warnings. Handlers run in the AT reader
 # task: they never block (they enqueue, count or set an Event).
+from smsgw import forget
+
 from micropython import const
 
 TYPE_CHECKING = const(False)
@@ -107,6 +109,7 @@ class UrcHandlers:
             except ValueError:
                 self._ussd = (None, line, None)
             self._ussd_ev.set()
+            forget("smsgw.modem.ussd")  # also after an answer no request waits for
         elif line.startswith("+CREG:") or line.startswith("+CGREG:") or line.startswith("+CEREG:"):
             stat = reg_stat(line, True)
             self._reg[line[: line.find(":") + 1]] = stat
