@@ -36,9 +36,14 @@ def _write(line):
 
 
 def log(level, fmt, *args):
-    line = "%d %s %s" % (time.time(), level, (fmt % args) if args else fmt)
-    print(line)
-    _write(line)
+    # Logging runs in error paths, often because the heap is short, so it never raises: a
+    # MemoryError out of an `except` block ended the inbox's task, and the board reset.
+    try:
+        line = "%d %s %s" % (time.time(), level, (fmt % args) if args else fmt)
+        print(line)
+        _write(line)
+    except MemoryError:
+        pass  # the line is lost; what it reported is counted where it happened
 
 
 def info(fmt, *args):
@@ -63,11 +68,15 @@ def exc(msg, e):
     import sys
     import io
 
-    buf = io.StringIO()
-    if hasattr(sys, "print_exception"):
-        sys.print_exception(e, buf)  # pyright: ignore[reportArgumentType] (stubs: no StringIO)
-    else:  # CPython
-        import traceback  # pyright: ignore[reportMissingImports] (not on the port)
+    try:
+        buf = io.StringIO()
+        if hasattr(sys, "print_exception"):
+            sys.print_exception(e, buf)  # pyright: ignore[reportArgumentType] (stubs: no StringIO)
+        else:  # CPython
+            import traceback  # pyright: ignore[reportMissingImports] (not on the port)
 
-        traceback.print_exception(type(e), e, e.__traceback__, file=buf)
-    error("%s: %s", msg, buf.getvalue())  # pyright: ignore[reportAttributeAccessIssue] (stubs)
+            traceback.print_exception(type(e), e, e.__traceback__, file=buf)
+        text = buf.getvalue()  # pyright: ignore[reportAttributeAccessIssue] (stubs)
+    except MemoryError:  # no room for the traceback: the exception's own text at least
+        text = e
+    error("%s: %s", msg, text)
