@@ -5,6 +5,7 @@
 import asyncio
 
 from smsgw import clock, log
+from smsgw.codec import release as release_codec
 from smsgw.queue.journal import PENDING, PROCESSED
 
 # +CMS ERROR codes worth retrying (3GPP TS 24.011 E.2 temporary causes, 27.005 3.2.5 network).
@@ -47,15 +48,12 @@ def _segments(j):
 async def _send_recipient(ob, j, r):
     if j.rstate(r) not in (PENDING, PROCESSED):
         return True
-    from smsgw.codec import submit
-
     meta = j.meta
     now = clock.now()
     validity = (max(300, meta["exp"] - now) if meta["exp"] and now is not None
                 else meta.get("vp"))
     try:
-        enc, parts = submit.encode_submit(meta["to"][r], None, srr=meta["srr"],
-                                       validity_s=validity, ud=_user_data(meta))
+        enc, parts = _encode(meta, meta["to"][r], validity)
     except MemoryError:
         raise  # not the message's fault: it stays Pending (run() counts and retries)
     except Exception as e:
@@ -116,6 +114,19 @@ def _uncertain(ob, j, r, p, e):
     j.add("U", r, p)
     log.warn("part %d of %s uncertain: %s", p, j.meta["id"], e)
     return None
+
+
+def _encode(meta, number, validity):
+    # (encoding, [(hex, tpdu_len), ...]) of the message for `number`. The codec leaves the
+    # heap again as soon as the parts are hex: the modem takes seconds per part, and POSTs
+    # arriving meanwhile find that room.
+    from smsgw.codec import submit
+
+    try:
+        return submit.encode_submit(number, None, srr=meta["srr"], validity_s=validity,
+                                    ud=_user_data(meta))
+    finally:
+        release_codec()
 
 
 def _user_data(meta):
