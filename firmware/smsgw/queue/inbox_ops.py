@@ -147,11 +147,10 @@ def public(ib, seq):
 
 def handle(ib, kind, index, h):
     # Inbox.handle (its docstring says what True means)
-    from smsgw.codec import pdu
     from smsgw.errors import PduError
 
     try:
-        d = pdu.decode(h)
+        d = _decode(h)
     except PduError as e:
         ib.counters["bad_pdus"] += 1
         log.warn("undecodable PDU at %s: %s: %s", index, e, h)
@@ -172,6 +171,17 @@ def handle(ib, kind, index, h):
         return False
     _remember(ib, hh)
     return True
+
+
+def _decode(h):
+    # the PDU as a dict; the decoder leaves the heap as soon as it has read it (storing the
+    # message needs the room)
+    from smsgw.codec import pdu, release
+
+    try:
+        return pdu.decode(h)
+    finally:
+        release()
 
 
 def _store(ib, d, hh):
