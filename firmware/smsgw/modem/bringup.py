@@ -7,12 +7,21 @@ import asyncio
 import os
 import time
 
+from smsgw import forget
 from smsgw.errors import ATError, ATTimeout
+from smsgw.modem import info  # the queries, loaded once for a start that polls registration
 from smsgw.modem.modem import ModemError
 
 
 async def start(m):
     """Modem.start's sequence for the modem `m` (m.status["ready"] True at the end)."""
+    try:
+        await _steps(m)
+    finally:
+        forget("smsgw.modem.info")  # leaves with this module (Modem._on_use forgets it)
+
+
+async def _steps(m):
     p = m.profile
     st = m.status
     st["ready"] = False
@@ -32,7 +41,7 @@ async def start(m):
     st["imei"] = lines[0] if lines else None
     lines = await m.at.cmd(b"AT+CGMM")
     st["model"] = lines[0] if lines else p.name
-    await m.signal()
+    await info.signal(m)
     m._echo_mark = m.at.counters["echoes"]
     st["ready"] = True
 
@@ -105,7 +114,7 @@ async def _sms_setup(m, budget_ms):
 async def _wait_registered(m, budget_ms):
     t0 = time.ticks_ms()
     while True:
-        stat = await m.registration()
+        stat = await info.registration(m)
         if stat in (1, 5):
             return
         if time.ticks_diff(time.ticks_ms(), t0) > budget_ms:
