@@ -183,15 +183,11 @@ def test_torn_parts_tail_is_cut_before_the_next_part():
 
 
 async def test_memory_error_while_decoding_keeps_the_sms_on_the_sim():
-    from smsgw.queue import inbox as inbox_mod
-
     h = pdu_mt.encode_deliver("+4917000000", "keep me")[0]
     m = FakeModem({5: h})
     ib = _inbox()
     ib.modem = m
-    release = inbox_mod.release_codec
-    inbox_mod.release_codec = lambda: None  # the patched decode below must stay the one used
-    from smsgw.codec import pdu
+    from smsgw.codec import pdu  # decoding once forgets it: the next sweep imports it afresh
 
     real = pdu.decode
     calls = [0]
@@ -224,7 +220,6 @@ async def test_memory_error_while_decoding_keeps_the_sms_on_the_sim():
         assert m.deleted == [5] and ib.list()[0] == 1, (m.deleted, ib.list())
     finally:
         pdu.decode = real
-        inbox_mod.release_codec = release
         task.cancel()
     rmtree(ib.dir[:-3])
 

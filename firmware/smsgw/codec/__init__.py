@@ -13,8 +13,9 @@ def hexu(b):
 
 def release():
     """Forget both sides' modules (~12 KB of code on a 32-bit board) until the next encode or
-    decode imports them again: the outbox calls it when it has nothing to send, the inbox when
-    it has nothing to store. concat stays: the inbox keeps a Reassembler."""
+    decode imports them again: the sender once a message is encoded, the inbox once a PDU is
+    read, the outbox whenever it has nothing to send. concat stays: the inbox keeps a
+    Reassembler."""
     import sys
 
     if "smsgw.codec.gsm7" in sys.modules or "smsgw.codec.gsm7read" in sys.modules:

@@ -9,7 +9,6 @@
 import asyncio
 
 from smsgw import forget, log
-from smsgw.codec import release as release_codec
 from smsgw.tasks import cancel_all
 
 _OPS = "smsgw.queue.inbox_ops"
@@ -48,9 +47,9 @@ class Inbox:
         return __import__(_OPS, None, None, ["handle"])
 
     def release(self):
-        """Forget the inbox's code and the codec until their next use (the state stays here)."""
+        """Forget the inbox's code until its next use (the state stays here; the decoder left
+        as soon as it had read each PDU: inbox_ops._decode)."""
         forget(_OPS)
-        release_codec()
 
     def open(self):
         """Read the stored messages' range, the dedup hashes and the pending parts (at boot:
