@@ -48,7 +48,7 @@ class Inbox:
 
     def release(self):
         """Forget the inbox's code until its next use (the state stays here; the decoder left
-        as soon as it had read each PDU: inbox_ops._decode)."""
+        as soon as it had read each PDU: _decode)."""
         forget(_OPS)
 
     def open(self):
@@ -83,7 +83,9 @@ class Inbox:
         """Process one (kind, index, hex) from the modem. Returns True when the modem copy may
         be deleted (stored durably, a duplicate, or undecodable: then its hex is in the log).
         Anything else that goes wrong (no memory, flash) keeps it on the SIM for the sweep."""
-        return self._ops().handle(self, kind, index, h)
+        self.release()  # the decoder and the inbox's code take turns in the heap, never both
+        d = _decode(h)
+        return self._ops().handle(self, index, h, d)
 
     def expire(self):
         """Store orphaned groups (timed out) as incomplete messages; returns how many."""
@@ -126,3 +128,17 @@ class Inbox:
             except Exception as e:
                 log.warn("sweep: %s", e)
             await asyncio.sleep_ms(self.sweep_ms)
+
+
+def _decode(h):
+    # The PDU as a dict, or the PduError that says why it is not one. The decoder leaves the
+    # heap as soon as it has read the PDU: storing the message needs the room.
+    from smsgw.codec import pdu, release
+    from smsgw.errors import PduError
+
+    try:
+        return pdu.decode(h)
+    except PduError as e:
+        return e
+    finally:
+        release()

@@ -145,15 +145,12 @@ def public(ib, seq):
     return None if m is None else _public(m)
 
 
-def handle(ib, kind, index, h):
-    # Inbox.handle (its docstring says what True means)
-    from smsgw.errors import PduError
-
-    try:
-        d = _decode(h)
-    except PduError as e:
+def handle(ib, index, h, d):
+    # Inbox.handle (its docstring says what True means), with `d` the PDU as decoded there (a
+    # dict) or the PduError that says why it is not one
+    if not isinstance(d, dict):
         ib.counters["bad_pdus"] += 1
-        log.warn("undecodable PDU at %s: %s: %s", index, e, h)
+        log.warn("undecodable PDU at %s: %s: %s", index, d, h)
         return True
     if d.get("type") == "status_report":  # the modem routes these to the outbox
         ib.counters["bad_pdus"] += 1
@@ -171,17 +168,6 @@ def handle(ib, kind, index, h):
         return False
     _remember(ib, hh)
     return True
-
-
-def _decode(h):
-    # the PDU as a dict; the decoder leaves the heap as soon as it has read it (storing the
-    # message needs the room)
-    from smsgw.codec import pdu, release
-
-    try:
-        return pdu.decode(h)
-    finally:
-        release()
 
 
 def _store(ib, d, hh):
