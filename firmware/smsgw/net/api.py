@@ -12,6 +12,8 @@
 #   GET  /ui/<file> (no auth)            -> the page's CSS and JS (net/web.py)
 #   /device(s), /logs, /ussd, /settings, -> modules imported on their first request
 #   /webhook(s), /alerts                    (net/ondemand.py: listed in _ONDEMAND)
+# Only sending is handled here; the other endpoints' code is imported for each request
+# (_ON_USE: net/messages_api.py, net/health.py, net/web.py).
 # HTTP Basic auth (constant-time compare) on everything but /ui/, / and the bare /health; a
 # client failing it too often gets 429 for a while (net/backoff.py). Errors are JSON
 # {"message": ...} with 400/401/404/405/408/409/413/429/431/500/503, never a traceback.
@@ -145,59 +147,18 @@ def make_app(ctx):
         status, obj = ctx.outbox.submit(body, prio_cap, skip)
         return reply(obj, status)
 
-    @app.route("/messages", methods=["GET"])
-    async def _list(request):
-        return _lists("messages", ctx, request)
-
-    @app.route("/messages/<mid>", methods=["GET"])
-    @app.route("/message/<mid>", methods=["GET"])
-    async def _get(request, mid):
-        st = ctx.outbox.status(mid)
-        if st is None:
-            return error(404, "message not found")
-        return st
-
-    @app.route("/messages/<mid>", methods=["DELETE"])
-    @app.route("/message/<mid>", methods=["DELETE"])
-    async def _cancel(request, mid):
-        status, obj = ctx.outbox.cancel(mid)
-        return reply(obj, status)
-
-    @app.route("/inbox", methods=["GET"])
-    async def _inbox(request):
-        return _lists("inbox", ctx, request)
-
-    @app.route("/ui/<name>", methods=["GET"])
-    async def _ui(request, name):  # the page's CSS and JS (public: nothing secret in them)
-        return _web(request, name) or error(404, "not found")
-
-    @app.route("/health", methods=["GET"])
-    async def _health(request):
-        from smsgw import forget
-        from smsgw.net import health
-
-        doc = health.build(ctx)
-        # polled, but not on the way of an SMS: its code leaves the heap between polls
-        # (32-bit .mpy core: 2 KB)
-        del health
-        forget("smsgw.net.health")
-        code = 500 if doc["status"] == "fail" else 200
-        if "authorization" not in request.headers:  # anyone: what a load balancer needs
-            return reply({"status": doc["status"]}, code)
-        from smsgw.net.jsonout import json_stream
-
-        return json_stream(doc, code)
-
-    @app.route("/", methods=["GET"])
-    async def _root(request):
-        if "text/html" in request.headers.get("accept", ""):  # a browser: the web page
-            res = _web(request, "index.html")
-            if res is not None:
-                return res
-        from smsgw import VERSION
-
-        return {"status": "ok", "model": cfg["modem"]["model"], "version": VERSION,
-                "name": cfg["device"]["name"]}
+    # The other endpoints of the core stay on the flash until asked (on_use): a board that
+    # only sends carries a route entry for each, not their code.
+    app.route("/messages")("messages_api:listing")
+    app.route("/messages/<mid>")("messages_api:one")
+    app.route("/message/<mid>")("messages_api:one")
+    app.route("/messages/<mid>", ("DELETE",))("messages_api:cancel")
+    app.route("/message/<mid>", ("DELETE",))("messages_api:cancel")
+    app.route("/inbox")("messages_api:inbox")
+    app.route("/health")("health:answer")
+    app.route("/")("web:root")
+    app.route("/ui/<name>")("web:ui")
+    app.lazy = lambda where, request, **segments: on_use(where, ctx, request, **segments)
 
     _on_404(app, ctx, check)
     max_body = cfg["http"]["max_body"]
@@ -234,26 +195,23 @@ def oom():
     return error(503, "out of memory, retry later", {"Retry-After": "2"})
 
 
-def _lists(name, ctx, request):
-    # GET /messages and GET /inbox (net/lists.py): imported for the request and forgotten after
-    # it (the answer streamed afterwards keeps the code it runs until it is sent)
-    from smsgw import forget
-    from smsgw.net import lists
-
+async def on_use(where, ctx, request, keep=False, **segments):
+    """Answer `request` with `where` ("module:function" in smsgw.net), imported for it and,
+    unless `keep`, forgotten after it (an answer streamed afterwards keeps the code it runs
+    until it is sent). The function may be a coroutine function."""
+    name, fn = where.split(":")
     try:
-        return getattr(lists, name)(ctx, request)
-    finally:
-        forget("smsgw.net.lists")
-
-
-def _web(request, name):
-    # The page's file `name` (None: not on the flash); its module is imported on first use.
-    try:
-        from smsgw.net import web
-
-        return web.serve(request, name)
+        mod = __import__("smsgw.net." + name, None, None, [fn])
     except MemoryError:
         return oom()
+    try:
+        res = getattr(mod, fn)(ctx, request, **segments)
+        return (await res) if hasattr(res, "send") else res
+    finally:
+        if not keep:
+            from smsgw import forget
+
+            forget("smsgw.net." + name)
 
 
 # First path segments of the endpoints net/ondemand.py serves (their modules are imported on

@@ -20,6 +20,21 @@ def _http(app):
     return c
 
 
+def answer(ctx, request):
+    """GET /health: the document with credentials; without them only its status (what a load
+    balancer needs). HTTP 500 when the status is "fail". Imported for each request
+    (api.on_use): polled, but not on the way of an SMS."""
+    from smsgw.net.api import reply
+
+    doc = build(ctx)
+    code = 500 if doc["status"] == "fail" else 200
+    if "authorization" not in request.headers:
+        return reply({"status": doc["status"]}, code)
+    from smsgw.net.jsonout import json_stream
+
+    return json_stream(doc, code)
+
+
 def build(ctx):
     """The health document of the running gateway context."""
     from smsgw import VERSION, events

@@ -182,6 +182,8 @@ class Server:
         self.counters = {"busy": 0, "evicted": 0, "timeouts": 0, "too_long": 0, "oom": 0,
                          "bad": 0, "errors": 0}
         self.on_status = None  # fn(status) -> answer or None (see error_response)
+        self.lazy = None  # fn(name, request, **segments): the answer of a route whose handler
+        # is a string, the name of code the app loads for the request
         self.routes = []  # (methods, pattern, handler)
         self.before = []
         self.error_handlers = {}
@@ -259,8 +261,11 @@ class Server:
                     res = await _call(b, req)
                     if res:
                         break
-                if res is None:
-                    res = await _call(f, req, **req.url_args)  # None: a 204 (_response)
+                if res is None:  # None: a 204 (_response)
+                    if isinstance(f, str):  # a handler named, not loaded (Server.lazy)
+                        res = await _call(self.lazy, f, req, **req.url_args)
+                    else:
+                        res = await _call(f, req, **req.url_args)
         except Exception as exc:
             res = None
             for cls, h in self.error_handlers.items():

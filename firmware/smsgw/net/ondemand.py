@@ -1,9 +1,10 @@
 # Endpoints whose module is imported on their first request, so that the core's heap carries
 # neither their code nor route entries: smsgw.net.api's 404 handler (no route matched) hands a
 # request here when its first path segment is in api._ONDEMAND. ENDPOINTS maps that segment to
-# "module:function" in smsgw.net, called as function(ctx, request) after the auth check; the
-# function answers 404/405 itself for what it does not serve (misrouted()).
-from smsgw.net.api import error
+# "module:function" in smsgw.net, called as function(ctx, request) after the auth check
+# (api.on_use imports it); the function answers 404/405 itself for what it does not serve
+# (misrouted()).
+from smsgw.net.api import error, on_use
 
 ENDPOINTS = {  # keep api._ONDEMAND (the keys) in step
     "device": "device_api:device",
@@ -35,20 +36,7 @@ async def dispatch(ctx, request, check):
     denied = check(request)
     if denied:
         return denied
-    name, fn = where.split(":")
-    try:
-        mod = __import__("smsgw.net." + name, None, None, [fn])
-    except MemoryError:
-        from smsgw.net.api import oom
-
-        return oom()
-    try:
-        return await getattr(mod, fn)(ctx, request)
-    finally:
-        if name not in _KEEP:
-            from smsgw import forget
-
-            forget("smsgw.net." + name)
+    return await on_use(where, ctx, request, where.split(":")[0] in _KEEP)
 
 
 def misrouted(request, method, *paths):

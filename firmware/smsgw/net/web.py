@@ -2,7 +2,7 @@
 # running firmware (/www/, or an update's slot /fw/<a|b>/www/) holds index.html.gz and its CSS
 # and JS under content-hash names, already minified and gzip-compressed, so the board renders
 # nothing and sends each file as it is, in _CHUNK-byte pieces through one preallocated buffer.
-# Imported on the first browser request only (the core never loads it). index.html is
+# Imported for each request of a browser (smsgw.net.api.on_use: the core never keeps it). index.html is
 # revalidated on every visit (it is small and names the current assets); a hashed asset never
 # changes, so browsers keep it (Cache-Control immutable: net/httpd.py answers HTTP/1.0, for
 # which Chrome ignores ETags). ETag: the gzip trailer (CRC-32 and size of the content); a matching
@@ -29,6 +29,29 @@ def _body(path):
     from smsgw.fsutil import chunks
 
     return chunks(path, _CHUNK)
+
+
+def root(ctx, request):
+    """GET /: the page for a browser, else the gateway's name, model and version as JSON."""
+    if "text/html" in request.headers.get("accept", ""):
+        res = serve(request, "index.html")
+        if res is not None:
+            return res
+    from smsgw import VERSION
+
+    cfg = ctx.cfg
+    return {"status": "ok", "model": cfg["modem"]["model"], "version": VERSION,
+            "name": cfg["device"]["name"]}
+
+
+def ui(ctx, request, name):
+    """GET /ui/<name>: the page's CSS and JS (public: nothing secret in them)."""
+    res = serve(request, name)
+    if res is None:
+        from smsgw.net.api import error
+
+        return error(404, "not found")
+    return res
 
 
 def serve(request, name, root=None):

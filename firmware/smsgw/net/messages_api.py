@@ -1,6 +1,7 @@
-# GET /messages and GET /inbox (android-sms-gateway's lists): paging and filters checked, the
-# page streamed as JSON with X-Total-Count. Imported by smsgw.net.api for each such request.
-from smsgw.net.api import error
+# The API's message endpoints other than sending, imported by smsgw.net.api for each such
+# request (api.on_use): GET /messages and GET /inbox (android-sms-gateway's lists: paging and
+# filters checked, the page streamed as JSON with X-Total-Count), GET and DELETE /messages/<id>.
+from smsgw.net.api import error, reply
 from smsgw.net.jsonout import json_list
 
 from micropython import const
@@ -8,7 +9,7 @@ from micropython import const
 _LIMIT_MAX = const(500)
 
 
-def messages(ctx, request):
+def listing(ctx, request):
     """GET /messages?state=&limit=&offset=&from=&to=&deviceId=: status objects, newest first."""
     from smsgw.queue.journal import STATES
 
@@ -30,6 +31,18 @@ def inbox(ctx, request):
         return error(400, str(e))
     total, seqs = ctx.inbox.list(limit, offset, since, until, kind)
     return json_list(total, seqs, ctx.inbox.renderer())
+
+
+def one(ctx, request, mid):
+    """GET /messages/<id>: the message's status object."""
+    st = ctx.outbox.status(mid)
+    return error(404, "message not found") if st is None else st
+
+
+def cancel(ctx, request, mid):
+    """DELETE /messages/<id>: cancel a message while it is Pending."""
+    status, obj = ctx.outbox.cancel(mid)
+    return reply(obj, status)
 
 
 def _int_arg(request, name, default, lo, hi):
