@@ -20,11 +20,11 @@ import os
 
 from micropython import const
 
-from smsgw.fsutil import append, exists, makedirs, read_json, rename, write_atomic, write_json
+from smsgw.fsutil import append, exists, read_json, write_atomic, write_json
 
 
 REC = const(17)  # bytes of one index record (queue/compact.py reads it too)
-_SLOT = const(24)
+SLOT = const(24)  # bytes of one mr.idx slot (queue/storeopen.py writes them)
 
 
 def key_of(msg_id):
@@ -64,45 +64,11 @@ class Store:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def open(self):
-        """Create the layout, drop leftovers of an interrupted compaction, fix torn tails."""
-        makedirs(self.root + "/m")
-        for c in "0123456789abcdef":
-            if not exists(self.root + "/m/" + c):
-                os.mkdir(self.root + "/m/" + c)
-        try:
-            with open(self._p("cur")) as f:
-                v = f.read().split()
-            self.gen, self.cur, self.pcur = int(v[0]), int(v[1]), int(v[2])
-            self.base = int(v[3]) if len(v) > 3 else 0  # older cur files have 3 fields
-        except (OSError, ValueError, IndexError):
-            self.gen = self.cur = self.pcur = self.base = 0
-        keep = ("idx.%d" % self.gen, "pri.%d" % self.gen)
-        for name in os.listdir(self.root):
-            if (name.startswith("idx.") or name.startswith("pri.")) and name not in keep:
-                os.remove(self._p(name))
-            elif name.endswith(".tmp"):
-                os.remove(self._p(name))
-        for name in keep:
-            self._fix_tail(self._p(name))
-        if not exists(self._p("mr.idx")):
-            tmp = self._p("mr.idx.tmp")
-            with open(tmp, "wb") as f:  # 6 KB of blank slots, written in small pieces
-                blank = b" " * (_SLOT * 16)
-                for _ in range(16):
-                    f.write(blank)
-            rename(tmp, self._p("mr.idx"))
-        from smsgw.queue.journal import Handoff
+        """Create the layout, drop leftovers of an interrupted compaction, fix torn tails
+        (queue/storeopen.py: boot's code, which leaves the heap once the gateway is up)."""
+        from smsgw.queue.storeopen import open_store
 
-        self.handoff = Handoff(self._p("ev"))
-        self.cur = min(self.cur, self.count())
-        self.pcur = min(self.pcur, self.count(True))
-
-    def _fix_tail(self, path):
-        n = _size(path)
-        if n % REC:
-            with open(path, "rb") as f:
-                data = f.read(n - n % REC)
-            write_atomic(path, data)
+        open_store(self)
 
     # -- the ordered index ------------------------------------------------------------------
     def _ipath(self, pri=False):
@@ -176,15 +142,15 @@ class Store:
     # -- TP-MR slots --------------------------------------------------------------------------
     def set_mr(self, mr, key, r, p):
         with open(self._p("mr.idx"), "r+b") as f:
-            f.seek((mr & 255) * _SLOT)
+            f.seek((mr & 255) * SLOT)
             f.write(b"%s %02x %02x    \n" % (key.encode(), r, p))
         self.writes += 1
 
     def get_mr(self, mr):
         """(key, recipient, part) last sent with TP-MR `mr`, or None."""
         with open(self._p("mr.idx"), "rb") as f:
-            f.seek((mr & 255) * _SLOT)
-            rec = f.read(_SLOT)
+            f.seek((mr & 255) * SLOT)
+            rec = f.read(SLOT)
         if len(rec) < 22 or rec[16:17] != b" ":
             return None
         try:
