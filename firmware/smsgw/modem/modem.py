@@ -1,7 +1,7 @@
 # The modem driver: send, incoming SMS/reports, status. It never retries or resets on its own:
 # failures raise; the supervisor decides what to do. What runs rarely lives in modules loaded
 # for the call and forgotten after it (_on_use): the init sequence (bringup), the state
-# queries (info: signal, battery, registration) and USSD (ussd).
+# queries (info: signal, battery, registration), USSD (ussd) and the storage sweep (sweep).
 #
 # Incoming: +CMTI/+CDSI indices are read (AT+CMGR) by one worker task and pushed as
 # (kind, index, hex), SMS to `incoming` (the inbox's), status reports to `reports` (the
@@ -20,7 +20,6 @@ from micropython import const
 
 
 _RESERVE = const(2)  # ring slots only URC pushes (+CMT/+CDS, cannot wait) may use
-_SWEEP_MAX = const(255)  # indices one sweep handles (SIM stores hold 15..50; 255 = CMGL limit)
 
 
 class ModemError(SmsgateError):
@@ -130,7 +129,7 @@ class Modem(UrcHandlers):
 
     async def _on_use(self, mod, fn, *args):
         # What the driver runs rarely lives in modules loaded for the call and forgotten after
-        # it: the bring-up (bringup), the state queries (info), USSD (ussd).
+        # it: the bring-up (bringup), the state queries (info), USSD (ussd), the sweep (sweep).
         name = "smsgw.modem." + mod
         try:
             return await getattr(__import__(name, None, None, [fn]), fn)(self, *args)
@@ -186,31 +185,10 @@ class Modem(UrcHandlers):
 
     async def sweep(self):
         """Push every stored SMS to `incoming` and report to `reports` (safety net for lost URCs,
-        full storage). Waits for room (the messages stay in storage meanwhile). Returns the
-        number pushed; duplicates of earlier pushes are expected (the consumer dedups).
-        """
-        # AT+CMGL=4 gives the indices (PDU lines are not kept: a full SIM would be ~50 x 350
-        # bytes at once); each message is then read alone with AT+CMGR, waiting for room.
-        found = []
-
-        def index(line, _pdu):
-            if line.startswith("+CMGL:") and len(found) < _SWEEP_MAX:
-                try:
-                    found.append(int(line[6 : line.find(",")]))
-                except ValueError:
-                    self.counters["skipped"] += 1
-
-        await self.at.cmd(b"AT+CMGL=4", self._ms("list_ms", 25000), sink=index)
-        n = 0
-        for i in found:
-            h = await self.read_pdu(i)
-            kind = pdu_kind(h) if h else None
-            if kind is None:
-                continue  # emptied meanwhile, or our own stored SUBMIT
-            await self.ring(kind).put((kind, i, h))
-            n += 1
-        self.counters["sweeps"] += 1
-        return n
+        full storage; smsgw.modem.sweep, loaded for each sweep). Waits for room (the messages
+        stay in storage meanwhile). Returns the number pushed; duplicates of earlier pushes are
+        expected (the consumer dedups)."""
+        return await self._on_use("sweep", "sweep")
 
     async def _reader_worker(self):
         # Reads the stored messages announced by +CMTI/+CDSI, one at a time.
