@@ -104,7 +104,7 @@ class Modem(UrcHandlers):
         """
         await self.at.cmd(b"AT", self.cfg.get("probe_ms", 1000))
         if self.status["ready"] and self.at.counters["echoes"] > self._echo_mark:
-            self._on_boot("echo")
+            self._rare("rebooted", "echo")
         return True
 
     async def signal(self):

@@ -1,8 +1,9 @@
 # The modem driver's URC side: parsers of answers and URCs (pdu_kind, reg_stat; +CUSD's is
 # smsgw.modem.ussd's) and UrcHandlers, the part of smsgw.modem.modem.Modem that reacts to
-# unsolicited lines: new messages (+CMTI/+CDSI indices, +CMT/+CDS PDUs), USSD answers,
-# registration changes, SIM state, reboots and power warnings. Handlers run in the AT reader
-# task: they never block (they enqueue, count or set an Event).
+# unsolicited lines: new messages (+CMTI/+CDSI indices, +CMT/+CDS PDUs) and registration
+# changes here; the rarer ones (reboots, power warnings, SIM state, SMS ready, USSD answers) in
+# smsgw.modem.news, loaded for such a line. Handlers run in the AT reader task: they never
+# block (they enqueue, count or set an Event).
 from smsgw import forget
 
 from micropython import const
@@ -62,23 +63,6 @@ class UrcHandlers:
 
     # -- URCs ------------------------------------------------------------------------------
     def _on_urc(self, line, pdu):
-        c = line[0]
-        if c == "+":
-            self._on_plus(line, pdu)
-        elif line in self.profile.reboot_urcs or line.startswith("*ATREADY"):
-            self._on_boot(line)
-        elif line in self.profile.sms_ready_urcs:
-            self._sms_ready = True
-        elif line.startswith("UNDER-VOLTAGE") or line.startswith("OVER-VOLTAGE"):
-            self.status["power"] = line
-            self.counters["under_voltage" if line[0] == "U" else "over_voltage"] += 1
-            self._notify("under_voltage" if line[0] == "U" else "over_voltage", line)
-            if line.endswith("POWER DOWN"):
-                self._down("power_down", line)
-        elif line == "NORMAL POWER DOWN":
-            self._down("power_down", line)
-
-    def _on_plus(self, line, pdu):
         if line.startswith("+CMTI:") or line.startswith("+CDSI:"):
             if line.find('"SM"') < 0 and line.find(",") > 7:
                 # another store than ours (e.g. "SR"): CMGR would read the wrong message
@@ -101,41 +85,21 @@ class UrcHandlers:
                 self.counters["received" if kind == "sms" else "reports"] += 1
             else:
                 self.counters["direct_lost"] += 1  # not stored by the modem: cannot re-read
-        elif line.startswith("+CUSD:"):
-            from smsgw.modem.ussd import parse_cusd  # rare: loaded for the answer
-
-            try:
-                self._ussd = parse_cusd(line)
-            except ValueError:
-                self._ussd = (None, line, None)
-            self._ussd_ev.set()
-            forget("smsgw.modem.ussd")  # also after an answer no request waits for
         elif line.startswith("+CREG:") or line.startswith("+CGREG:") or line.startswith("+CEREG:"):
             stat = reg_stat(line, True)
             self._reg[line[: line.find(":") + 1]] = stat
             regd = [s for s in self._reg.values() if s in (1, 5)]
             self._set_reg(regd[0] if regd else stat)
-        elif line.startswith("+CPIN:"):
-            self.status["sim"] = line[6:].strip()
+        else:  # the modem's rarer news (reboot, power, SIM, SMS ready, USSD): loaded for it
+            self._rare("urc", line)
 
-    def _on_boot(self, line):
-        # RDY (or A7670 *ATREADY): the modem (re)booted; echo and settings are back to defaults.
-        self._sms_ready = False
-        self._reg = {}
-        if self.status["ready"]:
-            self.counters["reboots"] += 1
-            self.status["reboot_seen"] = True
-            self._down("reboot", line)
+    def _rare(self, fn, *args):
+        from smsgw.modem import news
 
-    def _down(self, name, line):
-        self.status["ready"] = False
-        self._set_reg(None)
-        self.at.abort("REBOOT" if name == "reboot" else "POWER DOWN")
-        self._notify(name, line)
-
-    def _notify(self, name, detail):
-        for fn in self.listeners:
-            fn(name, detail)
+        try:
+            getattr(news, fn)(self, *args)
+        finally:
+            forget("smsgw.modem.news")
 
     def _set_reg(self, stat):
         # also used by Modem.registration() (answers to AT+CREG? etc.)
