@@ -496,9 +496,8 @@ async def test_concat_refs_do_not_repeat_within_256_messages_with_compaction():
 
 
 async def test_memory_error_at_send_time_is_counted_and_message_stays_pending():
+    from smsgw import codec
     from smsgw.codec import submit
-
-    from smsgw.queue import sender
 
     m = FakeModem()
     ob = _outbox(m)
@@ -512,8 +511,8 @@ async def test_memory_error_at_send_time_is_counted_and_message_stays_pending():
         return real(*a, **kw)
 
     submit.encode_submit = short_of_memory
-    release = sender.release_codec
-    sender.release_codec = lambda: None  # the patched encoder must stay the one imported
+    release = codec.release
+    codec.release = lambda: None  # the patched encoder must stay the one imported
     try:
         st, obj = ob.submit(_body(id="oom1"))
         assert st == 202
@@ -534,7 +533,8 @@ async def test_memory_error_at_send_time_is_counted_and_message_stays_pending():
         assert ob.counters["failed"] == 0 and ob.counters["uncertain"] == 0
     finally:
         submit.encode_submit = real
-        sender.release_codec = release
+        codec.release = release
+        release()
         await ob.stop()
     rmtree(ob.store.root)
 

@@ -12,14 +12,16 @@ def hexu(b):
 
 
 def release():
-    """Forget both sides' modules (~12 KB of code on a 32-bit board) until the next encode or
-    decode imports them again: the sender once a message is encoded, the inbox once a PDU is
-    read, the outbox whenever it has nothing to send. concat stays: the inbox keeps a
-    Reassembler."""
+    """Forget both sides' modules (~12 KB of code on a 32-bit board) and this package until the
+    next encode or decode imports them again: the sender once a message is encoded, the inbox
+    once a PDU is read, the outbox whenever it has nothing to send. concat stays: the inbox
+    keeps a Reassembler. Callers import this function when they call it: a module that kept
+    it would keep the package's globals (and this code) in the heap."""
     import sys
 
-    if "smsgw.codec.gsm7" in sys.modules or "smsgw.codec.gsm7read" in sys.modules:
-        from smsgw import forget
+    from smsgw import forget
 
+    if "smsgw.codec.gsm7" in sys.modules or "smsgw.codec.gsm7read" in sys.modules:
         for name in ("submit", "tpud", "tpfields", "gsm7", "pdu", "tpread", "gsm7read", "data"):
             forget("smsgw.codec." + name)
+    forget("smsgw.codec")

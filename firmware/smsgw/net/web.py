@@ -2,14 +2,14 @@
 # running firmware (/www/, or an update's slot /fw/<a|b>/www/) holds index.html.gz and its CSS
 # and JS under content-hash names, already minified and gzip-compressed, so the board renders
 # nothing and sends each file as it is, in _CHUNK-byte pieces through one preallocated buffer.
-# Imported for each request of a browser (smsgw.net.api.on_use: the core never keeps it). index.html is
-# revalidated on every visit (it is small and names the current assets); a hashed asset never
-# changes, so browsers keep it (Cache-Control immutable: net/httpd.py answers HTTP/1.0, for
-# which Chrome ignores ETags). ETag: the gzip trailer (CRC-32 and size of the content); a matching
-# If-None-Match gets 304 with no body.
+# Imported for each request of a browser (smsgw.net.api.on_use: the core never keeps it).
+# index.html is revalidated on every visit (it is small and names the current assets); a hashed
+# asset never changes, so browsers keep it (Cache-Control immutable: net/httpd.py answers
+# HTTP/1.0, for which Chrome ignores ETags). ETag: the gzip trailer (CRC-32 and size of the
+# content); a matching If-None-Match gets 304 with no body.
 from micropython import const
 
-_dir = []  # the running firmware's www/ (an over-the-air update's slot, or /www/)
+_dir = []  # the running firmware's www/ (an update's slot, or /www/), asked once per import
 _CHUNK = const(512)
 _TYPES = {"html": "text/html; charset=utf-8", "css": "text/css", "js": "text/javascript"}
 

@@ -9,7 +9,6 @@ import asyncio
 import gc
 
 from smsgw import events, forget, log
-from smsgw.codec import release as release_codec
 from smsgw.queue.msgparse import parse_body
 from smsgw.queue.journal import (
     CANCELLED, FAILED, PENDING, PROCESSED, Journal, aggregate as _aggregate,
@@ -298,7 +297,7 @@ class Outbox:
                 if j is None:
                     # nothing to send: the sending code and the codec leave the heap meanwhile
                     forget(_SENDER)
-                    release_codec()
+                    _release_codec()
                     self.wake.clear()
                     try:
                         await asyncio.wait_for_ms(self.wake.wait(), 1000)
@@ -330,6 +329,16 @@ class Outbox:
         # the sending code (queue/sender.py): imported with a message to send, forgotten when
         # there is none (run())
         return __import__(_SENDER, None, None, ["send"])
+
+
+def _release_codec():
+    # what a send or a report loaded of the codec (smsgw.codec.release), when anything did
+    import sys
+
+    if "smsgw.codec" in sys.modules:
+        from smsgw.codec import release
+
+        release()
 
 
 def _device(modem):

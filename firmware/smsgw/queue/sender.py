@@ -5,7 +5,6 @@
 import asyncio
 
 from smsgw import clock, log
-from smsgw.codec import release as release_codec
 from smsgw.queue.journal import PENDING, PROCESSED
 
 # +CMS ERROR codes worth retrying (3GPP TS 24.011 E.2 temporary causes, 27.005 3.2.5 network).
@@ -120,13 +119,13 @@ def _encode(meta, number, validity):
     # (encoding, [(hex, tpdu_len), ...]) of the message for `number`. The codec leaves the
     # heap again as soon as the parts are hex: the modem takes seconds per part, and POSTs
     # arriving meanwhile find that room.
-    from smsgw.codec import submit
+    from smsgw.codec import release, submit
 
     try:
         return submit.encode_submit(number, None, srr=meta["srr"], validity_s=validity,
                                     ud=_user_data(meta))
     finally:
-        release_codec()
+        release()
 
 
 def _user_data(meta):
