@@ -205,8 +205,11 @@ def test_heartbeat_beat_emits_ping_and_sms():
     hb.beat()
     assert emitted[0][0] == "system:ping" and emitted[0][1]["beat"] == 1
     assert sent[0][:2] == (R1, "d alive: up 5m00s, queue 2, signal 20")
-    assert heartbeat.uptime(3 * 86400 + 4 * 3600 + 5 * 60) == "3d04h05m"
-    assert heartbeat.uptime(65) == "1m05s"
+    assert hb.state["beats"] == 1
+    from smsgw.alert.util import uptime
+
+    assert uptime(3 * 86400 + 4 * 3600 + 5 * 60) == "3d04h05m"
+    assert uptime(65) == "1m05s"
 
 
 def _err(value, key):

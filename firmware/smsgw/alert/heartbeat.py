@@ -1,5 +1,7 @@
 # Heartbeat: a boot message, a periodic "I am alive" (SMS and/or a `system:ping` event other
 # features forward), and an alert on the modem's UNDER-VOLTAGE WARNNING (SIMCom's spelling).
+# The unit (alert/unit.py) loads this module for each of them and forgets it after: it keeps
+# the state (`state`) and the task.
 from smsgw.alert import util
 
 DEFAULTS = {
@@ -16,18 +18,6 @@ DEFAULTS = {
 UV_MIN_GAP_S = 600  # at most one under-voltage SMS per 10 minutes (the URC repeats)
 
 
-def uptime(seconds):
-    """'3d04h05m', '4h05m' or '5m12s'."""
-    d, s = divmod(int(seconds), 86400)
-    h, s = divmod(s, 3600)
-    m, s = divmod(s, 60)
-    if d:
-        return "%dd%02dh%02dm" % (d, h, m)
-    if h:
-        return "%dh%02dm" % (h, m)
-    return "%dm%02ds" % (m, s)
-
-
 class Heartbeat:
     """Decides what to send; the unit owns the task and the I/O.
 
@@ -37,9 +27,11 @@ class Heartbeat:
         emit: emit(name, payload) (smsgw.events.emit).
         fields: fields() -> dict for the templates ({device}, {uptime}, {queue}, {signal}...).
         wall: injectable Unix seconds.
+        state: what outlives this object between uses ({"beats", "uv_last"}; a new one when
+            None).
     """
 
-    def __init__(self, cfg, send, emit, fields, wall=None, fallback=(), ping=None):
+    def __init__(self, cfg, send, emit, fields, wall=None, fallback=(), ping=None, state=None):
         self._ping = ping  # ping() -> the system:ping payload (default: the fields)
         self.fallback = list(fallback)  # under-voltage goes here when there are no recipients
         c = dict(DEFAULTS)
@@ -49,8 +41,7 @@ class Heartbeat:
         self._emit = emit
         self._fields = fields
         self._wall = wall or util.wall
-        self._uv_last = None
-        self.beats = 0
+        self.state = {"beats": 0, "uv_last": None} if state is None else state
 
     def _fill(self, template, extra=None):
         from smsgw.alert.rules import fill
@@ -71,10 +62,11 @@ class Heartbeat:
 
     def beat(self):
         """One heartbeat: the event and/or the SMS."""
-        self.beats += 1
+        st = self.state
+        st["beats"] += 1
         if self.cfg["event"]:
             p = self._ping() if self._ping else {"health": self._fields()}
-            p["beat"] = self.beats
+            p["beat"] = st["beats"]
             self._emit("system:ping", p)
         if self.cfg["sms"]:
             self._to_all(self._fill(self.cfg["message"]), "p", 0)
@@ -84,8 +76,9 @@ class Heartbeat:
         if name != "under_voltage" or not self.cfg["under_voltage"]:
             return
         now = self._wall()
-        if self._uv_last is not None and now - self._uv_last < UV_MIN_GAP_S:
+        last = self.state["uv_last"]
+        if last is not None and now - last < UV_MIN_GAP_S:
             return
-        self._uv_last = now
+        self.state["uv_last"] = now
         text = self._fill(self.cfg["under_voltage_message"], {"detail": detail})
         self._to_all(text, "uv", 110, self.cfg["recipients"] or self.fallback)

@@ -35,7 +35,13 @@ class Unit:
         self.retry = []
         started = getattr(ctx, "started", None)
         self.started_ms = util.ticks_ms() if started is None else started
-        self.pacer = self.engine = self.heartbeat = None
+        self.pacer = self.engine = None
+        # the heartbeat's section, period (s), under-voltage recipients when it has none, and
+        # its state between uses: alert/heartbeat.py is loaded for each use only (_heartbeat)
+        self.hb_cfg = {}
+        self.hb_every = 0
+        self.hb_fallback = []
+        self.hb_state = {"beats": 0, "uv_last": None}
         self.cmd_tat = {}  # commands.Auth's rate-limit buckets, kept while commands is unloaded
         self.relays = cfg.get("relays", {})
         self.relay_on = {}  # relay -> last state commanded (all OFF after a boot)
@@ -63,7 +69,7 @@ class Unit:
             _drop_commands()  # config validation loaded them
             events.subscribe(self._on_event)
             self.tasks.append(asyncio.create_task(self._inbound_task()))
-        self._start_heartbeat(cfg.get("heartbeat", {}), events)
+        self._start_heartbeat(cfg.get("heartbeat", {}))
         self.tasks.append(asyncio.create_task(self._retry_task()))
         checks = getattr(self.ctx, "health_checks", None)
         if checks is not None:
@@ -83,20 +89,37 @@ class Unit:
                                    self._path("alert_state.json"))
         self.tasks.append(asyncio.create_task(self._rules_task()))
 
-    def _start_heartbeat(self, hb_cfg, events):
-        from smsgw.alert import heartbeat
-
-        fallback = []
+    def _start_heartbeat(self, hb_cfg):
+        fallback = self.hb_fallback
         for r in self.cfg.get("rules", ()):
             if r["recipients"][0] not in fallback:
                 fallback.append(r["recipients"][0])
-        self.heartbeat = heartbeat.Heartbeat(hb_cfg, self.send, events.emit, self.fields,
-                                             fallback=fallback, ping=self._ping_payload)
+        self.hb_cfg = hb_cfg
         if self.modem is not None and hasattr(self.modem, "listeners"):
-            self.modem.listeners.append(self.heartbeat.on_modem)
-        self.heartbeat.boot()
-        if self.heartbeat.cfg["interval_s"]:
+            self.modem.listeners.append(self._on_modem)
+        self.hb_every = self._heartbeat("boot")
+        if self.hb_every:
             self.tasks.append(asyncio.create_task(self._heartbeat_task()))
+
+    def _heartbeat(self, fn, *args):
+        # One use of the heartbeat (boot message, beat, under-voltage): its module is loaded
+        # for it and forgotten after; returns the period of the beats (s, 0: none)
+        from smsgw import events
+        from smsgw.alert import heartbeat
+
+        try:
+            hb = heartbeat.Heartbeat(self.hb_cfg, self.send, events.emit, self.fields,
+                                     fallback=self.hb_fallback, ping=self._ping_payload,
+                                     state=self.hb_state)
+            getattr(hb, fn)(*args)
+            return hb.cfg["interval_s"]
+        finally:
+            forget("smsgw.alert.heartbeat")
+
+    def _on_modem(self, name, detail):
+        # modem.listeners: the heartbeat alerts on under-voltage
+        if name == "under_voltage":
+            self._heartbeat("on_modem", name, detail)
 
     async def stop(self):
         from smsgw import events
@@ -218,15 +241,13 @@ class Unit:
                 "signal": st.get("rssi"), "reg": st.get("reg")}
 
     def _uptime(self):
-        from smsgw.alert import heartbeat
-
-        return heartbeat.uptime(util.ticks_diff(util.ticks_ms(), self.started_ms) // 1000)
+        return util.uptime(util.ticks_diff(util.ticks_ms(), self.started_ms) // 1000)
 
     # -- heartbeat ---------------------------------------------------------------------------
     async def _heartbeat_task(self):
         while True:
-            await asyncio.sleep(self.heartbeat.cfg["interval_s"])
-            self.heartbeat.beat()
+            await asyncio.sleep(self.hb_every)
+            self._heartbeat("beat")
 
     def _ping_payload(self):
         """system:ping carries the gateway's /health document when there is one."""

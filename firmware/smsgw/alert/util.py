@@ -26,6 +26,18 @@ def local_seconds(t=None):
     return (wall() if t is None else t) + UTC_OFFSET_S[0]
 
 
+def uptime(seconds):
+    """'3d04h05m', '4h05m' or '5m12s'."""
+    d, s = divmod(int(seconds), 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    if d:
+        return "%dd%02dh%02dm" % (d, h, m)
+    if h:
+        return "%dh%02dm" % (h, m)
+    return "%dm%02ds" % (m, s)
+
+
 def fmt_time(t):
     """'YYYY-MM-DD HH:MM:SS' of local Unix seconds `t`; says so while the clock is unset."""
     if not clock.is_set():
