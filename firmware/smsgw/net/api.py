@@ -228,5 +228,10 @@ def _on_404(app, ctx, check):
             from smsgw.net import ondemand
         except MemoryError:
             return oom()
-        return await ondemand.dispatch(ctx, request, check)
+        try:
+            return await ondemand.dispatch(ctx, request, check)
+        finally:
+            from smsgw import forget
+
+            forget("smsgw.net.ondemand")
 

@@ -4,7 +4,6 @@
 # firmware version. Modem queries go through the AT channel (its lock and timeouts) only while
 # the modem is ready; otherwise their fields are null. ICCID and revision are read once.
 from smsgw.net.api import error, reply
-from smsgw.net.ondemand import misrouted
 
 _REG = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown", 5: "roaming"}
 _static = {}  # ICCID and modem revision: they do not change while the gateway runs
@@ -80,6 +79,8 @@ async def device(ctx, request):
     """GET /device, /devices: the gateway as android-sms-gateway's one-device list."""
     if request.path.startswith("/devices/"):  # the client's remove_device
         return error(404, "removing a device is not supported: the gateway is its one device")
+    from smsgw.net.ondemand import misrouted
+
     bad = misrouted(request, "GET", "/device", "/devices")
     if bad:
         return bad

@@ -2,7 +2,6 @@
 # log (smsgw.log: <path> and its one rotation <path>.1.txt, oldest first) as android-sms-gateway's
 # log entries {id, priority, module, message, context, createdAt}, streamed one entry at a time.
 from smsgw.net.api import error
-from smsgw.net.ondemand import misrouted
 
 from micropython import const
 
@@ -48,6 +47,7 @@ async def logs(ctx, request):
     as android-sms-gateway's log entries {id, priority, module, message, context, createdAt}."""
     from smsgw import clock
     from smsgw.net.jsonout import json_list
+    from smsgw.net.ondemand import misrouted
 
     bad = misrouted(request, "GET", "/logs")
     if bad:

@@ -3,7 +3,8 @@
 # request here when its first path segment is in api._ONDEMAND. ENDPOINTS maps that segment to
 # "module:function" in smsgw.net, called as function(ctx, request) after the auth check
 # (api.on_use imports it); the function answers 404/405 itself for what it does not serve
-# (misrouted()).
+# (misrouted(), imported where it is called). This module too is imported for the request and
+# forgotten after it.
 from smsgw.net.api import error, on_use
 
 ENDPOINTS = {  # keep api._ONDEMAND (the keys) in step

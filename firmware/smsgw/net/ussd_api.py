@@ -2,7 +2,6 @@
 # the network's answer through Modem.ussd (its timeout: the profile's ussd_ms). A menu (the
 # network waits for a reply, +CUSD <m> 1) is answered with status 1 and its session ended.
 from smsgw.net.api import error, reply
-from smsgw.net.ondemand import misrouted
 
 from micropython import const
 
@@ -38,6 +37,7 @@ async def ussd(ctx, request):
     request running, 503 modem not ready, 502 the network refused, 504 no answer in time."""
     from smsgw.errors import ATError, ATTimeout
     from smsgw.net.api import json_body
+    from smsgw.net.ondemand import misrouted
 
     bad = misrouted(request, "POST", "/ussd")
     if bad:
