@@ -12,7 +12,7 @@
 import asyncio
 import os
 
-from smsgw.net import httpc
+from smsgw import forget
 from smsgw.tasks import TaskOwner
 from smsgw.net.webhook_queue import Journal, serve
 
@@ -24,6 +24,16 @@ EVENTS = ("sms:received", "sms:data-received", "sms:sent", "sms:delivered", "sms
 MAX_HOOKS = const(16)
 _CLOCK_WAIT_MS = const(10000)  # a delivery held for the clock looks again this often
 _MAX_ID = const(64)
+# The HTTP client and the signature: loaded for a try (or a registration's URL check) and
+# forgotten after it, so a board between deliveries does not carry them (dns keeps its cache,
+# tcp is MQTT's too: both stay).
+_CLIENT = ("smsgw.net.httpc", "smsgw.net.url", "smsgw.net.tls", "smsgw.hmac")
+
+
+def _forget_client():
+    for name in _CLIENT:
+        forget(name)
+
 def refused_target(host, port, api_port=None):
     """Why a webhook may not be sent to host:port (a name or an address), or None.
 
@@ -127,10 +137,14 @@ class Webhooks(TaskOwner):
         if not isinstance(body, dict):
             return 400, {"message": "body must be a JSON object"}
         url, event, wid = body.get("url"), body.get("event"), body.get("id")
+        from smsgw.net.httpc import parse_url
+
         try:
-            _, host, port, _ = httpc.parse_url(url)
+            _, host, port, _ = parse_url(url)
         except ValueError as exc:
             return 400, {"message": "invalid url (%s)" % exc}
+        finally:
+            _forget_client()
         why = refused_target(host, port, self.api_port)
         if why:
             return 400, {"message": "url not allowed (%s)" % why}
@@ -217,6 +231,8 @@ class Webhooks(TaskOwner):
             self.queue.postpone(entry, _CLOCK_WAIT_MS)
             return False
         try:
+            from smsgw.net import httpc
+
             status, _ = await httpc.request("POST", hook["url"], body, self._headers(body, now),
                                             self.cfg["timeout_s"], self.cfg["ca"], self._deny)
             ok = 200 <= status < 300
@@ -228,6 +244,8 @@ class Webhooks(TaskOwner):
                 import gc
 
                 gc.collect()
+        finally:
+            _forget_client()
         if ok:
             self.counters["delivered"] += 1
             self.queue.done(entry)
