@@ -154,6 +154,29 @@ async def test_unreachable_broker_backs_off_without_blocking():
     assert len(b.queue) == 32 and ("ECONNREFUSED" in b.last_error or "111" in b.last_error)
 
 
+async def test_no_heap_for_a_new_client_is_a_failed_connection_not_a_dead_task():
+    b = mqtt.MqttBridge({"url": "mqtt://127.0.0.1:1", "reconnect_max_s": 0.05}, "dev")
+    real = b._make_client
+    calls = [0]
+
+    def short_of_memory():
+        calls[0] += 1
+        if calls[0] == 1:
+            raise MemoryError("memory allocation failed, allocating 184 bytes")
+        return real()
+
+    b._make_client = short_of_memory
+    t = b.start()
+    for _ in range(200):
+        await asyncio.sleep_ms(2)
+        if calls[0] >= 3:
+            break
+    assert not t.done(), "the connection task ended"  # the loop's handler would reset the board
+    await b.stop()
+    assert calls[0] >= 3 and b.counters["failures"] >= 2, (calls, b.counters)
+    assert b.counters["connects"] == 0
+
+
 async def test_a_failing_outbox_is_answered_500_not_raised():
     def submit(body):
         raise KeyError("boom")

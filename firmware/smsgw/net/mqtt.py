@@ -243,22 +243,24 @@ class MqttBridge(TaskOwner):
         cap = self.cfg["reconnect_max_s"]
         while True:
             await self.online.wait()  # no network (Wi-Fi down): no connection attempts
-            self.client = self._make_client()
+            c = self.client = None
             try:
-                await self.client.connect(self.cfg["keepalive_s"])
+                c = self.client = self._make_client()  # a MemoryError here too: retried
+                await c.connect(self.cfg["keepalive_s"])
                 self.counters["connects"] += 1
                 self.connected = True
                 delay = 1
-                await self._session(self.client)
+                await self._session(c)
             except Exception as exc:  # broker, network or heap trouble: reconnect later
                 self.counters["failures"] += 1
                 self.last_error = "%s %s" % (type(exc).__name__, exc)
-                if isinstance(exc, OSError) and not self.connected:
+                if isinstance(exc, OSError) and not self.connected and c is not None:
                     from smsgw.net import dns
 
-                    dns.forget(self.client.host)  # maybe the broker moved: look it up again
+                    dns.forget(c.host)  # maybe the broker moved: look it up again
             self.connected = False
-            await self.client.close(graceful=False)
+            if c is not None:
+                await c.close(graceful=False)
             await asyncio.sleep(min(delay, cap))
             delay = min(delay * 2, cap)
 
