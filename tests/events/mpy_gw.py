@@ -66,9 +66,13 @@ def control(line):
         for i in range(n):
             events.emit(name, {"messageId": "b%d" % i, "phoneNumber": "+1", "message": "x"})
     elif "hook" in c:
-        print("hook", hooks.create(c["hook"]))
+        from smsgw.net import webhook_admin
+
+        print("hook", webhook_admin.create(hooks, c["hook"]))
     elif "replay" in c:
-        print("replay", hooks.replay(c["replay"]))
+        from smsgw.net import webhook_admin
+
+        print("replay", webhook_admin.replay(hooks, c["replay"]))
 
 
 async def main():

@@ -40,7 +40,12 @@ async def main():
     mark("webhooks_import", base)
     cfg = {"signing_key": "test-signing-key", "retry_base_s": 0.05}
     hooks = webhooks.Webhooks(WORK, cfg, "dev")
-    hooks.create({"id": "h", "url": URL, "event": "sms:received"})
+    from smsgw import forget
+    from smsgw.net import webhook_admin
+
+    webhook_admin.create(hooks, {"id": "h", "url": URL, "event": "sms:received"})
+    del webhook_admin
+    forget("smsgw.net.webhook_admin")  # as the API does after a registration
     events.subscribe(hooks.on_event)
     hooks.start()
     mark("webhooks_running", base)

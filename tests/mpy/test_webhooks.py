@@ -11,6 +11,7 @@ from fsutil import scratch
 from localnet import serve
 from smsgw.fstree import rmtree
 from smsgw.net import httpc, webhook_cfg, webhooks
+from smsgw.net import webhook_admin as admin
 from smsgw.errors import ConfigError
 from smsgw.hmac import sha256_hex
 from smsgw.net.webhook_queue import Journal
@@ -62,20 +63,21 @@ def test_registry_create_delete_and_persist():
     d = scratch("wh")
     try:
         w = webhooks.Webhooks(d)
-        st, h = w.create({"url": "http://127.0.0.1:9/x", "event": "sms:received"})
+        st, h = admin.create(w, {"url": "http://127.0.0.1:9/x", "event": "sms:received"})
         assert st == 201 and len(h["id"]) == 16 and h["event"] == "sms:received"
-        st, h2 = w.create({"id": "mine", "url": "https://e.x/y", "event": "sms:sent"})
+        st, h2 = admin.create(w, {"id": "mine", "url": "https://e.x/y", "event": "sms:sent"})
         assert st == 201 and h2 == {"id": "mine", "url": "https://e.x/y", "event": "sms:sent"}
-        assert w.create({"url": "ftp://x", "event": "sms:sent"})[0] == 400
-        assert w.create({"url": "http://x/", "event": "sms:bogus"})[0] == 400
-        assert w.create(None)[0] == 400
+        assert admin.create(w, {"url": "ftp://x", "event": "sms:sent"})[0] == 400
+        assert admin.create(w, {"url": "http://x/", "event": "sms:bogus"})[0] == 400
+        assert admin.create(w, None)[0] == 400
         for bad_id in ("a b", "a/b", "a\nb", "é", "", "x" * 65, 7):
-            assert w.create({"id": bad_id, "url": "http://x/", "event": "sms:sent"})[0] == 400
-        st, h3 = w.create({"id": "mine", "url": "http://e.x/z", "event": "sms:failed"})
+            bad = {"id": bad_id, "url": "http://x/", "event": "sms:sent"}
+            assert admin.create(w, bad)[0] == 400
+        st, h3 = admin.create(w, {"id": "mine", "url": "http://e.x/z", "event": "sms:failed"})
         assert st == 201 and len(w.hooks) == 2  # same id replaces
         w2 = webhooks.Webhooks(d)  # reboot
         assert sorted(x["id"] for x in w2.hooks) == sorted([h["id"], "mine"])
-        assert w2.delete("mine") == 204 and w2.delete("mine") == 404
+        assert admin.delete(w2, "mine") == 204 and admin.delete(w2, "mine") == 404
         assert [x["id"] for x in webhooks.Webhooks(d).hooks] == [h["id"]]
     finally:
         rmtree(d)
@@ -85,7 +87,7 @@ def test_signing_key_is_not_in_the_registry():
     d = scratch("wh")
     try:
         w = webhooks.Webhooks(d, {"signing_key": "s3cret-key"})
-        w.create({"url": "http://127.0.0.1:9/x", "event": "sms:received"})
+        admin.create(w, {"url": "http://127.0.0.1:9/x", "event": "sms:received"})
         assert "s3cret" not in json.dumps(w.hooks)
         with open(d + "/webhooks.json") as f:
             assert "s3cret" not in f.read()
@@ -195,8 +197,8 @@ async def test_delivery_signed_retried_then_delivered():
     try:
         w = webhooks.Webhooks(d, {"signing_key": "k3y", "retry_base_s": 0.02}, "dev1",
                               now=lambda: 1700000000)
-        w.create({"id": "h1", "url": url, "event": "sms:received"})
-        w.create({"id": "h2", "url": url, "event": "sms:sent"})
+        admin.create(w, {"id": "h1", "url": url, "event": "sms:received"})
+        admin.create(w, {"id": "h2", "url": url, "event": "sms:sent"})
         w.start()
         assert w.on_event("sms:received", {"message": "hi", "phoneNumber": "+1"}) == 1
         assert w.on_event("sms:delivered", {}) == 0  # nobody listens: nothing stored
@@ -224,7 +226,7 @@ async def test_delivery_waits_for_the_clock_without_spending_tries():
     try:
         now = [None]  # an ESP32 after power-on: the RTC says 2000 until the modem or NTP set it
         w = webhooks.Webhooks(d, {"retry_count": 2}, "dev1", now=lambda: now[0])
-        w.create({"id": "h1", "url": url, "event": "sms:received"})
+        admin.create(w, {"id": "h1", "url": url, "event": "sms:received"})
         w.start()
         w.on_event("sms:received", {"message": "hi"})
         await until(lambda: w.counters["clock_wait"] >= 1)
@@ -247,7 +249,7 @@ async def test_delivery_waits_for_the_network_without_spending_tries():
     try:
         w = webhooks.Webhooks(d, {"retry_count": 2}, "dev1", now=lambda: 1800000000)
         w.online = asyncio.Event()  # ctx.online: Wi-Fi down (net/wifi.py clears it)
-        w.create({"id": "h1", "url": url, "event": "sms:received"})
+        admin.create(w, {"id": "h1", "url": url, "event": "sms:received"})
         w.start()
         w.on_event("sms:received", {"message": "while offline"})
         await asyncio.sleep_ms(200)
@@ -268,19 +270,19 @@ async def test_dead_after_retry_count_then_replay():
     url = await rx.start()
     try:
         w = webhooks.Webhooks(d, {"retry_count": 3, "retry_base_s": 0.01}, "dev1")
-        w.create({"id": "h1", "url": url, "event": "sms:failed"})
+        admin.create(w, {"id": "h1", "url": url, "event": "sms:failed"})
         w.start()
         w.on_event("sms:failed", {"reason": "x"})
         await until(lambda: w.counters["dead"] == 1)
-        dead = w.dead_list()
+        dead = admin.dead_list(w)
         assert len(dead) == 1 and dead[0]["tries"] == 3 and dead[0]["reason"] == "tries"
         assert dead[0]["webhookId"] == "h1" and dead[0]["payload"] == {"reason": "x"}
         assert "X-Signature" not in str(rx.got[0][1]) and "x-signature" not in rx.got[0][1]
-        assert w.replay({"ids": ["nope"]}) == (200, {"replayed": 0})
-        assert w.replay({"ids": "bad"})[0] == 400
-        assert w.replay({"ids": [dead[0]["id"]]}) == (200, {"replayed": 1})
+        assert admin.replay(w, {"ids": ["nope"]}) == (200, {"replayed": 0})
+        assert admin.replay(w, {"ids": "bad"})[0] == 400
+        assert admin.replay(w, {"ids": [dead[0]["id"]]}) == (200, {"replayed": 1})
         await until(lambda: w.counters["delivered"] == 1)
-        assert w.dead_list() == [] and len(rx.got) == 4
+        assert admin.dead_list(w) == [] and len(rx.got) == 4
         assert json.loads(rx.got[-1][2])["id"] == dead[0]["id"]
         await w.stop()
     finally:
@@ -292,7 +294,7 @@ async def test_pending_deliveries_resume_after_power_cut():
     d = scratch("wh")
     try:
         w = webhooks.Webhooks(d, {"retry_base_s": 60}, "dev1")
-        w.create({"id": "h1", "url": "http://127.0.0.1:9/none", "event": "sms:sent"})
+        admin.create(w, {"id": "h1", "url": "http://127.0.0.1:9/none", "event": "sms:sent"})
         for i in range(3):
             w.on_event("sms:sent", {"messageId": "m%d" % i})
         w.start()
@@ -302,7 +304,7 @@ async def test_pending_deliveries_resume_after_power_cut():
         url = await rx.start()
         w2 = webhooks.Webhooks(d, {"retry_base_s": 60}, "dev1")  # power cut, new boot
         assert len(w2.queue.pending) == 3 and all(e[1] == 1 for e in w2.queue.pending)
-        w2.create({"id": "h1", "url": url, "event": "sms:sent"})
+        admin.create(w2, {"id": "h1", "url": url, "event": "sms:sent"})
         w2.start()
         await until(lambda: w2.counters["delivered"] == 3)
         got = [json.loads(g[2])["payload"]["messageId"] for g in rx.got]
@@ -322,11 +324,11 @@ async def test_deleted_webhook_drops_its_pending_and_timeout_counts_as_failure()
     srv, port = await serve(hang)
     try:
         w = webhooks.Webhooks(d, {"timeout_s": 0.2, "retry_base_s": 60})
-        w.create({"id": "slow", "url": "http://127.0.0.1:%d/" % port, "event": "sms:sent"})
+        admin.create(w, {"id": "slow", "url": "http://127.0.0.1:%d/" % port, "event": "sms:sent"})
         w.on_event("sms:sent", {})
         ok = await w.deliver(w.queue.pending[0])
         assert not ok and "TimeoutError" in w.last_error and w.queue.pending[0][1] == 1
-        w.delete("slow")
+        admin.delete(w, "slow")
         assert not await w.deliver(w.queue.pending[0]) and w.queue.pending == []
     finally:
         srv.close()
@@ -348,7 +350,7 @@ async def test_overflow_while_a_delivery_is_in_flight_keeps_the_task_alive():
     srv, port = await serve(slow)
     try:
         w = webhooks.Webhooks(d, {"queue_max": 2, "dead_max": 50})
-        w.create({"id": "s", "url": "http://127.0.0.1:%d/" % port, "event": "sms:sent"})
+        admin.create(w, {"id": "s", "url": "http://127.0.0.1:%d/" % port, "event": "sms:sent"})
         task = w.start()
         w.on_event("sms:sent", {"n": 0})
         await asyncio.sleep_ms(50)  # n=0 is in flight now

@@ -1,7 +1,8 @@
 # The webhook endpoints (imported on their first request, smsgw.net.ondemand; the API's Basic
-# auth covers them). Always served, as android-sms-gateway does: when boot did not start the
-# webhooks feature (nothing to deliver to, smsgw.startup), the first registration (POST
-# /webhooks) starts it; until then the other requests are answered without loading it.
+# auth covers them; what changes the registry or the dead letters is net/webhook_admin.py).
+# Always served, as android-sms-gateway does: when boot did not start the webhooks feature
+# (nothing to deliver to, smsgw.startup), the first registration (POST /webhooks) starts it;
+# until then the other requests are answered without loading it.
 #   GET /webhooks                  -> [{"id", "url", "event"}]
 #   POST /webhooks                 -> 201 stored object | 400
 #   DELETE /webhooks/<id>          -> 204 | 404          (/webhook: the same, the app's alias)
@@ -68,23 +69,28 @@ async def webhooks(ctx, req):
         if idle is not None:
             return idle
         hooks = _start(ctx)
+    if route == ("GET", "", 0):
+        return hooks.hooks
+    from smsgw import forget
+    from smsgw.net import webhook_admin as admin
+
     try:
-        if route == ("GET", "", 0):
-            return hooks.hooks
         if route == ("POST", "", 0):
-            status, obj = hooks.create(_body(req))
+            status, obj = admin.create(hooks, _body(req))
         elif route == ("GET", "dead", 1):
-            return hooks.dead_list()
+            return admin.dead_list(hooks)
         elif route == ("POST", "dead", 2) and parts[1] == "replay":
-            status, obj = hooks.replay(_body(req, True))
+            status, obj = admin.replay(hooks, _body(req, True))
         elif m == "DELETE" and len(parts) == 1:
-            if hooks.delete(parts[0]) == 404:
+            if admin.delete(hooks, parts[0]) == 404:
                 return error(404, "webhook not found")
             return "", 204
         else:
             return _misroute(route)
     except ValueError as exc:
         return error(400, str(exc))
+    finally:
+        forget("smsgw.net.webhook_admin")
     if status >= 400:
         return error(status, obj.get("message", "bad request"))
     return obj, status

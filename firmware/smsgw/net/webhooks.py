@@ -1,6 +1,7 @@
 # Signed webhooks in android-sms-gateway's shape, delivered from a durable queue (webhook_queue).
 #
-# Registrations: {"id", "url", "event"}, at most MAX_HOOKS, kept in <root>/webhooks.json.
+# Registrations: {"id", "url", "event"}, at most webhook_admin.MAX_HOOKS, kept in
+# <root>/webhooks.json.
 # Envelope: {"id": <event id, same on every try>, "webhookId", "deviceId", "event", "payload"}.
 # Headers: X-Timestamp (Unix seconds) and X-Signature = hex HMAC-SHA256(signing_key, body + ts);
 # without a provisioned signing_key, start() generates one (kept in smsgw.settings' file). A 2xx
@@ -8,11 +9,12 @@
 # otherwise the try is retried after retry_base_s * 2**(tries-1) (capped at retry_max_s) until
 # retry_count tries, then the delivery goes to the bounded dead-letter list
 # (GET /webhooks/dead, POST /webhooks/dead/replay; routes in webhook_api.py). One delivery at a
-# time, earliest due first.
+# time, earliest due first. Registering, deleting and the dead letters' endpoints are
+# net/webhook_admin.py's, loaded for each such request.
 import asyncio
 import os
 
-from smsgw import forget
+from smsgw.net import httpc
 from smsgw.tasks import TaskOwner
 from smsgw.net.webhook_queue import Journal, serve
 
@@ -21,18 +23,8 @@ from micropython import const
 
 EVENTS = ("sms:received", "sms:data-received", "sms:sent", "sms:delivered", "sms:failed",
           "sms:cancelled", "system:ping")
-MAX_HOOKS = const(16)
 _CLOCK_WAIT_MS = const(10000)  # a delivery held for the clock looks again this often
-_MAX_ID = const(64)
-# The HTTP client and the signature: loaded for a try (or a registration's URL check) and
-# forgotten after it, so a board between deliveries does not carry them (dns keeps its cache,
-# tcp is MQTT's too: both stay).
-_CLIENT = ("smsgw.net.httpc", "smsgw.net.url", "smsgw.net.tls", "smsgw.hmac")
 
-
-def _forget_client():
-    for name in _CLIENT:
-        forget(name)
 
 def refused_target(host, port, api_port=None):
     """Why a webhook may not be sent to host:port (a name or an address), or None.
@@ -70,13 +62,6 @@ def _new_signing_key(qdir):
     over.setdefault("webhooks", {})["signing_key"] = key
     settings.save(qdir, over)
     return key
-
-
-def _id_ok(wid):
-    # the id is a field of the journal's space-separated lines and a path segment of the API
-    if not isinstance(wid, str) or not 0 < len(wid) <= _MAX_ID:
-        return False
-    return all(32 < ord(c) < 127 and c != "/" for c in wid)
 
 
 def _new_id():
@@ -121,57 +106,11 @@ class Webhooks(TaskOwner):
 
         return read_json(self.root + "/webhooks.json", [])
 
-    def _save_hooks(self):
-        from smsgw.fsutil import write_json
-
-        write_json(self.root + "/webhooks.json", self.hooks)
-
     def _hook(self, wid):
         for h in self.hooks:
             if h["id"] == wid:
                 return h
         return None
-
-    def create(self, body):
-        """POST /webhooks: -> (201, stored object) or (400, {"message"})."""
-        if not isinstance(body, dict):
-            return 400, {"message": "body must be a JSON object"}
-        url, event, wid = body.get("url"), body.get("event"), body.get("id")
-        from smsgw.net.httpc import parse_url
-
-        try:
-            _, host, port, _ = parse_url(url)
-        except ValueError as exc:
-            return 400, {"message": "invalid url (%s)" % exc}
-        finally:
-            _forget_client()
-        why = refused_target(host, port, self.api_port)
-        if why:
-            return 400, {"message": "url not allowed (%s)" % why}
-        if event not in EVENTS:
-            return 400, {"message": "event must be one of %s" % ", ".join(EVENTS)}
-        if wid is None:
-            wid = _new_id()
-        if not _id_ok(wid):
-            return 400, {"message": "invalid id (1-%d printable ASCII, no space or /)" % _MAX_ID}
-        old = self._hook(wid)
-        if old is None and len(self.hooks) >= MAX_HOOKS:
-            return 400, {"message": "at most %d webhooks" % MAX_HOOKS}
-        hook = {"id": wid, "url": url, "event": event}
-        if old is not None:  # same id: replace, as android-sms-gateway does
-            self.hooks.remove(old)
-        self.hooks.append(hook)
-        self._save_hooks()
-        return 201, hook
-
-    def delete(self, wid):
-        """DELETE /webhooks/{id}: -> 204 or 404. Its pending deliveries are dropped when due."""
-        hook = self._hook(wid)
-        if hook is None:
-            return 404
-        self.hooks.remove(hook)
-        self._save_hooks()
-        return 204
 
     # -- events --------------------------------------------------------------------------------
     def on_event(self, name, payload):
@@ -231,8 +170,6 @@ class Webhooks(TaskOwner):
             self.queue.postpone(entry, _CLOCK_WAIT_MS)
             return False
         try:
-            from smsgw.net import httpc
-
             status, _ = await httpc.request("POST", hook["url"], body, self._headers(body, now),
                                             self.cfg["timeout_s"], self.cfg["ca"], self._deny)
             ok = 200 <= status < 300
@@ -244,67 +181,17 @@ class Webhooks(TaskOwner):
                 import gc
 
                 gc.collect()
-        finally:
-            _forget_client()
         if ok:
             self.counters["delivered"] += 1
             self.queue.done(entry)
-            return True
-        self.counters["tries_failed"] += 1
-        if self.queue.retry_later(entry, self.cfg):
-            self.counters["dead"] += 1
-        return False
+        else:
+            self.counters["tries_failed"] += 1
+            if self.queue.retry_later(entry, self.cfg):
+                self.counters["dead"] += 1
+        return ok
 
     def _deny(self, ip, port):
         return refused_target(ip, port, self.api_port)
-
-    # -- dead letters --------------------------------------------------------------------------
-    def dead_list(self):
-        """GET /webhooks/dead: the dead deliveries, oldest first."""
-        import json
-
-        out = []
-        for wid, tries, reason, body in self.queue.dead():
-            try:
-                env = json.loads(body)
-            except ValueError:
-                env = {}
-            out.append(
-                {
-                    "id": env.get("id"),
-                    "webhookId": wid,
-                    "event": env.get("event"),
-                    "tries": tries,
-                    "reason": reason,
-                    "payload": env.get("payload"),
-                }
-            )
-        return out
-
-    def replay(self, body=None):
-        """POST /webhooks/dead/replay: re-queue dead deliveries (all, or {"ids": [event ids]}).
-
-        Returns (200, {"replayed": n}) or (400, {"message"}).
-        """
-        ids = None
-        if isinstance(body, dict) and body.get("ids") is not None:
-            ids = body["ids"]
-            if not isinstance(ids, list):
-                return 400, {"message": "ids must be a list of event ids"}
-
-        def keep(wid, raw):
-            if ids is None:
-                return False
-            import json
-
-            return json.loads(raw).get("id") not in ids
-
-        taken = self.queue.take_dead(keep)
-        for wid, _tries, _reason, raw in taken:
-            self.queue.add(wid, raw)
-        if taken:
-            self._wake.set()
-        return 200, {"replayed": len(taken)}
 
     def health_check(self):
         """/health check: deliveries waiting; warn when any died, the queue is 80 % full, or
