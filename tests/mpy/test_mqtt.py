@@ -7,6 +7,7 @@ import json
 
 from localnet import serve
 from smsgw.net import mqtt, mqtt_client
+from smsgw.net import mqtt_cmd as cmd
 from smsgw.errors import ConfigError
 
 
@@ -57,21 +58,21 @@ def test_mqtt_url_and_validate():
 
 
 def test_command_parsing():
-    body = mqtt.parse_command(b'{"id": "a1", "to": "+4912", "text": "hi"}')
+    body = cmd.parse_command(b'{"id": "a1", "to": "+4912", "text": "hi"}')
     assert body == {"id": "a1", "phoneNumbers": ["+4912"], "textMessage": {"text": "hi"}}
-    body = mqtt.parse_command(b'{"phoneNumbers": ["+1", "+2"], "text": "x"}')
+    body = cmd.parse_command(b'{"phoneNumbers": ["+1", "+2"], "text": "x"}')
     assert body == {"phoneNumbers": ["+1", "+2"], "textMessage": {"text": "x"}}
     for bad in (b"nope", b"[]", b'{"text": "x"}', b'{"to": "+1"}', b'{"to": [1], "text": "x"}'):
         try:
-            mqtt.parse_command(bad)
+            cmd.parse_command(bad)
         except ValueError:
             continue
         raise AssertionError(bad)
-    assert mqtt.parse_ha_text(b"+49 170 1234: hello: you") == {
+    assert cmd.parse_ha_text(b"+49 170 1234: hello: you") == {
         "phoneNumbers": ["+491701234"], "textMessage": {"text": "hello: you"}}
     for bad in (b"hello", b"+1:", b"abc: hi", b": hi"):
         try:
-            mqtt.parse_ha_text(bad)
+            cmd.parse_ha_text(bad)
         except ValueError:
             continue
         raise AssertionError(bad)
@@ -111,16 +112,16 @@ async def test_commands_go_to_submit_and_results_are_queued():
 
 def test_command_id_names_a_redelivery_like_the_original():
     known = set()
-    a = mqtt.command_id(7, False, b"+1: hi", known.__contains__)
+    a = cmd.command_id(7, False, b"+1: hi", known.__contains__)
     assert a.startswith("mq7-") and len(a) <= 64
     known.add(a)
-    assert mqtt.command_id(7, True, b"+1: hi", known.__contains__) == a  # the broker's DUP
-    b = mqtt.command_id(7, False, b"+1: hi", known.__contains__)  # a new one, same pid: wrapped
+    assert cmd.command_id(7, True, b"+1: hi", known.__contains__) == a  # the broker's DUP
+    b = cmd.command_id(7, False, b"+1: hi", known.__contains__)  # a new one, same pid: wrapped
     assert b == a + ".1"
     known.add(b)
-    assert mqtt.command_id(7, True, b"+1: hi", known.__contains__) == b  # DUP: the newest
-    assert mqtt.command_id(8, False, b"+1: hi", known.__contains__) != a
-    assert mqtt.command_id(7, False, b"+1: ho", known.__contains__) != a
+    assert cmd.command_id(7, True, b"+1: hi", known.__contains__) == b  # DUP: the newest
+    assert cmd.command_id(8, False, b"+1: hi", known.__contains__) != a
+    assert cmd.command_id(7, False, b"+1: ho", known.__contains__) != a
 
 
 async def test_redelivered_command_without_id_is_submitted_once():

@@ -151,8 +151,10 @@ class Fleet:
                     pass  # stored and claimed: the host knows this board has it
 
     async def _claim_and_store(self, c, msg):
-        from smsgw.net.mqtt import parse_command
+        from smsgw import forget
+        from smsgw.net.mqtt_cmd import parse_command
 
+        forget("smsgw.net.mqtt_cmd")  # parse_command is all it needs of it, and only now
         dev = self.bridge.device_id
         try:
             body = parse_command(msg)

@@ -6,12 +6,13 @@
 #   send            command in: {"id", "phoneNumbers"|"to", "text"} -> outbox.submit (QoS 1)
 #   ha/send         command in from Home Assistant's text entity: "+number: message"
 #                   (a command without an id gets one from its packet id and payload, so a
-#                   broker's redelivery never sends twice: command_id)
+#                   broker's redelivery never sends twice: mqtt_cmd.command_id)
 #   send/result     outcome out: {"id", "status": <http status>, "state", "message"}
 # With `mqtt.fleet` the board also takes its group's work (net/fleet.py, loaded lazily) and
 # its session is clean: a stopped board must not keep a share of the group's work (EVENTS.md).
 # Publishes go through a bounded queue (drop oldest, counted); the SMS engine never waits on MQTT.
 # Recovery lives here: any failure closes the connection and reconnects with capped back-off.
+# The commands' parsing and their answer are net/mqtt_cmd.py, loaded for each command.
 import asyncio
 import json
 
@@ -23,7 +24,6 @@ from micropython import const
 
 
 _HEAD_TRIES = const(3)  # sessions that may die publishing one item before it is dropped
-_ID_CHAIN = const(16)  # messages one packet id + payload may name (command_id)
 DEFAULTS = {
     "url": None,  # mqtt://user:pass@host:port or mqtts://...
     "tls": False,  # TLS even with an mqtt:// URL (mqtts:// always uses it)
@@ -93,63 +93,6 @@ def validate(value, key="mqtt"):
     except ValueError as exc:
         raise ConfigError(key + ".url", str(exc)) from None
     return out
-
-
-def parse_command(raw):
-    """A send command (JSON bytes) -> outbox body; raises ValueError with the reason."""
-    try:
-        cmd = json.loads(raw)
-    except ValueError:
-        raise ValueError("not JSON") from None
-    if not isinstance(cmd, dict):
-        raise ValueError("not a JSON object")
-    to = cmd.get("phoneNumbers", cmd.get("to"))
-    if isinstance(to, str):
-        to = [to]
-    text = cmd.get("text")
-    if not isinstance(to, list) or not to or not all(isinstance(n, str) for n in to):
-        raise ValueError("phoneNumbers (or to) must be a number or a list of numbers")
-    if not isinstance(text, str) or not text:
-        raise ValueError("text must be a non-empty string")
-    body = {"phoneNumbers": to, "textMessage": {"text": text}}
-    if cmd.get("id") is not None:
-        body["id"] = cmd["id"]
-    return body
-
-
-def parse_ha_text(raw):
-    """Home Assistant text entity payload "+number: message" -> outbox body (ValueError)."""
-    text = raw.decode() if isinstance(raw, bytes) else raw
-    num, sep, msg = text.partition(":")
-    num, msg = num.strip(), msg.strip()
-    if not sep or not num or not msg or not all(c in "+0123456789 " for c in num):
-        raise ValueError('expected "+number: message"')
-    return {"phoneNumbers": [num.replace(" ", "")], "textMessage": {"text": msg}}
-
-
-def command_id(pid, dup, payload, known):
-    """The outbox id of a QoS 1 send command that carries none.
-
-    Derived from the packet id and the payload, so the broker's redelivery of a PUBLISH we
-    took but could not acknowledge (DUP set, same packet id, MQTT 3.1.1 4.4) names the same
-    message and the outbox answers its status instead of sending it again. A new PUBLISH (DUP
-    clear) meeting an older message of the same packet id and payload (the 16-bit ids wrap, a
-    broker restart starts them over) takes the next free ".n"; a DUP names the newest one.
-
-    Args:
-        pid: the packet id (1..65535); dup: the DUP flag; payload: the raw bytes;
-        known: fn(id) -> True when the outbox has that message.
-    """
-    import binascii
-    import hashlib
-
-    base = "mq%d-%s" % (pid, binascii.hexlify(hashlib.sha256(payload).digest()[:6]).decode())
-    newest, cand = None, base
-    for n in range(1, _ID_CHAIN):
-        if not known(cand):
-            break
-        newest, cand = cand, "%s.%d" % (base, n)
-    return newest if dup and newest is not None else cand
 
 
 class MqttBridge(TaskOwner):
@@ -349,32 +292,19 @@ class MqttBridge(TaskOwner):
             self.counters["commands"] += 1
             return await self.fleet.on_message(self.client, msg, pid)
         if topic == self.base + "/send":
-            parse = parse_command
+            parse = "parse_command"
         elif topic == self.base + "/ha/send":
-            parse = parse_ha_text
+            parse = "parse_ha_text"
         else:
             return
         self.counters["commands"] += 1
-        rid = None
-        try:
-            body = parse(msg)
-            if body.get("id") is None and pid and self.known is not None:
-                body["id"] = command_id(pid, dup, msg, self.known)
-            rid = body.get("id")
-            res = self.submit(body) if self.submit else (503, {"message": "no outbox"})
-            if hasattr(res, "send"):  # a coroutine (submit may be async): the checker cannot tell
-                res = await res  # pyright: ignore[reportGeneralTypeIssues]
-            status, obj = res
-            out = {"id": obj.get("id", rid), "status": status, "state": obj.get("state"),
-                   "message": obj.get("message")}
-        except ValueError as exc:
-            out = {"id": rid, "status": 400, "state": None, "message": str(exc)}
-        except Exception as exc:  # the outbox failed: answer it, keep the connection
-            from smsgw import log
+        from smsgw.net import mqtt_cmd  # loaded for the command, forgotten after it
 
-            log.exc("mqtt send command", exc)
-            out = {"id": rid, "status": 500, "state": None, "message": str(exc)}
-        self._put(self.base + "/send/result", json.dumps(out))
+        try:
+            await mqtt_cmd.handle(self, getattr(mqtt_cmd, parse), msg, pid, dup)
+        finally:
+            del mqtt_cmd
+            forget("smsgw.net.mqtt_cmd")
 
 
 _REG = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown", 5: "roaming"}
