@@ -353,15 +353,17 @@ async def test_unset_clock_refuses_valid_until_and_keeps_ttl_as_the_validity_per
 
 
 async def test_list_paging_and_filter():
+    from smsgw.net.messages_api import page, status_by_key  # GET /messages's
+
     ob = _outbox(FakeModem())
     for i in range(5):
         ob.submit(_body(id="l%d" % i))
     ob.cancel("l0")
-    total, keys = ob.list(limit=2, offset=1)
-    items = [ob.status_by_key(k) for k in keys]
+    total, keys = page(ob, limit=2, offset=1)
+    items = [status_by_key(ob, k) for k in keys]
     assert total == 5 and [x["id"] for x in items] == ["l3", "l2"]
-    total, keys = ob.list(state="Cancelled")
-    items = [ob.status_by_key(k) for k in keys]
+    total, keys = page(ob, state="Cancelled")
+    items = [status_by_key(ob, k) for k in keys]
     assert total == 1 and items[0]["id"] == "l0"
     rmtree(ob.store.root)
 

@@ -18,8 +18,36 @@ def listing(ctx, request):
         limit, offset, since, until, state = _page(request, ob.device_id(), "state", STATES)
     except ValueError as e:
         return error(400, str(e))
-    total, keys = ob.list(state, limit, offset, since, until)
-    return json_list(total, keys, ob.status_by_key)
+    total, keys = page(ob, state, limit, offset, since, until)
+    return json_list(total, keys, lambda key: status_by_key(ob, key))
+
+
+def page(ob, state=None, limit=50, offset=0, since=0, until=0):
+    """(total, [key, ...]) of the Outbox `ob`'s messages, newest first, optionally only those in
+    `state` and created in [since, until] (Unix s; 0: open); the page holds keys only (render
+    each with status_by_key) so RAM does not grow with it."""
+    s = ob.store
+    total = 0
+    out = []
+    for i in range(s.count() - 1, -1, -1):
+        key = s.key_at(i)
+        meta = s.get(key) if key else None
+        if meta is None or key in out:
+            continue
+        if meta["t"] < since or (until and meta["t"] > until):
+            continue
+        if state and ob.status_of(key, meta)["state"] != state:
+            continue
+        if offset <= total < offset + limit:
+            out.append(key)
+        total += 1
+    return total, out
+
+
+def status_by_key(ob, key):
+    """The status object of the message stored under `key`, or None (gone meanwhile)."""
+    meta = ob.store.get(key)
+    return None if meta is None else ob.status_of(key, meta)
 
 
 def inbox(ctx, request):

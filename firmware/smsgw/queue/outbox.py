@@ -152,31 +152,6 @@ class Outbox:
             annotate(st, meta)
         return st
 
-    def list(self, state=None, limit=50, offset=0, since=0, until=0):
-        """(total, [key, ...]) newest first, optionally only messages in `state` and created
-        in [since, until] (Unix s; 0: open); the page holds keys only (render each with
-        status_by_key) so RAM does not grow with it."""
-        s = self.store
-        total = 0
-        out = []
-        for i in range(s.count() - 1, -1, -1):
-            key = s.key_at(i)
-            meta = s.get(key) if key else None
-            if meta is None or key in out:
-                continue
-            if meta["t"] < since or (until and meta["t"] > until):
-                continue
-            if state and self.status_of(key, meta)["state"] != state:
-                continue
-            if offset <= total < offset + limit:
-                out.append(key)
-            total += 1
-        return total, out
-
-    def status_by_key(self, key):
-        meta = self.store.get(key)
-        return None if meta is None else self.status_of(key, meta)
-
     def cancel(self, msg_id):
         """Cancel a Pending message: (200, status) | (404|409, error); sms:cancelled."""
         from smsgw.queue.cancel import cancel
