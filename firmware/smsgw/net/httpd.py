@@ -169,8 +169,9 @@ class Server:
     """
 
     # bare annotations: no code on MicroPython
-    routes: "list[tuple[tuple, str, Callable]]"
+    routes: "list[tuple[tuple, str, Callable | str]]"
     on_status: "Callable[[int], object] | None"
+    lazy: "Callable[..., object] | None"
 
     def __init__(self, max_conn=4, read_ms=5000, max_head=4096, max_line=1024, max_body=4096):
         self.max_conn = max_conn
