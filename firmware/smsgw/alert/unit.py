@@ -247,7 +247,12 @@ class Unit:
     async def _heartbeat_task(self):
         while True:
             await asyncio.sleep(self.hb_every)
-            self._heartbeat("beat")
+            try:
+                self._heartbeat("beat")
+            except Exception as e:  # no heap for it now (MemoryError): the next beat comes
+                from smsgw import log
+
+                log.exc("heartbeat", e)
 
     def _ping_payload(self):
         """system:ping carries the gateway's /health document when there is one."""

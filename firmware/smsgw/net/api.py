@@ -12,8 +12,8 @@
 #   GET  /ui/<file> (no auth)            -> the page's CSS and JS (net/web.py)
 #   /device(s), /logs, /ussd, /settings, -> modules imported on their first request
 #   /webhook(s), /alerts                    (net/ondemand.py: listed in _ONDEMAND)
-# Only sending is handled here; the other endpoints' code is imported for each request
-# (_ON_USE: net/messages_api.py, net/health.py, net/web.py).
+# Only sending is handled here; the other endpoints are routes named "module:function",
+# imported for each request (on_use: net/messages_api.py, net/health.py, net/web.py).
 # HTTP Basic auth (constant-time compare) on everything but /ui/, / and the bare /health; a
 # client failing it too often gets 429 for a while (net/backoff.py). Errors are JSON
 # {"message": ...} with 400/401/404/405/408/409/413/429/431/500/503, never a traceback.
