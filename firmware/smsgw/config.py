@@ -73,7 +73,7 @@ _NUMERIC_EXTRA = ("modem",)  # sections that also take any extra key with a numb
 # "module:function"), imported lazily. Feature modules keep their line here true.
 OPTIONAL = {
     "webhooks": "smsgw.net.webhook_cfg",
-    "mqtt": "smsgw.net.mqtt",
+    "mqtt": "smsgw.net.mqtt_cfg",
     "email": "smsgw.net.email",
     "ota": "smsgw.net.ota",
     "rules": "smsgw.alert",

@@ -191,5 +191,6 @@ def load_config(cfg_path):
     forget("smsgw.config")
     forget("smsgw.section")  # its checks again only when a feature validates its section
     forget("smsgw.net.webhook_cfg")  # validated settings.json's section; the feature loads it
+    forget("smsgw.net.mqtt_cfg")  # validated the `mqtt` section; the feature loads it again
     gc.collect()
     return cfg

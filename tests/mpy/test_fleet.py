@@ -7,7 +7,7 @@ import asyncio
 import json
 
 from smsgw.errors import ConfigError
-from smsgw.net import fleet, mqtt, mqtt_client
+from smsgw.net import fleet, mqtt, mqtt_cfg, mqtt_client
 
 
 class _Outbox:
@@ -64,10 +64,10 @@ def _member(weight=2, prefixes=(), reg=1):
 def test_config_section():
     out = fleet.validate({"group": "shop", "prefixes": ["+4917", "4915"]})
     assert out == {"group": "shop", "prefixes": ["+4917", "4915"], "weight": 4}
-    m = mqtt.validate({"url": "mqtt://h", "fleet": {"group": "shop"}})  # where it lives
-    assert m["fleet"]["weight"] == 4 and mqtt.validate({"url": "mqtt://h"})["fleet"] is None
+    m = mqtt_cfg.validate({"url": "mqtt://h", "fleet": {"group": "shop"}})  # where it lives
+    assert m["fleet"]["weight"] == 4 and mqtt_cfg.validate({"url": "mqtt://h"})["fleet"] is None
     try:
-        mqtt.validate({"url": "mqtt://h", "fleet": {"group": "a/b"}})
+        mqtt_cfg.validate({"url": "mqtt://h", "fleet": {"group": "a/b"}})
         raise AssertionError("a bad group passed")
     except ConfigError as exc:
         assert "mqtt.fleet.group" in str(exc), exc

@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from localnet import serve
-from smsgw.net import mqtt, mqtt_client
+from smsgw.net import mqtt, mqtt_cfg, mqtt_client
 from smsgw.net import mqtt_cmd as cmd
 from smsgw.errors import ConfigError
 
@@ -34,23 +34,23 @@ def test_publish_packet_bytes():
 
 
 def test_mqtt_url_and_validate():
-    assert mqtt.parse_url("mqtt://u:p@h:1884") == (False, "h", 1884, "u", "p")
-    assert mqtt.parse_url("mqtts://broker") == (True, "broker", 8883, None, None)
-    assert mqtt.parse_url("mqtt://u@h") == (False, "h", 1883, "u", None)
+    assert mqtt_cfg.parse_url("mqtt://u:p@h:1884") == (False, "h", 1884, "u", "p")
+    assert mqtt_cfg.parse_url("mqtts://broker") == (True, "broker", 8883, None, None)
+    assert mqtt_cfg.parse_url("mqtt://u@h") == (False, "h", 1883, "u", None)
     for bad in ("http://h", "mqtt://", "mqtt://h:0", "mqtt://h:x", None):
         try:
-            mqtt.parse_url(bad)
+            mqtt_cfg.parse_url(bad)
         except ValueError:
             continue
         raise AssertionError(bad)
-    cfg = mqtt.validate({"url": "mqtt://127.0.0.1:1883"})
+    cfg = mqtt_cfg.validate({"url": "mqtt://127.0.0.1:1883"})
     assert cfg["prefix"] == "smsgate" and cfg["discovery"] is True
     for bad, key in (({}, "mqtt.url"), ({"url": "x://"}, "mqtt.url"),
                      ({"url": "mqtt://h", "tls": 1}, "mqtt.tls"),
                      ({"url": "mqtt://h", "prefix": "a/#"}, "mqtt.prefix"),
                      ({"url": "mqtt://h", "other": 1}, "mqtt.other")):
         try:
-            mqtt.validate(bad)
+            mqtt_cfg.validate(bad)
         except ConfigError as exc:
             assert exc.key == key, (exc.key, key)
         else:
