@@ -595,14 +595,18 @@ BOOT_ONLY = tuple(re.findall(r'forget\("([\w.]+)"\)',
 # Modules the core loads for one use and forgets again (`forget("smsgw.net.health")` after a
 # GET /health, the modem's error tables, ...): not resident either.
 # So are the API's endpoints named "module:function" (net/api.py's routes, net/ondemand.py):
-# api.on_use imports them for a request and forgets them after it, but ondemand's _KEEP.
+# api.on_use imports them for a request and forgets them after it, but ondemand's _KEEP; and
+# the modem's rare code, which Modem._on_use("module", ...) loads for the call.
 _NET = FIRMWARE_DIR / "smsgw" / "net"
 _KEEP = re.search(r"_KEEP = \(([^)]*)\)", (_NET / "ondemand.py").read_text()).group(1)
 ON_USE = tuple(sorted((set(m for p in sorted((FIRMWARE_DIR / "smsgw").rglob("*.py"))
                            for m in re.findall(r'forget\("([\w.]+)"\)', p.read_text()))
                        | set("smsgw.net." + m for p in (_NET / "api.py", _NET / "ondemand.py")
                              for m in re.findall(r'"(\w+):\w+"', p.read_text())
-                             if (_NET / (m + ".py")).exists() and '"%s"' % m not in _KEEP))
+                             if (_NET / (m + ".py")).exists() and '"%s"' % m not in _KEEP)
+                       | set("smsgw.modem." + m for m in re.findall(
+                           r'_on_use\("(\w+)"', (FIRMWARE_DIR / "smsgw" / "modem" / "modem.py")
+                           .read_text())))
                       - set(BOOT_ONLY)))
 
 
