@@ -46,60 +46,18 @@ class Unit:
         self.relays = cfg.get("relays", {})
         self.relay_on = {}  # relay -> last state commanded (all OFF after a boot)
 
-    # -- building ----------------------------------------------------------------------------
+    # -- building (alert/setup.py: boot's code, forgotten once the unit runs) ----------------
     def start(self):
-        from smsgw import events
+        from smsgw.alert import setup
 
-        cfg = self.cfg
-        lim = cfg.get("limits")
-        if lim:
-            from smsgw.alert import limits
-
-            util.UTC_OFFSET_S[0] = lim.get("utc_offset_min", 0) * 60
-            self.pacer = limits.Pacer(lim, state_path=self._path("alert_day.json"))
-            if self.outbox is not None:
-                self.outbox.pacer = self.pacer
-        for n, pin in self.relays.items():
-            self.board.pin(pin, "out", None)
-            self.board.write_pin(pin, 0)  # relays start OFF after a boot (safe default)
-        if cfg.get("rules"):
-            self._start_rules(cfg["rules"])
-        if cfg.get("commands") or cfg.get("rules"):
-            util.count_commands(self.counters)
-            _drop_commands()  # config validation loaded them
-            events.subscribe(self._on_event)
-            self.tasks.append(asyncio.create_task(self._inbound_task()))
-        self._start_heartbeat(cfg.get("heartbeat", {}))
-        self.tasks.append(asyncio.create_task(self._retry_task()))
-        checks = getattr(self.ctx, "health_checks", None)
-        if checks is not None:
-            checks["alert"] = self.health_check
+        try:
+            setup.start(self)
+        finally:
+            forget("smsgw.alert.setup")
         return self
 
     def _path(self, name):
         return "%s/%s" % (self.dir, name) if self.dir else name
-
-    def _start_rules(self, rules_cfg):
-        from smsgw.alert import rules
-
-        for r in rules_cfg:
-            if "pin" in r:
-                self.board.pin(r["pin"], "in", r.get("pull"))
-        self.engine = rules.Engine(rules_cfg, self.device, self.send, self._read,
-                                   self._path("alert_state.json"))
-        self.tasks.append(asyncio.create_task(self._rules_task()))
-
-    def _start_heartbeat(self, hb_cfg):
-        fallback = self.hb_fallback
-        for r in self.cfg.get("rules", ()):
-            if r["recipients"][0] not in fallback:
-                fallback.append(r["recipients"][0])
-        self.hb_cfg = hb_cfg
-        if self.modem is not None and hasattr(self.modem, "listeners"):
-            self.modem.listeners.append(self._on_modem)
-        self.hb_every = self._heartbeat("boot")
-        if self.hb_every:
-            self.tasks.append(asyncio.create_task(self._heartbeat_task()))
 
     def _heartbeat(self, fn, *args):
         # One use of the heartbeat (boot message, beat, under-voltage): its module is loaded
@@ -224,7 +182,7 @@ class Unit:
             if cmd is not None:
                 self.reply(number, await commands.run(cmd[0], cmd[1], commands.Actions(self)))
         finally:
-            _drop_commands()
+            drop_commands()
 
     def reply(self, number, text):
         from smsgw.alert import rules
@@ -285,7 +243,7 @@ class Unit:
         return h
 
 
-def _drop_commands():
+def drop_commands():
     # commands + totp (~9 KB of heap) are loaded for one command SMS at a time (handle)
     forget("smsgw.alert.commands")
     forget("smsgw.alert.totp")
