@@ -7,6 +7,13 @@ from smsgw import forget
 from smsgw.alert import util
 from smsgw.tasks import cancel_all
 
+from micropython import const
+
+TYPE_CHECKING = const(False)
+if TYPE_CHECKING:  # the type checker's view only (tools/typecheck.sh); never runs
+    from smsgw.alert.limits import Pacer
+    from smsgw.alert.rules import Engine
+
 _INBOX_MAX = 8  # inbound SMS waiting for the command task (more are dropped and counted)
 _RETRY_MAX = 16  # alert SMS the outbox refused for now (429/503), retried with the same id
 _RETRY_MS = 5000
@@ -14,6 +21,10 @@ _RETRY_MS = 5000
 
 class Unit:
     """Args: ctx with .cfg, .board, .modem, .outbox (attributes may be None)."""
+
+    # What alert/setup.py sets at the start (bare annotations: no code on MicroPython).
+    engine: "Engine | None"
+    pacer: "Pacer | None"
 
     retry_ms = _RETRY_MS
 
