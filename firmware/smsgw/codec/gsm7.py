@@ -26,6 +26,8 @@ _NA_CPS = (
 _NA_SEPT = bytes.fromhex(
     "01030405060708090B0C0E0F1012131415161718191A1C1D1E1F24405B5C5D5E5F607B7C7D7E7FE5"
 )
+
+
 def _cp_at(b, i):
     """Code point of the UTF-8 sequence starting at b[i] (b is valid UTF-8: a str's bytes)."""
     c = b[i]
