@@ -11,9 +11,21 @@ def hexu(b):
     return binascii.hexlify(b).decode().upper()
 
 
+def decode(h):
+    """pdu.decode(h) with the decoding half loaded for this PDU only: it leaves the heap (this
+    package too) as soon as the PDU is read, since storing or pairing what it says needs the
+    room. Raises PduError as pdu.decode does."""
+    from smsgw.codec import pdu
+
+    try:
+        return pdu.decode(h)
+    finally:
+        release()
+
+
 def release():
     """Forget both sides' modules (~12 KB of code on a 32-bit board) and this package until the
-    next encode or decode imports them again: the sender once a message is encoded, the inbox
+    next encode or decode imports them again: the sender once a message is encoded, decode()
     once a PDU is read, the outbox whenever it has nothing to send. concat stays: the inbox
     keeps a Reassembler. Callers import this function when they call it: a module that kept
     it would keep the package's globals (and this code) in the heap."""

@@ -48,7 +48,7 @@ class Inbox:
 
     def release(self):
         """Forget the inbox's code until its next use (the state stays here; the decoder left
-        as soon as it had read each PDU: _decode)."""
+        as soon as it had read each PDU: codec.decode)."""
         forget(_OPS)
 
     def open(self):
@@ -131,14 +131,12 @@ class Inbox:
 
 
 def _decode(h):
-    # The PDU as a dict, or the PduError that says why it is not one. The decoder leaves the
-    # heap as soon as it has read the PDU: storing the message needs the room.
-    from smsgw.codec import pdu, release
+    # The PDU as a dict, or the PduError that says why it is not one (codec.decode: the decoder
+    # leaves the heap as soon as it has read the PDU)
+    from smsgw.codec import decode
     from smsgw.errors import PduError
 
     try:
-        return pdu.decode(h)
+        return decode(h)
     except PduError as e:
         return e
-    finally:
-        release()

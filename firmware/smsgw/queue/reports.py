@@ -1,5 +1,5 @@
 # Delivery reports for the outbox (smsgw.queue.outbox): an SMS-STATUS-REPORT decoded
-# (codec/pdu), paired with the part that got its TP-MR, and journaled (Delivered, or Failed
+# (codec.decode), paired with the part that got its TP-MR, and journaled (Delivered, or Failed
 # with its TP-ST; a temporary TP-ST waits for the next report). Functions of the Outbox,
 # imported for a report and forgotten once no other report waits.
 from smsgw import log
@@ -9,11 +9,11 @@ from smsgw.queue.msgparse import same_number
 def handle(ob, h):
     """Outbox.handle_report: True when the modem's copy may go (journaled, unpairable, or
     undecodable: its hex logged)."""
-    from smsgw.codec import pdu
+    from smsgw.codec import decode  # the decoder leaves the heap once the report is read
     from smsgw.errors import PduError
 
     try:
-        d = pdu.decode(h)
+        d = decode(h)
     except PduError as e:
         ob.counters["bad_reports"] += 1
         log.warn("undecodable report: %s: %s", e, h)
