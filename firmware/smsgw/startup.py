@@ -1,8 +1,7 @@
 # Startup: config -> board -> AT channel -> modem -> supervisor -> store/outbox/inbox -> API, then
 # the optional features (each module's start(ctx)), loaded only when configured. Only boot runs
 # this module: app.run drops it once the gateway is up (its bytecode then leaves the heap), and
-# the tables only boot needs (config, section, the modem profiles) and the store's opening go
-# with it.
+# the tables only boot needs (config, section, the modem profiles) go with it.
 import asyncio
 import gc
 
@@ -44,7 +43,6 @@ def build(cfg):
         ctx.ready = ctx.supervisor.ready
     ctx.store = Store(q["dir"], q["max_stored"], q["min_free_kb"])
     ctx.store.open()
-    forget("smsgw.queue.storeopen")  # boot's code: the store's layout checked and repaired
     ctx.outbox = Outbox(ctx.store, cfg, ctx.modem, ctx.ready)
     ctx.inbox = Inbox(q["dir"], cfg, ctx.modem, ctx.ready, ctx.store)
     ctx.inbox.open()

@@ -65,10 +65,14 @@ class Store:
     # -- lifecycle ---------------------------------------------------------------------------
     def open(self):
         """Create the layout, drop leftovers of an interrupted compaction, fix torn tails
-        (queue/storeopen.py: boot's code, which leaves the heap once the gateway is up)."""
+        (queue/storeopen.py: boot's code, loaded for this call and forgotten after it)."""
+        from smsgw import forget
         from smsgw.queue.storeopen import open_store
 
-        open_store(self)
+        try:
+            open_store(self)
+        finally:
+            forget("smsgw.queue.storeopen")
 
     # -- the ordered index ------------------------------------------------------------------
     def _ipath(self, pri=False):
