@@ -6,11 +6,13 @@
 import asyncio
 import json
 import os
+import sys
 
 from fsutil import scratch
 from localnet import serve
 from smsgw.fstree import rmtree
 from smsgw.net import httpc, webhook_cfg, webhooks
+from smsgw.net.url import http as http_url
 from smsgw.net import webhook_admin as admin
 from smsgw.errors import ConfigError
 from smsgw.hmac import sha256_hex
@@ -31,15 +33,15 @@ def test_hmac_rfc4231_vectors():
     )
 
 
-def test_parse_url_accepts_http_https_and_refuses_the_rest():
-    assert httpc.parse_url("http://h/x?y=1") == (False, "h", 80, "/x?y=1")
-    assert httpc.parse_url("https://h.example:8443") == (True, "h.example", 8443, "/")
-    assert httpc.parse_url("http://[::1]:81/a") == (False, "::1", 81, "/a")
+def test_http_url_accepts_http_https_and_refuses_the_rest():
+    assert http_url("http://h/x?y=1") == (False, "h", 80, "/x?y=1")
+    assert http_url("https://h.example:8443") == (True, "h.example", 8443, "/")
+    assert http_url("http://[::1]:81/a") == (False, "::1", 81, "/a")
     bad = ["ftp://h/", "http://", "http://h:0/", "http://h:99999/", "http://h:x/", "h/x",
            "http://a b/", "http://u:p@h/", None, 5, "http://" + "a" * 300]
     for url in bad:
         try:
-            httpc.parse_url(url)
+            http_url(url)
         except ValueError:
             continue
         raise AssertionError("accepted %r" % (url,))
@@ -215,6 +217,60 @@ async def test_delivery_signed_retried_then_delivered():
         assert w.queue.pending == []
         await w.stop()
     finally:
+        await rx.stop()
+        rmtree(d)
+
+
+_SEND = ("smsgw.net.webhook_send", "smsgw.net.httpc", "smsgw.hmac")
+
+
+async def test_delivery_code_is_loaded_while_deliveries_are_pending_only():
+    d = scratch("wh")
+    rx = _Receiver([500])
+    url = await rx.start()
+    try:
+        w = webhooks.Webhooks(d, {"retry_base_s": 0.02}, "dev1", now=lambda: 1700000000)
+        admin.create(w, {"id": "h1", "url": url, "event": "sms:sent"})
+        w.start()
+        for i in range(2):  # a failed try and its retry, then a second event later
+            w.on_event("sms:sent", {"messageId": "m%d" % i})
+            # loaded by the event itself: a burst of deliveries fragments the heap after it
+            assert all(n in sys.modules for n in _SEND)
+            await until(lambda: w.counters["delivered"] == i + 1)
+            # the journal is empty: the task sleeps without the HTTP client, hmac, the try
+            await until(lambda: not any(n in sys.modules for n in _SEND))
+        assert w.counters["tries_failed"] == 1 and len(rx.got) == 3
+        await w.stop()
+    finally:
+        await rx.stop()
+        rmtree(d)
+
+
+async def test_no_heap_for_the_delivery_code_postpones_without_spending_a_try():
+    d = scratch("wh")
+    rx = _Receiver()
+    url = await rx.start()
+    real = sys.modules.pop("smsgw.net.webhook_send", None)
+
+    class _NoHeap:  # what `from smsgw.net.webhook_send import attempt` meets on a full heap
+        def __getattr__(self, name):
+            raise MemoryError("memory allocation failed")
+
+    sys.modules["smsgw.net.webhook_send"] = _NoHeap()
+    try:
+        w = webhooks.Webhooks(d, None, "dev1", now=lambda: 1700000000)
+        admin.create(w, {"id": "h1", "url": url, "event": "sms:sent"})
+        w.on_event("sms:sent", {})
+        entry = w.queue.pending[0]
+        assert await w.deliver(entry) is False
+        assert entry[1] == 0 and w.counters["tries_failed"] == 0 and rx.got == []
+        assert "MemoryError" in w.last_error and w.queue.due()[1] > 0  # due again later
+        del sys.modules["smsgw.net.webhook_send"]  # room again: the same entry goes out
+        assert await w.deliver(entry) is True and len(rx.got) == 1
+    finally:
+        sys.modules.pop("smsgw.net.webhook_send", None)
+        if real is not None:
+            sys.modules["smsgw.net.webhook_send"] = real
         await rx.stop()
         rmtree(d)
 

@@ -9,26 +9,12 @@ from micropython import const
 from smsgw.net import dns
 from smsgw.net.lines import LineReader
 from smsgw.net.tcp import connect  # at import: a qstr pool mid-run may find no room
+from smsgw.net.url import http
 
 _MAX_LINE = const(512)  # longest status or header line; a longer one fails the request
 _MAX_HEAD = const(4096)  # status line + headers together
 _MAX_HEADERS = const(40)  # more header lines than this: the response is refused
 BODY_KEEP = const(256)  # bytes of the response body kept (for logs and tests)
-
-
-def parse_url(url):
-    """Split an http(s) URL -> (tls, host, port, path).
-
-    Raises:
-        ValueError: not a string, too long, not http/https, no host, bad port, spaces, or
-        credentials in the URL (a receiver authenticates by the signature, not by the URL).
-    """
-    from smsgw.net.url import split
-
-    tls, user, _, host, port, path = split(url, {"http": (False, 80), "https": (True, 443)})
-    if user is not None:
-        raise ValueError("url userinfo")
-    return tls, host, port, path
 
 
 async def request(method, url, body=b"", headers=(), timeout_s=30, ca=None, deny=None):
@@ -46,7 +32,7 @@ async def request(method, url, body=b"", headers=(), timeout_s=30, ca=None, deny
         ValueError for a bad URL or response (lines.TooLong: a line or head over the bounds);
         OSError or asyncio.TimeoutError on I/O failure, refused address or deadline.
     """
-    tls, host, port, path = parse_url(url)
+    tls, host, port, path = http(url)
     if isinstance(body, str):
         body = body.encode()
     ip = dns.resolve(host, port)

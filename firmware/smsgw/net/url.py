@@ -50,6 +50,20 @@ def split(url, schemes):
     return tls, user, password, host, port, path
 
 
+def http(url):
+    """Split an http(s) URL -> (tls, host, port, path): the form webhooks are delivered to
+    (net/httpc.py) and registered with (net/webhook_admin.py).
+
+    Raises:
+        ValueError: not a string, too long, not http/https, no host, bad port, spaces, or
+        credentials in the URL (a receiver authenticates by the signature, not by the URL).
+    """
+    tls, user, _, host, port, path = split(url, {"http": (False, 80), "https": (True, 443)})
+    if user is not None:
+        raise ValueError("url userinfo")
+    return tls, host, port, path
+
+
 def _port(text):
     try:
         port = int(text)

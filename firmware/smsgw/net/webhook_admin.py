@@ -4,7 +4,7 @@
 # which forgets this): a board between registrations does not carry them.
 from micropython import const
 
-from smsgw.net.httpc import parse_url
+from smsgw.net.url import http
 from smsgw.net.webhooks import EVENTS, _new_id, refused_target
 
 MAX_HOOKS = const(16)
@@ -17,7 +17,7 @@ def create(w, body):
         return 400, {"message": "body must be a JSON object"}
     url, event, wid = body.get("url"), body.get("event"), body.get("id")
     try:
-        _, host, port, _ = parse_url(url)
+        _, host, port, _ = http(url)
     except ValueError as exc:
         return 400, {"message": "invalid url (%s)" % exc}
     why = refused_target(host, port, w.api_port)

@@ -244,14 +244,15 @@ class Journal:
         return taken
 
 
-async def serve(queue, wake, deliver, counters, what, online=None):
+async def serve(queue, wake, deliver, counters, what, online=None, idle=None):
     """Work through `queue` for ever, earliest due first, one delivery at a time.
 
     `await deliver(entry)` makes one try and records its outcome in the journal; `wake` (an
     asyncio.Event) is set when a new delivery is queued. A flash error is counted in
     counters["io_errors"], logged as `what`, and retried a second later. While the Event
     `online` (ctx.online: net/wifi.py) is clear, nothing is tried: deliveries wait in the
-    journal without spending their tries.
+    journal without spending their tries. `idle()`, when given, is called each time the journal
+    has no delivery left (before the loop sleeps): the owner drops what only a delivery needs.
     """
     import asyncio
 
@@ -260,6 +261,8 @@ async def serve(queue, wake, deliver, counters, what, online=None):
             await online.wait()
         entry, wait_ms = queue.due()
         if entry is None or wait_ms > 0:
+            if entry is None and idle is not None:
+                idle()
             wake.clear()
             try:
                 await asyncio.wait_for(wake.wait(), (wait_ms or 3600000) / 1000)

@@ -14,7 +14,6 @@
 import asyncio
 import os
 
-from smsgw.net import httpc
 from smsgw.tasks import TaskOwner
 from smsgw.net.webhook_queue import Journal, serve
 
@@ -23,7 +22,9 @@ from micropython import const
 
 EVENTS = ("sms:received", "sms:data-received", "sms:sent", "sms:delivered", "sms:failed",
           "sms:cancelled", "system:ping")
-_CLOCK_WAIT_MS = const(10000)  # a delivery held for the clock looks again this often
+_NO_HEAP_WAIT_MS = const(1000)  # a delivery whose code found no heap looks again this often
+# What a delivery loads (net/webhook_send.py) and `_release` forgets while none is pending
+_SEND = ("smsgw.net.webhook_send", "smsgw.net.httpc", "smsgw.hmac")
 
 
 def refused_target(host, port, api_port=None):
@@ -49,6 +50,23 @@ def _own_ip():
         return network.WLAN(network.STA_IF).ifconfig()[0]
     except Exception:  # no Wi-Fi here (unix port) or not up
         return None
+
+
+def _load():
+    # The first pending delivery brings the delivery code in, before a burst of deliveries
+    # (and anything else) fragments the heap; it stays until the journal is empty again.
+    try:
+        from smsgw.net import webhook_send  # noqa: F401
+    except MemoryError:  # no room now: the task's try loads it again
+        pass
+
+
+def _release():
+    # the journal is empty: the delivery code leaves the heap until the next event (serve's idle)
+    from smsgw import forget
+
+    for name in _SEND:
+        forget(name)
 
 
 def _new_signing_key(qdir):
@@ -120,6 +138,8 @@ class Webhooks(TaskOwner):
         hooks = [h for h in self.hooks if h["event"] == name]
         if not hooks:
             return 0
+        if not self.queue.pending:
+            _load()
         evid = _new_id()
         did = self.device_id() if callable(self.device_id) else self.device_id
         for h in hooks:
@@ -138,17 +158,7 @@ class Webhooks(TaskOwner):
     # -- delivery: the task TaskOwner.start() runs ---------------------------------------------
     def run(self):
         return serve(self.queue, self._wake, self._try, self.counters, "webhook journal",
-                     self.online)
-
-    def _headers(self, body, now):
-        ts = str(now)
-        headers = [("Content-Type", "application/json"), ("X-Timestamp", ts)]
-        key = self.cfg["signing_key"]
-        if key:
-            from smsgw.hmac import sha256_hex
-
-            headers.append(("X-Signature", sha256_hex(key, body, ts)))
-        return headers
+                     self.online, _release)
 
     async def deliver(self, entry):
         """One try of one pending delivery; records the outcome in the journal."""
@@ -159,36 +169,14 @@ class Webhooks(TaskOwner):
             self.queue.busy = None
 
     async def _try(self, entry):
-        wid, body = self.queue.read(entry)
-        hook = self._hook(wid)
-        if hook is None:  # the webhook was deleted: nothing to deliver to
-            self.queue.done(entry)
-            return False
-        now = self._now()
-        if now is None:  # no true time for X-Timestamp yet: receivers would refuse it
-            self.counters["clock_wait"] += 1
-            self.queue.postpone(entry, _CLOCK_WAIT_MS)
-            return False
+        # the signed POST is net/webhook_send.py's, loaded while deliveries are pending
         try:
-            status, _ = await httpc.request("POST", hook["url"], body, self._headers(body, now),
-                                            self.cfg["timeout_s"], self.cfg["ca"], self._deny)
-            ok = 200 <= status < 300
-            self.last_error = None if ok else "HTTP %d" % status
-        except Exception as exc:  # whatever the receiver sent (or the heap lacked): a failed try
-            ok = False
-            self.last_error = "%s: %s" % (type(exc).__name__, exc)
-            if isinstance(exc, MemoryError):
-                import gc
-
-                gc.collect()
-        if ok:
-            self.counters["delivered"] += 1
-            self.queue.done(entry)
-        else:
-            self.counters["tries_failed"] += 1
-            if self.queue.retry_later(entry, self.cfg):
-                self.counters["dead"] += 1
-        return ok
+            from smsgw.net.webhook_send import attempt
+        except MemoryError:  # no room for the HTTP client now: it waits, no try spent
+            self.last_error = "MemoryError: loading the delivery"
+            self.queue.postpone(entry, _NO_HEAP_WAIT_MS)
+            return False
+        return await attempt(self, entry)
 
     def _deny(self, ip, port):
         return refused_target(ip, port, self.api_port)
