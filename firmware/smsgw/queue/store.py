@@ -34,7 +34,8 @@ def key_of(msg_id):
     return binascii.hexlify(hashlib.sha256(msg_id.encode()).digest()[:8]).decode()
 
 
-def _size(path):
+def file_size(path):
+    """Bytes in the file at `path`; 0 when there is none."""
     try:
         return os.stat(path)[6]
     except OSError:
@@ -80,7 +81,7 @@ class Store:
 
     def count(self, pri=False):
         """Records in the index (or the priority index)."""
-        return _size(self._ipath(pri)) // REC
+        return file_size(self._ipath(pri)) // REC
 
     def key_at(self, i, pri=False):
         """The key of record `i` (0 = oldest), or None."""

@@ -1,10 +1,10 @@
 # Store.open (queue/store.py): the layout made, what an interrupted compaction or write left
-# behind removed, torn index tails cut, the cursors read back. Boot's code only: startup forgets
-# it once the store is open.
+# behind removed, torn index tails cut, the cursors read back. Boot's code only: Store.open
+# loads it for the call and forgets it after.
 import os
 
 from smsgw.fsutil import exists, makedirs, rename, write_atomic
-from smsgw.queue.store import REC, SLOT
+from smsgw.queue.store import REC, SLOT, file_size
 
 
 def open_store(st):
@@ -44,10 +44,7 @@ def open_store(st):
 
 def _fix_tail(path):
     # a record cut short by a power cut is dropped (the index holds whole records only)
-    try:
-        n = os.stat(path)[6]
-    except OSError:
-        return
+    n = file_size(path)
     if n % REC:
         with open(path, "rb") as f:
             data = f.read(n - n % REC)
