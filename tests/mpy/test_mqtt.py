@@ -7,6 +7,7 @@ import json
 
 from localnet import serve
 from smsgw.net import mqtt, mqtt_cfg, mqtt_client
+from smsgw.net.url import mqtt as mqtt_url
 from smsgw.net import mqtt_cmd as cmd
 from smsgw.errors import ConfigError
 
@@ -34,12 +35,12 @@ def test_publish_packet_bytes():
 
 
 def test_mqtt_url_and_validate():
-    assert mqtt_cfg.parse_url("mqtt://u:p@h:1884") == (False, "h", 1884, "u", "p")
-    assert mqtt_cfg.parse_url("mqtts://broker") == (True, "broker", 8883, None, None)
-    assert mqtt_cfg.parse_url("mqtt://u@h") == (False, "h", 1883, "u", None)
+    assert mqtt_url("mqtt://u:p@h:1884") == (False, "h", 1884, "u", "p")
+    assert mqtt_url("mqtts://broker") == (True, "broker", 8883, None, None)
+    assert mqtt_url("mqtt://u@h") == (False, "h", 1883, "u", None)
     for bad in ("http://h", "mqtt://", "mqtt://h:0", "mqtt://h:x", None):
         try:
-            mqtt_cfg.parse_url(bad)
+            mqtt_url(bad)
         except ValueError:
             continue
         raise AssertionError(bad)

@@ -110,11 +110,10 @@ class MqttBridge(TaskOwner):
             await c.close()
 
     def _make_client(self):
-        from smsgw.net.mqtt_cfg import parse_url
+        from smsgw.net.url import mqtt
 
-        forget("smsgw.net.mqtt_cfg")  # the URL is all a connection needs of it
         cfg = self.cfg
-        tls, host, port, user, password = parse_url(cfg["url"])
+        tls, host, port, user, password = mqtt(cfg["url"])
         will = (self.base + "/availability", b"offline", True, 1)
         c = MQTTClient(cfg["client_id"] or "smsgate-" + self.device_id, host, port, user,
                        password, cfg["keepalive_s"], will, tls or cfg["tls"],

@@ -1,7 +1,7 @@
-# The `mqtt` config section: its defaults, checks and the broker URL's parser, apart from
-# net/mqtt.py so that validating a config (at boot, and on the host: `smsgate provision`) loads
-# no MQTT code, and the bridge, once it has its section, does not carry them (mqtt.start
-# forgets this module; a connection loads it for the URL).
+# The `mqtt` config section: its defaults and checks, apart from net/mqtt.py so that validating
+# a config (at boot, and on the host: `smsgate provision`) loads no MQTT code, and the bridge,
+# once it has its section, does not carry them (mqtt.start forgets this module). The broker
+# URL's form is net/url.py's `mqtt`.
 DEFAULTS = {
     "url": None,  # mqtt://user:pass@host:port or mqtts://...
     "tls": False,  # TLS even with an mqtt:// URL (mqtts:// always uses it)
@@ -24,21 +24,10 @@ _NUMS = {
 }
 
 
-def parse_url(url):
-    """mqtt[s]://[user[:pass]@]host[:port] -> (tls, host, port, user, password).
-
-    Raises:
-        ValueError: another scheme, no host, bad port (see smsgw.net.url).
-    """
-    from smsgw.net.url import split
-
-    tls, user, password, host, port, _ = split(url, {"mqtt": (False, 1883), "mqtts": (True, 8883)})
-    return tls, host, port, user, password
-
-
 def validate(value, key="mqtt"):
     """Check the `mqtt` config section; return it merged over DEFAULTS (raises ConfigError)."""
     from smsgw.errors import ConfigError
+    from smsgw.net.url import mqtt
     from smsgw.section import check_section
 
     def check_other(name, k, v):
@@ -58,7 +47,7 @@ def validate(value, key="mqtt"):
     if out["url"] is None:
         raise ConfigError(key + ".url", "required")
     try:
-        parse_url(out["url"])
+        mqtt(out["url"])
     except ValueError as exc:
         raise ConfigError(key + ".url", str(exc)) from None
     return out

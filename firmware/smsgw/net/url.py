@@ -1,6 +1,8 @@
 # One URL splitter for every client of the board (webhooks over http(s), MQTT, SMTP): the scheme
 # says TLS and the default port; credentials, host (IPv6 literals in brackets), port and path
-# are checked the same way everywhere.
+# are checked the same way everywhere. The http(s) and mqtt(s) forms live here too, since
+# their users load apart from the protocol's code (a webhook registration without the HTTP
+# client, an MQTT connection without the section's checks); SMTP's is net/smtp.py's.
 from micropython import const
 
 MAX_URL = const(256)  # documented input limit for every configured URL
@@ -62,6 +64,16 @@ def http(url):
     if user is not None:
         raise ValueError("url userinfo")
     return tls, host, port, path
+
+
+def mqtt(url):
+    """mqtt[s]://[user[:pass]@]host[:port] -> (tls, host, port, user, password).
+
+    Raises:
+        ValueError: another scheme, no host, bad port (see split).
+    """
+    tls, user, password, host, port, _ = split(url, {"mqtt": (False, 1883), "mqtts": (True, 8883)})
+    return tls, host, port, user, password
 
 
 def _port(text):
