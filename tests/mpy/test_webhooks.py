@@ -336,7 +336,9 @@ async def test_dead_after_retry_count_then_replay():
         assert "X-Signature" not in str(rx.got[0][1]) and "x-signature" not in rx.got[0][1]
         assert admin.replay(w, {"ids": ["nope"]}) == (200, {"replayed": 0})
         assert admin.replay(w, {"ids": "bad"})[0] == 400
+        await until(lambda: not any(n in sys.modules for n in _SEND))  # nothing pending
         assert admin.replay(w, {"ids": [dead[0]["id"]]}) == (200, {"replayed": 1})
+        assert all(n in sys.modules for n in _SEND)  # brought in by the replay, as by an event
         await until(lambda: w.counters["delivered"] == 1)
         assert admin.dead_list(w) == [] and len(rx.got) == 4
         assert json.loads(rx.got[-1][2])["id"] == dead[0]["id"]

@@ -98,7 +98,7 @@ def replay(w, body=None):
 
     taken = w.queue.take_dead(keep)
     for wid, _tries, _reason, raw in taken:
-        w.queue.add(wid, raw)
+        w.add(wid, raw)
     if taken:
         w._wake.set()
     return 200, {"replayed": len(taken)}

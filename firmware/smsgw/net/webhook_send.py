@@ -1,7 +1,7 @@
 # One delivery try of a webhook: the signed POST (net/httpc.py, smsgw.hmac) and its outcome in
 # the journal. Loaded with the first pending delivery and forgotten, with httpc and hmac, once
-# the journal is empty (net/webhooks.py `_load`, `_release`): a board between events does not
-# carry the HTTP client.
+# the journal is empty (net/webhooks.py `Webhooks.add`, `_release`): a board between events
+# does not carry the HTTP client.
 from micropython import const
 
 from smsgw.hmac import sha256_hex

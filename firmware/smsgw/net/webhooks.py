@@ -138,8 +138,6 @@ class Webhooks(TaskOwner):
         hooks = [h for h in self.hooks if h["event"] == name]
         if not hooks:
             return 0
-        if not self.queue.pending:
-            _load()
         evid = _new_id()
         did = self.device_id() if callable(self.device_id) else self.device_id
         for h in hooks:
@@ -150,10 +148,16 @@ class Webhooks(TaskOwner):
                 "event": name,
                 "payload": payload,
             }
-            if self.queue.add(h["id"], json.dumps(env).encode()) is not None:
+            if self.add(h["id"], json.dumps(env).encode()) is not None:
                 self.counters["overflow"] += 1
         self._wake.set()
         return len(hooks)
+
+    def add(self, wid, body):
+        """Queue `body` for webhook `wid` (Journal.add; an event's, or a dead one replayed)."""
+        if not self.queue.pending:
+            _load()
+        return self.queue.add(wid, body)
 
     # -- delivery: the task TaskOwner.start() runs ---------------------------------------------
     def run(self):
