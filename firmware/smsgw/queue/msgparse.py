@@ -1,4 +1,5 @@
-# Send-request validation (android-sms-gateway's body) and small parsers; pure, CPython too.
+# Send-request validation (android-sms-gateway's body), pure, CPython too; Outbox._parse loads it
+# for one request and forgets it.
 from smsgw import clock
 
 
@@ -97,14 +98,6 @@ def _fingerprint(b):
               "priority", "ttl", "validUntil", "scheduleAt", "simNumber"):
         h.update(json.dumps(b.get(k)).encode() + b"\0")  # one field in RAM at a time
     return binascii.hexlify(h.digest()[:6]).decode()
-
-
-def same_number(a, b):
-    """Same phone number, ignoring "+" and the national/international prefix difference."""
-    da = "".join(c for c in a if "0" <= c <= "9")
-    db = "".join(c for c in (b or "") if "0" <= c <= "9")
-    n = min(len(da), len(db), 9)
-    return n > 0 and da[-n:] == db[-n:]
 
 
 def _new_id():

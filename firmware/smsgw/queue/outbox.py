@@ -9,7 +9,6 @@ import asyncio
 import gc
 
 from smsgw import events, forget, log
-from smsgw.queue.msgparse import parse_body
 from smsgw.queue.journal import (
     CANCELLED, FAILED, PENDING, PROCESSED, Journal, aggregate as _aggregate,
 )
@@ -17,6 +16,7 @@ from smsgw.queue.store import key_of
 from smsgw.tasks import cancel_all
 
 _SENDER = "smsgw.queue.sender"
+_PARSE = "smsgw.queue.msgparse"
 _REPORTS = "smsgw.queue.reports"
 
 
@@ -120,7 +120,15 @@ class Outbox:
         return 202, self.status_of(key, meta, [])
 
     def _parse(self, b, skip_check=False):
-        return parse_body(b, self.max_text, self.max_rcpt, skip_check)
+        # the request's checks (queue/msgparse.py) are in the heap for this request only: the
+        # sends that follow the POSTs, where the heap runs out first, do not carry them
+        from smsgw.queue.msgparse import parse_body
+
+        try:
+            return parse_body(b, self.max_text, self.max_rcpt, skip_check)
+        finally:
+            del parse_body
+            forget(_PARSE)
 
     # -- status ----------------------------------------------------------------------------
     def status(self, msg_id):

@@ -3,7 +3,6 @@
 # with its TP-ST; a temporary TP-ST waits for the next report). Functions of the Outbox,
 # imported for a report and forgotten once no other report waits.
 from smsgw import log
-from smsgw.queue.msgparse import same_number
 
 
 def handle(ob, h):
@@ -39,3 +38,11 @@ def pair(ob, mr, number, tp_st):
     key, r, p = slot
     ob._journal(key, meta).add("D", r, p, tp_st)  # emits on a state change (Outbox._changed)
     return True
+
+
+def same_number(a, b):
+    """Same phone number, ignoring "+" and the national/international prefix difference."""
+    da = "".join(c for c in a if "0" <= c <= "9")
+    db = "".join(c for c in (b or "") if "0" <= c <= "9")
+    n = min(len(da), len(db), 9)
+    return n > 0 and da[-n:] == db[-n:]
