@@ -82,6 +82,44 @@ def test_debounce_ignores_glitches_and_alerts_first_recipient():
     assert e.rules[0].st == rules.ALERT
 
 
+def test_a_state_change_loads_its_code_for_that_change_only():
+    # alert/alerting.py is in the heap for a change and forgotten after it; with no heap for
+    # it the change waits, nothing half made, and a later poll makes it
+    import sys
+
+    w = World()
+    w.pins[14] = 1
+    e = w.engine([door()])
+    w.run(e, 1)
+    assert "smsgw.alert.alerting" not in sys.modules  # sampling only while nothing changes
+    w.pins[14] = 0
+    real = rules._act
+
+    def no_heap():
+        raise MemoryError("memory allocation failed, allocating 1024 bytes")
+
+    rules._act = no_heap
+    try:
+        for _ in range(10):
+            w.ms += 10
+            try:
+                e.poll()
+            except MemoryError:
+                pass
+    finally:
+        rules._act = real
+    r = e.rules[0]
+    assert w.sent == [] and r.st == rules.NORMAL and not r.active
+    w.run(e, 0.01)
+    assert len(w.sent) == 1 and r.st == rules.ALERT and r.active
+    assert "smsgw.alert.alerting" not in sys.modules
+    w.run(e, 61)  # the ACK window ends: the escalation loads it again, for that step
+    assert [s[0] for s in w.sent] == [R1, R2]
+    assert "smsgw.alert.alerting" not in sys.modules
+    assert e.ack(R2, "123456").name == "door" and r.st == rules.ACKED
+    assert "smsgw.alert.alerting" not in sys.modules
+
+
 def test_escalation_goes_down_the_list_until_ack():
     w = World()
     w.pins[14] = 0

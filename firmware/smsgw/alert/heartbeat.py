@@ -44,12 +44,10 @@ class Heartbeat:
         self.state = {"beats": 0, "uv_last": None} if state is None else state
 
     def _fill(self, template, extra=None):
-        from smsgw.alert.rules import fill
-
         f = self._fields()
         if extra:
             f.update(extra)
-        return fill(template, f)
+        return util.fill(template, f)
 
     def _to_all(self, text, tag, priority, numbers=None):
         t = self._wall()

@@ -9,7 +9,10 @@
 # `cooldown_s` of the last alert -> HELD (no SMS). State lives in a small JSON file written on
 # transitions only, so an escalation continues after a power cut; deadlines are wall-clock
 # (Unix seconds).
-# Pure logic: clocks, input reader, sender and randomness are injected.
+# Pure logic: clocks, input reader, sender and randomness are injected. This module samples;
+# what a change of state does (the SMS, the escalation, an ACK) is alert/alerting.py's, loaded
+# for the change and forgotten after it, so an idle unit carries the sampling only.
+from smsgw import forget
 from smsgw.alert import util
 from smsgw.fsutil import read_json, write_json
 
@@ -24,13 +27,7 @@ ACK_TRIES = 5  # wrong ACK codes an alert takes (one chance in 200,000 to guess 
 ALERT_PRIORITY = 110  # above every other message (outbox: >= 100 goes first, past pacing)
 REPLY_PRIORITY = 100
 DEFAULT_MESSAGE = "{device}: {name} alert at {time}"
-
-
-def fill(template, fields):
-    """Replace {device} {name} {value} {time} (only those; other braces stay as written)."""
-    for k in fields:
-        template = template.replace("{" + k + "}", str(fields[k]))
-    return template
+_ACT = "smsgw.alert.alerting"
 
 
 def parse_ack(text):
@@ -112,7 +109,7 @@ class Engine:
         self._path = state_path
         self._ticks = ticks or util.ticks_ms
         self._wall = wall or util.wall
-        self._rand = rand or _rand
+        self._rand = rand  # None: alerting.rand (os.urandom)
         self.last_alert = None  # (rule name, wall time) for STATUS
         self.alerts = 0
         self.acks = 0
@@ -142,6 +139,7 @@ class Engine:
         """Sample every input, apply debounce, run transitions and escalation deadlines."""
         now = self._ticks()
         changed = self._follow_clock()
+        act = None
         for r in self.rules:
             v = self._read(r)
             if v is None:
@@ -152,12 +150,22 @@ class Engine:
                 r.raw = raw
                 r.since = now
             if raw != r.active and util.ticks_diff(now, r.since) >= r.debounce:
+                act = act or _act()  # a MemoryError: nothing changed, the next poll sees it
                 r.active = raw
                 changed = True
-                self._on_active(r) if raw else self._on_normal(r)
-        changed = self._escalate() or changed
+                act.on_active(self, r) if raw else act.on_normal(self, r)
+        wall = self._wall()
+        for r in self.rules:
+            # a cooldown over while still active (HELD), or an ACK window over (ALERT)
+            if ((r.st == HELD and r.active and (r.last is None or wall - r.last >= r.cooldown))
+                    or (r.st == ALERT and wall >= r.deadline)):
+                act = act or _act()
+                act.escalate(self, r, wall)
+                changed = True
         if changed:
             self.save()
+        if act is not None:
+            forget(_ACT)
 
     def _follow_clock(self):
         # The clock was set (modem time, NTP: from 2000 to today after a power-on) since the
@@ -173,99 +181,27 @@ class Engine:
                 r.last += d
         return True
 
-    def _fields(self, r, t):
-        return {"device": self.device, "name": r.name, "value": r.value,
-                "time": util.fmt_time(util.local_seconds(t))}
-
-    def _on_active(self, r):
-        now = self._wall()
-        if r.last is not None and 0 <= now - r.last < r.cooldown:
-            r.st = HELD
-            return
-        r.code = self._new_code()
-        r.fails = 0
-        r.st, r.step, r.last, r.deadline = ALERT, 0, now, now + r.window
-        self.last_alert = (r.name, now)
-        self.alerts += 1
-        self._alert(r)
-
-    def _alert(self, r):
-        text = fill(r.message, self._fields(r, r.last)) + " Reply ACK %s" % r.code
-        self._send(r.recipients[r.step], text, "%s-%d-a%d" % (_rid(r), r.last, r.step),
-                   ALERT_PRIORITY)
-
-    def _on_normal(self, r):
-        was, r.st = r.st, NORMAL
-        if was in (ALERT, ACKED, DONE) and r.normal_message:
-            text = fill(r.normal_message, self._fields(r, self._wall()))
-            for i in range(min(r.step + 1, len(r.recipients))):
-                self._send(r.recipients[i], text, "%s-%d-n%d" % (_rid(r), r.last, i),
-                           REPLY_PRIORITY)
-
-    def _escalate(self):
-        now = self._wall()
-        changed = False
-        for r in self.rules:
-            if r.st == HELD and r.active and (r.last is None or now - r.last >= r.cooldown):
-                r.st = NORMAL  # still active when the cooldown ends: alert now
-                self._on_active(r)
-                changed = True
-                continue
-            if r.st != ALERT or now < r.deadline:
-                continue
-            changed = True
-            r.step += 1
-            if r.step >= len(r.recipients):
-                r.st, r.step = DONE, len(r.recipients) - 1
-                continue
-            r.deadline = now + r.window
-            self._alert(r)
-        return changed
-
     def ack(self, number, code):
         """Handle "ACK <code>" from `number`. Returns the rule acknowledged, or None.
 
         A wrong code counts against every open alert `number` may acknowledge; one that has
         taken ACK_TRIES wrong codes takes no more (counted in `ack_locked`).
         """
-        wrong = []
-        for r in self.rules:
-            if r.st not in (ALERT, DONE) or number not in r.recipients:
-                continue
-            if r.fails >= ACK_TRIES:
-                self.ack_locked += 1
-            elif r.code != code:
-                wrong.append(r)
-            else:
-                return self._acked(r, number, number)
-        for r in wrong:
-            r.fails += 1
-        if wrong:
-            self.save()
-        return None
+        return self._change("ack", number, code)
 
     def ack_rule(self, name, by):
         """Acknowledge rule `name` on behalf of `by` (e.g. "the web page"), as a right ACK
         reply would: the caller has authenticated otherwise (the API's password), so the code
         and its wrong-try lock do not apply. Returns the rule, or None when `name` has no open
         alert (KeyError: no such rule)."""
-        for r in self.rules:
-            if r.name == name:
-                return self._acked(r, by, None) if r.st in (ALERT, DONE) else None
-        raise KeyError(name)
+        return self._change("ack_rule", name, by)
 
-    def _acked(self, r, by, number):
-        # The alert ends; those alerted so far (and an acknowledging `number`) are told who.
-        r.st = ACKED
-        self.acks += 1
-        self.save()
-        text = "%s: %s acknowledged by %s (ACK %s)" % (self.device, r.name, by, r.code)
-        told = r.recipients[: r.step + 1]
-        if number is not None and number not in told:
-            told = told + [number]
-        for i, n in enumerate(told):
-            self._send(n, text, "%s-%d-k%d" % (_rid(r), r.last, i), REPLY_PRIORITY)
-        return r
+    def _change(self, what, *args):
+        act = _act()
+        try:
+            return getattr(act, what)(self, *args)
+        finally:
+            forget(_ACT)
 
     def view(self, r):
         """One rule's state for the API (never its ACK code)."""
@@ -274,12 +210,6 @@ class Engine:
                              if r.st in (ALERT, ACKED, DONE) else []),
                 "since": r.last, "deadline": r.deadline if r.st == ALERT else None,
                 "ackLocked": r.fails >= ACK_TRIES}
-
-    def _new_code(self):
-        while True:
-            code = "%06d" % (self._rand() % 1000000)
-            if not any(r.code == code and r.st in (ALERT, DONE) for r in self.rules):
-                return code
 
     def inputs(self):
         """'door=1 tank=1234' for STATUS."""
@@ -292,12 +222,6 @@ class Engine:
         return max(20, min(200, d))
 
 
-def _rid(r):
-    return "al%d" % r.index
-
-
-def _rand():
-    import os
-
-    b = os.urandom(3)  # 24 bits: enough for ACK_DIGITS = 6
-    return b[0] << 16 | b[1] << 8 | b[2]
+def _act():
+    # the state changes' code (alert/alerting.py), for one change
+    return __import__(_ACT, None, None, ["on_active"])

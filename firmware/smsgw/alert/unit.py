@@ -136,7 +136,8 @@ class Unit:
         while True:
             try:
                 self.engine.poll()
-            except OSError as e:  # flash write failed: log, keep polling
+            except (OSError, MemoryError) as e:  # flash write failed, or no heap for a state
+                # change's code (nothing changed then: the next poll makes it): log, keep polling
                 from smsgw import log
 
                 log.exc("alert rules", e)

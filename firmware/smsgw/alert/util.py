@@ -1,11 +1,19 @@
-# Small shared helpers of the alert package: clocks (injectable), the string and phone-number
-# checks (the sections' checks are alert/checks.py), the command counters.
+# Small shared helpers of the alert package: clocks (injectable), the message templates, the
+# string and phone-number checks (the sections' checks are alert/checks.py), the command
+# counters.
 # Imports on CPython too (config validation runs on the host during `smsgate provision`).
 from smsgw import clock
 from smsgw.clock import ticks_add, ticks_diff, ticks_ms  # noqa: F401 (util.ticks_*)
 from smsgw.errors import ConfigError
 
 UTC_OFFSET_S = [0]  # set from limits.utc_offset_min by start(); used for quiet hours and {time}
+
+
+def fill(template, fields):
+    """Replace {device} {name} {value} {time} (only those; other braces stay as written)."""
+    for k in fields:
+        template = template.replace("{" + k + "}", str(fields[k]))
+    return template
 
 
 def count_commands(counters):
