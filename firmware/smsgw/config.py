@@ -76,11 +76,11 @@ OPTIONAL = {
     "mqtt": "smsgw.net.mqtt_cfg",
     "email": "smsgw.net.email",
     "ota": "smsgw.net.ota",
-    "rules": "smsgw.alert",
-    "commands": "smsgw.alert",
-    "relays": "smsgw.alert",
-    "heartbeat": "smsgw.alert",
-    "limits": "smsgw.alert",
+    "rules": "smsgw.alert.checks",
+    "commands": "smsgw.alert.checks",
+    "relays": "smsgw.alert.checks",
+    "heartbeat": "smsgw.alert.checks",
+    "limits": "smsgw.alert.checks",
 }
 
 

@@ -6,7 +6,7 @@ import sys
 
 import smsgw.alert as alert
 from smsgw import clock, events
-from smsgw.alert import totp
+from smsgw.alert import checks, totp
 from smsgw.errors import ConfigError
 from waits import until
 
@@ -214,7 +214,7 @@ def test_heartbeat_beat_emits_ping_and_sms():
 
 def _err(value, key):
     try:
-        alert.validate(value, key)
+        checks.validate(value, key)
     except ConfigError as e:
         return e.key
     return None
@@ -222,7 +222,7 @@ def _err(value, key):
 
 def test_validate_dispatches_per_section():
     cfg = _cfg()
-    for k in alert.SECTIONS:
+    for k in checks.SECTIONS:
         assert _err(cfg[k], k) is None, k
     assert _err({"per_minute": -1}, "limits") == "limits.per_minute"
     assert _err({"interval_s": "1"}, "heartbeat") == "heartbeat.interval_s"
@@ -230,7 +230,7 @@ def test_validate_dispatches_per_section():
     assert _err({}, "alarms") == "alarms"
     cfg["rules"][0]["pin"] = 25
     try:
-        alert.check_config(cfg)
+        checks.check_config(cfg)
     except ConfigError as e:
         assert e.key == "rules.0.pin"
     else:

@@ -1,11 +1,13 @@
-# The alert unit's config checks, one function per section (rules, commands, relays, heartbeat;
-# `limits` has its own in alert/limits.py, which PATCH /settings uses at run time too;
-# alert.validate dispatches): they run when a config is loaded or changed, also on the host,
-# not while the unit runs, so alert.start forgets this module. Every error names the dotted key.
+# The alert unit's config checks (config.py's OPTIONAL points each section here): validate
+# dispatches to one function per section (rules, commands, relays, heartbeat; `limits` has its
+# own in alert/limits.py, which PATCH /settings uses at run time too), and check_config checks
+# across sections. They run when a config is loaded or changed, also on the host, not while the
+# unit runs, so alert.start forgets this module. Every error names the dotted key.
 from smsgw.alert import util
 from smsgw.errors import ConfigError
 from smsgw.section import check_dict, check_int
 
+SECTIONS = ("rules", "commands", "relays", "limits", "heartbeat")
 MAX_RULES = 16
 _RULE_KEYS = ("name", "pin", "adc", "pull", "active", "debounce_ms", "threshold", "hysteresis",
               "direction", "message", "normal_message", "recipients", "ack_window_s",
@@ -13,6 +15,30 @@ _RULE_KEYS = ("name", "pin", "adc", "pull", "active", "debounce_ms", "threshold"
 _COMMAND_KEYS = ("allow", "max_attempts", "window_s", "balance_ussd", "reboot_delay_s")
 _HEARTBEAT_KEYS = ("boot", "interval_s", "sms", "event", "recipients", "message",
                    "boot_message", "under_voltage", "under_voltage_message")
+
+
+def validate(value, key):
+    """Check one of the alert unit's config sections; `key` is its (dotted) name.
+
+    Raises:
+        ConfigError: naming the offending key, e.g. "rules.0.recipients.1".
+    """
+    name = key[key.rfind(".") + 1 :]
+    if name not in SECTIONS:
+        raise ConfigError(key, "not an alert section")
+    if name == "limits":  # its module's own (PATCH /settings checks it at run time)
+        from smsgw.alert.limits import validate as check
+    else:
+        check = globals()[name]
+    return check(value, key)
+
+
+def check_config(cfg):
+    """Across sections: a rule's input pin must not also be a relay output."""
+    relay_pins = list(cfg.get("relays", {}).values())
+    for i, r in enumerate(cfg.get("rules", ())):
+        if r.get("pin") in relay_pins:
+            raise ConfigError("rules.%d.pin" % i, "pin is also a relay output")
 
 
 def rules(value, key="rules"):
