@@ -45,7 +45,8 @@ async def main():
 
     webhook_admin.create(hooks, {"id": "h", "url": URL, "event": "sms:received"})
     del webhook_admin
-    forget("smsgw.net.webhook_admin")  # as the API does after a registration
+    forget("smsgw.net.webhook_admin")  # as the API does after a registration (webhook_api)
+    forget("smsgw.net.url")
     events.subscribe(hooks.on_event)
     hooks.start()
     mark("webhooks_running", base)

@@ -232,3 +232,32 @@ async def test_suback_refusal_raises():
             await c.close()
             srv.close()
             await srv.wait_closed()
+
+
+async def test_the_connection_code_leaves_the_heap_once_connected():
+    # the URL's form and the TCP connect are needed to connect only: the session, which runs
+    # for days, does not carry them (loaded again at the next connection)
+    import sys
+
+    srv, port = await serve(_FakeBroker(1).serve)
+    b = mqtt.MqttBridge({"url": "mqtt://127.0.0.1:%d" % port, "discovery": False}, "dev")
+    t = b.start()
+    try:
+        for _ in range(500):
+            if b.counters["connects"]:
+                break
+            await asyncio.sleep_ms(2)
+        assert b.counters["connects"] == 1 and not t.done()
+        assert "smsgw.net.url" not in sys.modules and "smsgw.net.tcp" not in sys.modules
+    finally:
+        await b.stop()
+        srv.close()
+        await srv.wait_closed()
+    b = mqtt.MqttBridge({"url": "mqtt://127.0.0.1:1", "reconnect_max_s": 0.05}, "dev")
+    b.start()
+    for _ in range(500):
+        if b.counters["failures"]:
+            break
+        await asyncio.sleep_ms(2)
+    await b.stop()
+    assert b.counters["failures"] and "smsgw.net.tcp" not in sys.modules  # nor a refused one

@@ -24,6 +24,8 @@ from micropython import const
 
 
 _HEAD_TRIES = const(3)  # sessions that may die publishing one item before it is dropped
+# What making a connection loads (the URL's form, the TCP connect) and the session does not need
+_CONNECTING = ("smsgw.net.url", "smsgw.net.tcp")
 _EVENT_TOPIC = {
     "sms:received": "received",
     "sms:sent": "sent",
@@ -133,7 +135,11 @@ class MqttBridge(TaskOwner):
             c = self.client = None
             try:
                 c = self.client = self._make_client()  # a MemoryError here too: retried
-                await c.connect(self.cfg["keepalive_s"])
+                try:
+                    await c.connect(self.cfg["keepalive_s"])
+                finally:
+                    for name in _CONNECTING:
+                        forget(name)
                 self.counters["connects"] += 1
                 self.connected = True
                 delay = 1

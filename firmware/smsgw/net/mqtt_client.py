@@ -7,7 +7,6 @@ import asyncio
 import struct
 
 from smsgw.net import dns
-from smsgw.net.tcp import connect  # at import: a qstr pool mid-run may find no room
 from smsgw.tasks import cancel_and_wait
 
 from micropython import const
@@ -124,6 +123,8 @@ class MQTTClient:
         return await asyncio.wait_for(self._connect(), timeout_s)
 
     async def _connect(self):
+        from smsgw.net.tcp import connect  # the bridge forgets it once connected (mqtt.py)
+
         ctx = None
         if self.tls:
             from smsgw.net.tls import context

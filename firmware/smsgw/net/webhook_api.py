@@ -11,6 +11,8 @@
 from smsgw.net.api import error, json_body
 
 _FEATURE = "smsgw.net.webhooks"
+# what a request that changes the registry or the dead letters loads, forgotten after it
+_ADMIN = ("smsgw.net.webhook_admin", "smsgw.net.url")
 
 
 def _start(ctx):
@@ -90,7 +92,8 @@ async def webhooks(ctx, req):
     except ValueError as exc:
         return error(400, str(exc))
     finally:
-        forget("smsgw.net.webhook_admin")
+        for name in _ADMIN:
+            forget(name)
     if status >= 400:
         return error(status, obj.get("message", "bad request"))
     return obj, status
