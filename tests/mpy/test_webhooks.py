@@ -275,6 +275,36 @@ async def test_no_heap_for_the_delivery_code_postpones_without_spending_a_try():
         rmtree(d)
 
 
+async def test_no_heap_during_a_try_is_counted_and_retried_and_the_task_lives():
+    # a MemoryError out of a try (here: reading the entry back from the journal) ended the
+    # delivery task, and the loop's handler reset the board
+    d = scratch("wh")
+    rx = _Receiver()
+    url = await rx.start()
+    try:
+        w = webhooks.Webhooks(d, None, "dev1", now=lambda: 1700000000)
+        admin.create(w, {"id": "h1", "url": url, "event": "sms:sent"})
+        real, short = w.queue.read, [1]
+
+        def read(entry):
+            if short[0]:
+                short[0] -= 1
+                raise MemoryError("memory allocation failed, allocating 322 bytes")
+            return real(entry)
+
+        w.queue.read = read
+        t = w.start()
+        w.on_event("sms:sent", {"messageId": "m1"})
+        await until(lambda: w.counters["oom"] == 1)
+        assert not t.done() and rx.got == [] and w.queue.pending[0][1] == 0  # no try spent
+        await until(lambda: w.counters["delivered"] == 1)  # a second later
+        assert len(rx.got) == 1 and w.counters["tries_failed"] == 0
+        await w.stop()
+    finally:
+        await rx.stop()
+        rmtree(d)
+
+
 async def test_delivery_waits_for_the_clock_without_spending_tries():
     d = scratch("wh")
     rx = _Receiver()

@@ -168,7 +168,7 @@ class Mailer(TaskOwner):
         self.server = parse_server(cfg["server"])
         self.queue = Journal(root, cfg["queue_max"], cfg["dead_max"], name="mail")
         self.counters = {"queued": 0, "sent": 0, "tries_failed": 0, "dead": 0, "overflow": 0,
-                         "io_errors": 0}
+                         "io_errors": 0, "oom": 0}
         self.last_error = None
         self._wake = asyncio.Event()
         self.online = None  # ctx.online: mails wait while it is clear (no Wi-Fi)

@@ -249,7 +249,8 @@ async def serve(queue, wake, deliver, counters, what, online=None, idle=None):
 
     `await deliver(entry)` makes one try and records its outcome in the journal; `wake` (an
     asyncio.Event) is set when a new delivery is queued. A flash error is counted in
-    counters["io_errors"], logged as `what`, and retried a second later. While the Event
+    counters["io_errors"], logged as `what`, and retried a second later; a MemoryError out of
+    a try is counted in counters["oom"] and the entry is due again a second later. While the Event
     `online` (ctx.online: net/wifi.py) is clear, nothing is tried: deliveries wait in the
     journal without spending their tries. `idle()`, when given, is called each time the journal
     has no delivery left (before the loop sleeps): the owner drops what only a delivery needs.
@@ -272,6 +273,13 @@ async def serve(queue, wake, deliver, counters, what, online=None, idle=None):
         queue.busy = entry
         try:
             await deliver(entry)
+        except MemoryError:  # no heap for this try now (reading the entry back, the client):
+            # counted, due again in a second without a try spent; the task lives on
+            counters["oom"] += 1
+            queue.postpone(entry, 1000)
+            import gc
+
+            gc.collect()
         except OSError as exc:  # flash trouble: count, say it, try again later
             counters["io_errors"] += 1
             from smsgw import log

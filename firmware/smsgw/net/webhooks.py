@@ -113,7 +113,7 @@ class Webhooks(TaskOwner):
         self.queue = Journal(root, cfg["queue_max"], cfg["dead_max"])
         self._wake = asyncio.Event()
         self.counters = {"delivered": 0, "tries_failed": 0, "dead": 0, "overflow": 0,
-                         "io_errors": 0, "clock_wait": 0}
+                         "io_errors": 0, "clock_wait": 0, "oom": 0}
         self.last_error = None
         self.api_port = None  # the gateway's own API port (refused as a target)
         self.online = None  # ctx.online: deliveries wait while it is clear (no Wi-Fi)
