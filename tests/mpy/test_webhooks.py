@@ -1,4 +1,4 @@
-# heapsize: 128K
+# heapsize: 256K (net/queue_upkeep compiles from source again at each use, as inbox_ops does)
 # Webhooks on the MicroPython unix port: HMAC vectors, URL rules, registry, the flash journal
 # (power cut = a new instance on the same files), delivery with back-off, dead letters, replay.
 # The receiver here is an asyncio server in the same interpreter; tests/events/ checks the

@@ -10,10 +10,11 @@
 # finished records outweigh live ones (compaction, write-then-rename) and once at boot.
 # RAM per pending delivery: [seq, tries, due_ms, offset] -- the body stays in flash.
 # A torn last line (power cut mid-append) is ignored at load; the boot compaction drops it.
+# Reading the journal back, compaction and the dead list are net/queue_upkeep.py's, loaded for
+# that work and forgotten after it.
 from micropython import const
 
 from smsgw.clock import ticks_add, ticks_diff, ticks_ms
-from smsgw.fsutil import write_atomic
 
 
 _COMPACT_MIN = const(4096)  # never compact a journal smaller than this (bytes)
@@ -41,45 +42,7 @@ class Journal:
         self.corrupt = 0  # journal lines that could not be parsed (skipped at load)
         self._size = 0
         self._finished = 0  # finished records since the last compaction
-        self._load()
-        self.compact()
-        self._clean_dead()
-
-    # -- loading -------------------------------------------------------------------------------
-    def _load(self):
-        try:
-            f = open(self.path, "rb")
-        except OSError:
-            return
-        live = {}
-        with f:
-            off = 0
-            while True:
-                line = f.readline()
-                if not line or not line.endswith(b"\n"):
-                    break  # end, or a torn last record
-                try:
-                    self._apply(line, off, live)
-                except (ValueError, IndexError):  # a damaged record: skip it, count it
-                    self.corrupt += 1
-                off += len(line)
-        now = ticks_ms()
-        self.pending = [[s, t, now, o] for s, (t, o) in sorted(live.items())]
-
-    def _apply(self, line, off, live):
-        kind = line[:1]
-        parts = line.split(b" ", 3)
-        if kind == b"S":
-            self.next_seq = max(self.next_seq, int(parts[1]))
-            return
-        seq = int(parts[1])
-        self.next_seq = max(self.next_seq, seq + 1)
-        if kind == b"A":
-            live[seq] = (int(parts[2]), off)
-        elif kind == b"T" and seq in live:
-            live[seq] = (int(parts[2]), live[seq][1])
-        elif kind == b"D":
-            live.pop(seq, None)
+        self._upkeep("open_journal")
 
     # -- writing -------------------------------------------------------------------------------
     def _append(self, line):
@@ -146,7 +109,7 @@ class Journal:
         self.pending.remove(entry)
         self._finished += 1
         if self._size > _COMPACT_MIN and self._finished > 2 * len(self.pending) + 8:
-            self.compact()
+            self._upkeep("compact")
 
     def due(self):
         """-> (entry, wait_ms) of the earliest-due pending delivery, or (None, 0)."""
@@ -159,89 +122,27 @@ class Journal:
             return None, 0
         return best, max(0, ticks_diff(best[2], now))
 
-    def compact(self):
-        """Rewrite the journal with only the live records (write a temp file, then rename)."""
-        offs = []
-
-        def fill(out):
-            head = b"S %d\n" % self.next_seq
-            out.write(head)
-            size = len(head)
-            for e in self.pending:
-                wid, body = self.read(e)
-                line = b"A %d %d %s %s\n" % (e[0], e[1], wid.encode(), body)
-                out.write(line)
-                offs.append(size)
-                size += len(line)
-            offs.append(size)
-
-        write_atomic(self.path, fill)
-        for e, off in zip(self.pending, offs):  # the new offsets, once the file is the new one
-            e[3] = off
-        self._size = offs[-1]
-        self._finished = 0
-
-    # -- dead letters --------------------------------------------------------------------------
+    # -- away from the deliveries: net/queue_upkeep.py, loaded for it --------------------------
     def to_dead(self, entry, reason):
         """Move a pending entry to the dead list (bounded: the oldest dead entry is dropped)."""
-        if entry not in self.pending:
-            return
-        wid, body = self.read(entry)
-        line = b"%s %d %s %s\n" % (wid.encode(), entry[1], reason.encode(), body)
-        with open(self.dead_path, "ab") as f:
-            f.write(line)
-        self.done(entry)
-        self._trim_dead()
-
-    def _clean_dead(self):
-        # a power cut mid-append leaves a torn last line; the next append would glue onto it
-        try:
-            with open(self.dead_path, "rb") as f:
-                f.seek(0, 2)
-                if f.tell() == 0:
-                    return
-                f.seek(-1, 2)
-                torn = f.read(1) != b"\n"
-        except OSError:
-            return
-        if torn:
-            self._write_dead(self.dead())
+        self._upkeep("to_dead", entry, reason)
 
     def dead(self):
         """-> [(wid, tries, reason, body bytes)], oldest first (at most dead_max + 1 lines)."""
-        out = []
-        try:
-            f = open(self.dead_path, "rb")
-        except OSError:
-            return out
-        with f:
-            for line in f:
-                p = line.rstrip(b"\n").split(b" ", 3)
-                if not line.endswith(b"\n") or len(p) < 4 or not p[1].isdigit():
-                    continue  # torn or damaged: left out (and dropped at the next rewrite)
-                out.append((p[0].decode(), int(p[1]), p[2].decode(), p[3]))
-        return out
-
-    def _write_dead(self, items):
-        def fill(f):
-            for wid, tries, reason, body in items:
-                f.write(b"%s %d %s %s\n" % (wid.encode(), tries, reason.encode(), body))
-
-        write_atomic(self.dead_path, fill)
-
-    def _trim_dead(self):
-        items = self.dead()
-        if len(items) > self.dead_max:
-            self.dropped += len(items) - self.dead_max
-            self._write_dead(items[-self.dead_max :])
+        return self._upkeep("dead")
 
     def take_dead(self, keep):
         """Remove dead entries for which `keep(wid, body)` is False; return the removed ones."""
-        items = self.dead()
-        taken = [it for it in items if not keep(it[0], it[3])]
-        if taken:
-            self._write_dead([it for it in items if keep(it[0], it[3])])
-        return taken
+        return self._upkeep("take_dead", keep)
+
+    def _upkeep(self, what, *args):
+        from smsgw import forget
+        from smsgw.net import queue_upkeep
+
+        try:
+            return getattr(queue_upkeep, what)(self, *args)
+        finally:
+            forget("smsgw.net.queue_upkeep")
 
 
 async def serve(queue, wake, deliver, counters, what, online=None, idle=None):
