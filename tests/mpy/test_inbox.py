@@ -281,3 +281,22 @@ def test_a_listing_renders_without_keeping_the_inbox_code_loaded():
     assert "smsgw.queue.inbox_ops" not in sys.modules
     rmtree(ib.dir[:-3])
 
+
+
+def test_reading_the_inbox_loads_the_reading_code_only():
+    # GET /inbox (list, then each item) runs queue/inbox_view without the storing code,
+    # queue/inbox_ops: a board listing its inbox while it sends carries the smaller one
+    import sys
+
+    ib = _inbox()
+    (pdu,) = pdu_mt.encode_deliver("+4917012345", "read me")
+    assert ib.handle("sms", 3, pdu)
+    ib.release()
+    total, seqs = ib.list()
+    assert "smsgw.queue.inbox_ops" not in sys.modules and "smsgw.queue.inbox_view" in sys.modules
+    assert total == 1 and ib.public(seqs[0])["contentPreview"] == "read me"
+    assert ib.get(seqs[0])["x"] == "read me"
+    assert "smsgw.queue.inbox_ops" not in sys.modules
+    ib.release()
+    assert "smsgw.queue.inbox_view" not in sys.modules
+    rmtree(ib.dir[:-3])

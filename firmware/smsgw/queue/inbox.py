@@ -2,16 +2,17 @@
 # modem; reassembles multipart (parts journaled until complete; orphans kept as incomplete
 # messages after a timeout); dedups the same PDU seen twice (URC and sweep); sweeps the modem
 # storage at start and periodically (status reports go to modem.reports: the outbox's).
-# This module keeps the inbox's state and its two tasks; the code that stores, reassembles and
-# lists is queue/inbox_ops.py, loaded when a message comes or GET /inbox asks and forgotten
-# once the inbox is idle (release), so a board that is sending does not carry it (files,
-# eviction and dedup: see there).
+# This module keeps the inbox's state and its two tasks; the code that stores and reassembles
+# is queue/inbox_ops.py, loaded when a message comes, the code that reads (GET /inbox) is
+# queue/inbox_view.py, and both are forgotten once the inbox is idle (release), so a board that
+# is sending does not carry them (files, eviction and dedup: see inbox_ops).
 import asyncio
 
 from smsgw import forget, log
 from smsgw.tasks import cancel_all
 
 _OPS = "smsgw.queue.inbox_ops"
+_VIEW = "smsgw.queue.inbox_view"  # reading it (GET /inbox): loaded without the rest
 
 
 class Inbox:
@@ -46,10 +47,14 @@ class Inbox:
     def _ops(self):
         return __import__(_OPS, None, None, ["handle"])
 
+    def _view(self):
+        return __import__(_VIEW, None, None, ["get"])
+
     def release(self):
         """Forget the inbox's code until its next use (the state stays here; the decoder left
         as soon as it had read each PDU: codec.decode)."""
         forget(_OPS)
+        forget(_VIEW)
 
     def open(self):
         """Read the stored messages' range, the dedup hashes and the pending parts (at boot:
@@ -59,25 +64,25 @@ class Inbox:
 
     def get(self, seq):
         """Stored message `seq` (its JSON record), or None."""
-        return self._ops().get(self, seq)
+        return self._view().get(self, seq)
 
     def list(self, limit=50, offset=0, since=0, until=0, kind=None):
         """(total, [seq, ...]) newest first, optionally only those received in [since, until]
         (Unix s; 0: open) of type `kind` ("SMS" | "DATA_SMS"); render each with public(seq).
         Marks everything stored so far as delivered to the API (eviction prefers those)."""
-        return self._ops().list_messages(self, limit, offset, since, until, kind)
+        return self._view().list_messages(self, limit, offset, since, until, kind)
 
     def public(self, seq):
         """Message `seq` in android-sms-gateway's inbox shape, or None when gone."""
-        return self._ops().public(self, seq)
+        return self._view().public(self, seq)
 
     def renderer(self):
         """public() bound to the inbox's code as loaded now, which is then released: a listing
         streamed with it keeps that code until the answer is sent, not after (the web page
         lists the inbox every few seconds; the code would otherwise stay until the sweep)."""
-        ops = self._ops()
+        view = self._view()
         self.release()
-        return lambda seq: ops.public(self, seq)
+        return lambda seq: view.public(self, seq)
 
     def handle(self, kind, index, h):
         """Process one (kind, index, hex) from the modem. Returns True when the modem copy may

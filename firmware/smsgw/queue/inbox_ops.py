@@ -1,7 +1,7 @@
 # The inbox's code (queue/inbox.py keeps its state and its two tasks): storing a received SMS
-# durably, reassembling multipart, dedup, eviction, listing. Loaded for each use and forgotten
-# once the inbox is idle (Inbox.release): an idle board, or one busy sending, does not carry it
-# in its heap. Every function takes the Inbox as `ib`.
+# durably, reassembling multipart, dedup, eviction; reading it is queue/inbox_view.py's. Loaded
+# for each use and forgotten once the inbox is idle (Inbox.release): an idle board, or one busy
+# sending, does not carry it in its heap. Every function takes the Inbox as `ib`.
 #
 # Layout under <root>/in/: one file per message, "<seq>" (8 digits, JSON), and "parts" (JSON
 # lines of parts waiting for their siblings; rewritten when a group completes).
@@ -11,6 +11,7 @@
 import time
 
 from smsgw import clock, events, log
+from smsgw.queue.inbox_view import get, path
 
 _SCAN = 8  # how far from the oldest to look for an already-delivered message to evict
 _SEEN = 64  # PDU hashes remembered for dedup
@@ -55,16 +56,6 @@ def reasm(ib):
     return ib._re
 
 
-def _path(ib, seq):
-    return "%s/%08d" % (ib.dir, seq)
-
-
-def get(ib, seq):
-    from smsgw.fsutil import read_json
-
-    return read_json(_path(ib, seq))
-
-
 def _parts(ib):
     import json
 
@@ -98,7 +89,7 @@ def _write(ib, msg):
     seq = ib.next
     msg["id"] = "%s-%d" % (msg["h"], seq)
     msg["d"] = 1 if events.count() else 0
-    write_json(_path(ib, seq), msg)
+    write_json(path(ib, seq), msg)
     ib.next = seq + 1
     _evict(ib)
     return msg
@@ -118,31 +109,12 @@ def _evict(ib):
             victim = ib.first
             ib.counters["evicted_unread"] += 1
         try:
-            os.remove(_path(ib, victim))
+            os.remove(path(ib, victim))
             ib.counters["evicted"] += 1
         except OSError:
             pass
         while ib.first < ib.next and get(ib, ib.first) is None:
             ib.first += 1
-
-
-def list_messages(ib, limit=50, offset=0, since=0, until=0, kind=None):
-    # Inbox.list
-    import os
-
-    names = os.listdir(ib.dir)
-    seqs = [int(n) for n in names if len(n) == 8 and n.isdigit()]
-    seqs.sort(reverse=True)
-    if since or until or kind:  # reads each message (at most inbox.max_messages)
-        seqs = [q for q in seqs if _matches(get(ib, q), since, until, kind)]
-    ib.fetched = ib.next
-    return len(seqs), seqs[offset:offset + limit]
-
-
-def public(ib, seq):
-    # Inbox.public
-    m = get(ib, seq)
-    return None if m is None else _public(m)
 
 
 def handle(ib, index, h, d):
@@ -274,27 +246,3 @@ def _tainted(m, parts):
             if q.get(f):
                 m[f] = 1
     return m
-
-
-def _matches(m, since, until, kind):
-    if m is None or m["at"] < since or (until and m["at"] > until):
-        return False
-    return kind is None or kind == ("DATA_SMS" if m.get("b") else "SMS")
-
-
-def _public(m):
-    # android-sms-gateway's inbox item; a data SMS's preview is its first 64 bytes in hex
-    x = m["x"]
-    if m.get("b"):
-        x = x[:128].lower() + ("..." if len(x) > 128 else "")
-    out = {"id": m["id"], "type": "DATA_SMS" if m.get("b") else "SMS", "sender": m["n"],
-           "recipient": None, "simNumber": 1, "contentPreview": x,
-           "createdAt": events.iso(m["at"])}
-    if m.get("a"):
-        out["senderType"] = "alphanumeric"
-    if m.get("parts"):
-        out["partsCount"] = m["parts"]
-    if m.get("missing"):
-        out["incomplete"] = True
-        out["missingParts"] = m["missing"]
-    return out
