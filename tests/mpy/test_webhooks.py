@@ -299,6 +299,22 @@ async def test_no_heap_during_a_try_is_counted_and_retried_and_the_task_lives():
         assert not t.done() and rx.got == [] and w.queue.pending[0][1] == 0  # no try spent
         await until(lambda: w.counters["delivered"] == 1)  # a second later
         assert len(rx.got) == 1 and w.counters["tries_failed"] == 0
+        # no heap in the POST itself: the heap's fault, not the receiver's, so no try spent
+        # either (with the tries spent, a board short of heap sent deliveries to the dead list)
+        w.on_event("sms:sent", {"messageId": "m2"})
+        httpc = sys.modules["smsgw.net.httpc"]  # loaded by the event, for this delivery
+        real_request, calls = httpc.request, [0]
+
+        async def request(*args):
+            calls[0] += 1
+            if calls[0] == 1:
+                raise MemoryError("memory allocation failed, allocating 1024 bytes")
+            return await real_request(*args)
+
+        httpc.request = request
+        await until(lambda: w.counters["delivered"] == 2)
+        assert calls[0] == 2 and w.counters["oom"] == 2 and w.counters["tries_failed"] == 0
+        assert len(rx.got) == 2 and not t.done()
         await w.stop()
     finally:
         await rx.stop()

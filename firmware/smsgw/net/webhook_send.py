@@ -28,13 +28,12 @@ async def attempt(w, entry):
                                         cfg["timeout_s"], cfg["ca"], w._deny)
         ok = 200 <= status < 300
         w.last_error = None if ok else "HTTP %d" % status
-    except Exception as exc:  # whatever the receiver sent (or the heap lacked): a failed try
+    except MemoryError as exc:  # the heap, not the receiver: no try spent (webhook_queue.serve
+        w.last_error = "MemoryError: %s" % exc  # counts it, the entry is due again in a second)
+        raise
+    except Exception as exc:  # whatever the receiver sent: a failed try
         ok = False
         w.last_error = "%s: %s" % (type(exc).__name__, exc)
-        if isinstance(exc, MemoryError):
-            import gc
-
-            gc.collect()
     if ok:
         w.counters["delivered"] += 1
         w.queue.done(entry)
