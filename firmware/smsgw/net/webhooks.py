@@ -7,7 +7,8 @@
 # without a provisioned signing_key, start() generates one (kept in smsgw.settings' file). A 2xx
 # answer within timeout_s counts as delivered;
 # otherwise the try is retried after retry_base_s * 2**(tries-1) (capped at retry_max_s) until
-# retry_count tries, then the delivery goes to the bounded dead-letter list
+# retry_count tries (a try the gateway's heap cut short spends none: it is made again a second
+# later), then the delivery goes to the bounded dead-letter list
 # (GET /webhooks/dead, POST /webhooks/dead/replay; routes in webhook_api.py). One delivery at a
 # time, earliest due first. Registering, deleting and the dead letters' endpoints are
 # net/webhook_admin.py's, loaded for each such request.
