@@ -221,7 +221,8 @@ async def test_delivery_signed_retried_then_delivered():
         rmtree(d)
 
 
-_SEND = ("smsgw.net.webhook_send", "smsgw.net.httpc", "smsgw.hmac")
+_SEND = ("smsgw.net.webhook_send", "smsgw.net.httpc", "smsgw.net.tcp", "smsgw.net.url",
+         "smsgw.hmac")
 
 
 async def test_delivery_code_is_loaded_while_deliveries_are_pending_only():

@@ -109,7 +109,7 @@ class Engine:
         self._path = state_path
         self._ticks = ticks or util.ticks_ms
         self._wall = wall or util.wall
-        self._rand = rand  # None: alerting.rand (os.urandom)
+        self._rand = rand  # None: alerting's, from os.urandom
         self.last_alert = None  # (rule name, wall time) for STATUS
         self.alerts = 0
         self.acks = 0

@@ -24,8 +24,10 @@ from micropython import const
 EVENTS = ("sms:received", "sms:data-received", "sms:sent", "sms:delivered", "sms:failed",
           "sms:cancelled", "system:ping")
 _NO_HEAP_WAIT_MS = const(1000)  # a delivery whose code found no heap looks again this often
-# What a delivery loads (net/webhook_send.py) and `_release` forgets while none is pending
-_SEND = ("smsgw.net.webhook_send", "smsgw.net.httpc", "smsgw.hmac")
+# What a delivery loads (net/webhook_send.py, the HTTP client with its TCP connect and URL form,
+# hmac) and `_release` forgets while none is pending
+_SEND = ("smsgw.net.webhook_send", "smsgw.net.httpc", "smsgw.net.tcp", "smsgw.net.url",
+         "smsgw.hmac")
 
 
 def refused_target(host, port, api_port=None):
