@@ -16,7 +16,7 @@ from smsgw.queue.store import key_of
 from smsgw.tasks import cancel_all
 
 _SENDER = "smsgw.queue.sender"
-_PARSE = "smsgw.queue.msgparse"
+_ACCEPT = "smsgw.queue.accept"
 _REPORTS = "smsgw.queue.reports"
 
 
@@ -75,60 +75,15 @@ class Outbox:
         api.allow_priority; >= 100 goes past the carrier caps and quiet hours).
         `skip_check`: skipPhoneValidation (any address the codec can encode).
         """
-        try:
-            meta = self._parse(body, skip_check)
-        except ValueError as e:
-            return 400, {"message": str(e)}
-        dev = body.get("deviceId")
-        if dev is not None and dev != self.device_id():
-            return 400, {"message": "deviceId: not this device's (%s)" % self.device_id()}
-        if meta["prio"] > max_priority:
-            return 400, {"message": "priority: at most %d (api.allow_priority permits 100..127)"
-                         % max_priority}
-        key = key_of(meta["id"])
-        old = self.store.get(key)
-        if old is not None:
-            if old["id"] != meta["id"]:
-                return 503, {"message": "id hash collision, use another id"}
-            if old.get("bh", meta["bh"]) != meta["bh"]:
-                return 409, {"message": "id %s is taken by another message" % meta["id"]}
-            return 202, self.status_of(key, old)
-        if self.pending() >= self.max_pending:
-            return 429, {"message": "too many pending messages (%d)" % self.max_pending}
-        if self.store.storage_full():
-            return 503, {"message": "storage full"}
-        # Concatenation reference: the message's lifelong sequence number in the store, so
-        # consecutive messages never share one within 256 (8-bit refs) / 65536 (16-bit), also
-        # across reboots and compactions (a random one repeated: handsets merged messages).
-        meta["ref"] = self.store.seq() & 0xFFFF
-        # a priority other than 0 or a scheduleAt: ordered by queue/order.py, not FIFO
-        ordered = meta["prio"] or "at" in meta
-        if ordered:
-            meta["q"] = 1
-        try:
-            self.store.append_index(key)  # first: a crash now leaves a record, no message
-            if ordered:
-                self.store.append_index(key, True)
-            self.store.put(key, meta)  # the commit point: now it is accepted
-        except OSError as e:
-            log.error("store write failed: %s", e)
-            return 503, {"message": "storage error"}
-        if ordered and self.order is not None:
-            self.order.add(key, meta, self.store.count(True) - 1)
-        self.counters["accepted"] += 1
-        self.wake.set()
-        return 202, self.status_of(key, meta, [])
-
-    def _parse(self, b, skip_check=False):
-        # the request's checks (queue/msgparse.py) are in the heap for this request only: the
-        # sends that follow the POSTs, where the heap runs out first, do not carry them
-        from smsgw.queue.msgparse import parse_body
+        # this request's code (queue/accept.py) is in the heap for it only: the sends after
+        # the POSTs, where the heap runs out first, do not carry it
+        from smsgw.queue import accept
 
         try:
-            return parse_body(b, self.max_text, self.max_rcpt, skip_check)
+            return accept.submit(self, body, max_priority, skip_check)
         finally:
-            del parse_body
-            forget(_PARSE)
+            del accept
+            forget(_ACCEPT)
 
     # -- status ----------------------------------------------------------------------------
     def status(self, msg_id):

@@ -1,6 +1,56 @@
-# Send-request validation (android-sms-gateway's body), pure, CPython too; Outbox._parse loads it
-# for one request and forgets it.
-from smsgw import clock
+# A new message's acceptance (Outbox.submit loads this for one request and forgets it): the
+# request's checks (android-sms-gateway's body), its fingerprint and id, then the durable enqueue
+# in the store.
+from smsgw import clock, log
+from smsgw.queue.store import key_of
+
+
+def submit(ob, body, max_priority=127, skip_check=False):
+    """Outbox.submit for the Outbox `ob` (its docstring says what it answers): check the body,
+    then enqueue it durably."""
+    try:
+        meta = parse_body(body, ob.max_text, ob.max_rcpt, skip_check)
+    except ValueError as e:
+        return 400, {"message": str(e)}
+    dev = body.get("deviceId")
+    if dev is not None and dev != ob.device_id():
+        return 400, {"message": "deviceId: not this device's (%s)" % ob.device_id()}
+    if meta["prio"] > max_priority:
+        return 400, {"message": "priority: at most %d (api.allow_priority permits 100..127)"
+                     % max_priority}
+    key = key_of(meta["id"])
+    old = ob.store.get(key)
+    if old is not None:
+        if old["id"] != meta["id"]:
+            return 503, {"message": "id hash collision, use another id"}
+        if old.get("bh", meta["bh"]) != meta["bh"]:
+            return 409, {"message": "id %s is taken by another message" % meta["id"]}
+        return 202, ob.status_of(key, old)
+    if ob.pending() >= ob.max_pending:
+        return 429, {"message": "too many pending messages (%d)" % ob.max_pending}
+    if ob.store.storage_full():
+        return 503, {"message": "storage full"}
+    # Concatenation reference: the message's lifelong sequence number in the store, so
+    # consecutive messages never share one within 256 (8-bit refs) / 65536 (16-bit), also
+    # across reboots and compactions (a random one repeated: handsets merged messages).
+    meta["ref"] = ob.store.seq() & 0xFFFF
+    # a priority other than 0 or a scheduleAt: ordered by queue/order.py, not FIFO
+    ordered = meta["prio"] or "at" in meta
+    if ordered:
+        meta["q"] = 1
+    try:
+        ob.store.append_index(key)  # first: a crash now leaves a record, no message
+        if ordered:
+            ob.store.append_index(key, True)
+        ob.store.put(key, meta)  # the commit point: now it is accepted
+    except OSError as e:
+        log.error("store write failed: %s", e)
+        return 503, {"message": "storage error"}
+    if ordered and ob.order is not None:
+        ob.order.add(key, meta, ob.store.count(True) - 1)
+    ob.counters["accepted"] += 1
+    ob.wake.set()
+    return 202, ob.status_of(key, meta, [])
 
 
 def parse_body(b, max_text, max_rcpt, skip_check=False):
