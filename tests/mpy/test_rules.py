@@ -1,7 +1,7 @@
 # heapsize: 128K
 # Input rules: debounce, analog hysteresis, escalation, ACK, cooldown, persistence (fake clock).
 from fsutil import scratch
-from smsgw.alert import checks, rules
+from smsgw.alert import checks, inbound, rules
 from smsgw.errors import ConfigError
 
 R1, R2, R3 = "+15550000001", "+15550000002", "+15550000003"
@@ -50,13 +50,13 @@ def door(**kw):
 
 
 def test_parse_ack():
-    # the unit asks before it loads alert/commands for a command SMS
-    assert rules.parse_ack("ACK 1234") == "1234"
-    assert rules.parse_ack(" ack 0042 ") == "0042"
-    assert rules.parse_ack("Ack 0042.") == "0042"
-    assert rules.parse_ack("ACK") is None
-    assert rules.parse_ack("ACK 12 34") is None
-    assert rules.parse_ack("ACKNOWLEDGE 1234") is None
+    # the unit's inbound SMS code asks before it loads alert/commands for a command SMS
+    assert inbound.parse_ack("ACK 1234") == "1234"
+    assert inbound.parse_ack(" ack 0042 ") == "0042"
+    assert inbound.parse_ack("Ack 0042.") == "0042"
+    assert inbound.parse_ack("ACK") is None
+    assert inbound.parse_ack("ACK 12 34") is None
+    assert inbound.parse_ack("ACKNOWLEDGE 1234") is None
 
 
 def test_debounce_ignores_glitches_and_alerts_first_recipient():

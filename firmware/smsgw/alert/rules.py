@@ -30,14 +30,6 @@ DEFAULT_MESSAGE = "{device}: {name} alert at {time}"
 _ACT = "smsgw.alert.alerting"
 
 
-def parse_ack(text):
-    """'ACK 1234' (any case, spaces or a final '.'/'!' around) -> '1234', else None."""
-    parts = text.strip().rstrip(".!").split()
-    if len(parts) == 2 and parts[0].upper() == "ACK" and parts[1].isdigit():
-        return parts[1]
-    return None
-
-
 class Rule:
     def __init__(self, cfg, index):
         self.index = index

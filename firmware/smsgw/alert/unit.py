@@ -164,44 +164,17 @@ class Unit:
                 continue
             number, text = self.inbox.pop(0)
             try:
-                await self.handle(number, text)
-            except Exception as e:  # one bad SMS must not end command handling
+                from smsgw.alert import inbound  # for this SMS only
+
+                try:
+                    await inbound.handle(self, number, text)
+                finally:
+                    del inbound
+                    forget("smsgw.alert.inbound")
+            except Exception as e:  # one bad SMS (or no heap for it) must not end the task
                 from smsgw import log
 
                 log.exc("alert command", e)
-
-    async def handle(self, number, text):
-        """One inbound SMS: an ACK for a rule, or a command (authenticated), or nothing."""
-        if not isinstance(text, str):
-            return
-        if self.engine is not None:
-            from smsgw.alert.rules import parse_ack
-
-            code = parse_ack(text)
-            if code is not None:
-                if self.engine.ack(number, code) is None:
-                    self.counters["ack_unmatched"] = self.counters.get("ack_unmatched", 0) + 1
-                return
-        cmd_cfg = self.cfg.get("commands", {})
-        if number not in cmd_cfg.get("allow", {}):  # commands.Auth's first check, unloaded
-            self.counters["cmd_unknown_number"] += 1
-            return
-        from smsgw.alert import commands
-
-        try:
-            cmd = commands.Auth(cmd_cfg, self.counters, self._path("alert_cmd.json"),
-                                tat=self.cmd_tat).check(number, text)
-            if cmd is not None:
-                self.reply(number, await commands.run(cmd[0], cmd[1], commands.Actions(self)))
-        finally:
-            drop_commands()
-
-    def reply(self, number, text):
-        from smsgw.alert import rules
-
-        self._reply_n = getattr(self, "_reply_n", 0) + 1
-        self.send(number, text[:300], "cr-%d-%d" % (util.wall(), self._reply_n),
-                  rules.REPLY_PRIORITY)
 
     # -- what commands.Actions and the heartbeat read ---------------------------------------
     def fields(self):
