@@ -179,6 +179,8 @@ async def test_refused_submit_is_retried_with_same_id():
         calls.append(body.get("id"))
         if len(calls) == 1:
             return 429, {"message": "too many"}
+        if len(calls) == 2:  # no heap mid-submission: the retry task lives, tries again
+            raise MemoryError("memory allocation failed, allocating 1104 bytes")
         return real(body)
 
     ctx.outbox.submit = flaky
@@ -188,8 +190,10 @@ async def test_refused_submit_is_retried_with_same_id():
     unit = alert.start(ctx)  # the boot message is refused once
     try:
         assert unit.retry and unit.counters["submit_refused"] == 1
-        await until(lambda: len(calls) >= 2)
-        assert calls[0] == calls[1] and ctx.outbox.texts(R2) == ["pump-3 started"]
+        await until(lambda: len(calls) >= 3)
+        assert calls[0] == calls[1] == calls[2] and ctx.outbox.texts(R2) == ["pump-3 started"]
+        assert not unit.retry and unit.counters["submit_retried"] == 1
+        assert all(not t.done() for t in unit.tasks)
     finally:
         Unit.retry_ms = 5000
         await unit.stop()

@@ -104,7 +104,10 @@ class Unit:
             return False
         body = {"id": msg_id, "textMessage": {"text": text}, "phoneNumbers": [number],
                 "priority": priority, "withDeliveryReport": False}
-        status, _ = self.outbox.submit(body)
+        try:
+            status, _ = self.outbox.submit(body)
+        except MemoryError:  # mid-submission: retried with the same id, as a 503 would be
+            status = 503
         if status < 300:
             return True
         self.counters["submit_refused"] += 1
@@ -116,7 +119,10 @@ class Unit:
         while True:
             await asyncio.sleep_ms(self.retry_ms)
             while self.retry:
-                status, _ = self.outbox.submit(self.retry[0])
+                try:
+                    status, _ = self.outbox.submit(self.retry[0])
+                except MemoryError:  # the next round tries again (the id keeps it once)
+                    break
                 if status >= 300 and status != 400:
                     break
                 self.retry.pop(0)

@@ -70,15 +70,18 @@ class Outbox:
 
         Same `id` twice with the same body is the same message: its current status is
         answered, it is sent once; the same `id` with another body is a 409.
-        Errors are (400|409|429|503, {"message": ...}); nothing accepted is ever dropped.
+        Errors are (400|409|429|503, {"message": ...}); nothing accepted is ever dropped (503:
+        storage trouble, or no heap for the submission's code now).
         `max_priority`: the highest priority this caller may ask for (API/MQTT: 99 unless
         api.allow_priority; >= 100 goes past the carrier caps and quiet hours).
         `skip_check`: skipPhoneValidation (any address the codec can encode).
         """
         # this request's code (queue/accept.py) is in the heap for it only: the sends after
         # the POSTs, where the heap runs out first, do not carry it
-        from smsgw.queue import accept
-
+        try:
+            from smsgw.queue import accept
+        except MemoryError:  # no room for it now: nothing was stored, the caller retries
+            return 503, {"message": "out of memory, retry later"}
         try:
             return accept.submit(self, body, max_priority, skip_check)
         finally:
