@@ -33,8 +33,8 @@ async def handle(u, number, text):
 
 def reply(u, number, text):
     """A command's answer to `number` (at most 300 characters), past the carrier caps."""
-    u._reply_n = getattr(u, "_reply_n", 0) + 1
-    u.send(number, text[:300], "cr-%d-%d" % (util.wall(), u._reply_n), REPLY_PRIORITY)
+    u.replies += 1
+    u.send(number, text[:300], "cr-%d-%d" % (util.wall(), u.replies), REPLY_PRIORITY)
 
 
 def parse_ack(text):

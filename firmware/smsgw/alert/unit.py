@@ -54,6 +54,7 @@ class Unit:
         self.hb_fallback = []
         self.hb_state = {"beats": 0, "uv_last": None}
         self.cmd_tat = {}  # commands.Auth's rate-limit buckets, kept while commands is unloaded
+        self.replies = 0  # command replies sent since boot (their ids: cr-<time>-<n>)
         self.relays = cfg.get("relays", {})
         self.relay_on = {}  # relay -> last state commanded (all OFF after a boot)
 

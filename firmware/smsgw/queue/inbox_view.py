@@ -42,7 +42,6 @@ def _matches(m, since, until, kind):
     return kind is None or kind == ("DATA_SMS" if m.get("b") else "SMS")
 
 
-
 def _public(m):
     # android-sms-gateway's inbox item; a data SMS's preview is its first 64 bytes in hex
     x = m["x"]
