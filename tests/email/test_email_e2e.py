@@ -17,7 +17,8 @@ def _gateway(tmp_path, smtp_url, **email):
            "email": dict({"server": smtp_url, "from": "gw@example.org",
                           "to": ["ops@example.org"], "retry_base_s": 0.2, "retry_max_s": 0.5,
                           "timeout_s": 10}, **email)}
-    return VirtualGateway(config=cfg, data_dir=tmp_path / "flash", heap="512K")
+    return VirtualGateway(config=cfg, data_dir=tmp_path / "flash", heap="512K",
+                          repl_link=str(tmp_path / "repl"))
 
 
 def _email_check(gw):
@@ -49,6 +50,9 @@ def test_inbound_sms_arrive_as_one_mail_each(tmp_path, smtp_server):
         assert msg.get_content_charset() == "utf-8"
         wait_until(lambda: _email_check(gw).get("observedValue") == 0, 10, "queue empty")
         assert _email_check(gw)["status"] == "pass"
+        # no mail pending: the SMTP client has left the heap (it stops the gateway: last)
+        loaded = gw.firmware_modules()
+        assert "smsgw.net.email" in loaded and "smsgw.net.smtp" not in loaded, sorted(loaded)
 
 
 def test_server_down_then_back_mail_arrives_once(tmp_path, smtp_server):
