@@ -97,7 +97,7 @@ class Webhooks(TaskOwner):
     Args:
         root: flash directory for webhooks.json and the queue files; cfg: the section (checked
         and merged over net/webhook_cfg's DEFAULTS here); device_id: put in every envelope (a
-        str, or a function returning it: smsgw.device.current, known once the modem told its
+        str, or a function returning it: the outbox's device_id, known once the modem told its
         IMEI); now: Unix seconds or None while unset (default smsgw.clock.now; injectable for
         tests).
     """
@@ -215,10 +215,11 @@ def start(ctx):
     net/webhook_api at the first registration): build, make sure deliveries are signed,
     subscribe to events, start the task. The endpoints are net/webhook_api's."""
     from smsgw import events, forget
-    from smsgw.device import current
 
     cfg = ctx.cfg
-    hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), lambda: current(ctx))
+    # the deviceId as the outbox keeps it (smsgw/device.py's, asked once): a closure over
+    # smsgw.device.current kept that module in the heap for good
+    hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), ctx.outbox.device_id)
     forget("smsgw.net.webhook_cfg")  # the section is checked; PATCH /settings loads it again
     if not hooks.cfg["signing_key"]:
         hooks.cfg["signing_key"] = _new_signing_key(cfg["queue"]["dir"])
