@@ -218,8 +218,9 @@ def start(ctx):
 
     cfg = ctx.cfg
     # the deviceId as the outbox keeps it (smsgw/device.py's, asked once): a closure over
-    # smsgw.device.current kept that module in the heap for good
-    hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), ctx.outbox.device_id)
+    # smsgw.device.current kept that module in the heap for good ("" with no outbox: tests)
+    ob = ctx.outbox
+    hooks = Webhooks(cfg["queue"]["dir"], cfg.get("webhooks"), ob.device_id if ob else "")
     forget("smsgw.net.webhook_cfg")  # the section is checked; PATCH /settings loads it again
     if not hooks.cfg["signing_key"]:
         hooks.cfg["signing_key"] = _new_signing_key(cfg["queue"]["dir"])
