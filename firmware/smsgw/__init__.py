@@ -2,15 +2,26 @@
 VERSION = "0.1.0"
 
 
-def forget(name):
-    """Forget module `name` (sys.modules and its package's attribute): its heap goes at the next
-    collection and the next import loads it again. For modules only boot or a rare request
-    needs. Cheap when it is not loaded (the idle sender asks every second)."""
+def forget(*names):
+    """Forget each module of `names` (sys.modules and its package's attribute): its heap goes at
+    the next collection and the next import loads it again. For modules only boot or a rare
+    request needs. Cheap when one is not loaded (the idle sender asks every second)."""
     import sys
 
-    if sys.modules.pop(name, None) is None:
-        return
-    i = name.rfind(".")
-    mod = sys.modules.get(name[:i])
-    if mod is not None and name[i + 1:] in dir(mod):
-        delattr(mod, name[i + 1:])
+    for name in names:
+        if sys.modules.pop(name, None) is None:
+            continue
+        i = name.rfind(".")
+        mod = sys.modules.get(name[:i])
+        if mod is not None and name[i + 1:] in dir(mod):
+            delattr(mod, name[i + 1:])
+
+
+def call_loaded(name, fn, *args):
+    """`fn(*args)` of module `name`, loaded for this call and forgotten after it: code that runs
+    rarely (boot's, a state change's, a file's upkeep) stays on the flash between its uses."""
+    mod = __import__(name, None, None, [fn])
+    try:
+        return getattr(mod, fn)(*args)
+    finally:
+        forget(name)

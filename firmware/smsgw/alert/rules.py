@@ -12,7 +12,7 @@
 # Pure logic: clocks, input reader, sender and randomness are injected. This module samples;
 # what a change of state does (the SMS, the escalation, an ACK) is alert/alerting.py's, loaded
 # for the change and forgotten after it, so an idle unit carries the sampling only.
-from smsgw import forget
+from smsgw import call_loaded, forget
 from smsgw.alert import util
 from smsgw.fsutil import read_json, write_json
 
@@ -189,11 +189,7 @@ class Engine:
         return self._change("ack_rule", name, by)
 
     def _change(self, what, *args):
-        act = _act()
-        try:
-            return getattr(act, what)(self, *args)
-        finally:
-            forget(_ACT)
+        return call_loaded(_ACT, what, self, *args)
 
     def view(self, r):
         """One rule's state for the API (never its ACK code)."""

@@ -3,7 +3,7 @@
 # Every task is owned here; stop() cancels and awaits them.
 import asyncio
 
-from smsgw import forget
+from smsgw import call_loaded, forget
 from smsgw.alert import util
 from smsgw.tasks import cancel_all
 
@@ -60,12 +60,7 @@ class Unit:
 
     # -- building (alert/setup.py: boot's code, forgotten once the unit runs) ----------------
     def start(self):
-        from smsgw.alert import setup
-
-        try:
-            setup.start(self)
-        finally:
-            forget("smsgw.alert.setup")
+        call_loaded("smsgw.alert.setup", "start", self)
         return self
 
     def _path(self, name):
@@ -237,8 +232,7 @@ class Unit:
 
 def drop_commands():
     # commands + totp (~9 KB of heap) are loaded for one command SMS at a time (handle)
-    forget("smsgw.alert.commands")
-    forget("smsgw.alert.totp")
+    forget("smsgw.alert.commands", "smsgw.alert.totp")
 
 
 def _state_name(st):

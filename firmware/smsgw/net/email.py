@@ -21,7 +21,7 @@ EVENTS = ("sms:received", "sms:failed", "sms:delivered", "sms:sent", "system:pin
 _SUBJECT_CHARS = const(40)  # of the SMS text, in the subject
 _B64_IN = const(57)  # bytes per base64 body line (76 characters, RFC 2045 6.8)
 # What sending a mail loads (the SMTP client with its TCP connect), forgotten while no mail is
-# pending (serve's idle): a board between mails does not carry it
+# pending (webhook_queue.serve's `release`): a board between mails does not carry it
 _SEND = ("smsgw.net.smtp", "smsgw.net.tcp")
 DEFAULTS = {
     "server": None,
@@ -191,7 +191,7 @@ class Mailer(TaskOwner):
     def run(self):
         """The sending task's coroutine (TaskOwner.start() runs it)."""
         return serve(self.queue, self._wake, self._try, self.counters, "mail journal",
-                     self.online, _release)
+                     self.online, _SEND)
 
     def _headers(self, event, p, seq, rcpts):
         subject, body = compose(self.cfg, self.board, event, p)
@@ -258,13 +258,6 @@ class Mailer(TaskOwner):
             desc += "; last error: " + self.last_error
         return {"description": desc, "observedUnit": "mails", "observedValue": n,
                 "status": "warn" if bad else "pass"}
-
-
-def _release():
-    from smsgw import forget
-
-    for name in _SEND:
-        forget(name)
 
 
 def start(ctx):

@@ -138,8 +138,7 @@ class MqttBridge(TaskOwner):
                 try:
                     await c.connect(self.cfg["keepalive_s"])
                 finally:
-                    for name in _CONNECTING:
-                        forget(name)
+                    forget(*_CONNECTING)
                 self.counters["connects"] += 1
                 self.connected = True
                 delay = 1

@@ -92,8 +92,7 @@ async def webhooks(ctx, req):
     except ValueError as exc:
         return error(400, str(exc))
     finally:
-        for name in _ADMIN:
-            forget(name)
+        forget(*_ADMIN)
     if status >= 400:
         return error(status, obj.get("message", "bad request"))
     return obj, status

@@ -136,16 +136,12 @@ class Journal:
         return self._upkeep("take_dead", keep)
 
     def _upkeep(self, what, *args):
-        from smsgw import forget
-        from smsgw.net import queue_upkeep
+        from smsgw import call_loaded
 
-        try:
-            return getattr(queue_upkeep, what)(self, *args)
-        finally:
-            forget("smsgw.net.queue_upkeep")
+        return call_loaded("smsgw.net.queue_upkeep", what, self, *args)
 
 
-async def serve(queue, wake, deliver, counters, what, online=None, idle=None):
+async def serve(queue, wake, deliver, counters, what, online=None, release=()):
     """Work through `queue` for ever, earliest due first, one delivery at a time.
 
     `await deliver(entry)` makes one try and records its outcome in the journal; `wake` (an
@@ -153,18 +149,20 @@ async def serve(queue, wake, deliver, counters, what, online=None, idle=None):
     counters["io_errors"], logged as `what`, and retried a second later; a MemoryError out of
     a try is counted in counters["oom"] and the entry is due again a second later. While the Event
     `online` (ctx.online: net/wifi.py) is clear, nothing is tried: deliveries wait in the
-    journal without spending their tries. `idle()`, when given, is called each time the journal
-    has no delivery left (before the loop sleeps): the owner drops what only a delivery needs.
+    journal without spending their tries. `release`: the modules only a delivery needs, forgotten
+    each time the journal has no delivery left (before the loop sleeps).
     """
     import asyncio
+
+    from smsgw import forget
 
     while True:
         if online is not None and not online.is_set():
             await online.wait()
         entry, wait_ms = queue.due()
         if entry is None or wait_ms > 0:
-            if entry is None and idle is not None:
-                idle()
+            if entry is None and release:
+                forget(*release)
             wake.clear()
             try:
                 await asyncio.wait_for(wake.wait(), (wait_ms or 3600000) / 1000)

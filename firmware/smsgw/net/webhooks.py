@@ -25,7 +25,7 @@ EVENTS = ("sms:received", "sms:data-received", "sms:sent", "sms:delivered", "sms
           "sms:cancelled", "system:ping")
 _NO_HEAP_WAIT_MS = const(1000)  # a delivery whose code found no heap looks again this often
 # What a delivery loads (net/webhook_send.py, the HTTP client with its TCP connect and URL form,
-# hmac) and `_release` forgets while none is pending
+# hmac), forgotten while none is pending (webhook_queue.serve's `release`)
 _SEND = ("smsgw.net.webhook_send", "smsgw.net.httpc", "smsgw.net.tcp", "smsgw.net.url",
          "smsgw.hmac")
 
@@ -62,14 +62,6 @@ def _load():
         from smsgw.net import webhook_send  # noqa: F401
     except MemoryError:  # no room now: the task's try loads it again
         pass
-
-
-def _release():
-    # the journal is empty: the delivery code leaves the heap until the next event (serve's idle)
-    from smsgw import forget
-
-    for name in _SEND:
-        forget(name)
 
 
 def _new_signing_key(qdir):
@@ -165,7 +157,7 @@ class Webhooks(TaskOwner):
     # -- delivery: the task TaskOwner.start() runs ---------------------------------------------
     def run(self):
         return serve(self.queue, self._wake, self._try, self.counters, "webhook journal",
-                     self.online, _release)
+                     self.online, _SEND)
 
     async def deliver(self, entry):
         """One try of one pending delivery; records the outcome in the journal."""

@@ -53,8 +53,7 @@ class Inbox:
     def release(self):
         """Forget the inbox's code until its next use (the state stays here; the decoder left
         as soon as it had read each PDU: codec.decode)."""
-        forget(_OPS)
-        forget(_VIEW)
+        forget(_OPS, _VIEW)
 
     def open(self):
         """Read the stored messages' range, the dedup hashes and the pending parts (at boot:

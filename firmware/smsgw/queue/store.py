@@ -67,13 +67,9 @@ class Store:
     def open(self):
         """Create the layout, drop leftovers of an interrupted compaction, fix torn tails
         (queue/storeopen.py: boot's code, loaded for this call and forgotten after it)."""
-        from smsgw import forget
-        from smsgw.queue.storeopen import open_store
+        from smsgw import call_loaded
 
-        try:
-            open_store(self)
-        finally:
-            forget("smsgw.queue.storeopen")
+        call_loaded("smsgw.queue.storeopen", "open_store", self)
 
     # -- the ordered index ------------------------------------------------------------------
     def _ipath(self, pri=False):
