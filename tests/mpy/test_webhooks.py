@@ -174,10 +174,12 @@ class _Receiver:
         self.got = []
         self.server = None
         self.port = None
+        self.url = None
 
     async def start(self):
         self.server, self.port = await serve(self._handle)
-        return "http://127.0.0.1:%d/hook" % self.port
+        self.url = "http://127.0.0.1:%d/hook" % self.port
+        return self.url
 
     async def _handle(self, reader, writer):
         self.got.append(await _read_request(reader))
@@ -192,15 +194,32 @@ class _Receiver:
         await self.server.wait_closed()
 
 
+class _Hooked:
+    """`async with _Hooked(event, cfg, codes) as (w, rx):` a scratch folder, a _Receiver
+    answering `codes`, and Webhooks (device "dev1") with hook "h1" for `event` pointing at it;
+    the receiver stopped and the folder gone afterwards."""
+
+    def __init__(self, event, cfg=None, codes=(), now=lambda: 1700000000):
+        self.event, self.cfg, self.now = event, cfg, now
+        self.rx = _Receiver(codes)
+        self.d = None
+
+    async def __aenter__(self):
+        self.d = scratch("wh")
+        url = await self.rx.start()
+        w = webhooks.Webhooks(self.d, self.cfg, "dev1", now=self.now)
+        admin.create(w, {"id": "h1", "url": url, "event": self.event})
+        return w, self.rx
+
+    async def __aexit__(self, *exc):
+        await self.rx.stop()
+        rmtree(self.d)
+
+
 async def test_delivery_signed_retried_then_delivered():
-    d = scratch("wh")
-    rx = _Receiver([500, 503])
-    url = await rx.start()
-    try:
-        w = webhooks.Webhooks(d, {"signing_key": "k3y", "retry_base_s": 0.02}, "dev1",
-                              now=lambda: 1700000000)
-        admin.create(w, {"id": "h1", "url": url, "event": "sms:received"})
-        admin.create(w, {"id": "h2", "url": url, "event": "sms:sent"})
+    cfg = {"signing_key": "k3y", "retry_base_s": 0.02}
+    async with _Hooked("sms:received", cfg, [500, 503]) as (w, rx):
+        admin.create(w, {"id": "h2", "url": rx.url, "event": "sms:sent"})
         w.start()
         assert w.on_event("sms:received", {"message": "hi", "phoneNumber": "+1"}) == 1
         assert w.on_event("sms:delivered", {}) == 0  # nobody listens: nothing stored
@@ -216,9 +235,6 @@ async def test_delivery_signed_retried_then_delivered():
         assert len(set(json.loads(g[2])["id"] for g in rx.got)) == 1  # same id on every try
         assert w.queue.pending == []
         await w.stop()
-    finally:
-        await rx.stop()
-        rmtree(d)
 
 
 _SEND = ("smsgw.net.webhook_send", "smsgw.net.httpc", "smsgw.net.tcp", "smsgw.net.url",
@@ -226,12 +242,7 @@ _SEND = ("smsgw.net.webhook_send", "smsgw.net.httpc", "smsgw.net.tcp", "smsgw.ne
 
 
 async def test_delivery_code_is_loaded_while_deliveries_are_pending_only():
-    d = scratch("wh")
-    rx = _Receiver([500])
-    url = await rx.start()
-    try:
-        w = webhooks.Webhooks(d, {"retry_base_s": 0.02}, "dev1", now=lambda: 1700000000)
-        admin.create(w, {"id": "h1", "url": url, "event": "sms:sent"})
+    async with _Hooked("sms:sent", {"retry_base_s": 0.02}, [500]) as (w, rx):
         w.start()
         for i in range(2):  # a failed try and its retry, then a second event later
             w.on_event("sms:sent", {"messageId": "m%d" % i})
@@ -242,15 +253,9 @@ async def test_delivery_code_is_loaded_while_deliveries_are_pending_only():
             await until(lambda: not any(n in sys.modules for n in _SEND))
         assert w.counters["tries_failed"] == 1 and len(rx.got) == 3
         await w.stop()
-    finally:
-        await rx.stop()
-        rmtree(d)
 
 
 async def test_no_heap_for_the_delivery_code_postpones_without_spending_a_try():
-    d = scratch("wh")
-    rx = _Receiver()
-    url = await rx.start()
     real = sys.modules.pop("smsgw.net.webhook_send", None)
 
     class _NoHeap:  # what `from smsgw.net.webhook_send import attempt` meets on a full heap
@@ -259,32 +264,24 @@ async def test_no_heap_for_the_delivery_code_postpones_without_spending_a_try():
 
     sys.modules["smsgw.net.webhook_send"] = _NoHeap()
     try:
-        w = webhooks.Webhooks(d, None, "dev1", now=lambda: 1700000000)
-        admin.create(w, {"id": "h1", "url": url, "event": "sms:sent"})
-        w.on_event("sms:sent", {})
-        entry = w.queue.pending[0]
-        assert await w.deliver(entry) is False
-        assert entry[1] == 0 and w.counters["tries_failed"] == 0 and rx.got == []
-        assert "MemoryError" in w.last_error and w.queue.due()[1] > 0  # due again later
-        del sys.modules["smsgw.net.webhook_send"]  # room again: the same entry goes out
-        assert await w.deliver(entry) is True and len(rx.got) == 1
+        async with _Hooked("sms:sent") as (w, rx):
+            w.on_event("sms:sent", {})
+            entry = w.queue.pending[0]
+            assert await w.deliver(entry) is False
+            assert entry[1] == 0 and w.counters["tries_failed"] == 0 and rx.got == []
+            assert "MemoryError" in w.last_error and w.queue.due()[1] > 0  # due again later
+            del sys.modules["smsgw.net.webhook_send"]  # room again: the same entry goes out
+            assert await w.deliver(entry) is True and len(rx.got) == 1
     finally:
         sys.modules.pop("smsgw.net.webhook_send", None)
         if real is not None:
             sys.modules["smsgw.net.webhook_send"] = real
-        await rx.stop()
-        rmtree(d)
 
 
 async def test_no_heap_during_a_try_is_counted_and_retried_and_the_task_lives():
     # a MemoryError out of a try (here: reading the entry back from the journal) ended the
     # delivery task, and the loop's handler reset the board
-    d = scratch("wh")
-    rx = _Receiver()
-    url = await rx.start()
-    try:
-        w = webhooks.Webhooks(d, None, "dev1", now=lambda: 1700000000)
-        admin.create(w, {"id": "h1", "url": url, "event": "sms:sent"})
+    async with _Hooked("sms:sent") as (w, rx):
         real, short = w.queue.read, [1]
 
         def read(entry):
@@ -317,19 +314,11 @@ async def test_no_heap_during_a_try_is_counted_and_retried_and_the_task_lives():
         assert calls[0] == 2 and w.counters["oom"] == 2 and w.counters["tries_failed"] == 0
         assert len(rx.got) == 2 and not t.done()
         await w.stop()
-    finally:
-        await rx.stop()
-        rmtree(d)
 
 
 async def test_delivery_waits_for_the_clock_without_spending_tries():
-    d = scratch("wh")
-    rx = _Receiver()
-    url = await rx.start()
-    try:
-        now = [None]  # an ESP32 after power-on: the RTC says 2000 until the modem or NTP set it
-        w = webhooks.Webhooks(d, {"retry_count": 2}, "dev1", now=lambda: now[0])
-        admin.create(w, {"id": "h1", "url": url, "event": "sms:received"})
+    now = [None]  # an ESP32 after power-on: the RTC says 2000 until the modem or NTP set it
+    async with _Hooked("sms:received", {"retry_count": 2}, now=lambda: now[0]) as (w, rx):
         w.start()
         w.on_event("sms:received", {"message": "hi"})
         await until(lambda: w.counters["clock_wait"] >= 1)
@@ -340,19 +329,11 @@ async def test_delivery_waits_for_the_clock_without_spending_tries():
         await until(lambda: w.counters["delivered"] == 1)
         assert rx.got[0][1]["x-timestamp"] == "1800000000"
         await w.stop()
-    finally:
-        await rx.stop()
-        rmtree(d)
 
 
 async def test_delivery_waits_for_the_network_without_spending_tries():
-    d = scratch("wh")
-    rx = _Receiver()
-    url = await rx.start()
-    try:
-        w = webhooks.Webhooks(d, {"retry_count": 2}, "dev1", now=lambda: 1800000000)
+    async with _Hooked("sms:received", {"retry_count": 2}) as (w, rx):
         w.online = asyncio.Event()  # ctx.online: Wi-Fi down (net/wifi.py clears it)
-        admin.create(w, {"id": "h1", "url": url, "event": "sms:received"})
         w.start()
         w.on_event("sms:received", {"message": "while offline"})
         await asyncio.sleep_ms(200)
@@ -362,18 +343,11 @@ async def test_delivery_waits_for_the_network_without_spending_tries():
         await until(lambda: w.counters["delivered"] == 1)
         assert json.loads(rx.got[0][2])["payload"]["message"] == "while offline"
         await w.stop()
-    finally:
-        await rx.stop()
-        rmtree(d)
 
 
 async def test_dead_after_retry_count_then_replay():
-    d = scratch("wh")
-    rx = _Receiver([500] * 3)
-    url = await rx.start()
-    try:
-        w = webhooks.Webhooks(d, {"retry_count": 3, "retry_base_s": 0.01}, "dev1")
-        admin.create(w, {"id": "h1", "url": url, "event": "sms:failed"})
+    cfg = {"retry_count": 3, "retry_base_s": 0.01}
+    async with _Hooked("sms:failed", cfg, [500] * 3) as (w, rx):
         w.start()
         w.on_event("sms:failed", {"reason": "x"})
         await until(lambda: w.counters["dead"] == 1)
@@ -390,9 +364,6 @@ async def test_dead_after_retry_count_then_replay():
         assert admin.dead_list(w) == [] and len(rx.got) == 4
         assert json.loads(rx.got[-1][2])["id"] == dead[0]["id"]
         await w.stop()
-    finally:
-        await rx.stop()
-        rmtree(d)
 
 
 async def test_pending_deliveries_resume_after_power_cut():
