@@ -357,7 +357,7 @@ class ATChannel(TaskOwner):
                 if p.sink is None:
                     p.lines.append(s)
                 else:
-                    self._call(p.sink, s, None)  # the sink takes (line, None) like a URC fn
+                    self.guarded(p.sink, s, None)  # the sink takes (line, None) like a URC fn
                 return
             p.result = ("ERR",) + e
         p.event.set()
@@ -371,7 +371,7 @@ class ATChannel(TaskOwner):
         # A line nobody waits for (a late answer after a timeout, unknown URC).
         for pre, fn in self._subs:
             if pre and s.startswith(pre):
-                self._call(fn, s, None)
+                self.guarded(fn, s, None)
                 return
         self.counters["stray"] += 1
 
@@ -379,11 +379,13 @@ class ATChannel(TaskOwner):
         self.counters["urcs"] += 1
         for pre, fn in self._subs:
             if s.startswith(pre):
-                self._call(fn, s, pdu)
+                self.guarded(fn, s, pdu)
 
-    def _call(self, fn, s, pdu):
+    def guarded(self, fn, *args):
+        """fn(*args) for a line's handler (a URC's, an answer's sink, the modem's rare news):
+        an exception is counted (urc_errors, last_urc_error), never raised."""
         try:
-            fn(s, pdu)
+            fn(*args)
         except Exception as e:  # a handler bug must not kill the reader: counted, reported
             self.counters["urc_errors"] += 1
             self.last_urc_error = repr(e)

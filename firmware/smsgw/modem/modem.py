@@ -58,6 +58,7 @@ class Modem(UrcHandlers):
         self._ussd_ev = asyncio.Event()
         self._sms_ready = False
         self._reg = {}  # prefix -> last stat seen in a URC or an answer
+        self._news = []  # [(fn, args)] rare lines waiting for smsgw.modem.news (urc._rare)
         self.pin_path = pin_path  # smsgw.modem.pin's mark of a PIN never to send again
         self._echo_mark = 0
         self._task = None
@@ -65,7 +66,8 @@ class Modem(UrcHandlers):
         self.counters = {
             "sent": 0, "send_errors": 0, "received": 0, "reports": 0, "reboots": 0,
             "under_voltage": 0, "over_voltage": 0, "pending_overflow": 0, "direct_lost": 0,
-            "read_errors": 0, "skipped": 0, "sweeps": 0, "starts": 0,
+            "read_errors": 0, "skipped": 0, "sweeps": 0, "starts": 0, "news_waits": 0,
+            "news_lost": 0,
         }  # fmt: skip
         self.status = {
             "ready": False, "registered": False, "reg": None, "rssi": None, "model": None,
@@ -105,6 +107,8 @@ class Modem(UrcHandlers):
         await self.at.cmd(b"AT", self.cfg.get("probe_ms", 1000))
         if self.status["ready"] and self.at.counters["echoes"] > self._echo_mark:
             self._rare("rebooted", "echo")
+        elif self._news:  # rare lines a heap shortage held back: their turn now
+            self.news_due()
         return True
 
     async def signal(self):

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the type checker's view only (tools/typecheck.sh); never ru
     from smsgw.modem.ring import Ring
 
 _PENDING_MAX = const(16)  # +CMTI/+CDSI indices waiting to be read; beyond: left for the sweep
+_NEWS_MAX = const(4)  # rare lines kept while no heap loads their code; beyond: the oldest goes
 
 
 def pdu_kind(hex_pdu):
@@ -59,6 +60,7 @@ class UrcHandlers:
     _ussd_ev: "Event"
     _sms_ready: bool
     _reg: dict
+    _news: list
     ring: "Callable[[str], Ring]"
 
     # -- URCs ------------------------------------------------------------------------------
@@ -94,12 +96,31 @@ class UrcHandlers:
             self._rare("urc", line)
 
     def _rare(self, fn, *args):
-        from smsgw.modem import news
+        # news.<fn>(self, *args), behind the lines still waiting for that code
+        kept = self._news
+        if len(kept) >= _NEWS_MAX:
+            kept.pop(0)
+            self.counters["news_lost"] += 1
+        kept.append((fn, args))
+        self.news_due()
 
-        try:
-            getattr(news, fn)(self, *args)
-        finally:
-            forget("smsgw.modem.news")
+    def news_due(self):
+        """Handle the rare lines kept so far, in their order, smsgw.modem.news loaded for each
+        and forgotten after it. With no heap for that code (MemoryError) the rest waits for the
+        next call (the next rare line, or Modem.probe): a reboot or an under-voltage warning
+        met during a heap shortage is handled late, not lost."""
+        while self._news:
+            try:
+                from smsgw.modem import news
+            except MemoryError:
+                self.counters["news_waits"] += 1
+                return
+            fn, args = self._news.pop(0)
+            try:
+                self.at.guarded(getattr(news, fn), self, *args)
+            finally:
+                del news
+                forget("smsgw.modem.news")
 
     def _set_reg(self, stat):
         # also used by Modem.registration() (answers to AT+CREG? etc.)
