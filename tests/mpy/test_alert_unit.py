@@ -200,6 +200,45 @@ async def test_refused_submit_is_retried_with_same_id():
         _clean()
 
 
+async def test_under_voltage_without_heap_for_the_heartbeat_is_alerted_later():
+    # the warning came while no heap could load alert/heartbeat: the modem's handler counted
+    # the MemoryError and the alert was never sent
+    import builtins
+
+    _clean()
+    cfg = _cfg()
+    del cfg["rules"]
+    ctx = Ctx(cfg)
+    from smsgw.alert.unit import Unit
+
+    Unit.retry_ms = 20
+    unit = alert.start(ctx)
+    real = builtins.__import__
+
+    def no_heap(name, *args):
+        if name == "smsgw.alert" and args[2] and "heartbeat" in args[2]:
+            raise MemoryError("memory allocation failed, allocating 880 bytes")
+        return real(name, *args)
+
+    try:
+        builtins.__import__ = no_heap
+        try:
+            for fn in ctx.modem.listeners:
+                fn("under_voltage", "UNDER-VOLTAGE WARNNING")
+            await asyncio.sleep_ms(60)  # retry rounds while there is still no heap
+            assert not any("under-voltage" in x for x in ctx.outbox.texts(R2))
+        finally:
+            builtins.__import__ = real
+        await until(lambda: any("under-voltage" in x for x in ctx.outbox.texts(R2)))
+        assert ctx.outbox.texts(R2)[-1] == (
+            "pump-3: modem supply under-voltage (UNDER-VOLTAGE WARNNING)")
+        assert unit.uv_later is None and all(not t.done() for t in unit.tasks)
+    finally:
+        Unit.retry_ms = 5000
+        await unit.stop()
+        _clean()
+
+
 def test_heartbeat_beat_emits_ping_and_sms():
     from smsgw.alert import heartbeat
 

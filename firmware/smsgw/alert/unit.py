@@ -53,6 +53,7 @@ class Unit:
         self.hb_every = 0
         self.hb_fallback = []
         self.hb_state = {"beats": 0, "uv_last": None}
+        self.uv_later = None  # an under-voltage warning no heap could alert on yet (_on_modem)
         self.cmd_tat = {}  # commands.Auth's rate-limit buckets, kept while commands is unloaded
         self.replies = 0  # command replies sent since boot (their ids: cr-<time>-<n>)
         self.relays = cfg.get("relays", {})
@@ -82,9 +83,13 @@ class Unit:
             forget("smsgw.alert.heartbeat")
 
     def _on_modem(self, name, detail):
-        # modem.listeners: the heartbeat alerts on under-voltage
+        # modem.listeners: the heartbeat alerts on under-voltage; with no heap for its code
+        # now (MemoryError), the retry task makes the alert a little later
         if name == "under_voltage":
-            self._heartbeat("on_modem", name, detail)
+            try:
+                self._heartbeat("on_modem", name, detail)
+            except MemoryError:
+                self.uv_later = detail
 
     async def stop(self):
         from smsgw import events
@@ -114,6 +119,9 @@ class Unit:
     async def _retry_task(self):
         while True:
             await asyncio.sleep_ms(self.retry_ms)
+            if self.uv_later is not None:
+                detail, self.uv_later = self.uv_later, None
+                self._on_modem("under_voltage", detail)
             while self.retry:
                 try:
                     status, _ = self.outbox.submit(self.retry[0])
