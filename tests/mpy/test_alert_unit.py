@@ -203,7 +203,7 @@ async def test_refused_submit_is_retried_with_same_id():
 async def test_under_voltage_without_heap_for_the_heartbeat_is_alerted_later():
     # the warning came while no heap could load alert/heartbeat: the modem's handler counted
     # the MemoryError and the alert was never sent
-    import builtins
+    from noheap import no_heap_for
 
     _clean()
     cfg = _cfg()
@@ -213,22 +213,12 @@ async def test_under_voltage_without_heap_for_the_heartbeat_is_alerted_later():
 
     Unit.retry_ms = 20
     unit = alert.start(ctx)
-    real = builtins.__import__
-
-    def no_heap(name, *args):
-        if name == "smsgw.alert" and args[2] and "heartbeat" in args[2]:
-            raise MemoryError("memory allocation failed, allocating 880 bytes")
-        return real(name, *args)
-
     try:
-        builtins.__import__ = no_heap
-        try:
+        with no_heap_for("smsgw.alert", "heartbeat"):
             for fn in ctx.modem.listeners:
                 fn("under_voltage", "UNDER-VOLTAGE WARNNING")
             await asyncio.sleep_ms(60)  # retry rounds while there is still no heap
             assert not any("under-voltage" in x for x in ctx.outbox.texts(R2))
-        finally:
-            builtins.__import__ = real
         await until(lambda: any("under-voltage" in x for x in ctx.outbox.texts(R2)))
         assert ctx.outbox.texts(R2)[-1] == (
             "pump-3: modem supply under-voltage (UNDER-VOLTAGE WARNNING)")

@@ -330,28 +330,18 @@ async def test_rare_lines_met_without_heap_for_their_code_are_handled_late_not_l
     # a reboot or an under-voltage warning during a heap shortage: smsgw.modem.news cannot be
     # loaded; the line waits, in order, for the next rare line or probe (4 at most: the oldest
     # goes first)
-    import builtins
+    from noheap import no_heap_for
 
     s, at, m = _modem(_base())
     ev = []
     m.listeners.append(lambda n, d: ev.append(n))
     await m.start()
-    real = builtins.__import__
-
-    def no_heap(name, *args):
-        if name == "smsgw.modem" and args[2] and "news" in args[2]:
-            raise MemoryError("memory allocation failed, allocating 416 bytes")
-        return real(name, *args)
-
-    builtins.__import__ = no_heap
-    try:
+    with no_heap_for("smsgw.modem", "news"):
         for line in (b"+CPIN: SIM PIN", b"UNDER-VOLTAGE WARNNING", b"RDY", b"+CPIN: READY",
                      b"+CPIN: READY"):
             s.feed(b"\r\n" + line + b"\r\n")
         await until(lambda: m.counters["news_waits"] == 5)
         assert ev == [] and m.status["ready"] and m.counters["news_lost"] == 1
-    finally:
-        builtins.__import__ = real
     await m.probe()  # room again: the kept lines in their order
     assert ev == ["under_voltage", "reboot"] and m.counters["reboots"] == 1
     assert m.status["sim"] == "READY" and not m.status["ready"]

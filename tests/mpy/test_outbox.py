@@ -96,24 +96,15 @@ def test_accept_gives_status_object_and_generates_id():
 def test_submission_code_is_loaded_per_request_and_no_heap_for_it_is_a_503():
     # queue/accept.py is in the heap for one submission; without room for it the request is
     # refused (503, retry) and nothing is stored
-    import builtins
     import sys
+
+    from noheap import no_heap_for
 
     ob = _outbox()
     assert ob.submit(_body(id="first"))[0] == 202
     assert "smsgw.queue.accept" not in sys.modules
-    real = builtins.__import__
-
-    def no_heap(name, *args):
-        if name == "smsgw.queue" and args[2] and "accept" in args[2]:
-            raise MemoryError("memory allocation failed, allocating 1104 bytes")
-        return real(name, *args)
-
-    builtins.__import__ = no_heap
-    try:
+    with no_heap_for("smsgw.queue", "accept"):
         st, obj = ob.submit(_body(id="second"))
-    finally:
-        builtins.__import__ = real
     assert st == 503 and "memory" in obj["message"] and ob.status("second") is None
     assert ob.submit(_body(id="second"))[0] == 202 and ob.status("second") is not None
     rmtree(ob.store.root)
