@@ -11,6 +11,9 @@ from smsgw.clock import iso, unix as now  # noqa: F401
 _subs = []
 errors = 0  # handler exceptions so far (shown in /health)
 emitted = 0
+# Events a handler holds in RAM for want of heap (net/webhook_queue.Journal.hold) until its
+# journal has them: the store's hand-off intents stay on the flash while any is held.
+held = 0
 
 
 def subscribe(fn):

@@ -302,6 +302,37 @@ async def test_events_follow_state_changes_and_survive_a_power_cut():
     rmtree(root)
 
 
+async def test_an_event_a_handler_holds_in_ram_keeps_its_intent_for_a_power_cut():
+    # a handler short of heap holds the event in RAM (webhook_queue.Journal.hold) until its
+    # journal has it: the hand-off intent must outlive emit(), or a power cut lost the event
+    from smsgw.queue.replay import replay
+
+    def holding(name, payload):
+        events.held += 1  # what Journal.hold counts when no heap lets it journal the event
+
+    m = FakeModem()
+    ob = _outbox(m)
+    root = ob.store.root
+    events.subscribe(holding)
+    try:
+        ob.submit(_body(id="ev2"))
+        await _drain(ob)
+        assert ob.status("ev2")["state"] == "Sent"
+    finally:
+        events.unsubscribe(holding)
+        events.held = 0
+    got = []
+    h = lambda n, p: got.append((n, p["messageId"]))  # noqa: E731
+    events.subscribe(h)
+    ob2 = _outbox(m, root=root)  # the power cut came before the held event was journaled
+    replay(ob2.store.handoff, ob2, None)
+    ob2.store.handoff.replayed()
+    events.unsubscribe(h)
+    assert got == [("sms:sent", "ev2")], got
+    assert _outbox(m, root=root).store.handoff.left == []  # replayed once, gone
+    rmtree(root)
+
+
 async def test_cancel_pending_only():
     m = FakeModem()
     ob = _outbox(m)

@@ -10,6 +10,7 @@ import sys
 
 from fsutil import scratch
 from localnet import serve
+from smsgw import events
 from smsgw.fstree import rmtree
 from smsgw.net import httpc, webhook_cfg, webhooks
 from smsgw.net.url import http as http_url
@@ -147,6 +148,29 @@ def test_overflow_moves_oldest_to_dead_and_dead_is_bounded():
         dead = j.dead()
         assert [x[3] for x in dead] == [b'{"id": "e2"}', b'{"id": "e3"}'], dead
         assert all(x[2] == "overflow" for x in dead) and j.dropped == 2
+    finally:
+        rmtree(d)
+
+
+def test_events_held_for_want_of_heap_are_bounded_and_journaled_in_order():
+    d = scratch("wh")
+    try:
+        j = Journal(d)
+        c = {"oom": 0, "lost": 0}
+        done, room = [], [False]
+
+        def journal(i):
+            if not room[0]:
+                raise MemoryError("memory allocation failed, allocating 512 bytes")
+            done.append(i)
+
+        for i in range(10):
+            j.hold(c, journal, i)
+        assert done == [] and len(j.held) == 8 and c["lost"] == 2 and c["oom"] == 10
+        assert events.held == 8  # the store's hand-off intents stay while any is held
+        room[0] = True
+        j.hold(c, journal, 10)  # room again: the held ones first, then this one
+        assert done == list(range(2, 11)) and j.held == [] and events.held == 0
     finally:
         rmtree(d)
 
@@ -313,6 +337,32 @@ async def test_no_heap_during_a_try_is_counted_and_retried_and_the_task_lives():
         await until(lambda: w.counters["delivered"] == 2)
         assert calls[0] == 2 and w.counters["oom"] == 2 and w.counters["tries_failed"] == 0
         assert len(rx.got) == 2 and not t.done()
+        await w.stop()
+
+
+async def test_no_heap_to_journal_an_event_holds_it_for_the_task_not_lost():
+    # a MemoryError journaling an event (its envelopes, the journal's lines) lost it: events.emit
+    # counted the handler's error and no delivery was ever made
+    async with _Hooked("sms:received") as (w, rx):
+        admin.create(w, {"id": "h2", "url": rx.url, "event": "sms:received"})
+        real, fails = w.queue.add, [False, True, True]  # h1 goes in, h2 meets no heap twice
+
+        def add(wid, body, tries=0):
+            if fails and fails.pop(0):
+                raise MemoryError("memory allocation failed, allocating 512 bytes")
+            return real(wid, body, tries)
+
+        w.queue.add = add
+        assert w.on_event("sms:received", {"message": "hi"}) == 2
+        assert len(w.queue.pending) == 1 and len(w.queue.held) == 1  # h1 journaled, h2 held
+        assert events.held == 1
+        t = w.start()
+        await until(lambda: w.counters["delivered"] == 2)  # h2 journaled by the task later
+        envs = [json.loads(g[2]) for g in rx.got]
+        assert sorted(e["webhookId"] for e in envs) == ["h1", "h2"], envs
+        assert envs[0]["id"] == envs[1]["id"] and envs[1]["payload"] == {"message": "hi"}
+        assert w.counters["oom"] == 2 and w.counters["lost"] == 0 and not t.done()
+        assert events.held == 0
         await w.stop()
 
 

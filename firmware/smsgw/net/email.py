@@ -171,7 +171,7 @@ class Mailer(TaskOwner):
         self.server = parse_server(cfg["server"])
         self.queue = Journal(root, cfg["queue_max"], cfg["dead_max"], name="mail")
         self.counters = {"queued": 0, "sent": 0, "tries_failed": 0, "dead": 0, "overflow": 0,
-                         "io_errors": 0, "oom": 0}
+                         "io_errors": 0, "oom": 0, "lost": 0}
         self.last_error = None
         self._wake = asyncio.Event()
         self.online = None  # ctx.online: mails wait while it is clear (no Wi-Fi)
@@ -180,13 +180,16 @@ class Mailer(TaskOwner):
         """events.subscribe handler: queue one mail for an event we forward (never blocks)."""
         if name not in self.cfg["events"]:
             return 0
+        self.queue.hold(self.counters, self._journal, name, payload)
+        self._wake.set()
+        return 1
+
+    def _journal(self, name, payload):
         import json
 
         if self.queue.add(name, json.dumps(payload).encode()) is not None:
             self.counters["overflow"] += 1
         self.counters["queued"] += 1
-        self._wake.set()
-        return 1
 
     def run(self):
         """The sending task's coroutine (TaskOwner.start() runs it)."""

@@ -14,10 +14,13 @@
 # that work and forgotten after it.
 from micropython import const
 
+from smsgw import events
 from smsgw.clock import ticks_add, ticks_diff, ticks_ms
 
 
 _COMPACT_MIN = const(4096)  # never compact a journal smaller than this (bytes)
+_HELD_MAX = const(8)  # events held for want of heap (Journal.hold); beyond, the oldest goes
+_HELD_RETRY_MS = const(1000)  # how soon serve() tries to journal held events again
 
 
 class Journal:
@@ -38,6 +41,7 @@ class Journal:
         self.pending = []  # [seq, tries, due_ms, offset], in seq order
         self.next_seq = 1
         self.dropped = 0  # dead entries pushed out of the bounded dead list
+        self.held = []  # [(fn, args)]: events no heap could journal yet (hold)
         self.busy = None  # the entry being delivered right now: never the overflow victim
         self.corrupt = 0  # journal lines that could not be parsed (skipped at load)
         self._size = 0
@@ -68,6 +72,37 @@ class Journal:
         self._append(line)
         self.pending.append([seq, tries, ticks_ms(), off])
         return moved
+
+    def hold(self, counters, fn, *args):
+        """`fn(*args)` journals an event (adds its deliveries), after the events held before it.
+        With no heap for that now (MemoryError) the event is held, 8 at most (beyond, the oldest
+        is dropped: counters["lost"]), and serve() journals it a second later: an event met
+        during a heap shortage is delivered late, not lost. Other errors are raised."""
+        held = self.held
+        held.append((fn, args))
+        events.held += 1
+        self.journal_held(counters)
+        if len(held) > _HELD_MAX:
+            held.pop(0)
+            events.held -= 1
+            counters["lost"] += 1
+
+    def journal_held(self, counters):
+        # the held events in their order
+        held = self.held
+        while held:
+            fn, args = held[0]
+            try:
+                fn(*args)
+            except MemoryError:  # still no heap: this one and the rest stay held
+                counters["oom"] += 1
+                return
+            except Exception:  # lost, as it was at its time (flash trouble: the caller says)
+                held.pop(0)
+                events.held -= 1
+                raise
+            held.pop(0)
+            events.held -= 1
 
     def read(self, entry):
         """-> (wid, body bytes) of a pending entry, read back from flash."""
@@ -150,7 +185,8 @@ async def serve(queue, wake, deliver, counters, what, online=None, release=()):
     a try is counted in counters["oom"] and the entry is due again a second later. While the Event
     `online` (ctx.online: net/wifi.py) is clear, nothing is tried: deliveries wait in the
     journal without spending their tries. `release`: the modules only a delivery needs, forgotten
-    each time the journal has no delivery left (before the loop sleeps).
+    each time the journal has no delivery left (before the loop sleeps). Events held for want
+    of heap (Journal.hold) are journaled here, looked at again every second while any is held.
     """
     import asyncio
 
@@ -159,13 +195,24 @@ async def serve(queue, wake, deliver, counters, what, online=None, release=()):
     while True:
         if online is not None and not online.is_set():
             await online.wait()
+        if queue.held:
+            try:
+                queue.journal_held(counters)
+            except OSError as exc:  # flash trouble: that event is lost, as it was at its time
+                counters["io_errors"] += 1
+                from smsgw import log
+
+                log.exc(what, exc)
         entry, wait_ms = queue.due()
         if entry is None or wait_ms > 0:
-            if entry is None and release:
+            if entry is None and release and not queue.held:
                 forget(*release)
+            wait_ms = wait_ms or 3600000
+            if queue.held:
+                wait_ms = min(wait_ms, _HELD_RETRY_MS)
             wake.clear()
             try:
-                await asyncio.wait_for(wake.wait(), (wait_ms or 3600000) / 1000)
+                await asyncio.wait_for(wake.wait(), wait_ms / 1000)
             except asyncio.TimeoutError:
                 pass
             continue

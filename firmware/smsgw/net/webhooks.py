@@ -108,7 +108,7 @@ class Webhooks(TaskOwner):
         self.queue = Journal(root, cfg["queue_max"], cfg["dead_max"])
         self._wake = asyncio.Event()
         self.counters = {"delivered": 0, "tries_failed": 0, "dead": 0, "overflow": 0,
-                         "io_errors": 0, "clock_wait": 0, "oom": 0}
+                         "io_errors": 0, "clock_wait": 0, "oom": 0, "lost": 0}
         self.last_error = None
         self.api_port = None  # the gateway's own API port (refused as a target)
         self.online = None  # ctx.online: deliveries wait while it is clear (no Wi-Fi)
@@ -127,26 +127,28 @@ class Webhooks(TaskOwner):
 
     # -- events --------------------------------------------------------------------------------
     def on_event(self, name, payload):
-        """events.subscribe handler: queue one delivery per matching webhook (never blocks)."""
+        """events.subscribe handler: queue one delivery per matching webhook (never blocks; with
+        no heap for that now, the event is held for the task: Journal.hold)."""
+        ids = [h["id"] for h in self.hooks if h["event"] == name]
+        if not ids:
+            return 0
+        n = len(ids)
+        self.queue.hold(self.counters, self._journal, _new_id(), name, payload, ids)
+        self._wake.set()
+        return n
+
+    def _journal(self, evid, name, payload, ids):
+        # the envelope for each webhook of `ids`, taken off the list once journaled: a
+        # MemoryError half-way holds the rest only
         import json
 
-        hooks = [h for h in self.hooks if h["event"] == name]
-        if not hooks:
-            return 0
-        evid = _new_id()
         did = self.device_id() if callable(self.device_id) else self.device_id
-        for h in hooks:
-            env = {
-                "id": evid,
-                "webhookId": h["id"],
-                "deviceId": did,
-                "event": name,
-                "payload": payload,
-            }
-            if self.add(h["id"], json.dumps(env).encode()) is not None:
+        while ids:
+            env = {"id": evid, "webhookId": ids[0], "deviceId": did, "event": name,
+                   "payload": payload}
+            if self.add(ids[0], json.dumps(env).encode()) is not None:
                 self.counters["overflow"] += 1
-        self._wake.set()
-        return len(hooks)
+            ids.pop(0)
 
     def add(self, wid, body):
         """Queue `body` for webhook `wid` (Journal.add; an event's, or a dead one replayed)."""

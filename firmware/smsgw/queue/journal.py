@@ -260,9 +260,10 @@ class Handoff:
         self.open += 1
 
     def done(self):
-        """The event is emitted: drop the file once no intent is open or waiting for replay."""
+        """The event is emitted: drop the file once no intent is open or waiting for replay and
+        no handler holds an event in RAM (events.held; a later done() drops it then)."""
         self.open = max(0, self.open - 1)
-        if not self.open and not self.left:
+        if not self.open and not self.left and not events.held:
             try:
                 os.remove(self.path)
             except OSError:
