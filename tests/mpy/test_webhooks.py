@@ -353,16 +353,19 @@ async def test_no_heap_to_journal_an_event_holds_it_for_the_task_not_lost():
             return real(wid, body, tries)
 
         w.queue.add = add
+        w.online = asyncio.Event()  # no Wi-Fi: nothing is tried, but the journal is written
         assert w.on_event("sms:received", {"message": "hi"}) == 2
         assert len(w.queue.pending) == 1 and len(w.queue.held) == 1  # h1 journaled, h2 held
         assert events.held == 1
         t = w.start()
-        await until(lambda: w.counters["delivered"] == 2)  # h2 journaled by the task later
+        await until(lambda: len(w.queue.pending) == 2)  # h2 journaled by the task later
+        assert events.held == 0 and rx.got == []
+        w.online.set()
+        await until(lambda: w.counters["delivered"] == 2)
         envs = [json.loads(g[2]) for g in rx.got]
         assert sorted(e["webhookId"] for e in envs) == ["h1", "h2"], envs
         assert envs[0]["id"] == envs[1]["id"] and envs[1]["payload"] == {"message": "hi"}
         assert w.counters["oom"] == 2 and w.counters["lost"] == 0 and not t.done()
-        assert events.held == 0
         await w.stop()
 
 

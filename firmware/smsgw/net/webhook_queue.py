@@ -193,8 +193,6 @@ async def serve(queue, wake, deliver, counters, what, online=None, release=()):
     from smsgw import forget
 
     while True:
-        if online is not None and not online.is_set():
-            await online.wait()
         if queue.held:
             try:
                 queue.journal_held(counters)
@@ -203,6 +201,13 @@ async def serve(queue, wake, deliver, counters, what, online=None, release=()):
                 from smsgw import log
 
                 log.exc(what, exc)
+        if online is not None and not online.is_set():
+            try:  # held events are still written meanwhile (no network needed)
+                await asyncio.wait_for_ms(online.wait(),
+                                          _HELD_RETRY_MS if queue.held else 3600000)
+            except asyncio.TimeoutError:
+                pass
+            continue
         entry, wait_ms = queue.due()
         if entry is None or wait_ms > 0:
             if entry is None and release and not queue.held:
