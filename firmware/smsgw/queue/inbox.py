@@ -11,6 +11,10 @@ import asyncio
 from smsgw import forget, log
 from smsgw.tasks import cancel_all
 
+from micropython import const
+
+_OOM_TRIES = const(3)  # tries of one SMS while the heap has no room for the code it needs
+_OOM_WAIT_MS = const(1000)
 _OPS = "smsgw.queue.inbox_ops"
 _VIEW = "smsgw.queue.inbox_view"  # reading it (GET /inbox): loaded without the rest
 
@@ -41,7 +45,7 @@ class Inbox:
         self.seen = []  # the last PDU hashes, as ints (inbox_ops._remember)
         self.counters = {"received": 0, "parts": 0, "duplicates": 0,
                          "bad_pdus": 0, "store_errors": 0, "delete_errors": 0, "evicted": 0,
-                         "evicted_unread": 0, "incomplete": 0, "sweeps": 0}
+                         "evicted_unread": 0, "incomplete": 0, "sweeps": 0, "oom": 0}
         self.tasks = []
 
     def _ops(self):
@@ -105,15 +109,23 @@ class Inbox:
 
     async def _consume(self):
         async for kind, index, h in self.modem.incoming:
-            try:
-                ok = self.handle(kind, index, h)
-                if ok and index is not None:
-                    await self.modem.delete(index)
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                self.counters["delete_errors"] += 1
-                log.warn("inbox: %s", e)
+            for _ in range(_OOM_TRIES):
+                try:
+                    ok = self.handle(kind, index, h)
+                    if ok and index is not None:
+                        await self.modem.delete(index)
+                except asyncio.CancelledError:
+                    raise
+                except MemoryError:  # no heap for the decoder or the inbox's code now: again
+                    # in a second, not at the next sweep (a minute on; +CMT has no SIM copy)
+                    self.counters["oom"] += 1
+                    self.release()
+                    await asyncio.sleep_ms(_OOM_WAIT_MS)
+                    continue
+                except Exception as e:
+                    self.counters["delete_errors"] += 1
+                    log.warn("inbox: %s", e)
+                break
             if not len(self.modem.incoming):  # idle again: the code leaves the heap
                 self.release()
 
