@@ -14,9 +14,9 @@ if TYPE_CHECKING:  # the type checker's view only (tools/typecheck.sh); never ru
     from smsgw.alert.limits import Pacer
     from smsgw.alert.rules import Engine
 
-_INBOX_MAX = 8  # inbound SMS waiting for the command task (more are dropped and counted)
-_RETRY_MAX = 16  # alert SMS the outbox refused for now (429/503), retried with the same id
-_RETRY_MS = 5000
+_INBOX_MAX = const(8)  # inbound SMS waiting for the command task (more are dropped and counted)
+_RETRY_MAX = const(16)  # alert SMS the outbox refused for now (429/503), retried with the same id
+_RETRY_MS = const(5000)
 
 
 class Unit:
