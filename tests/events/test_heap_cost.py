@@ -17,7 +17,7 @@ from smsgate.runtime import FIRMWARE_DIR, REPO_ROOT, micropython_binary, micropy
 MODULES = ("__init__", "errors", "clock", "events", "log", "tasks", "hmac", "section", "fsutil",
            "net/__init__", "net/lines", "net/dns", "net/url", "net/httpc", "net/tls",
            "net/tcp", "net/webhook_queue", "net/queue_upkeep", "net/webhook_cfg", "net/webhooks",
-           "net/webhook_admin", "net/webhook_send",
+           "net/webhook_admin", "net/webhook_send", "net/webhook_target",
            "net/mqtt", "net/mqtt_cmd", "net/mqtt_cfg",
            "net/mqtt_client", "net/mqtt_ha")
 HERE = REPO_ROOT / "tests" / "events"

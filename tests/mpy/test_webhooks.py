@@ -262,7 +262,7 @@ async def test_delivery_signed_retried_then_delivered():
 
 
 _SEND = ("smsgw.net.webhook_send", "smsgw.net.httpc", "smsgw.net.tcp", "smsgw.net.url",
-         "smsgw.hmac")
+         "smsgw.hmac", "smsgw.net.webhook_target")
 
 
 async def test_delivery_code_is_loaded_while_deliveries_are_pending_only():

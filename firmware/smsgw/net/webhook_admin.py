@@ -5,7 +5,8 @@
 from micropython import const
 
 from smsgw.net.url import http
-from smsgw.net.webhooks import EVENTS, _new_id, refused_target
+from smsgw.net.webhook_target import refused_target
+from smsgw.net.webhooks import EVENTS, _new_id
 
 MAX_HOOKS = const(16)
 _MAX_ID = const(64)

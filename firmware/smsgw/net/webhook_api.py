@@ -12,7 +12,7 @@ from smsgw.net.api import error, json_body
 
 _FEATURE = "smsgw.net.webhooks"
 # what a request that changes the registry or the dead letters loads, forgotten after it
-_ADMIN = ("smsgw.net.webhook_admin", "smsgw.net.url")
+_ADMIN = ("smsgw.net.webhook_admin", "smsgw.net.url", "smsgw.net.webhook_target")
 
 
 def _start(ctx):

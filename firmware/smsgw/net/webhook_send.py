@@ -6,6 +6,7 @@ from micropython import const
 
 from smsgw.hmac import sha256_hex
 from smsgw.net import httpc
+from smsgw.net.webhook_target import refused_target
 
 _CLOCK_WAIT_MS = const(10000)  # a delivery held for the clock looks again this often
 
@@ -25,7 +26,8 @@ async def attempt(w, entry):
     cfg = w.cfg
     try:
         status, _ = await httpc.request("POST", hook["url"], body, _headers(cfg, body, now),
-                                        cfg["timeout_s"], cfg["ca"], w._deny)
+                                        cfg["timeout_s"], cfg["ca"],
+                                        lambda ip, port: refused_target(ip, port, w.api_port))
         ok = 200 <= status < 300
         w.last_error = None if ok else "HTTP %d" % status
     except MemoryError as exc:  # the heap, not the receiver: no try spent (webhook_queue.serve

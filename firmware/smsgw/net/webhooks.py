@@ -25,34 +25,9 @@ EVENTS = ("sms:received", "sms:data-received", "sms:sent", "sms:delivered", "sms
           "sms:cancelled", "system:ping")
 _NO_HEAP_WAIT_MS = const(1000)  # a delivery whose code found no heap looks again this often
 # What a delivery loads (net/webhook_send.py, the HTTP client with its TCP connect and URL form,
-# hmac), forgotten while none is pending (webhook_queue.serve's `release`)
+# hmac, the target check), forgotten while none is pending (webhook_queue.serve's `release`)
 _SEND = ("smsgw.net.webhook_send", "smsgw.net.httpc", "smsgw.net.tcp", "smsgw.net.url",
-         "smsgw.hmac")
-
-
-def refused_target(host, port, api_port=None):
-    """Why a webhook may not be sent to host:port (a name or an address), or None.
-
-    Link-local addresses (169.254/16: cloud metadata, other devices' fallback addresses;
-    fe80::/10) never; the gateway's own API (loopback, unspecified or its Wi-Fi address at
-    api.port) neither: an event posted to our own API is a loop, or a way around its auth.
-    """
-    h = host.lower()
-    if h.split(":")[-1].startswith("169.254.") or h[:3] in ("fe8", "fe9", "fea", "feb"):
-        return "link-local address"
-    if port == api_port and (h.startswith("127.") or h in ("localhost", "0.0.0.0", "::", "::1")
-                             or h == _own_ip()):
-        return "the gateway's own API"
-    return None
-
-
-def _own_ip():
-    try:
-        import network
-
-        return network.WLAN(network.STA_IF).ifconfig()[0]
-    except Exception:  # no Wi-Fi here (unix port) or not up
-        return None
+         "smsgw.hmac", "smsgw.net.webhook_target")
 
 
 def _load():
@@ -178,9 +153,6 @@ class Webhooks(TaskOwner):
             self.queue.postpone(entry, _NO_HEAP_WAIT_MS)
             return False
         return await attempt(self, entry)
-
-    def _deny(self, ip, port):
-        return refused_target(ip, port, self.api_port)
 
     def health_check(self):
         """/health check: deliveries waiting; warn when any died, the queue is 80 % full, or
