@@ -19,7 +19,7 @@ MODULES = ("__init__", "errors", "clock", "events", "log", "tasks", "hmac", "sec
            "net/tcp", "net/webhook_queue", "net/queue_upkeep", "net/webhook_cfg", "net/webhooks",
            "net/webhook_admin", "net/webhook_send", "net/webhook_target",
            "net/mqtt", "net/mqtt_cmd", "net/mqtt_cfg",
-           "net/mqtt_client", "net/mqtt_ha")
+           "net/mqtt_client", "net/mqtt_connect", "net/mqtt_ha")
 HERE = REPO_ROOT / "tests" / "events"
 
 

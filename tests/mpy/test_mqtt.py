@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from localnet import serve
-from smsgw.net import mqtt, mqtt_cfg, mqtt_client
+from smsgw.net import mqtt, mqtt_cfg, mqtt_client, mqtt_connect
 from smsgw.net.url import mqtt as mqtt_url
 from smsgw.net import mqtt_cmd as cmd
 from smsgw.errors import ConfigError
@@ -21,12 +21,12 @@ def test_remaining_length_encoding_matches_spec_table():
 
 
 def test_connect_packet_bytes():
-    pkt = mqtt_client.connect_packet("c1", 60, "u", "p", ("t/a", b"off", True, 1), clean=False)
+    pkt = mqtt_connect.connect_packet("c1", 60, "u", "p", ("t/a", b"off", True, 1), clean=False)
     # flags: user 0x80 | password 0x40 | will retain 0x20 | will qos1 0x08 | will 0x04 = 0xEC
     body = (b"\x00\x04MQTT\x04\xec\x00\x3c" + b"\x00\x02c1" + b"\x00\x03t/a" + b"\x00\x03off" +
             b"\x00\x01u" + b"\x00\x01p")
     assert pkt == b"\x10" + bytes([len(body)]) + body
-    assert mqtt_client.connect_packet("c", 30)[9] == 0x02  # clean session only
+    assert mqtt_connect.connect_packet("c", 30)[9] == 0x02  # clean session only
 
 
 def test_publish_packet_bytes():
@@ -235,9 +235,14 @@ async def test_suback_refusal_raises():
 
 
 async def test_the_connection_code_leaves_the_heap_once_connected():
-    # the URL's form and the TCP connect are needed to connect only: the session, which runs
-    # for days, does not carry them (loaded again at the next connection)
+    # the URL's form, the TCP connect and CONNECT are needed to connect only: the session,
+    # which runs for days, does not carry them (loaded again at the next connection)
     import sys
+
+    from smsgw import forget
+
+    _CONNECTING = ("smsgw.net.url", "smsgw.net.tcp", "smsgw.net.mqtt_connect")
+    forget(*_CONNECTING)  # this file's own imports
 
     srv, port = await serve(_FakeBroker(1).serve)
     b = mqtt.MqttBridge({"url": "mqtt://127.0.0.1:%d" % port, "discovery": False}, "dev")
@@ -248,7 +253,7 @@ async def test_the_connection_code_leaves_the_heap_once_connected():
                 break
             await asyncio.sleep_ms(2)
         assert b.counters["connects"] == 1 and not t.done()
-        assert "smsgw.net.url" not in sys.modules and "smsgw.net.tcp" not in sys.modules
+        assert not any(n in sys.modules for n in _CONNECTING)
     finally:
         await b.stop()
         srv.close()
@@ -260,4 +265,4 @@ async def test_the_connection_code_leaves_the_heap_once_connected():
             break
         await asyncio.sleep_ms(2)
     await b.stop()
-    assert b.counters["failures"] and "smsgw.net.tcp" not in sys.modules  # nor a refused one
+    assert b.counters["failures"] and not any(n in sys.modules for n in _CONNECTING)  # refused

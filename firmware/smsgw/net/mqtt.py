@@ -25,7 +25,7 @@ from micropython import const
 
 _HEAD_TRIES = const(3)  # sessions that may die publishing one item before it is dropped
 # What making a connection loads (the URL's form, the TCP connect) and the session does not need
-_CONNECTING = ("smsgw.net.url", "smsgw.net.tcp")
+_CONNECTING = ("smsgw.net.url", "smsgw.net.tcp", "smsgw.net.mqtt_connect")
 _EVENT_TOPIC = {
     "sms:received": "received",
     "sms:sent": "sent",

@@ -1,20 +1,18 @@
 # A small asyncio MQTT 3.1.1 client: CONNECT (with last will, user/password, persistent session),
 # PUBLISH QoS 0/1 both ways (an inbound PUBACK may be deferred), SUBSCRIBE, UNSUBSCRIBE, PINGREQ,
-# DISCONNECT. One reader task per connection.
+# DISCONNECT. One reader task per connection. Opening it (TCP/TLS, CONNECT, CONNACK) is
+# net/mqtt_connect.py's, loaded for each connection.
 # Errors surface as OSError (or asyncio.TimeoutError); reconnecting is the caller's job (mqtt.py),
 # so recovery lives in one layer. Spec clauses refer to MQTT 3.1.1 (OASIS, 2014).
 import asyncio
 import struct
 
-from smsgw.net import dns
 from smsgw.tasks import cancel_and_wait
 
 from micropython import const
 
 DEFER = const(1)  # on_message's answer: "I will call puback(pid) myself"
 MAX_PACKET = const(4096)  # longest inbound packet accepted; a longer one closes the connection
-_CONNECT = const(0x10)
-_CONNACK = const(0x20)
 _PUBLISH = const(0x30)
 _PUBACK = const(0x40)
 _SUBSCRIBE = const(0x82)  # 3.8.1: the reserved flags are 0010
@@ -48,24 +46,6 @@ def packet(kind, body):
     return bytes([kind]) + _varlen(len(body)) + body
 
 
-def connect_packet(client_id, keepalive, user=None, password=None, will=None, clean=True):
-    """CONNECT (3.1). `will` is (topic, message, retain, qos) or None."""
-    flags = 0x02 if clean else 0
-    payload = _str(client_id)
-    if will:
-        topic, msg, retain, qos = will
-        flags |= 0x04 | (qos << 3) | (0x20 if retain else 0)
-        payload += _str(topic) + _str(msg)
-    if user is not None:
-        flags |= 0x80
-        payload += _str(user)
-        if password is not None:
-            flags |= 0x40
-            payload += _str(password)
-    head = _str("MQTT") + bytes([4, flags]) + struct.pack("!H", keepalive)
-    return packet(_CONNECT, head + payload)
-
-
 def publish_packet(topic, msg, qos=0, retain=False, pid=0, dup=False):
     """PUBLISH (3.3)."""
     kind = _PUBLISH | (qos << 1) | (1 if retain else 0) | (0x08 if dup else 0)
@@ -89,7 +69,10 @@ class MQTTClient:
             publish QoS 1 first: the reader, which reads that PUBACK, is not held up).
     """
 
-    wake: "asyncio.Event | None"  # typed for the checker (bare: no code on MicroPython)
+    # typed for the checker (bare: no code on MicroPython); the streams are net/mqtt_connect's
+    wake: "asyncio.Event | None"
+    _reader: "asyncio.StreamReader | None"
+    _writer: "asyncio.StreamWriter | None"
 
     def __init__(self, client_id, host, port=1883, user=None, password=None, keepalive=60,
                  will=None, tls=False, clean=False, on_message=None, ca=None):
@@ -120,29 +103,10 @@ class MQTTClient:
         Raises:
             OSError (refused, broker said no: "CONNACK <code>") or asyncio.TimeoutError.
         """
-        return await asyncio.wait_for(self._connect(), timeout_s)
+        # net/mqtt_connect.py's: the bridge forgets it once connected (mqtt.py's _CONNECTING)
+        from smsgw.net.mqtt_connect import open_session
 
-    async def _connect(self):
-        from smsgw.net.tcp import connect  # the bridge forgets it once connected (mqtt.py)
-
-        ctx = None
-        if self.tls:
-            from smsgw.net.tls import context
-
-            ctx = context(self.ca)
-        # closed by close() (the bridge's caller) whatever happens from here on
-        self._reader, self._writer = await connect(dns.resolve(self.host), self.port, ctx,
-                                                   self.host)
-        pkt = connect_packet(self.client_id, self.keepalive, self.user, self.password,
-                             self.will, self.clean)
-        await self._send(pkt)
-        kind, body = await self._read_packet()
-        if kind != _CONNACK or len(body) != 2:
-            raise OSError("no CONNACK")
-        if body[1]:  # 3.2.2.3 return code: 1..5 refused
-            raise OSError("CONNACK %d" % body[1])
-        self._task = asyncio.create_task(self._read_loop())
-        return bool(body[0] & 1)
+        return await asyncio.wait_for(open_session(self), timeout_s)
 
     async def _send(self, pkt):
         if self._writer is None:
