@@ -14,7 +14,7 @@
 # for the change and forgotten after it, so an idle unit carries the sampling only.
 from smsgw import call_loaded, forget
 from smsgw.alert import util
-from smsgw.fsutil import read_json, write_json
+from smsgw.fsutil import write_json
 
 NORMAL = 0
 ALERT = 1
@@ -73,12 +73,6 @@ class Rule:
         return [self.st, self.step, self.code, self.deadline, self.last, 1 if self.active else 0,
                 self.fails]
 
-    def restore(self, rec, now_ms):
-        self.st, self.step, self.code, self.deadline, self.last, act = rec[:6]
-        self.fails = rec[6] if len(rec) > 6 else 0
-        self.active = self.raw = bool(act)
-        self.since = now_ms
-
 
 class Engine:
     """All rules of the unit.
@@ -107,21 +101,8 @@ class Engine:
         self.acks = 0
         self.ack_locked = 0  # ACKs refused: the alert took ACK_TRIES wrong codes
         self._jumped = util.clock.jumped
-        self._load()
-
-    def _load(self):
-        if not self._path:
-            return
-        saved = read_json(self._path, {})
-        now = self._ticks()
-        for r in self.rules:
-            rec = saved.get(r.name)
-            if rec and len(rec) in (6, 7):  # 6: saved before the ACK attempt count
-                r.restore(rec, now)
-                # A clock that restarted (no NTP yet) must not stretch a deadline past one window.
-                r.deadline = min(r.deadline, self._wall() + r.window)
-                if r.last is not None and (self.last_alert is None or r.last > self.last_alert[1]):
-                    self.last_alert = (r.name, r.last)
+        if state_path:  # the states a reboot left: boot's code only (alert/rulestate.py)
+            call_loaded("smsgw.alert.rulestate", "load", self)
 
     def save(self):
         if self._path:
@@ -140,7 +121,8 @@ class Engine:
             raw = r.is_active(v)
             if raw != r.raw:
                 r.raw = raw
-                r.since = now
+                # ticks are small ints on the port; the stubs brand them (_TicksMs)
+                r.since = now  # pyright: ignore[reportAttributeAccessIssue]
             if raw != r.active and util.ticks_diff(now, r.since) >= r.debounce:
                 act = act or _act()  # a MemoryError: nothing changed, the next poll sees it
                 r.active = raw
