@@ -36,6 +36,14 @@ def unix():
 # ESP32 RTC kept through a reset, or the host's clock on the unix port) or "none"
 source = "rtc" if unix() >= _FLOOR else "none"
 jumped = 0  # seconds the clock moved when it was set (deadlines kept in wall time shift too)
+# seconds added to Unix time for local time: the alert unit's limits.utc_offset_min (quiet
+# hours, {time}; set by alert/setup.py)
+local_offset = 0
+
+
+def local_seconds(t=None):
+    """Local wall time: Unix seconds (`t`, else the RTC's reading) + local_offset."""
+    return (unix() if t is None else t) + local_offset
 
 
 def is_set():

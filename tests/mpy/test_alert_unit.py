@@ -118,6 +118,7 @@ async def test_unit_end_to_end_with_fakes():
         ob = ctx.outbox
         assert "smsgw.alert.commands" not in sys.modules  # loaded per command SMS only
         assert "smsgw.alert.inbound" not in sys.modules  # and the inbound code per SMS
+        assert "smsgw.alert.util" not in sys.modules  # their helpers, with them
         assert ob.pacer is unit.pacer and ob.pacer.per_minute == 6
         assert ctx.board.modes[14] == ("in", "up") and ctx.board.out == {25: 0}
         assert ob.texts(R2) == ["pump-3 started"]  # boot message
@@ -148,6 +149,7 @@ async def test_unit_end_to_end_with_fakes():
         assert replies[2] == "BALANCE: Balance 9.99"
         assert "smsgw.alert.commands" not in sys.modules  # and forgotten after each
         assert "smsgw.alert.inbound" not in sys.modules
+        assert "smsgw.alert.util" not in sys.modules  # also after the alert SMS (alerting)
         # the ACK stops the escalation and is confirmed to the alerted recipient
         _inbound(R1, "ACK " + code)
         await until(lambda: "acknowledged" in ob.texts(R1)[-1])

@@ -3,6 +3,7 @@
 # recipients, the message when the input is normal again, an ACK and who is told of it.
 # Functions of the Engine `e` and one of its rules `r`; the states and priorities are
 # rules.py's.
+from smsgw import clock
 from smsgw.alert import util
 from smsgw.alert.rules import (
     ACK_TRIES, ACKED, ALERT, ALERT_PRIORITY, DONE, HELD, NORMAL, REPLY_PRIORITY,
@@ -98,7 +99,7 @@ def _alert(e, r):
 
 def _fields(e, r, t):
     return {"device": e.device, "name": r.name, "value": r.value,
-            "time": util.fmt_time(util.local_seconds(t))}
+            "time": util.fmt_time(clock.local_seconds(t))}
 
 
 def _new_code(e):

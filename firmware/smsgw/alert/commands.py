@@ -9,6 +9,7 @@
 # allow-listed number gets a reply saying so instead of silence.
 # Loaded only while the unit handles an SMS from an allow-listed number (alert/unit.py), then
 # forgotten; what lasts between SMS (the rate-limit buckets) the unit keeps and hands back in.
+from smsgw import clock
 from smsgw.alert import totp, util
 from smsgw.fsutil import read_json, write_json
 
@@ -64,7 +65,7 @@ class Auth:
         self.counters = counters
         self._path = state_path
         self._ticks = ticks or util.ticks_ms
-        self._wall = wall or util.clock.now
+        self._wall = wall or clock.now
         self._interval = max(1, self.window_ms // self.max_attempts)  # one token back
         self.tat = {} if tat is None else tat  # number -> ticks its bucket is full again (GCRA)
         self.last_step = read_json(state_path, {}) if state_path else {}
@@ -133,7 +134,7 @@ class Actions:
             parts.append("in " + u.engine.inputs())
             la = u.engine.last_alert
             parts.append("last %s" % ("none" if la is None else "%s %s" % (
-                la[0], util.fmt_time(util.local_seconds(la[1])))))
+                la[0], util.fmt_time(clock.local_seconds(la[1])))))
         return ", ".join(parts)
 
     def relay(self, n, on):

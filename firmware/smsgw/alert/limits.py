@@ -3,7 +3,8 @@
 # send_interval_min/max, set through PATCH /settings).
 # Priority messages (>= PRIORITY) are never delayed but still count against the caps.
 # Held messages are not dropped: the outbox keeps them in its durable queue and asks again.
-from smsgw.alert import util
+from smsgw.clock import is_set, local_seconds, ticks_add, ticks_diff, ticks_ms
+from smsgw.errors import ConfigError
 from smsgw.fsutil import read_json, write_json
 
 PRIORITY = 100  # outbox priority from which messages go first and past pacing
@@ -24,9 +25,9 @@ def parse_quiet(text, key="limits.quiet_hours"):
         a, b = text.split("-")
         start, end = _minute(a), _minute(b)
     except (ValueError, AttributeError):
-        raise util.ConfigError(key, "must be 'HH:MM-HH:MM'")
+        raise ConfigError(key, "must be 'HH:MM-HH:MM'")
     if start == end:
-        raise util.ConfigError(key, "empty range")
+        raise ConfigError(key, "empty range")
     return start, end
 
 
@@ -51,7 +52,7 @@ def validate(value, key="limits"):
     lo = check_int(value.get("interval_min_s", 0), key + ".interval_min_s", 0, 3600)
     hi = check_int(value.get("interval_max_s", 0), key + ".interval_max_s", 0, 3600)
     if hi and hi < lo:
-        raise util.ConfigError(key + ".interval_max_s", "must be >= interval_min_s")
+        raise ConfigError(key + ".interval_max_s", "must be >= interval_min_s")
     q = value.get("quiet_hours")
     if q not in (None, ""):
         parse_quiet(q, key + ".quiet_hours")
@@ -76,8 +77,8 @@ class Pacer:
         self.quiet = parse_quiet(q) if q else None
         self.gap = (cfg.get("interval_min_s", 0), cfg.get("interval_max_s", 0))
         self._next_ok = None  # ticks_ms before which no message goes (the pause after the last)
-        self._ticks = ticks or util.ticks_ms
-        self._clock = clock or util.local_seconds
+        self._ticks = ticks or ticks_ms
+        self._clock = clock or local_seconds
         self._window = []  # [ticks_ms, segments] of the last minute, oldest first
         self._day = None
         self.day_count = 0
@@ -113,7 +114,7 @@ class Pacer:
             import os
 
             pause = lo + (max(hi, lo) - lo) * os.urandom(1)[0] / 255
-            self._next_ok = util.ticks_add(now, int(pause * 1000))
+            self._next_ok = ticks_add(now, int(pause * 1000))
         self._roll_day()
         self.day_count += segments
         if self._path and self.per_day:
@@ -122,7 +123,7 @@ class Pacer:
     def _gap_ms(self):
         if self._next_ok is None:
             return 0
-        return max(0, util.ticks_diff(self._next_ok, self._ticks()))
+        return max(0, ticks_diff(self._next_ok, self._ticks()))
 
     def minute_count(self):
         self._prune(self._ticks())
@@ -130,7 +131,7 @@ class Pacer:
 
     def _prune(self, now):
         w = self._window
-        while w and util.ticks_diff(now, w[0][0]) >= _MINUTE_MS:
+        while w and ticks_diff(now, w[0][0]) >= _MINUTE_MS:
             w.pop(0)
 
     def _minute_ms(self, segments):
@@ -146,7 +147,7 @@ class Pacer:
         for t, n in self._window:
             need -= n
             if need <= 0:
-                return max(1, _MINUTE_MS - util.ticks_diff(now, t))
+                return max(1, _MINUTE_MS - ticks_diff(now, t))
         return _MINUTE_MS
 
     def _roll_day(self):
@@ -166,7 +167,7 @@ class Pacer:
     def _quiet_ms(self):
         if not self.quiet:
             return 0
-        if not util.clock.is_set():  # the local time is unknown: sending beats holding forever
+        if not is_set():  # the local time is unknown: sending beats holding forever
             self.quiet_unknown += 1
             return 0
         start, end = self.quiet

@@ -12,8 +12,8 @@
 # Pure logic: clocks, input reader, sender and randomness are injected. This module samples;
 # what a change of state does (the SMS, the escalation, an ACK) is alert/alerting.py's, loaded
 # for the change and forgotten after it, so an idle unit carries the sampling only.
-from smsgw import call_loaded, forget
-from smsgw.alert import util
+from smsgw import call_loaded, clock, forget
+from smsgw.clock import ticks_diff, ticks_ms
 from smsgw.fsutil import write_json
 
 NORMAL = 0
@@ -28,6 +28,7 @@ ALERT_PRIORITY = 110  # above every other message (outbox: >= 100 goes first, pa
 REPLY_PRIORITY = 100
 DEFAULT_MESSAGE = "{device}: {name} alert at {time}"
 _ACT = "smsgw.alert.alerting"
+_UTIL = "smsgw.alert.util"  # alerting's helpers: forgotten with it
 
 
 class Rule:
@@ -93,14 +94,14 @@ class Engine:
         self._send = send
         self._read = read
         self._path = state_path
-        self._ticks = ticks or util.ticks_ms
-        self._wall = wall or util.wall
+        self._ticks = ticks or ticks_ms
+        self._wall = wall or clock.unix
         self._rand = rand  # None: alerting's, from os.urandom
         self.last_alert = None  # (rule name, wall time) for STATUS
         self.alerts = 0
         self.acks = 0
         self.ack_locked = 0  # ACKs refused: the alert took ACK_TRIES wrong codes
-        self._jumped = util.clock.jumped
+        self._jumped = clock.jumped
         if state_path:  # the states a reboot left: boot's code only (alert/rulestate.py)
             call_loaded("smsgw.alert.rulestate", "load", self)
 
@@ -123,7 +124,7 @@ class Engine:
                 r.raw = raw
                 # ticks are small ints on the port; the stubs brand them (_TicksMs)
                 r.since = now  # pyright: ignore[reportAttributeAccessIssue]
-            if raw != r.active and util.ticks_diff(now, r.since) >= r.debounce:
+            if raw != r.active and ticks_diff(now, r.since) >= r.debounce:
                 act = act or _act()  # a MemoryError: nothing changed, the next poll sees it
                 r.active = raw
                 changed = True
@@ -139,13 +140,13 @@ class Engine:
         if changed:
             self.save()
         if act is not None:
-            forget(_ACT)
+            forget(_ACT, _UTIL)
 
     def _follow_clock(self):
         # The clock was set (modem time, NTP: from 2000 to today after a power-on) since the
         # last poll: the wall times of running escalations move with it, so an ACK window
         # keeps its length instead of ending at once.
-        j = util.clock.jumped
+        j = clock.jumped
         d, self._jumped = j - self._jumped, j
         if not d:
             return False
@@ -171,7 +172,10 @@ class Engine:
         return self._change("ack_rule", name, by)
 
     def _change(self, what, *args):
-        return call_loaded(_ACT, what, self, *args)
+        try:
+            return call_loaded(_ACT, what, self, *args)
+        finally:
+            forget(_UTIL)
 
     def view(self, r):
         """One rule's state for the API (never its ACK code)."""

@@ -3,6 +3,7 @@
 # the /health check. Boot's code: Unit.start loads it and forgets it once the unit runs.
 import asyncio
 
+from smsgw import clock
 from smsgw.alert import util
 
 
@@ -15,7 +16,7 @@ def start(u):
     if lim:
         from smsgw.alert import limits
 
-        util.UTC_OFFSET_S[0] = lim.get("utc_offset_min", 0) * 60
+        clock.local_offset = lim.get("utc_offset_min", 0) * 60
         u.pacer = limits.Pacer(lim, state_path=u._path("alert_day.json"))
         if u.outbox is not None:
             u.outbox.pacer = u.pacer

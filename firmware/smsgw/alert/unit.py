@@ -4,7 +4,7 @@
 import asyncio
 
 from smsgw import call_loaded, forget
-from smsgw.alert import util
+from smsgw.clock import ticks_diff, ticks_ms
 from smsgw.tasks import cancel_all
 
 from micropython import const
@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # the type checker's view only (tools/typecheck.sh); never ru
 _INBOX_MAX = const(8)  # inbound SMS waiting for the command task (more are dropped and counted)
 _RETRY_MAX = const(16)  # alert SMS the outbox refused for now (429/503), retried with the same id
 _RETRY_MS = const(5000)
+# the helpers of the modules the unit loads for a use (alert/util.py): forgotten with them
+_UTIL = "smsgw.alert.util"
 
 
 class Unit:
@@ -45,7 +47,7 @@ class Unit:
         self.inbox_ev = asyncio.Event()
         self.retry = []
         started = getattr(ctx, "started", None)
-        self.started_ms = util.ticks_ms() if started is None else started
+        self.started_ms = ticks_ms() if started is None else started
         self.pacer = self.engine = None
         # the heartbeat's section, period (s), under-voltage recipients when it has none, and
         # its state between uses: alert/heartbeat.py is loaded for each use only (_heartbeat)
@@ -62,6 +64,7 @@ class Unit:
     # -- building (alert/setup.py: boot's code, forgotten once the unit runs) ----------------
     def start(self):
         call_loaded("smsgw.alert.setup", "start", self)
+        forget(_UTIL)  # the config's checks and the start used it
         return self
 
     def _path(self, name):
@@ -80,7 +83,7 @@ class Unit:
             getattr(hb, fn)(*args)
             return hb.cfg["interval_s"]
         finally:
-            forget("smsgw.alert.heartbeat")
+            forget("smsgw.alert.heartbeat", _UTIL)
 
     def _on_modem(self, name, detail):
         # modem.listeners: the heartbeat alerts on under-voltage; with no heap for its code
@@ -180,7 +183,7 @@ class Unit:
                     await inbound.handle(self, number, text)
                 finally:
                     del inbound
-                    forget("smsgw.alert.inbound")
+                    forget("smsgw.alert.inbound", _UTIL)
             except Exception as e:  # one bad SMS (or no heap for it) must not end the task
                 from smsgw import log
 
@@ -194,7 +197,10 @@ class Unit:
                 "signal": st.get("rssi"), "reg": st.get("reg")}
 
     def _uptime(self):
-        return util.uptime(util.ticks_diff(util.ticks_ms(), self.started_ms) // 1000)
+        # alert/util.py's: STATUS and the heartbeat, which load it too, forget it after them
+        from smsgw.alert.util import uptime
+
+        return uptime(ticks_diff(ticks_ms(), self.started_ms) // 1000)
 
     # -- heartbeat ---------------------------------------------------------------------------
     async def _heartbeat_task(self):
@@ -240,7 +246,7 @@ class Unit:
 
 def drop_commands():
     # commands + totp (~9 KB of heap) are loaded for one command SMS at a time (handle)
-    forget("smsgw.alert.commands", "smsgw.alert.totp")
+    forget("smsgw.alert.commands", "smsgw.alert.totp", _UTIL)
 
 
 def _state_name(st):

@@ -1,12 +1,11 @@
 # Small shared helpers of the alert package: clocks (injectable), the message templates, the
 # string and phone-number checks (the sections' checks are alert/checks.py), the command
-# counters.
+# counters. No state: it is loaded with the modules that use it (alerting, commands, heartbeat,
+# inbound, setup, checks) and forgotten with them.
 # Imports on CPython too (config validation runs on the host during `smsgate provision`).
 from smsgw import clock
 from smsgw.clock import ticks_add, ticks_diff, ticks_ms  # noqa: F401 (util.ticks_*)
 from smsgw.errors import ConfigError
-
-UTC_OFFSET_S = [0]  # set from limits.utc_offset_min by start(); used for quiet hours and {time}
 
 
 def fill(template, fields):
@@ -27,11 +26,6 @@ def wall():
     """Unix seconds from the board's RTC, set or not (smsgw.clock: escalation deadlines and
     reply ids; what needs the true time asks clock.now())."""
     return clock.unix()
-
-
-def local_seconds(t=None):
-    """Local wall time (Unix seconds + the configured UTC offset)."""
-    return (wall() if t is None else t) + UTC_OFFSET_S[0]
 
 
 def uptime(seconds):
