@@ -340,6 +340,26 @@ async def test_no_heap_during_a_try_is_counted_and_retried_and_the_task_lives():
         await w.stop()
 
 
+async def test_no_heap_for_the_loop_itself_is_counted_and_the_task_lives():
+    # a MemoryError outside a try (the idle wait's timer, the due entry) ended the delivery
+    # task, and the loop's handler reset the board
+    async with _Hooked("sms:sent") as (w, rx):
+        real, short = w.queue.due, [2]
+
+        def due():
+            if short[0]:
+                short[0] -= 1
+                raise MemoryError("memory allocation failed, allocating 100 bytes")
+            return real()
+
+        w.queue.due = due
+        t = w.start()
+        w.on_event("sms:sent", {"messageId": "m1"})
+        await until(lambda: w.counters["delivered"] == 1)
+        assert w.counters["oom"] == 2 and not t.done() and len(rx.got) == 1
+        await w.stop()
+
+
 async def test_no_heap_to_journal_an_event_holds_it_for_the_task_not_lost():
     # a MemoryError journaling an event (its envelopes, the journal's lines) lost it: events.emit
     # counted the handler's error and no delivery was ever made

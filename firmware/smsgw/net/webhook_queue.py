@@ -193,49 +193,57 @@ async def serve(queue, wake, deliver, counters, what, online=None, release=()):
     from smsgw import forget
 
     while True:
-        if queue.held:
+        try:
+            if queue.held:
+                try:
+                    queue.journal_held(counters)
+                except OSError as exc:  # flash trouble: that event is lost, as it was at its time
+                    counters["io_errors"] += 1
+                    from smsgw import log
+
+                    log.exc(what, exc)
+            if online is not None and not online.is_set():
+                try:  # held events are still written meanwhile (no network needed)
+                    await asyncio.wait_for_ms(online.wait(),
+                                              _HELD_RETRY_MS if queue.held else 3600000)
+                except asyncio.TimeoutError:
+                    pass
+                continue
+            entry, wait_ms = queue.due()
+            if entry is None or wait_ms > 0:
+                if entry is None and release and not queue.held:
+                    forget(*release)
+                wait_ms = wait_ms or 3600000
+                if queue.held:
+                    wait_ms = min(wait_ms, _HELD_RETRY_MS)
+                wake.clear()
+                try:
+                    await asyncio.wait_for(wake.wait(), wait_ms / 1000)
+                except asyncio.TimeoutError:
+                    pass
+                continue
+            queue.busy = entry
             try:
-                queue.journal_held(counters)
-            except OSError as exc:  # flash trouble: that event is lost, as it was at its time
+                await deliver(entry)
+            except MemoryError:  # no heap for this try now (reading the entry back, the client):
+                # counted, due again in a second without a try spent; the task lives on
+                counters["oom"] += 1
+                queue.postpone(entry, 1000)
+                import gc
+
+                gc.collect()
+            except OSError as exc:  # flash trouble: count, say it, try again later
                 counters["io_errors"] += 1
                 from smsgw import log
 
                 log.exc(what, exc)
-        if online is not None and not online.is_set():
-            try:  # held events are still written meanwhile (no network needed)
-                await asyncio.wait_for_ms(online.wait(),
-                                          _HELD_RETRY_MS if queue.held else 3600000)
-            except asyncio.TimeoutError:
-                pass
-            continue
-        entry, wait_ms = queue.due()
-        if entry is None or wait_ms > 0:
-            if entry is None and release and not queue.held:
-                forget(*release)
-            wait_ms = wait_ms or 3600000
-            if queue.held:
-                wait_ms = min(wait_ms, _HELD_RETRY_MS)
-            wake.clear()
-            try:
-                await asyncio.wait_for(wake.wait(), wait_ms / 1000)
-            except asyncio.TimeoutError:
-                pass
-            continue
-        queue.busy = entry
-        try:
-            await deliver(entry)
-        except MemoryError:  # no heap for this try now (reading the entry back, the client):
-            # counted, due again in a second without a try spent; the task lives on
+                await asyncio.sleep(1)
+            finally:
+                queue.busy = None
+        except MemoryError:  # no heap for the round's own work (a wait, the due entry, the
+            # held events): counted, the loop looks again in a second; the task lives on
             counters["oom"] += 1
-            queue.postpone(entry, 1000)
             import gc
 
             gc.collect()
-        except OSError as exc:  # flash trouble: count, say it, try again later
-            counters["io_errors"] += 1
-            from smsgw import log
-
-            log.exc(what, exc)
-            await asyncio.sleep(1)
-        finally:
-            queue.busy = None
+            await asyncio.sleep_ms(1000)
