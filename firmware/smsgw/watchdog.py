@@ -23,7 +23,10 @@ async def feed(wdt, timeout_s, ctx, server):
 
     said = False
     while True:
-        gone = dead(ctx, server)
+        try:
+            gone = dead(ctx, server)
+        except MemoryError:  # no heap to look now: the loop runs (this task does), so feed
+            gone = None
         if not gone:
             wdt.feed()
             said = False

@@ -160,6 +160,26 @@ async def test_urc_inside_response_goes_to_subscriber():
     await _done(ch)
 
 
+async def test_a_line_with_no_heap_is_lost_and_the_reader_lives():
+    # a MemoryError making a line into a str (or handling it) ended the reader task: the
+    # watchdog then reset the board
+    got = []
+    s, ch = _chan({"AT+CPMS?": b'\r\n+CMTI: "SM",1\r\n\r\n+CMTI: "SM",2\r\n\r\nOK\r\n'})
+    ch.on_urc("+CMTI:", lambda line, pdu: got.append(line))
+    real, short = ch._dispatch, [1]
+
+    def dispatch(line):
+        if short[0]:
+            short[0] -= 1
+            raise MemoryError("memory allocation failed, allocating 32 bytes")
+        real(line)
+
+    ch._dispatch = dispatch
+    assert await ch.cmd(b"AT+CPMS?") == []
+    assert got == ['+CMTI: "SM",2'] and ch.counters["lost_lines"] == 1
+    await _done(ch)
+
+
 async def test_creg_urc_vs_answer():
     got = []
     s, ch = _chan(

@@ -40,3 +40,31 @@ async def test_fed_while_the_core_tasks_live_then_not():
     assert watchdog.dead(ctx, server) == ["AT reader", "sender"]
     for t in (feeder, server):
         t.cancel()
+
+
+async def test_no_heap_to_look_at_the_tasks_still_feeds():
+    # a MemoryError building the list of dead tasks ended the feeder: the watchdog then reset
+    # a board whose loop ran fine
+    from waits import until
+
+    ctx = _Obj()
+    ctx.at, ctx.outbox, ctx.tasks = _Obj(), _Obj(), []
+    ctx.at._task = ctx.outbox.task = server = asyncio.create_task(_forever())
+    real, short = watchdog.dead, [2]
+
+    def dead(c, s):
+        if short[0]:
+            short[0] -= 1
+            raise MemoryError("memory allocation failed, allocating 16 bytes")
+        return real(c, s)
+
+    watchdog.dead = dead
+    wdt = _WDT()
+    try:
+        feeder = watchdog.start(ctx, wdt, server, 1)  # a look every 250 ms
+        await until(lambda: wdt.feeds >= 3)
+        assert not feeder.done() and short[0] == 0
+    finally:
+        watchdog.dead = real
+    for t in (feeder, server):
+        t.cancel()

@@ -149,6 +149,7 @@ class ATChannel(TaskOwner):
         self.counters = {
             "commands": 0, "timeouts": 0, "errors": 0, "urcs": 0, "echoes": 0,
             "garbage": 0, "overflows": 0, "stray": 0, "urc_errors": 0, "io_errors": 0,
+            "lost_lines": 0,
         }  # fmt: skip
 
     def on_urc(self, prefix, fn):
@@ -310,12 +311,16 @@ class ATChannel(TaskOwner):
         line = self._line
         n = min(self._n, len(line))
         self._n = 0
-        if len(line) > _LINE_KEPT:
-            self._line = bytearray(_LINE_KEPT)
-        # one copy: the str straight from the buffer (only printable ASCII was kept)
-        s = str(memoryview(line)[:n], "ascii").rstrip()
-        if s:
-            self._dispatch(s)
+        try:
+            if len(line) > _LINE_KEPT:
+                self._line = bytearray(_LINE_KEPT)
+            # one copy: the str straight from the buffer (only printable ASCII was kept)
+            s = str(memoryview(line)[:n], "ascii").rstrip()
+            if s:
+                self._dispatch(s)
+        except MemoryError:  # no heap for this line: it is lost (a command waiting for it
+            # times out, a new message waits for the sweep); the reader, and the rest, go on
+            self.counters["lost_lines"] += 1
 
     def _dispatch(self, s):
         u = self._urc2
