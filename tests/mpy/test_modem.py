@@ -197,6 +197,30 @@ async def test_cmti_read_and_pushed():
     await _close(at, m)
 
 
+async def test_no_heap_reading_a_message_leaves_it_for_the_sweep_and_the_reader_lives():
+    # a MemoryError reading an announced message ended the worker that reads them: later
+    # announcements were never read (and the loop's handler reset the board)
+    r = _base()
+    r["AT+CMGR=3"] = b'\r\n+CMGR: 0,"",38\r\n' + DELIVER.encode() + b"\r\n" + _OK
+    r["AT+CMGR=4"] = r["AT+CMGR=3"]
+    s, at, m = _modem(r)
+    await m.start()
+    real, short = m.read_pdu, [1]
+
+    async def read_pdu(i):
+        if short[0]:
+            short[0] -= 1
+            raise MemoryError("memory allocation failed, allocating 128 bytes")
+        return await real(i)
+
+    m.read_pdu = read_pdu
+    s.feed(b'\r\n+CMTI: "SM",3\r\n')  # no heap for it: still on the SIM, for the sweep
+    s.feed(b'\r\n+CMTI: "SM",4\r\n')
+    item = await asyncio.wait_for_ms(m.incoming.get(), 1000)
+    assert item == ("sms", 4, DELIVER) and m.counters["read_errors"] == 1
+    await _close(at, m)
+
+
 async def test_cmt_and_cds_direct_and_cdsi():
     r = _base("SIM7600")
     r["AT+CMGR=0"] = b'\r\n+CMGR: 0,"",25\r\n' + REPORT.encode() + b"\r\n" + _OK

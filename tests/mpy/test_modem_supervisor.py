@@ -150,3 +150,27 @@ async def test_silent_reboot_seen_by_echo():
     assert m.counters["reboots"] == 1 and sup.counters["reinits"] == 1
     assert sup.counters["reset_cmd"] == 0
     await _close(sup, m, at)
+
+
+async def test_no_heap_at_a_start_or_a_probe_is_not_the_modems_fault():
+    # a MemoryError in the bring-up or a probe ended the supervisor (the board reset); it is
+    # the heap's fault, not the modem's: no ladder, tried again a second later
+    s, at, m, b, sup = _setup()
+    real_start, real_probe, short = m.start, m.probe, {"start": 2, "probe": 1}
+
+    def no_heap(what, real):
+        async def call():
+            if short[what]:
+                short[what] -= 1
+                raise MemoryError("memory allocation failed, allocating 1104 bytes")
+            return await real()
+
+        return call
+
+    m.start, m.probe = no_heap("start", real_start), no_heap("probe", real_probe)
+    t = sup.start()
+    await asyncio.wait_for_ms(sup.ready.wait(), 5000)
+    await until(lambda: short["probe"] == 0 and sup.counters["oom"] == 3)
+    assert sup.ready.is_set() and not t.done() and b.calls == ["power_on"]
+    assert sup.counters["reset_cmd"] == 0 and sup.counters["failures"] == 0
+    await _close(sup, m, at)

@@ -203,7 +203,7 @@ class Modem(UrcHandlers):
             kind, i = self._pending.pop(0)
             try:
                 h = await self.read_pdu(i)
-            except (ATError, ATTimeout):
+            except (ATError, ATTimeout, MemoryError):  # MemoryError: no heap for the answer
                 self.counters["read_errors"] += 1  # still in storage: the next sweep gets it
                 continue
             if h is None:

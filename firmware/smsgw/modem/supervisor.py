@@ -8,6 +8,10 @@ from smsgw import forget
 from smsgw.errors import ATError, ATTimeout, SmsgateError
 from smsgw.tasks import TaskOwner
 
+from micropython import const
+
+_OOM_TRIES = const(5)  # starts of the modem the heap may refuse before the board resets
+
 
 class Supervisor(TaskOwner):
     """Keeps the modem usable.
@@ -32,7 +36,7 @@ class Supervisor(TaskOwner):
         self._busy = False
         self.counters = {
             "recoveries": 0, "failures": 0, "reinits": 0, "waits": 0, "last_error": None,
-            "probe": 0, "reset_cmd": 0, "pwrkey": 0, "power": 0, "mcu_reset": 0,
+            "probe": 0, "reset_cmd": 0, "pwrkey": 0, "power": 0, "mcu_reset": 0, "oom": 0,
         }  # fmt: skip
         modem.listeners.append(self._on_event)
         modem.at.on_timeout = self._on_timeout
@@ -81,13 +85,22 @@ class Supervisor(TaskOwner):
             forget("smsgw.modem.ladder")
 
     async def _start(self):
-        try:
-            await self.modem.start()
-        except (SmsgateError, OSError, ValueError) as e:  # ValueError: nonsense from the line
-            self._fail(e)
-            return False
-        self.ready.set()
-        return True
+        for n in range(_OOM_TRIES):
+            try:
+                await self.modem.start()
+            except MemoryError:  # the heap, not the modem (the bring-up is loaded for it): no
+                # ladder; again a second later, and after the last try the error ends this
+                # task and the board resets (a fresh heap)
+                self.counters["oom"] += 1
+                if n == _OOM_TRIES - 1:
+                    raise
+                await asyncio.sleep_ms(1000)
+                continue
+            except (SmsgateError, OSError, ValueError) as e:  # ValueError: nonsense from the line
+                self._fail(e)
+                return False
+            self.ready.set()
+            return True
 
     async def _watch(self):
         # Healthy: probe every probe_every_ms or when kicked. Returns True when a probe failed,
@@ -98,6 +111,9 @@ class Supervisor(TaskOwner):
                 await asyncio.wait_for_ms(self._kick.wait(), self._every)
             except asyncio.TimeoutError:
                 pass  # the periodic probe
+            except MemoryError:  # no heap for the timer now: the probe comes a second later
+                self.counters["oom"] += 1
+                await asyncio.sleep_ms(1000)
             if not self.ready.is_set():
                 break
             self._busy = True
@@ -108,6 +124,8 @@ class Supervisor(TaskOwner):
                 self.ready.clear()
                 self.modem.status["ready"] = False
                 return True
+            except MemoryError:  # the heap, not the modem: no ladder, the next round probes
+                self.counters["oom"] += 1
             finally:
                 self._busy = False
         self.counters["reinits"] += 1  # the modem rebooted or powered down: start() again

@@ -254,8 +254,8 @@ class Outbox:
                 # flash reads/writes): nothing sent, the message stays Pending and is retried;
                 # counted (/health counters.outbox.oom) so the shortage is not silent
                 self.counters["oom"] += 1
+                gc.collect()  # first: the failed step's garbage, so that the log line fits
                 log.error("sender: out of memory, retrying: %s", e)
-                gc.collect()
                 await asyncio.sleep_ms(1000)
             except Exception as e:
                 log.exc("sender", e)
