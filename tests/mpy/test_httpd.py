@@ -224,3 +224,45 @@ async def test_streamed_body_goes_out_whole_and_is_closed_when_the_client_leaves
         assert app.conns == [] and app.counters["errors"] == 0, app.counters
 
     await _served(run)
+
+
+async def test_no_heap_at_an_accept_and_the_server_listens_again():
+    # asyncio's accept loop ended when a connection found no heap (its stream, its task): the
+    # server's task ended with it, and the board reset
+    import os
+
+    from asyncio import stream
+    from localnet import _free
+
+    port = 20000 + int.from_bytes(os.urandom(2), "little") % 12000
+    while not _free(port):
+        port += 1
+    app, seen = _app()
+    task = asyncio.create_task(app.start_server("127.0.0.1", port))
+    real, short = stream.Stream, [1]
+
+    def no_heap(*args):
+        if short[0] and len(args) == 2:  # an accepted connection's stream, not a client's
+            short[0] -= 1
+            raise MemoryError("memory allocation failed, allocating 64 bytes")
+        return real(*args)
+
+    # both names of MicroPython's one Stream class: asyncio's server loop made it as the one,
+    # the gateway's makes it as the other
+    asyncio.StreamReader = stream.Stream = no_heap
+    try:
+        answer = b""
+        for _ in range(100):  # until it listens (again), within ~5 s
+            try:
+                answer = await asyncio.wait_for_ms(_exchange(port, b"GET /text HTTP/1.0\r\n\r\n"),
+                                                   500)
+            except (OSError, asyncio.TimeoutError):  # refused, or the lost connection
+                await asyncio.sleep_ms(50)
+                continue
+            if answer:
+                break
+        assert answer.endswith(b"plain"), (answer, app.counters)
+        assert short[0] == 0 and app.counters["oom"] == 1 and not task.done()
+    finally:
+        asyncio.StreamReader = stream.Stream = real
+        task.cancel()

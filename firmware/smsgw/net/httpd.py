@@ -19,6 +19,11 @@ import asyncio
 import json
 from time import ticks_add, ticks_diff, ticks_ms
 
+try:
+    from asyncio import core  # pyright: ignore[reportAttributeAccessIssue] - MicroPython's
+except ImportError:  # CPython (tests call handle_request; start_server is the board's)
+    core = None
+
 from micropython import const
 
 from smsgw.net.lines import LineReader, TooLong
@@ -34,6 +39,11 @@ _MESSAGES = {400: ("Bad Request", "bad request"),
              431: ("Request Header Fields Too Large", "request line or headers too large"),
              503: ("Service Unavailable", "out of memory, retry later")}
 _TIMED_OUT = const(408)
+
+
+def _readable(s):
+    # a generator, as asyncio's streams wait for a socket: the task sleeps until s is readable
+    yield core._io_queue.queue_read(s)
 
 
 def _refusal(status, msg=None):
@@ -278,20 +288,55 @@ class Server:
         return _response(res)
 
     async def start_server(self, host="0.0.0.0", port=80):
-        reaper = asyncio.create_task(self._reap())
+        """Listen on host:port and serve each connection (handle_request) until cancelled.
+
+        Our own accept loop, not asyncio.start_server's: that one ends for good when the heap
+        has no room for a connection's stream or task (a MemoryError out of its loop), and the
+        server, its task and, through the watchdog, the board went with it. Here such a
+        connection is closed and counted (oom), and the server listens on."""
+        import socket
+
+        ai = socket.getaddrinfo(host, port)[0]
+        s = socket.socket()
+        reaper = None
         try:
-            self.server = await asyncio.start_server(self.handle_request, host, port)
-            await self.server.wait_closed()
+            s.setblocking(False)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(ai[-1])
+            s.listen(5)
+            self.server = s
+            reaper = asyncio.create_task(self._reap())
+            while True:
+                await _readable(s)  # pyright: ignore
+                try:
+                    c, addr = s.accept()
+                except OSError:  # gone before it was taken
+                    continue
+                try:
+                    c.setblocking(False)
+                    st = asyncio.StreamReader(c, {"peername": addr})  # pyright: ignore
+                    asyncio.create_task(self.handle_request(st, st))
+                except MemoryError:
+                    self.counters["oom"] += 1
+                    c.close()
         finally:
-            reaper.cancel()
+            self.server = None
+            if reaper is not None:
+                reaper.cancel()
+            s.close()
 
     async def _reap(self):
+        # allocates nothing: it runs however short the heap is (a MemoryError here ended it)
         while True:
-            await asyncio.sleep(_REAP_MS / 1000)
+            await asyncio.sleep_ms(_REAP_MS)
             now = ticks_ms()
-            for c in [c for c in self.conns if c[1] is not None and ticks_diff(now, c[1]) >= 0]:
-                self.counters["timeouts"] += 1
-                self._drop(c)
+            i = len(self.conns)
+            while i:
+                i -= 1
+                c = self.conns[i]
+                if c[1] is not None and ticks_diff(now, c[1]) >= 0:
+                    self.counters["timeouts"] += 1
+                    self._drop(c)
 
     def _drop(self, c):
         # Free the slot now; the task closes its socket when the cancel reaches it.
