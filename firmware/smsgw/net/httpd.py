@@ -307,10 +307,14 @@ class Server:
             self.server = s
             reaper = asyncio.create_task(self._reap())
             while True:
-                await _readable(s)  # pyright: ignore
                 try:
+                    await _readable(s)  # pyright: ignore
                     c, addr = s.accept()
                 except OSError:  # gone before it was taken
+                    continue
+                except MemoryError:  # not even the socket's object: a second later
+                    self.counters["oom"] += 1
+                    await asyncio.sleep_ms(1000)
                     continue
                 try:
                     c.setblocking(False)
