@@ -20,13 +20,20 @@ def _free(port):
         s.close()
 
 
-async def serve(handler):
-    """(server, port): `handler` served on a free random port of 127.0.0.1, below Linux's
-    ephemeral range (32768-60999) where the suite's own client connections take theirs."""
+def free_port():
+    """A random port of 127.0.0.1 free now, below Linux's ephemeral range (32768-60999) where
+    the suite's own client connections take theirs."""
     for _ in range(20):
         port = 20000 + int.from_bytes(os.urandom(2), "little") % 12000
-        if not _free(port):
-            continue
+        if _free(port):
+            return port
+    raise OSError("no free port")
+
+
+async def serve(handler):
+    """(server, port): `handler` served on a free port of 127.0.0.1 (free_port)."""
+    for _ in range(20):
+        port = free_port()
         try:
             return await asyncio.start_server(handler, "127.0.0.1", port), port
         except OSError:  # taken in between by another run

@@ -229,14 +229,10 @@ async def test_streamed_body_goes_out_whole_and_is_closed_when_the_client_leaves
 async def test_no_heap_at_an_accept_and_the_server_listens_again():
     # asyncio's accept loop ended when a connection found no heap (its stream, its task): the
     # server's task ended with it, and the board reset
-    import os
-
     from asyncio import stream
-    from localnet import _free
+    from localnet import free_port
 
-    port = 20000 + int.from_bytes(os.urandom(2), "little") % 12000
-    while not _free(port):
-        port += 1
+    port = free_port()
     app, seen = _app()
     task = asyncio.create_task(app.start_server("127.0.0.1", port))
     real, short = stream.Stream, [1]
