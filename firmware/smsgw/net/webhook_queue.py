@@ -88,21 +88,19 @@ class Journal:
             counters["lost"] += 1
 
     def journal_held(self, counters):
-        # the held events in their order
+        # the held events in their order; any error but MemoryError loses that one, as it was
+        # at its time (flash trouble: raised, the caller says)
         held = self.held
         while held:
-            fn, args = held[0]
+            item = held.pop(0)
+            events.held -= 1
             try:
-                fn(*args)
-            except MemoryError:  # still no heap: this one and the rest stay held
+                item[0](*item[1])
+            except MemoryError:  # still no heap: this one (the head again) and the rest wait
+                held.insert(0, item)
+                events.held += 1
                 counters["oom"] += 1
                 return
-            except Exception:  # lost, as it was at its time (flash trouble: the caller says)
-                held.pop(0)
-                events.held -= 1
-                raise
-            held.pop(0)
-            events.held -= 1
 
     def read(self, entry):
         """-> (wid, body bytes) of a pending entry, read back from flash."""
@@ -195,13 +193,7 @@ async def serve(queue, wake, deliver, counters, what, online=None, release=()):
     while True:
         try:
             if queue.held:
-                try:
-                    queue.journal_held(counters)
-                except OSError as exc:  # flash trouble: that event is lost, as it was at its time
-                    counters["io_errors"] += 1
-                    from smsgw import log
-
-                    log.exc(what, exc)
+                queue.journal_held(counters)
             if online is not None and not online.is_set():
                 try:  # held events are still written meanwhile (no network needed)
                     await asyncio.wait_for_ms(online.wait(),
@@ -225,25 +217,22 @@ async def serve(queue, wake, deliver, counters, what, online=None, release=()):
             queue.busy = entry
             try:
                 await deliver(entry)
-            except MemoryError:  # no heap for this try now (reading the entry back, the client):
-                # counted, due again in a second without a try spent; the task lives on
-                counters["oom"] += 1
-                queue.postpone(entry, 1000)
-                import gc
-
-                gc.collect()
-            except OSError as exc:  # flash trouble: count, say it, try again later
-                counters["io_errors"] += 1
-                from smsgw import log
-
-                log.exc(what, exc)
-                await asyncio.sleep(1)
+            except MemoryError:  # no heap for this try (reading the entry back, the client):
+                queue.postpone(entry, 1000)  # due again in a second, no try spent
+                raise
             finally:
                 queue.busy = None
-        except MemoryError:  # no heap for the round's own work (a wait, the due entry, the
-            # held events): counted, the loop looks again in a second; the task lives on
+        except MemoryError:  # no heap for this round (a try, a wait, the due entry, the held
+            # events): counted, the loop looks again in a second; the task lives on
             counters["oom"] += 1
             import gc
 
             gc.collect()
+            await asyncio.sleep_ms(1000)
+        except OSError as exc:  # flash trouble (a try, a held event: that one is lost, as it
+            # was at its time): count, say it, try again a second later
+            counters["io_errors"] += 1
+            from smsgw import log
+
+            log.exc(what, exc)
             await asyncio.sleep_ms(1000)
