@@ -373,6 +373,25 @@ async def test_rare_lines_met_without_heap_for_their_code_are_handled_late_not_l
     await _close(at, m)
 
 
+async def test_a_rare_line_with_room_again_drops_none_of_the_kept_ones():
+    # four lines kept while there was no heap, then a fifth with room: all five are handled,
+    # in order (the bound applied before trying dropped the oldest)
+    from noheap import no_heap_for
+
+    s, at, m = _modem(_base())
+    ev = []
+    m.listeners.append(lambda n, d: ev.append(n))
+    await m.start()
+    with no_heap_for("smsgw.modem", "news"):
+        for _ in range(4):
+            s.feed(b"\r\nUNDER-VOLTAGE WARNNING\r\n")
+        await until(lambda: m.counters["news_waits"] == 4)
+    s.feed(b"\r\nRDY\r\n")
+    await until(lambda: "reboot" in ev)
+    assert ev == ["under_voltage"] * 4 + ["reboot"] and m.counters["news_lost"] == 0
+    await _close(at, m)
+
+
 async def test_battery_both_formats():
     r = _base()
     r["AT+CBC"] = b"\r\n+CBC: 0,85,4050\r\n" + _OK

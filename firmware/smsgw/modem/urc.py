@@ -96,13 +96,14 @@ class UrcHandlers:
             self._rare("urc", line)
 
     def _rare(self, fn, *args):
-        # news.<fn>(self, *args), behind the lines still waiting for that code
+        # news.<fn>(self, *args), behind the lines still waiting for that code; only what is
+        # still kept after trying (no heap yet) is held to the bound
         kept = self._news
-        if len(kept) >= _NEWS_MAX:
-            kept.pop(0)
-            self.counters["news_lost"] += 1
         kept.append((fn, args))
         self.news_due()
+        if len(kept) > _NEWS_MAX:
+            kept.pop(0)
+            self.counters["news_lost"] += 1
 
     def news_due(self):
         """Handle the rare lines kept so far, in their order, smsgw.modem.news loaded for each
