@@ -57,14 +57,43 @@ class Ctx:
         return self.mem_live or gc.mem_alloc()
 
 
+_STARVED_GAP_MS = const(2000)  # a pause this long at least ends a run of MemoryErrors
+
+
 async def _sample_heap(ctx):
     # Live heap after a collection, twice a second; the maximum is the high-water mark in
     # /health (MicroPython keeps no peak of its own, and mem_alloc() without a collection
     # mostly measures garbage).
+    # It also watches the core's MemoryErrors. Each part survives one (it counts, answers 503
+    # or tries again), but when they keep coming for device.starved_s (no pause of a quarter
+    # of it) the heap is starved: what stays resident grew (interned names, endpoints kept,
+    # a feature started) or the free heap is cut into pieces too small for the work. Only a
+    # fresh heap cures that, so the board resets: the queue is on the flash, nothing accepted
+    # is lost. Allocation-free but for the log line.
+    window = ctx.cfg["device"].get("starved_s", 0) * 1000
+    gap = max(_STARVED_GAP_MS, window // 4)
+    sup = ctx.supervisor
+    seen = -1  # MemoryErrors the core's parts counted (each in its own /health counters)
+    first = last = 0  # ticks of the current run's first and latest MemoryError
+    run = False
     while True:
         gc.collect()
         ctx.mem_live = gc.mem_alloc()
         ctx.mem_peak = max(ctx.mem_peak, ctx.mem_live)
+        n = ctx.outbox.counters["oom"] + ctx.inbox.counters["oom"] + ctx.app.counters["oom"] + (
+            0 if sup is None else sup.counters["oom"])
+        if seen < 0:
+            seen = n  # what they counted before the watch began is no run
+        if n != seen and window:
+            now = time.ticks_ms()
+            if not run or time.ticks_diff(now, last) > gap:
+                first, run = now, True  # a new run
+            seen = n
+            last = now
+            if time.ticks_diff(now, first) >= window:
+                _quietly(log.error, "heap starved: no room for the gateway's work for %d s",
+                         window // 1000)
+                _reset(ctx.board)
         await asyncio.sleep_ms(500)
 
 

@@ -35,8 +35,10 @@ DEFAULTS = {
     # connections served at once (ESP32: ~10 lwIP sockets for listen + these + MQTT +
     # webhooks), seconds to read one request, bytes of request line + headers
     "http": {"max_body": 4096, "max_connections": 4, "read_timeout_s": 5, "max_header": 2048},
-    # watchdog_s: machine.WDT's timeout on the ESP32 boards (0: none; smsgw.keepers)
-    "device": {"id": "", "name": "smsgate", "watchdog_s": 30},
+    # watchdog_s: machine.WDT's timeout on the ESP32 boards (0: none; smsgw.keepers);
+    # starved_s: MemoryErrors of the core's work this long, without a pause of a quarter of
+    # it, reset the board for a fresh heap (0: never; smsgw.app)
+    "device": {"id": "", "name": "smsgate", "watchdog_s": 30, "starved_s": 120},
     "log": {"path": "/log.txt", "max_bytes": 8192, "debug": False},
 }
 
@@ -63,6 +65,7 @@ _RANGES = {
     "log.max_bytes": (512, 1048576),
     "wifi.setup_after_s": (0, 86400),
     "wifi.backoff_max_s": (1, 3600),
+    "device.starved_s": (0, 86400),
 }
 # strings: "" (unset) or this many characters (WPA2 keys are 8..63; an SSID at most 32 bytes)
 _LENGTHS = {"wifi.ssid": (1, 32), "wifi.password": (8, 63), "wifi.ap_password": (8, 63)}

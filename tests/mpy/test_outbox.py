@@ -106,6 +106,7 @@ def test_submission_code_is_loaded_per_request_and_no_heap_for_it_is_a_503():
     with no_heap_for("smsgw.queue", "accept"):
         st, obj = ob.submit(_body(id="second"))
     assert st == 503 and "memory" in obj["message"] and ob.status("second") is None
+    assert ob.counters["oom"] == 1  # counted for the heap's watch (smsgw.app)
     assert ob.submit(_body(id="second"))[0] == 202 and ob.status("second") is not None
     rmtree(ob.store.root)
 

@@ -83,8 +83,13 @@ class _Sta:
         return self.found
 
 
+class _App:
+    counters = {"oom": 0}
+
+
 class _Ctx:
     wdt = _Wdt()
+    app = _App()
 
 
 class _Sup:
@@ -125,6 +130,8 @@ def test_a_refused_scan_or_no_heap_is_503_and_nothing_kept():
     r = wifiscan.scan(_Ctx, _Sup(_Sta(fails=OSError("STA must be active"))))
     assert r.status_code == 503 and "STA must be active" in json.loads(r.body)["message"]
     assert "Retry-After" in r.headers and wifiscan._last is None
+    n = _Ctx.app.counters["oom"]
     r = wifiscan.scan(_Ctx, _Sup(_Sta(fails=MemoryError())))
     assert r.status_code == 503 and "out of memory" in json.loads(r.body)["message"]
     assert wifiscan._last is None
+    assert _Ctx.app.counters["oom"] == n + 1  # counted for the heap's watch (smsgw.app)

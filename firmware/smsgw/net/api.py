@@ -186,11 +186,13 @@ def make_app(ctx):
     return app
 
 
-def oom():
+def oom(ctx):
     """The answer when a module imported on first use finds no heap block (the heap may be
-    fragmented by then): "try again", not a 500."""
+    fragmented by then): "try again", not a 500. Counted (http `oom`) for the heap's watch
+    (smsgw.app)."""
     import gc
 
+    ctx.app.counters["oom"] += 1
     gc.collect()
     return error(503, "out of memory, retry later", {"Retry-After": "2"})
 
@@ -203,7 +205,7 @@ async def on_use(where, ctx, request, keep=False, **segments):
     try:
         mod = __import__("smsgw.net." + name, None, None, [fn])
     except MemoryError:
-        return oom()
+        return oom(ctx)
     try:
         res = getattr(mod, fn)(ctx, request, **segments)
         return (await res) if hasattr(res, "send") else res
@@ -227,7 +229,7 @@ def _on_404(app, ctx, check):
         try:
             from smsgw.net import ondemand
         except MemoryError:
-            return oom()
+            return oom(ctx)
         try:
             return await ondemand.dispatch(ctx, request, check)
         finally:

@@ -78,6 +78,6 @@ def scan(ctx, sup):
     except OSError as e:
         return error(503, "the radio refused to scan: %s" % e, {"Retry-After": str(_RETRY_S)})
     except MemoryError:
-        return oom()
+        return oom(ctx)
     _last = (time.ticks_ms(), body)
     return reply(body, 200, {"Content-Type": "application/json"})

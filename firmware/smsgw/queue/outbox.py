@@ -81,6 +81,7 @@ class Outbox:
         try:
             from smsgw.queue import accept
         except MemoryError:  # no room for it now: nothing was stored, the caller retries
+            self.counters["oom"] += 1
             return 503, {"message": "out of memory, retry later"}
         try:
             return accept.submit(self, body, max_priority, skip_check)
