@@ -17,11 +17,22 @@ def forget(*names):
             delattr(mod, name[i + 1:])
 
 
+def unloaded(*names):
+    """Those of `names` not imported now: what a use about to load them forgets after it
+    (`forget(*unloaded(...))`). One that something resident imported stays: forgotten, the
+    next import would load a second copy beside the one still in use."""
+    import sys
+
+    return [n for n in names if n not in sys.modules]
+
+
 def call_loaded(name, fn, *args):
-    """`fn(*args)` of module `name`, loaded for this call and forgotten after it: code that runs
-    rarely (boot's, a state change's, a file's upkeep) stays on the flash between its uses."""
+    """`fn(*args)` of module `name`, loaded for this call and forgotten after it (unless it was
+    loaded before): code that runs rarely (boot's, a state change's, a file's upkeep, a
+    cancel) stays on the flash between its uses."""
+    fresh = unloaded(name)
     mod = __import__(name, None, None, [fn])
     try:
         return getattr(mod, fn)(*args)
     finally:
-        forget(name)
+        forget(*fresh)

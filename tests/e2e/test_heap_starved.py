@@ -3,9 +3,10 @@ heap watch, config `device.starved_s`).
 
 The board runs at the core gateway's heap guard (test_heap_guard.py: boot, 3 sends and a
 receive just fit there). Asking the other endpoints then grows what stays in the heap for good
-(the names each module interns, the device and USSD endpoints kept once asked) past what that
-heap holds: the requests meet MemoryErrors (503, or a connection closed unanswered) and the
-board, watched here over 5 s, resets. After the reset each message accepted before it goes out
+past what that heap holds: the names each module interns (MicroPython never frees one; past
+1,260 of them the pool of names doubles, README "The interned-string cliff"), and a fragmented
+heap. The requests meet MemoryErrors (503, or a connection closed unanswered) and the board,
+watched here over 5 s, resets. After the reset each message accepted before it goes out
 once.
 """
 

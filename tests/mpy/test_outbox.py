@@ -354,6 +354,11 @@ async def test_priority_goes_first():
     ob.submit(_body(id="high", textMessage={"text": "high"}, priority=100))
     await _drain(ob)
     assert ob.status("high")["states"]["Processed"] <= ob.status("low")["states"]["Processed"]
+    # the priority index's code (queue/order.py) leaves with the last prioritised message
+    import sys
+
+    assert ob.next_key() is None and ob.order is None
+    assert "smsgw.queue.order" not in sys.modules
     from smsgw.codec import pdu
 
     assert pdu.decode(m.sent[0])["text"] == "high" and pdu.decode(m.sent[1])["text"] == "low"

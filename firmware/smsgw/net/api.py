@@ -197,23 +197,35 @@ def oom(ctx):
     return error(503, "out of memory, retry later", {"Retry-After": "2"})
 
 
+# What the endpoints of on_use load beside their own module: the JSON streamer, the time
+# parser, the health document (/health/live), the list filters, the scheduled messages' order,
+# the settings and their checks. Forgotten with the endpoint's module unless loaded before
+# the request (something resident uses them: the alert unit's pacer, the sender's order).
+_ALSO = ("smsgw.net.jsonout", "smsgw.rfc3339", "smsgw.net.health", "smsgw.net.query",
+         "smsgw.queue.order", "smsgw.settings", "smsgw.section", "smsgw.net.webhook_cfg",
+         "smsgw.alert", "smsgw.alert.limits")
+
+
 async def on_use(where, ctx, request, keep=False, **segments):
     """Answer `request` with `where` ("module:function" in smsgw.net), imported for it and,
-    unless `keep`, forgotten after it (an answer streamed afterwards keeps the code it runs
-    until it is sent). The function may be a coroutine function."""
+    unless `keep`, forgotten after it with what it loaded of _ALSO (an answer streamed
+    afterwards keeps the code it runs until it is sent). The function may be a coroutine
+    function."""
+    from smsgw import forget, unloaded
+
     name, fn = where.split(":")
+    fresh = unloaded(*_ALSO)
     try:
         mod = __import__("smsgw.net." + name, None, None, [fn])
     except MemoryError:
+        forget(*fresh)
         return oom(ctx)
     try:
         res = getattr(mod, fn)(ctx, request, **segments)
         return (await res) if hasattr(res, "send") else res
     finally:
         if not keep:
-            from smsgw import forget
-
-            forget("smsgw.net." + name)
+            forget("smsgw.net." + name, *fresh)
 
 
 # First path segments of the endpoints net/ondemand.py serves (their modules are imported on

@@ -2,11 +2,12 @@
 # android-sms-gateway's list of one Device (id, name, lastSeen, simCards) plus the modem: model,
 # IMEI, operator, registration, signal, supply voltage, SIM ICCID, modem firmware, and the
 # firmware version. Modem queries go through the AT channel (its lock and timeouts) only while
-# the modem is ready; otherwise their fields are null. ICCID and revision are read once.
+# the modem is ready; otherwise their fields are null. ICCID and revision are read once and
+# kept in the modem's status (they do not change while the gateway runs), so this module is
+# forgotten after each request like the other on-demand endpoints.
 from smsgw.net.api import error, reply
 
 _REG = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown", 5: "roaming"}
-_static = {}  # ICCID and modem revision: they do not change while the gateway runs
 
 
 async def _info(at, cmd, prefix=None):
@@ -23,13 +24,13 @@ async def _info(at, cmd, prefix=None):
     return None
 
 
-async def _once(at, key, cmds):
-    v = _static.get(key)
+async def _once(m, key, cmds):
+    v = m.status.get(key)
     if v is None:
         for cmd, prefix in cmds:
-            v = await _info(at, cmd, prefix)
+            v = await _info(m.at, cmd, prefix)
             if v:
-                _static[key] = v
+                m.status[key] = v
                 break
     return v
 
@@ -61,9 +62,9 @@ async def _modem_info(ctx):
     except SmsgateError:
         pass  # a field the modem did not answer stays null
     out["operator"] = _operator(await _info(at, b"AT+COPS?", "+COPS:"))
-    iccid = await _once(at, "iccid", ((b"AT+CCID", None), (b"AT+CICCID", "+ICCID:")))
+    iccid = await _once(m, "iccid", ((b"AT+CCID", None), (b"AT+CICCID", "+ICCID:")))
     out["iccid"] = iccid.rstrip("F") if iccid else None  # F: the SIM's padding nibble
-    rev = await _once(at, "rev", ((b"AT+CGMR", None),))
+    rev = await _once(m, "revision", ((b"AT+CGMR", None),))
     if rev and rev.startswith("Revision:"):
         rev = rev[9:]
     out["modemFirmware"] = rev
@@ -84,12 +85,11 @@ async def device(ctx, request):
     bad = misrouted(request, "GET", "/device", "/devices")
     if bad:
         return bad
-    from smsgw import VERSION, clock
-    from smsgw.device import current
+    from smsgw import VERSION, call_loaded, clock
 
     mi = await _modem_info(ctx)
-    d = {"id": current(ctx), "name": ctx.cfg["device"]["name"], "createdAt": None,
-         "updatedAt": None, "lastSeen": _iso(clock),
+    d = {"id": call_loaded("smsgw.device", "current", ctx), "name": ctx.cfg["device"]["name"],
+         "createdAt": None, "updatedAt": None, "lastSeen": _iso(clock),
          "simCards": [{"slotIndex": 0, "simNumber": 1, "phoneNumber": None,
                        "carrierName": mi["operator"], "iccid": mi["iccid"]}],
          "firmwareVersion": VERSION}

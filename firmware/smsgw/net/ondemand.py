@@ -23,10 +23,10 @@ ENDPOINTS = {  # keep api._ONDEMAND (the keys) in step
 }
 
 
-# Modules that keep state between requests stay imported once asked: device_api (the modem's
-# ICCID and revision, asked once), ussd_api (one USSD session at a time). The others are
-# forgotten after their request: their code leaves the heap (the names they interned stay).
-_KEEP = ("device_api", "ussd_api")
+# Modules forgotten after their request: their code leaves the heap (the names they interned
+# stay); but ussd_api, which forgets itself when its USSD session ends (one at a time: a
+# request meanwhile must find it busy).
+_KEEP = ("ussd_api",)
 
 
 async def dispatch(ctx, request, check):

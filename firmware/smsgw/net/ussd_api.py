@@ -10,7 +10,8 @@ _CODE_MAX = const(32)  # characters of a USSD code
 # +CUSD <m> (3GPP TS 27.007 7.15): 2 terminated by the network, 4 not supported, 5 timed out
 _REFUSED = {2: "the network ended the session", 4: "operation not supported",
             5: "the network timed out"}
-_busy = []  # one USSD session at a time (the modem has one)
+_busy = []  # one USSD session at a time (the modem has one): this module stays imported while
+# one runs (a request meanwhile finds it busy) and forgets itself when it ends (smsgw.net.ondemand)
 
 
 async def _end_session(at):
@@ -35,6 +36,16 @@ def _ussd_code(body):
 async def ussd(ctx, request):
     """POST /ussd {"code": "*100#"}: 200 with the network's answer; 400 bad code, 409 another
     request running, 503 modem not ready, 502 the network refused, 504 no answer in time."""
+    try:
+        return await _session(ctx, request)
+    finally:
+        if not _busy:  # another request's session keeps the module
+            from smsgw import forget
+
+            forget("smsgw.net.ussd_api")
+
+
+async def _session(ctx, request):
     from smsgw.errors import ATError, ATTimeout
     from smsgw.net.api import json_body
     from smsgw.net.ondemand import misrouted

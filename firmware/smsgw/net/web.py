@@ -66,9 +66,9 @@ def serve(request, name, root=None):
         return None
     if root is None:
         if not _dir:
-            from smsgw.slot import code_dir
+            from smsgw import call_loaded
 
-            _dir.append(code_dir() + "/www/")
+            _dir.append(call_loaded("smsgw.slot", "code_dir") + "/www/")
         root = _dir[0]
     path = root + name + ".gz"
     try:

@@ -8,7 +8,7 @@
 import asyncio
 import gc
 
-from smsgw import events, forget, log
+from smsgw import call_loaded, events, forget, log, unloaded
 from smsgw.queue.journal import (
     CANCELLED, FAILED, PENDING, PROCESSED, Journal, aggregate as _aggregate,
 )
@@ -78,6 +78,7 @@ class Outbox:
         """
         # this request's code (queue/accept.py) is in the heap for it only: the sends after
         # the POSTs, where the heap runs out first, do not carry it
+        fresh = unloaded("smsgw.rfc3339")  # scheduleAt, validUntil: read by accept
         try:
             from smsgw.queue import accept
         except MemoryError:  # no room for it now: nothing was stored, the caller retries
@@ -87,7 +88,7 @@ class Outbox:
             return accept.submit(self, body, max_priority, skip_check)
         finally:
             del accept
-            forget(_ACCEPT)
+            forget(_ACCEPT, *fresh)
 
     # -- status ----------------------------------------------------------------------------
     def status(self, msg_id):
@@ -114,16 +115,12 @@ class Outbox:
               "isHashed": False, "isEncrypted": False, "recipients": recipients,
               "states": states}
         if meta.get("at"):  # scheduleAt, and why it waits (queue/order.py)
-            from smsgw.queue.order import annotate
-
-            annotate(st, meta)
+            call_loaded("smsgw.queue.order", "annotate", st, meta)
         return st
 
     def cancel(self, msg_id):
         """Cancel a Pending message: (200, status) | (404|409, error); sms:cancelled."""
-        from smsgw.queue.cancel import cancel
-
-        return cancel(self, msg_id)
+        return call_loaded("smsgw.queue.cancel", "cancel", self, msg_id)
 
     # -- delivery reports (queue/reports.py, imported for a report) ------------------------
     def on_report(self, mr, number, tp_st):
@@ -213,6 +210,7 @@ class Outbox:
                 self.order = None  # the priority index was renumbered: rebuilt at next use
         if o is not None and not o.items:
             self.order = None
+            forget("smsgw.queue.order")  # loaded again by the next priority or scheduled one
         return found
 
     def _fifo(self):
