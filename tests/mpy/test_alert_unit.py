@@ -249,6 +249,22 @@ def test_heartbeat_beat_emits_ping_and_sms():
     assert uptime(65) == "1m05s"
 
 
+def test_a_ping_loads_the_health_code_for_that_beat_only():
+    # system:ping carries the /health document: its code (net/health.py, 2.4 KB on 32-bit)
+    # is loaded for the beat and forgotten after it; a context it cannot read gives the fields
+    from smsgw.alert.unit import Unit
+
+    class _U:
+        ctx = Ctx(_cfg())
+
+        def fields(self):
+            return {"device": "pump-3"}
+
+    assert "smsgw.net.health" not in sys.modules
+    assert Unit._ping_payload(_U()) == {"health": {"device": "pump-3"}}
+    assert "smsgw.net.health" not in sys.modules
+
+
 def _err(value, key):
     try:
         checks.validate(value, key)
