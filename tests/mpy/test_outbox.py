@@ -185,6 +185,32 @@ async def test_reports_from_the_modem_are_paired_then_deleted():
     rmtree(ob.store.root)
 
 
+async def test_a_direct_report_without_heap_for_its_code_is_paired_a_second_later():
+    # a +CDS has no copy on the SIM: with no heap for the report's code (queue/reports.py) it
+    # is counted and tried again a second later, not dropped (it was: the message stayed Sent)
+    import pdu_mt
+    from noheap import no_heap_for
+    from smsgw.modem.ring import Ring
+    from waits import until
+
+    m = FakeModem()
+    m.reports = Ring(4)
+    ob = _outbox(m)
+    ob.submit(_body(id="cds", phoneNumbers=["+4911"]))
+    await _drain(ob)
+    ob.rtask = asyncio.create_task(ob._reports())  # the report consumer alone
+    try:
+        with no_heap_for("smsgw.queue.reports", "handle"):
+            await m.reports.put(("report", None, pdu_mt.encode_status_report(1, "+4911")))
+            await until(lambda: ob.counters["oom"] == 1)
+        assert ob.status("cds")["state"] == "Sent"
+        await until(lambda: ob.status("cds")["state"] == "Delivered", 5000)
+        assert ob.counters["reports"] == 1 and ob.counters["oom"] == 1, ob.counters
+    finally:
+        await ob.stop()
+    rmtree(ob.store.root)
+
+
 async def test_permanent_report_fails():
     ob = _outbox(FakeModem())
     ob.submit(_body(id="p"))

@@ -7,6 +7,11 @@
 # messages in storage for the next sweep).
 import asyncio
 
+from micropython import const
+
+_OOM_TRIES = const(3)  # tries of one item while the heap has no room for the code it needs
+_OOM_WAIT_MS = const(1000)
+
 
 class Ring:
     """A FIFO of at most `size` items; `reserve` slots are kept for `put_nowait`."""
@@ -14,7 +19,7 @@ class Ring:
     def __init__(self, size, reserve=0):
         if size < 1 or not 0 <= reserve < size:
             raise ValueError("bad ring size")
-        self._q = [None] * size
+        self._q: list = [None] * size
         self._size = size
         self._reserve = reserve
         self._head = 0
@@ -66,3 +71,27 @@ class Ring:
 
     async def __anext__(self):
         return await self.get()
+
+    async def consume(self, take, counters, release, failed):
+        """Forever: `await take(*item)` for each item, oldest first (the inbox's SMS, the
+        outbox's status reports). A MemoryError (no heap for the code the item needs) is
+        counted (counters["oom"]) and the item tried again a second later, after release()
+        (what it loaded leaves the heap), 3 tries in all: not at the next sweep a minute on,
+        and a +CMT or +CDS has no copy on the SIM. Any other error goes to failed(e, item).
+        release() too whenever no item is waiting."""
+        async for item in self:
+            for _ in range(_OOM_TRIES):
+                try:
+                    await take(*item)
+                except asyncio.CancelledError:
+                    raise
+                except MemoryError:
+                    counters["oom"] += 1
+                    release()
+                    await asyncio.sleep_ms(_OOM_WAIT_MS)
+                    continue
+                except Exception as e:
+                    failed(e, item)
+                break
+            if not self._len:
+                release()

@@ -11,10 +11,6 @@ import asyncio
 from smsgw import forget, log
 from smsgw.tasks import cancel_all
 
-from micropython import const
-
-_OOM_TRIES = const(3)  # tries of one SMS while the heap has no room for the code it needs
-_OOM_WAIT_MS = const(1000)
 _OPS = "smsgw.queue.inbox_ops"
 _VIEW = "smsgw.queue.inbox_view"  # reading it (GET /inbox): loaded without the rest
 
@@ -108,26 +104,17 @@ class Inbox:
         self.tasks = []
 
     async def _consume(self):
-        async for kind, index, h in self.modem.incoming:
-            for _ in range(_OOM_TRIES):
-                try:
-                    ok = self.handle(kind, index, h)
-                    if ok and index is not None:
-                        await self.modem.delete(index)
-                except asyncio.CancelledError:
-                    raise
-                except MemoryError:  # no heap for the decoder or the inbox's code now: again
-                    # in a second, not at the next sweep (a minute on; +CMT has no SIM copy)
-                    self.counters["oom"] += 1
-                    self.release()
-                    await asyncio.sleep_ms(_OOM_WAIT_MS)
-                    continue
-                except Exception as e:
-                    self.counters["delete_errors"] += 1
-                    log.warn("inbox: %s", e)
-                break
-            if not len(self.modem.incoming):  # idle again: the code leaves the heap
-                self.release()
+        # each SMS the modem hands over: stored, then its copy deleted (a MemoryError: again a
+        # second later; idle: the decoder and the inbox's code leave the heap)
+        await self.modem.incoming.consume(self._take, self.counters, self.release, self._failed)
+
+    async def _take(self, kind, index, h):
+        if self.handle(kind, index, h) and index is not None:
+            await self.modem.delete(index)
+
+    def _failed(self, e, item):
+        self.counters["delete_errors"] += 1
+        log.warn("inbox: %s", e)
 
     async def _sweeper(self):
         while True:

@@ -162,17 +162,14 @@ class Outbox:
 
     async def _reports(self):
         # Status reports straight from the modem: pair, journal, then delete the modem's copy
-        # (a report the codec rejects is logged and deleted; anything else keeps it stored).
-        async for _kind, index, h in self.modem.reports:
-            try:
-                if self.handle_report(h) and index is not None:
-                    await self.modem.delete(index)
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.warn("report at %s: %s", index, e)
-            if not len(self.modem.reports):  # none waiting: the report code leaves the heap
-                forget(_REPORTS)
+        # (a report the codec rejects is logged and deleted; anything else keeps it stored; a
+        # MemoryError: again a second later; none waiting: the report code leaves the heap).
+        await self.modem.reports.consume(self._report, self.counters, _release_reports,
+                                         _report_failed)
+
+    async def _report(self, _kind, index, h):
+        if self.handle_report(h) and index is not None:
+            await self.modem.delete(index)
 
     def _finished(self, key):
         """True when the sender has nothing more to do for `key` (compaction may drop it)."""
@@ -269,6 +266,14 @@ class Outbox:
         # the sending code (queue/sender.py): imported with a message to send, forgotten when
         # there is none (run())
         return __import__(_SENDER, None, None, ["send"])
+
+
+def _release_reports():
+    forget(_REPORTS)
+
+
+def _report_failed(e, item):
+    log.warn("report at %s: %s", item[1], e)
 
 
 def _release_codec():
