@@ -66,10 +66,10 @@ async def _sample_heap(ctx):
     # mostly measures garbage).
     # It also watches the core's MemoryErrors. Each part survives one (it counts, answers 503
     # or tries again), but when they keep coming for device.starved_s (no pause of a quarter
-    # of it) the heap is starved: what stays resident grew (interned names, endpoints kept,
-    # a feature started) or the free heap is cut into pieces too small for the work. Only a
-    # fresh heap cures that, so the board resets: the queue is on the flash, nothing accepted
-    # is lost. Allocation-free but for the log line.
+    # of it) the heap is starved: what stays resident grew (the names every module loaded
+    # interned, a feature started) or the free heap is cut into pieces too small for the work.
+    # Only a fresh heap cures that, so the board resets: the queue is on the flash, nothing
+    # accepted is lost. Allocation-free but for the log line.
     window = ctx.cfg["device"].get("starved_s", 0) * 1000
     gap = max(_STARVED_GAP_MS, window // 4)
     sup = ctx.supervisor
