@@ -20,15 +20,11 @@ from smsgate.runtime import REPO_ROOT
 
 from .conftest import make_gateway, poll
 from .test_heap_guard import GUARD_32_KB, GUARD_64_KB, _is_64bit
+from .test_on_use import ENDPOINTS
 
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 
 from benchlib import common, footprint  # noqa: E402
-
-ENDPOINTS = [("GET", "/settings"), ("GET", "/device"), ("POST", "/ussd", {"code": "*100#"}),
-             ("GET", "/logs"), ("GET", "/webhooks"), ("GET", "/"), ("GET", "/health/live"),
-             ("GET", "/messages"), ("GET", "/inbox")]
-
 
 def test_a_starved_heap_resets_the_board_and_loses_nothing():
     heap_kb = GUARD_64_KB if _is_64bit() else GUARD_32_KB
@@ -47,9 +43,9 @@ def test_a_starved_heap_resets_the_board_and_loses_nothing():
         while gw.board.boots < 2:
             assert time.monotonic() < deadline, (
                 "the board did not reset for its heap: %s" % gw.console_text()[-2000:])
-            for req in ENDPOINTS:
+            for method, path, body, _ in ENDPOINTS:  # the web page's, test_on_use's
                 try:
-                    gw.api(*req, timeout=5)
+                    gw.api(method, path, body, timeout=5)
                 except (OSError, http.client.HTTPException):
                     pass  # refused or cut short for lack of heap, or the board is resetting
                 if gw.board.boots >= 2:

@@ -350,10 +350,9 @@ async def test_under_voltage_event():
     await _close(at, m)
 
 
-async def test_rare_lines_met_without_heap_for_their_code_are_handled_late_not_lost():
-    # a reboot or an under-voltage warning during a heap shortage: smsgw.modem.news cannot be
-    # loaded; the line waits, in order, for the next rare line or probe (4 at most: the oldest
-    # goes first)
+async def _kept_without_heap(lines):
+    # a started modem (its events' names in `ev`) fed `lines` while smsgw.modem.news cannot be
+    # loaded: each rare line waits for that code (news_waits)
     from noheap import no_heap_for
 
     s, at, m = _modem(_base())
@@ -361,11 +360,19 @@ async def test_rare_lines_met_without_heap_for_their_code_are_handled_late_not_l
     m.listeners.append(lambda n, d: ev.append(n))
     await m.start()
     with no_heap_for("smsgw.modem", "news"):
-        for line in (b"+CPIN: SIM PIN", b"UNDER-VOLTAGE WARNNING", b"RDY", b"+CPIN: READY",
-                     b"+CPIN: READY"):
+        for line in lines:
             s.feed(b"\r\n" + line + b"\r\n")
-        await until(lambda: m.counters["news_waits"] == 5)
-        assert ev == [] and m.status["ready"] and m.counters["news_lost"] == 1
+        await until(lambda: m.counters["news_waits"] == len(lines))
+    return s, at, m, ev
+
+
+async def test_rare_lines_met_without_heap_for_their_code_are_handled_late_not_lost():
+    # a reboot or an under-voltage warning during a heap shortage: smsgw.modem.news cannot be
+    # loaded; the line waits, in order, for the next rare line or probe (4 at most: the oldest
+    # goes first)
+    s, at, m, ev = await _kept_without_heap((b"+CPIN: SIM PIN", b"UNDER-VOLTAGE WARNNING",
+                                             b"RDY", b"+CPIN: READY", b"+CPIN: READY"))
+    assert ev == [] and m.status["ready"] and m.counters["news_lost"] == 1
     await m.probe()  # room again: the kept lines in their order
     assert ev == ["under_voltage", "reboot"] and m.counters["reboots"] == 1
     assert m.status["sim"] == "READY" and not m.status["ready"]
@@ -376,16 +383,7 @@ async def test_rare_lines_met_without_heap_for_their_code_are_handled_late_not_l
 async def test_a_rare_line_with_room_again_drops_none_of_the_kept_ones():
     # four lines kept while there was no heap, then a fifth with room: all five are handled,
     # in order (the bound applied before trying dropped the oldest)
-    from noheap import no_heap_for
-
-    s, at, m = _modem(_base())
-    ev = []
-    m.listeners.append(lambda n, d: ev.append(n))
-    await m.start()
-    with no_heap_for("smsgw.modem", "news"):
-        for _ in range(4):
-            s.feed(b"\r\nUNDER-VOLTAGE WARNNING\r\n")
-        await until(lambda: m.counters["news_waits"] == 4)
+    s, at, m, ev = await _kept_without_heap([b"UNDER-VOLTAGE WARNNING"] * 4)
     s.feed(b"\r\nRDY\r\n")
     await until(lambda: "reboot" in ev)
     assert ev == ["under_voltage"] * 4 + ["reboot"] and m.counters["news_lost"] == 0
