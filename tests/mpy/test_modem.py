@@ -10,35 +10,12 @@ from smsgw.errors import ATError
 from smsgw.modem.modem import Modem, ModemError
 from smsgw.modem.urc import pdu_kind
 from smsgw.modem.ussd import parse_cusd, ucs2_decode
+from modem_replies import OK as _OK, base as _base
 from test_at import FakeStream
 from waits import until
 
-_OK = b"\r\nOK\r\n"
 DELIVER = "07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07"
 REPORT = "0006D60B911326880736F4111011719551401110117195714000"
-
-
-def _base(model="SIM800"):
-    r = {
-        "AT": _OK,
-        "ATE0": _OK,
-        "AT+CMEE=1": _OK,
-        "AT+CPIN?": b"\r\n+CPIN: READY\r\n" + _OK,
-        "AT+CMGF=0": _OK,
-        "AT+CNMI=2,1,0,1,0": _OK,
-        "AT+CNMI=1,1,0,1,0": _OK,
-        'AT+CPMS="SM","SM","SM"': b"\r\n+CPMS: 0,30,0,30,0,30\r\n" + _OK,
-        "AT+CREG=1": _OK,
-        "AT+CGREG=1": _OK,
-        "AT+CEREG=1": _OK,
-        "AT+CREG?": b"\r\n+CREG: 1,1\r\n" + _OK,
-        "AT+CGREG?": b"\r\n+CGREG: 1,1\r\n" + _OK,
-        "AT+CEREG?": b"\r\n+CEREG: 1,1\r\n" + _OK,
-        "AT+CGSN": b"\r\n866123456789012\r\n" + _OK,
-        "AT+CGMM": b"\r\n" + model.encode() + b"\r\n" + _OK,
-        "AT+CSQ": b"\r\n+CSQ: 18,0\r\n" + _OK,
-    }
-    return r
 
 
 def _modem(replies, model="SIM800", **cfg):

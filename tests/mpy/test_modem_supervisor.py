@@ -9,7 +9,7 @@ from smsgw.modem.at import ATChannel
 from smsgw.modem.modem import Modem
 from smsgw.modem.supervisor import Supervisor
 from test_at import FakeStream
-from test_modem import _base
+from modem_replies import base as _base
 from waits import until
 
 _CFG = {
