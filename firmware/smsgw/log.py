@@ -15,33 +15,31 @@ def setup(path, max_bytes=8192, dbg=False):
     debug = dbg
 
 
-def _write(line):
+def _write(t, level, msg):
     if not _path:
         return
-    import os
-
     try:
-        try:
-            if os.stat(_path)[6] > _max:
-                from smsgw.fsutil import rename
-
-                rename(_path, _path[:-4] + ".1.txt")
-        except OSError:
-            pass
         with open(_path, "a") as f:
-            f.write(line)
-            f.write("\n")
+            print(t, level, msg, file=f)
+            full = f.seek(0, 2) > _max  # its size: os.stat's tuple costs 3x the heap
+        if full:
+            from smsgw.fsutil import rename
+
+            rename(_path, _path[:-4] + ".1.txt")
     except OSError:
         pass  # a full or absent flash must never stop the gateway
 
 
 def log(level, fmt, *args):
     # Logging runs in error paths, often because the heap is short, so it never raises: a
-    # MemoryError out of an `except` block ended the inbox's task, and the board reset.
+    # MemoryError out of an `except` block ended the inbox's task, and the board reset. No
+    # line is built: print() writes the parts (the time formatted on the C stack), so a line
+    # without arguments needs heap for the open file only (a fatal path's last words).
     try:
-        line = "%d %s %s" % (time.time(), level, (fmt % args) if args else fmt)
-        print(line)
-        _write(line)
+        msg = (fmt % args) if args else fmt
+        t = int(time.time())  # the port's epoch (logs_api); a float on the unix port
+        print(t, level, msg)
+        _write(t, level, msg)
     except MemoryError:
         pass  # the line is lost; what it reported is counted where it happened
 

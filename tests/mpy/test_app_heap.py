@@ -4,7 +4,8 @@
 # (2 s at least) ends their run, and 0 never resets.
 import asyncio
 
-from smsgw import app
+from fsutil import scratch
+from smsgw import app, log
 
 
 class _Part:  # an outbox, inbox, HTTP app or supervisor: only its counters are read
@@ -84,3 +85,62 @@ async def test_what_the_parts_counted_before_the_watch_began_is_no_run():
     ctx = _ctx(1)
     ctx.outbox.counters["oom"] = 50  # counted at boot, before the sampler started
     assert await _watch(ctx, 2000, []) is None
+
+
+def _fill_heap():
+    """Hold every block the heap has left: the next allocation fails."""
+    hog, size = None, 4096
+    while size >= 16:
+        try:
+            hog = (hog, bytearray(size))
+        except MemoryError:
+            size //= 2
+    return hog
+
+
+def _scrub_stack(depth=24):
+    # MicroPython's collector scans the C stack conservatively: a pointer to the spare left
+    # in the dead frame of the call that made it can keep it alive when _fatal, at the same
+    # depth right after, collects. A board makes the spare at boot, long before; here, calls
+    # deeper than that overwrite the stale slots first.
+    a = b = c = d = 0
+    if depth:
+        _scrub_stack(depth - 1)
+    return a + b + c + d
+
+
+def _fatal_in_a_full_heap(spare):
+    """app._fatal's log line and reset in a heap with no room left; `spare`: whether boot's
+    spare is held. Returns (what the flash log holds, the board handed to the reset)."""
+    path = scratch("fatal") + "/log.txt"
+    log.setup(path)
+    reset_for = [None]
+
+    def reset(board=None):
+        reset_for[0] = board
+
+    real, app._reset = app._reset, reset
+    if spare:
+        app._hold_spare()  # as boot does
+        _scrub_stack()
+    hog = _fill_heap()
+    try:
+        app._fatal("board", log.error, app._STARVED)
+    finally:
+        del hog  # the heap back for the rest of the run
+        app._reset, app._spare = real, None
+        log.setup(None)
+    try:
+        with open(path) as f:
+            return f.read(), reset_for[0]
+    except OSError:
+        return "", reset_for[0]
+
+
+def test_why_the_board_resets_reaches_the_log_even_in_a_full_heap():
+    text, board = _fatal_in_a_full_heap(spare=True)
+    assert " E %s\n" % app._STARVED in text, text
+    assert board == "board"
+    # without the spare, the same line finds no heap (the reset happens all the same)
+    text, board = _fatal_in_a_full_heap(spare=False)
+    assert "heap starved" not in text and board == "board", text
