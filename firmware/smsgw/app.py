@@ -93,7 +93,7 @@ async def _sample_heap(ctx):
             last = now
             if time.ticks_diff(now, first) >= window:
                 # no arguments: the line needs no heap to be formatted
-                _fatal(ctx.board, log.error, _STARVED)
+                _fatal(ctx, log.error, _STARVED)
         await asyncio.sleep_ms(500)
 
 
@@ -113,30 +113,17 @@ def _quietly(fn, what, detail=None):
         pass
 
 
-# Held from the start on; a fatal path lets it go first, so that the line saying why the board
-# resets finds heap even when a starved heap is the reason (before it, a board reset for its
-# heap left no word of it in the log). A line without arguments allocates 128 B with its flash
-# write (32-bit; 160 on 64-bit), but a heap in crumbs wants more room than that: in
-# tests/mpy/test_app_heap.py's full heap 256 B failed on 32-bit. The reset's own line follows
-# in what the first left.
-_SPARE_WORDS = const(96)  # 384 B on an ESP32
-_spare = None
-
-
-def _hold_spare():
-    import sys
-
-    global _spare
-    _spare = bytearray(_SPARE_WORDS * (8 if sys.maxsize >> 32 else 4))
-
-
-def _fatal(board, fn, what, detail=None):
-    """Log why with `fn(what[, detail])` (the spare's room), then reset."""
-    global _spare
-    _spare = None
+def _fatal(ctx, fn, what, detail=None):
+    """Log why with `fn(what[, detail])`, then reset. The modem channel's buffers go first
+    (nothing reads it again): room for the line when a starved heap is the reason (before
+    it, a board reset for its heap left no word of it in the log). A line without arguments
+    allocates 128 B with its flash write (32-bit)."""
+    at = None if ctx is None else ctx.at
+    if at is not None:
+        at.release()
     gc.collect()
     _quietly(fn, what, detail)
-    _reset(board)
+    _reset(None if ctx is None else ctx.board)
 
 
 def _reset(board=None):
@@ -160,9 +147,9 @@ def _on_loop_error(ctx):
     def handler(loop, context):
         e = context.get("exception")
         if e is None:
-            _fatal(ctx.board, log.error, "loop error: %s", context.get("message"))
+            _fatal(ctx, log.error, "loop error: %s", context.get("message"))
         else:
-            _fatal(ctx.board, log.exc, "unhandled in task", e)
+            _fatal(ctx, log.exc, "unhandled in task", e)
 
     return handler
 
@@ -175,7 +162,6 @@ async def run(cfg_path="/config.json"):
     # then every quarter of what boot left free, so a roomy heap is not collected per request
     # (GET /health at 256K: 109 req/s at a fixed 2 KB, 555 so, 790 without).
     gc.threshold(2048)
-    _hold_spare()  # first: at the heap's bottom, it splits no free stretch a request needs
     from smsgw import startup
 
     cfg = startup.load_config(cfg_path)
@@ -205,4 +191,4 @@ def main(cfg_path="/config.json"):
     except ConfigError as e:
         _quietly(log.error, "config error, gateway not started: %s", e)
     except BaseException as e:  # anything else, even a CancelledError out of the loop
-        _fatal(None, log.exc, "fatal", e)
+        _fatal(None, log.exc, "fatal", e)  # the loop's objects are garbage: room

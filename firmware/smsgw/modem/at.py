@@ -152,6 +152,11 @@ class ATChannel(TaskOwner):
             "lost_lines": 0,
         }  # fmt: skip
 
+    def release(self):
+        """Let the line and read buffers go (~600 B): the room a fatal path logs its reason in
+        before the board resets (smsgw.app._fatal). The channel reads no more after it."""
+        self._line = self._rbuf = self._rmv = None
+
     def on_urc(self, prefix, fn):
         """Call `fn(line, pdu)` for each URC line starting with `prefix` ("" = all URCs).
 
