@@ -134,6 +134,12 @@ class ATChannel(TaskOwner):
         stream: object with `readinto`/`write` usable by `asyncio.StreamReader`.
     """
 
+    # What release() lets go (bare annotations: no code on MicroPython); buffers for the type
+    # checker, as long as the channel reads.
+    _line: bytearray
+    _rbuf: bytearray
+    _rmv: memoryview
+
     def __init__(self, stream):
         self._io = asyncio.StreamReader(stream)  # MicroPython: one Stream reads and writes
         self._line = bytearray(_LINE_KEPT)
@@ -155,7 +161,9 @@ class ATChannel(TaskOwner):
     def release(self):
         """Let the line and read buffers go (~600 B): the room a fatal path logs its reason in
         before the board resets (smsgw.app._fatal). The channel reads no more after it."""
-        self._line = self._rbuf = self._rmv = None
+        # None, not del: a deleted attribute's value stays in the instance's map (MicroPython
+        # keeps it for the caller), so the collector would keep the buffers
+        self._line = self._rbuf = self._rmv = None  # pyright: ignore[reportAttributeAccessIssue]
 
     def on_urc(self, prefix, fn):
         """Call `fn(line, pdu)` for each URC line starting with `prefix` ("" = all URCs).
