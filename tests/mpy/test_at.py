@@ -87,6 +87,11 @@ class FakeStream(io.IOBase):
         return -1  # no file descriptor: poll through ioctl
 
 
+# The waits of a command that is answered: they end with the answer, so they can be long
+# enough for a machine busy with other work (500 ms timed out there once).
+_ROOMY_MS = 10000
+
+
 def _chan(replies=None, chunk=7):
     s = FakeStream(replies, chunk)
     return s, ATChannel(s)
@@ -230,7 +235,7 @@ async def _prompt_case(prompt):
         chunk=3,
     )
     ch.on_urc("+CMTI:", lambda line, pdu: got.append(line))
-    lines = await ch.cmd(b"AT+CMGS=5", 500, data=b"0011AABB", prompt_ms=300)
+    lines = await ch.cmd(b"AT+CMGS=5", _ROOMY_MS, data=b"0011AABB", prompt_ms=_ROOMY_MS)
     assert lines == ["+CMGS: 17"], lines
     assert s.data_written == [(b"0011AABB", b"\x1a")]
     assert got == ['+CMTI: "SM",4']
@@ -254,7 +259,7 @@ async def test_urc_between_command_and_prompt():
         s.feed(b'\r\n+CMTI: "SM",1\r\n\r\n+CMGS: 3\r\n\r\nOK\r\n')
 
     t = asyncio.create_task(answer_later())
-    assert await ch.cmd(b"AT+CMGS=5", 1000, data="00AA", prompt_ms=300) == ["+CMGS: 3"]
+    assert await ch.cmd(b"AT+CMGS=5", _ROOMY_MS, data="00AA", prompt_ms=_ROOMY_MS) == ["+CMGS: 3"]
     assert got == ["RING", '+CLIP: "+4917",145,"",0,"",0', '+CMTI: "SM",1']
     await t
     await _done(ch)
@@ -263,7 +268,7 @@ async def test_urc_between_command_and_prompt():
 async def test_error_instead_of_prompt():
     s, ch = _chan({"AT+CMGS=5": b"\r\n+CMS ERROR: 302\r\n"})
     try:
-        await ch.cmd(b"AT+CMGS=5", 500, data=b"00", prompt_ms=300)
+        await ch.cmd(b"AT+CMGS=5", _ROOMY_MS, data=b"00", prompt_ms=_ROOMY_MS)
         raise AssertionError("no error")
     except ATError as e:
         assert (e.kind, e.code) == ("CMS", 302)
@@ -299,7 +304,7 @@ async def test_echo_dropped():
     assert await ch.cmd(b"AT") == []
     assert await ch.cmd(b"ATE0") == []
     assert await ch.cmd(b"AT+CGSN") == ["866123456789012"]
-    assert await ch.cmd(b"AT+CMGS=4", 500, data=b"00AA", prompt_ms=300) == ["+CMGS: 9"]
+    assert await ch.cmd(b"AT+CMGS=4", _ROOMY_MS, data=b"00AA", prompt_ms=_ROOMY_MS) == ["+CMGS: 9"]
     assert ch.counters["echoes"] == 4  # 3 commands and the PDU (its Ctrl-Z is garbage)
     await _done(ch)
 
@@ -362,7 +367,7 @@ async def test_abort_fails_pending_command():
 
     t = asyncio.create_task(reboot())
     try:
-        await ch.cmd(b"AT+CMGS=5", 2000, data=b"00", prompt_ms=300)
+        await ch.cmd(b"AT+CMGS=5", _ROOMY_MS, data=b"00", prompt_ms=_ROOMY_MS)
         raise AssertionError("no error")
     except ATError as e:
         assert e.kind == "REBOOT"
@@ -418,7 +423,7 @@ async def test_late_ok_before_prompt_is_not_a_send_result():
             "<data>": b"\r\n+CMGS: 6\r\n\r\nOK\r\n",
         }
     )
-    assert await ch.cmd(b"AT+CMGS=5", 500, data=b"00AA", prompt_ms=300) == ["+CMGS: 6"]
+    assert await ch.cmd(b"AT+CMGS=5", _ROOMY_MS, data=b"00AA", prompt_ms=_ROOMY_MS) == ["+CMGS: 6"]
     assert s.data_written == [(b"00AA", b"\x1a")]
     assert ch.counters["stray"] == 2
     await _done(ch)
