@@ -146,6 +146,9 @@ def _reset(board=None):
 def _on_loop_error(ctx):
     def handler(loop, context):
         e = context.get("exception")
+        # which task: its coroutine prints as "<generator object 'name' ...>" with no heap (a
+        # MemoryError's log line has no room for the traceback that would say it)
+        print("task ended:", getattr(context.get("future"), "coro", None))
         if e is None:
             _fatal(ctx, log.error, "loop error: %s", context.get("message"))
         else:

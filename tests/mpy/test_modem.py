@@ -174,28 +174,45 @@ async def test_cmti_read_and_pushed():
     await _close(at, m)
 
 
-async def test_no_heap_reading_a_message_leaves_it_for_the_sweep_and_the_reader_lives():
-    # a MemoryError reading an announced message ended the worker that reads them: later
-    # announcements were never read (and the loop's handler reset the board)
+async def _reader_meets_no_heap(step):
+    # `step` ("read_pdu" or "ring") raises MemoryError for message 3; returns what the reader
+    # pushed for message 4 and the modem
     r = _base()
     r["AT+CMGR=3"] = b'\r\n+CMGR: 0,"",38\r\n' + DELIVER.encode() + b"\r\n" + _OK
     r["AT+CMGR=4"] = r["AT+CMGR=3"]
     s, at, m = _modem(r)
     await m.start()
-    real, short = m.read_pdu, [1]
+    real, short = getattr(m, step), [1]
 
-    async def read_pdu(i):
+    def fail_once():
         if short[0]:
             short[0] -= 1
             raise MemoryError("memory allocation failed, allocating 128 bytes")
+
+    async def read_pdu(i):
+        fail_once()
         return await real(i)
 
-    m.read_pdu = read_pdu
+    def ring(kind):
+        fail_once()
+        return real(kind)
+
+    setattr(m, step, read_pdu if step == "read_pdu" else ring)
     s.feed(b'\r\n+CMTI: "SM",3\r\n')  # no heap for it: still on the SIM, for the sweep
     s.feed(b'\r\n+CMTI: "SM",4\r\n')
     item = await asyncio.wait_for_ms(m.incoming.get(), 1000)
-    assert item == ("sms", 4, DELIVER) and m.counters["read_errors"] == 1
     await _close(at, m)
+    return item, m
+
+
+async def test_no_heap_reading_a_message_leaves_it_for_the_sweep_and_the_reader_lives():
+    # a MemoryError reading an announced message, or building its entry in the inbox's ring,
+    # ended the worker that reads them: later announcements were never read (and the loop's
+    # handler reset the board)
+    for step in ("read_pdu", "ring"):
+        item, m = await _reader_meets_no_heap(step)
+        assert item == ("sms", 4, DELIVER) and m.counters["read_errors"] == 1, (step, item)
+        assert m.counters["received"] == 1, step
 
 
 async def test_cmt_and_cds_direct_and_cdsi():

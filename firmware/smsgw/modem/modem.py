@@ -203,13 +203,13 @@ class Modem(UrcHandlers):
             kind, i = self._pending.pop(0)
             try:
                 h = await self.read_pdu(i)
-            except (ATError, ATTimeout, MemoryError):  # MemoryError: no heap for the answer
+                if h is not None:
+                    k = pdu_kind(h) or kind
+                    await self.ring(k).put((k, i, h))
+            except (ATError, ATTimeout, MemoryError):  # MemoryError: no heap for the answer or
+                h = None  # the ring's entry (it ended this task, and the board reset)
+            if h is None:
                 self.counters["read_errors"] += 1  # still in storage: the next sweep gets it
                 continue
-            if h is None:
-                self.counters["read_errors"] += 1
-                continue
-            k = pdu_kind(h) or kind
-            await self.ring(k).put((k, i, h))
             self.counters["received" if k == "sms" else "reports"] += 1
 
