@@ -37,8 +37,11 @@ DEFAULTS = {
     "http": {"max_body": 4096, "max_connections": 4, "read_timeout_s": 5, "max_header": 2048},
     # watchdog_s: machine.WDT's timeout on the ESP32 boards (0: none; smsgw.keepers);
     # starved_s: MemoryErrors of the core's work this long, without a pause of a quarter of
-    # it, reset the board for a fresh heap (0: never; smsgw.app)
-    "device": {"id": "", "name": "smsgate", "watchdog_s": 30, "starved_s": 120},
+    # it, reset the board for a fresh heap (0: never; smsgw.app); safe_after: unexpected
+    # resets in a row, each within good_after_s of its boot, that start the next boot without
+    # the optional features (0: never; smsgw.startup, ESP32 boards)
+    "device": {"id": "", "name": "smsgate", "watchdog_s": 30, "starved_s": 120,
+               "safe_after": 3, "good_after_s": 300},
     "log": {"path": "/log.txt", "max_bytes": 8192, "debug": False},
 }
 
@@ -66,6 +69,8 @@ _RANGES = {
     "wifi.setup_after_s": (0, 86400),
     "wifi.backoff_max_s": (1, 3600),
     "device.starved_s": (0, 86400),
+    "device.safe_after": (0, 100),
+    "device.good_after_s": (10, 86400),
 }
 # strings: "" (unset) or this many characters (WPA2 keys are 8..63; an SSID at most 32 bytes)
 _LENGTHS = {"wifi.ssid": (1, 32), "wifi.password": (8, 63), "wifi.ap_password": (8, 63)}

@@ -108,11 +108,16 @@ def _hooks_kept(ctx):
 
 
 def _start_features(ctx):
+    safe = getattr(ctx, "safe", False)  # smsgw.keepers (ESP32 boards)
+    off = []
     for mod_name, sections in FEATURES:
         if mod_name == "smsgw.net.webhooks":
             if not _hooks_kept(ctx):
                 continue
         elif all(ctx.cfg.get(s) is None for s in sections):  # present, even empty: started
+            continue
+        if safe and mod_name != "smsgw.net.ota":  # OTA stays: an update may be the cure
+            off.append(mod_name)
             continue
         gc.collect()  # the feature compiles or loads into one free stretch
         try:
@@ -122,6 +127,23 @@ def _start_features(ctx):
         except Exception as e:  # a broken optional feature must not take the gateway down
             log.exc("feature %s" % mod_name, e)
         gc.collect()
+    if safe:
+        _safe_mode(ctx, off)
+
+
+def _safe_mode(ctx, off):
+    # Safe mode (as ESPHome's): device.safe_after unexpected resets in a row, each before its boot
+    # had lasted device.good_after_s — a configuration whose features do not fit the heap
+    # (reset by the heap's watch every few minutes for good), a feature that crashes or hangs
+    # the loop. The core (SMS, queue, API) and OTA run, so the board can be reached and fixed;
+    # a boot that lasts good_after_s, a reset somebody asked for, a power-on or a soft reset
+    # (provisioning over the REPL) start every feature again.
+    from smsgw import resets
+
+    resets.off = off
+    ctx.health_checks["safe-mode"] = resets.safe_check
+    log.error("safe mode: %d unexpected resets in a row came early; not started: %s",
+              resets.early, ", ".join(off) or "none")
 
 
 def _replay_events(ctx):
