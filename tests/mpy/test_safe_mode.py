@@ -22,9 +22,10 @@ def _ctx(user, d):
 
 async def test_safe_mode_starts_ota_only_and_its_probation_does_not_confirm():
     # ctx.safe: smsgw.keepers sets it after device.safe_after early resets in a row
-    d = scratch("appfeat")
+    d = scratch("safemode")
     try:
-        ctx = _ctx({"webhooks": {}, "mqtt": {"url": "mqtt://127.0.0.1:1"}, "ota": {"key": "update-key-0123456789"},
+        ctx = _ctx({"webhooks": {}, "mqtt": {"url": "mqtt://127.0.0.1:1"},
+                    "ota": {"key": "update-key-0123456789"},
                     "heartbeat": {"boot": False, "interval_s": 0}}, d)
         ctx.safe = True
         resets.early = 3
