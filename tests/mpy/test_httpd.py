@@ -262,3 +262,51 @@ async def test_no_heap_at_an_accept_and_the_server_listens_again():
     finally:
         asyncio.StreamReader = stream.Stream = real
         task.cancel()
+
+
+async def test_no_heap_for_the_listening_socket_and_the_server_tries_again():
+    # at boot the features may fill the heap for a moment: the server's task ended on the
+    # first MemoryError making its socket, and the board reset; now it counts it and tries
+    # again a second later (the heap's watch decides when the heap is starved)
+    import socket
+    import sys
+
+    from localnet import free_port
+
+    port = free_port()
+    app, seen = _app()
+    short = [2]
+
+    class _Socket:  # the built-in module's attributes cannot be replaced: a stand-in
+        def __getattr__(self, name):
+            return getattr(socket, name)
+
+        def getaddrinfo(self, *args):
+            if short[0]:
+                short[0] -= 1
+                raise MemoryError("memory allocation failed, allocating 752 bytes")
+            return socket.getaddrinfo(*args)
+
+    sys.modules["socket"] = _Socket()
+    task = asyncio.create_task(app.start_server("127.0.0.1", port))
+    try:
+        for _ in range(100):  # the server's two tries, a second apart
+            if not short[0]:
+                break
+            await asyncio.sleep_ms(50)
+        sys.modules.pop("socket", None)  # the built-in again, for the client too
+        answer = b""
+        for _ in range(100):  # until it listens, within ~5 s
+            try:
+                answer = await asyncio.wait_for_ms(_exchange(port, b"GET /text HTTP/1.0\r\n\r\n"),
+                                                   500)
+            except (OSError, asyncio.TimeoutError):  # refused: not listening yet
+                await asyncio.sleep_ms(50)
+                continue
+            if answer:
+                break
+        assert answer.endswith(b"plain"), (answer, app.counters)
+        assert short[0] == 0 and app.counters["oom"] == 2 and not task.done()
+    finally:
+        sys.modules.pop("socket", None)  # the built-in again
+        task.cancel()

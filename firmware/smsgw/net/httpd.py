@@ -294,16 +294,9 @@ class Server:
         has no room for a connection's stream or task (a MemoryError out of its loop), and the
         server, its task and, through the watchdog, the board went with it. Here such a
         connection is closed and counted (oom), and the server listens on."""
-        import socket
-
-        ai = socket.getaddrinfo(host, port)[0]
-        s = socket.socket()
+        s = await self._listen(host, port)
         reaper = None
         try:
-            s.setblocking(False)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(ai[-1])
-            s.listen(5)
             self.server = s
             reaper = asyncio.create_task(self._reap())
             while True:
@@ -328,6 +321,28 @@ class Server:
             if reaper is not None:
                 reaper.cancel()
             s.close()
+
+    async def _listen(self, host, port):
+        # The listening socket. A MemoryError (at boot the features may fill the heap for a
+        # moment) is counted and tried again a second later, as an accept's: the heap's watch
+        # (smsgw.app) decides when the heap is starved, not the first one.
+        while True:
+            s = None
+            try:
+                import socket  # (the virtual ESP32 board's is a module to load)
+
+                ai = socket.getaddrinfo(host, port)[0]
+                s = socket.socket()
+                s.setblocking(False)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(ai[-1])
+                s.listen(5)
+                return s
+            except MemoryError:
+                if s is not None:
+                    s.close()
+                self.counters["oom"] += 1
+            await asyncio.sleep_ms(1000)
 
     async def _reap(self):
         # allocates nothing: it runs however short the heap is (a MemoryError here ended it)
