@@ -8,6 +8,7 @@ import asyncio
 
 from localnet import serve
 from smsgw.net.httpd import Response, Server, urldecode
+from smsgw.tasks import cancel_and_wait
 
 
 def _app():
@@ -226,6 +227,20 @@ async def test_streamed_body_goes_out_whole_and_is_closed_when_the_client_leaves
     await _served(run)
 
 
+async def _text_once_listening(port):
+    # GET /text until the server listens (again) and answers, within ~5 s; b"" if it never did
+    for _ in range(100):
+        try:
+            answer = await asyncio.wait_for_ms(_exchange(port, b"GET /text HTTP/1.0\r\n\r\n"),
+                                               500)
+        except (OSError, asyncio.TimeoutError):  # refused, or the lost connection
+            await asyncio.sleep_ms(50)
+            continue
+        if answer:
+            return answer
+    return b""
+
+
 async def test_no_heap_at_an_accept_and_the_server_listens_again():
     # asyncio's accept loop ended when a connection found no heap (its stream, its task): the
     # server's task ended with it, and the board reset
@@ -247,21 +262,12 @@ async def test_no_heap_at_an_accept_and_the_server_listens_again():
     # the gateway's makes it as the other
     asyncio.StreamReader = stream.Stream = no_heap
     try:
-        answer = b""
-        for _ in range(100):  # until it listens (again), within ~5 s
-            try:
-                answer = await asyncio.wait_for_ms(_exchange(port, b"GET /text HTTP/1.0\r\n\r\n"),
-                                                   500)
-            except (OSError, asyncio.TimeoutError):  # refused, or the lost connection
-                await asyncio.sleep_ms(50)
-                continue
-            if answer:
-                break
+        answer = await _text_once_listening(port)
         assert answer.endswith(b"plain"), (answer, app.counters)
         assert short[0] == 0 and app.counters["oom"] == 1 and not task.done()
     finally:
         asyncio.StreamReader = stream.Stream = real
-        task.cancel()
+        await cancel_and_wait(task)  # its socket closed before the next test
 
 
 async def test_no_heap_for_the_listening_socket_and_the_server_tries_again():
@@ -295,18 +301,9 @@ async def test_no_heap_for_the_listening_socket_and_the_server_tries_again():
                 break
             await asyncio.sleep_ms(50)
         sys.modules.pop("socket", None)  # the built-in again, for the client too
-        answer = b""
-        for _ in range(100):  # until it listens, within ~5 s
-            try:
-                answer = await asyncio.wait_for_ms(_exchange(port, b"GET /text HTTP/1.0\r\n\r\n"),
-                                                   500)
-            except (OSError, asyncio.TimeoutError):  # refused: not listening yet
-                await asyncio.sleep_ms(50)
-                continue
-            if answer:
-                break
+        answer = await _text_once_listening(port)
         assert answer.endswith(b"plain"), (answer, app.counters)
         assert short[0] == 0 and app.counters["oom"] == 2 and not task.done()
     finally:
         sys.modules.pop("socket", None)  # the built-in again
-        task.cancel()
+        await cancel_and_wait(task)  # its socket closed before the next test
