@@ -53,8 +53,8 @@ off = []  # the features safe mode left off (smsgw.startup), for safe_check
 
 def safe_check():
     """/health check `safe-mode`, there in safe mode only: warns, names what is off."""
-    return {"description": "safe mode: unexpected resets in a row before device.good_after_s;"
-            " optional features off until a boot lasts that long or a reset asked for",
+    return {"description": "safe mode after unexpected resets in a row, each before"
+            " device.good_after_s: optional features off this boot",
             "observedUnit": "features off", "observedValue": {"early": early, "off": off},
             "status": "warn"}
 
