@@ -156,6 +156,9 @@ class VirtualGateway:
         """Start the simulator (unless attached), install the bundle, boot the board."""
         from smsgate import bundle
 
+        if self.board is not None:  # a second board would share the flash and the port
+            raise GatewayError("the virtual board is running already: stop() it first")
+
         link = self.attach
         if link is None:
             from smsgate.sim.harness import SimProcess

@@ -11,10 +11,12 @@ import subprocess
 import sys
 import urllib.request
 
-from smsgate.sim.harness import _ControlClient
-from smsgate.virtual import free_port
+import pytest
 
-from .conftest import E2E_HEAP, poll
+from smsgate.sim.harness import _ControlClient
+from smsgate.virtual import GatewayError, free_port
+
+from .conftest import E2E_HEAP, make_gateway, poll
 
 
 def _start(args, log):
@@ -88,3 +90,17 @@ def test_virtual_cli_rejects_bad_config(tmp_path):
                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert out.returncode == 1
     assert "smsgate: config: api.port: must be an integer" in out.stderr, out.stderr
+
+
+def test_a_running_gateway_refuses_a_second_start(tmp_path):
+    # `with gw` after gw.start() booted a second board on the same flash and port, silently
+    gw = make_gateway(data_dir=tmp_path / "flash")
+    gw.start(wait=False)
+    try:
+        with pytest.raises(GatewayError, match="running already"):
+            gw.start(wait=False)
+        gw.wait_ready()
+    finally:
+        gw.stop()
+    with gw:  # stopped: it may start again, on the same flash
+        assert gw.health()["status"] == "pass"
