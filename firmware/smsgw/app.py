@@ -7,8 +7,9 @@
 #   routes before the server starts), .ready (asyncio.Event: modem usable), .features
 #   ({name: whatever start() returned}), .health_checks ({name: fn() -> check dict}),
 #   .tasks (tasks the app owns), .started (ticks_ms at boot), .online (asyncio.Event: the
-#   network is up; Wi-Fi boards: set by net/wifi.py), .cfg_path (the config file); ESP32
-#   boards also .wdt (machine.WDT or None) and .timesync (net/timesync): smsgw.keepers.
+#   network is up; Wi-Fi boards: set by net/wifi.py), .cfg_path (the config file), .safe
+#   (safe mode: the optional features stay off; ESP32 boards: smsgw.keepers); ESP32 boards
+#   also .wdt (machine.WDT or None) and .timesync (net/timesync): smsgw.keepers.
 import asyncio
 import gc
 import time
@@ -38,6 +39,7 @@ class Ctx:
     outbox: "Outbox | None"
     inbox: "Inbox | None"
     app: "Server | None"
+    safe = False  # safe mode (smsgw.keepers sets it on the ESP32 boards)
 
     def __init__(self, cfg):
         self.cfg = cfg

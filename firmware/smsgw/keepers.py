@@ -18,7 +18,7 @@ def begin(ctx):
         ctx.wdt = machine.WDT(timeout=t * 1000)
     resets.boot(ctx.cfg["queue"]["dir"])
     ctx.health_checks["reset"] = resets.check
-    n = ctx.cfg["device"].get("safe_after", 0)
+    n = ctx.cfg["device"]["safe_after"]
     ctx.safe = 0 < n <= resets.early
 
 
@@ -32,7 +32,7 @@ def start(ctx, server):
 
     dev = ctx.cfg["device"]
     ctx.tasks.append(asyncio.create_task(resets.keep_good(ctx.cfg["queue"]["dir"],
-                                                          dev.get("good_after_s", 300))))
+                                                          dev["good_after_s"])))
     ctx.timesync = timesync.start(ctx)
     if ctx.wdt is not None:
         from smsgw import watchdog

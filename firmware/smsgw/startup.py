@@ -108,7 +108,6 @@ def _hooks_kept(ctx):
 
 
 def _start_features(ctx):
-    safe = getattr(ctx, "safe", False)  # smsgw.keepers (ESP32 boards)
     off = []
     for mod_name, sections in FEATURES:
         if mod_name == "smsgw.net.webhooks":
@@ -116,7 +115,7 @@ def _start_features(ctx):
                 continue
         elif all(ctx.cfg.get(s) is None for s in sections):  # present, even empty: started
             continue
-        if safe and mod_name != "smsgw.net.ota":  # OTA stays: an update may be the cure
+        if ctx.safe and mod_name != "smsgw.net.ota":  # OTA stays: an update may be the cure
             off.append(mod_name)
             continue
         gc.collect()  # the feature compiles or loads into one free stretch
@@ -127,7 +126,7 @@ def _start_features(ctx):
         except Exception as e:  # a broken optional feature must not take the gateway down
             log.exc("feature %s" % mod_name, e)
         gc.collect()
-    if safe:
+    if ctx.safe:
         _safe_mode(ctx, off)
 
 

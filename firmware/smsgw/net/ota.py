@@ -249,7 +249,7 @@ class Updater:
         app = self.ctx.app
         # safe mode (smsgw.startup): this version reset the board early again and again; one
         # that runs only without its features is not confirmed
-        safe = getattr(self.ctx, "safe", False)
+        safe = self.ctx.safe
         while not safe and time.ticks_diff(time.ticks_ms(), t0) < deadline:
             if self.ctx.ready.is_set() and getattr(app, "server", None) is not None:
                 return self._settle(st, "ok", None)
