@@ -306,6 +306,13 @@ class VirtualGateway:
         except (OSError, urllib.error.URLError, http.client.HTTPException):
             return None
 
+    def checks(self) -> dict:
+        """The /health document's checks by name ({} while there is none: no answer, or a
+        body cut short or not JSON)."""
+        doc = self.health()
+        checks = doc.get("checks") if isinstance(doc, dict) else None
+        return checks if isinstance(checks, dict) else {}
+
     def firmware_exec(self, code: str) -> str:
         """Run `code` in the running firmware's interpreter over the board's REPL (needs
         `repl_link`) and return what it printed. mpremote's `resume` stops the gateway with

@@ -31,13 +31,8 @@ CONFIG = {
 }
 
 
-def _checks(gw) -> dict:
-    doc = gw.health()
-    return doc.get("checks", {}) if isinstance(doc, dict) else {}
-
-
 def _check(gw, name: str) -> dict:
-    return _checks(gw).get(name) or {}
+    return gw.checks().get(name) or {}
 
 
 def _freeze(bc: BoardControl) -> None:

@@ -90,10 +90,9 @@ def test_hostile_clients_and_a_mute_webhook_never_exhaust_the_sockets(broker):  
     try:
         with VirtualGateway(board="tcall-sim800l", password=PASSWORD, heap="384K",
                             config=cfg) as gw:
-            checks = lambda: (gw.health() or {}).get("checks") or {}  # noqa: E731
-            poll(lambda: checks().get("mqtt", {}).get("observedValue"), 60, what="MQTT up")
+            poll(lambda: gw.checks().get("mqtt", {}).get("observedValue"), 60, what="MQTT up")
             # deliveries wait for the clock (X-Timestamp): set from the modem first
-            poll(lambda: checks().get("webhooks", {}).get("status") == "pass", 90,
+            poll(lambda: gw.checks().get("webhooks", {}).get("status") == "pass", 90,
                  what="webhooks ready")
             base = 2  # the API's listening socket + MQTT
             poll(lambda: _settled(gw, base), 10, what="sockets at rest")
@@ -119,7 +118,7 @@ def test_hostile_clients_and_a_mute_webhook_never_exhaust_the_sockets(broker):  
             gw.wait_state(msg["id"], ("Sent", "Delivered"), 60)
             used = gw.sockets()
             assert used["refused"] == 0 and used["peak"] <= used["max"], used
-            assert checks()["mqtt"]["observedValue"], "MQTT stayed up"
+            assert gw.checks()["mqtt"]["observedValue"], "MQTT stayed up"
             assert gw.board.boots == 1 and gw.board.alive
 
             for s in idle:
@@ -187,9 +186,8 @@ def test_a_board_with_six_sockets_runs_out_and_recovers(broker):  # noqa: F811
         with VirtualGateway(board="tcall-sim800l", password=PASSWORD, heap="384K",
                             config=cfg) as gw:
             (gw.data_dir / ".lwip.json").write_text('{"max_sockets": 6}')
-            checks = lambda: (gw.health() or {}).get("checks") or {}  # noqa: E731
-            poll(lambda: checks().get("mqtt", {}).get("observedValue"), 60, what="MQTT up")
-            poll(lambda: checks().get("webhooks", {}).get("status") == "pass", 90,
+            poll(lambda: gw.checks().get("mqtt", {}).get("observedValue"), 60, what="MQTT up")
+            poll(lambda: gw.checks().get("webhooks", {}).get("status") == "pass", 90,
                  what="webhooks ready")
             st, _, _ = gw.api("POST", "/webhooks", {"id": "mute", "url": hole.url,
                                                      "event": "sms:received"})
@@ -206,7 +204,7 @@ def test_a_board_with_six_sockets_runs_out_and_recovers(broker):  # noqa: F811
             msg = poll(lambda: _post_sms(gw, "while the sockets ran out"), 60,
                        what="the API back")
             gw.wait_state(msg["id"], ("Sent", "Delivered"), 60)
-            assert checks()["mqtt"]["observedValue"], "MQTT stayed up"
+            assert gw.checks()["mqtt"]["observedValue"], "MQTT stayed up"
             assert gw.board.boots == 1 and gw.board.alive
 
             for s in idle:

@@ -31,7 +31,7 @@ def esp32(board: str, **kw) -> VirtualGateway:
 
 
 def wifi_check(gw: VirtualGateway) -> dict:
-    return ((gw.health() or {}).get("checks") or {}).get("wifi") or {}
+    return gw.checks().get("wifi") or {}
 
 
 def wait_wifi(gw: VirtualGateway, status: str, timeout: float = 30.0) -> dict:

@@ -33,11 +33,6 @@ CONFIG = {
 FEATURES = ["smsgw.net.webhooks", "smsgw.net.mqtt", "smsgw.alert"]
 
 
-def _checks(gw) -> dict:
-    doc = gw.health()
-    return doc.get("checks", {}) if isinstance(doc, dict) else {}
-
-
 @contextmanager
 def _board(flash):
     gw = make_gateway(board="tcall-sim800l", heap=HEAP, config=CONFIG, data_dir=flash,
@@ -51,11 +46,11 @@ def _board(flash):
 def test_early_resets_in_a_row_start_the_core_only_until_a_power_on(tmp_path):
     flash = tmp_path / "flash"
     with _board(flash) as gw:
-        safe = poll(lambda: _checks(gw).get("safe-mode"), timeout=180, every=0.5,
+        safe = poll(lambda: gw.checks().get("safe-mode"), timeout=180, every=0.5,
                     what="safe mode after %d early resets" % SAFE_AFTER)
         assert safe["status"] == "warn", safe
         assert safe["observedValue"] == {"early": SAFE_AFTER, "off": FEATURES}, safe
-        reset = _checks(gw)["reset"]["observedValue"]
+        reset = gw.checks()["reset"]["observedValue"]
         assert reset["cause"] == "hard" and reset["unexpected"] == SAFE_AFTER, reset
         console = gw.console_text()
         # the firmware reset itself for its heap (its watch, or a MemoryError no task lived
@@ -69,7 +64,7 @@ def test_early_resets_in_a_row_start_the_core_only_until_a_power_on(tmp_path):
         send(gw, "sent in safe mode")
         poll(lambda: sent_with(gw.sim, "sent in safe mode"), timeout=60, what="the SMS sent")
         assert gw.console_text().count("hard reset") == resets, gw.console_text()[-3000:]
-        checks = _checks(gw)
+        checks = gw.checks()
         assert "mqtt" not in checks and "webhooks" not in checks, sorted(checks)
     # powered on again (someone cycles the board, say after changing its configuration): the
     # count starts over, the first boot tries every feature, and with this heap it comes back
